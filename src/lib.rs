@@ -27,7 +27,18 @@
 //! ```
 //!
 //! A return order is found by exactly one of the WeChat Pay order id and the merchant's order
-//! number (二选一). [`OrderReference`] holds one of them, so a request with both cannot be written:
+//! number (二选一). [`OrderReference`] holds one of them:
+//!
+//! ```
+//! # use wechatpay_v3::{OrderReference, QueryReturnOrderRequest};
+//! let one = QueryReturnOrderRequest {
+//!     sub_mchid: "1900000109".into(),
+//!     order: OrderReference::OrderId("3008450740201411110007820472".into()),
+//!     out_return_no: "R20190516001".into(),
+//! };
+//! ```
+//!
+//! so a request with both cannot be written (the same literal, with both fields instead of `order`):
 //!
 //! ```compile_fail,E0560
 //! # use wechatpay_v3::QueryReturnOrderRequest;
@@ -59,13 +70,16 @@ mod operation;
 pub mod query;
 pub mod validate;
 
+#[cfg(test)]
+mod golden_sample;
+
 /// The data types of the spec: responses, their enums and the error body. Generated from
 /// `schema/openapi.yaml`.
 pub mod types {
     include!("../generated/types.rs");
 }
 
-/// The operations of the spec: request types, operation metadata and the [`Client`](crate::Client)
+/// The operations of the spec: request types, operation metadata and the [`Client`]
 /// methods. Generated from `schema/openapi.yaml`.
 pub mod operations {
     include!("../generated/operations.rs");
@@ -77,3 +91,8 @@ pub use operations::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest}
 pub use query::QueryString;
 pub use types::{ErrorBody, ErrorCode, ProfitSharingOrder, ReturnOrder};
 pub use validate::{InvalidParameter, ParameterRule};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
