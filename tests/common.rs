@@ -1,4 +1,11 @@
 //! Helpers shared by the integration tests.
+// A panic in a test is a failed test: the no-panic lints are for the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -540,9 +540,12 @@ fn operation_tokens(op: &Operation) -> TokenStream {
                 quote! { #[doc = #doc] pub #field: ::std::option::Option<::std::string::String>, },
             );
             inits.push(quote! { #field: ::std::option::Option::None });
-            checks.push(
-                quote! { if let ::std::option::Option::Some(value) = &self.#field { #check } },
-            );
+            // An optional parameter without rules has nothing to check.
+            if !check.is_empty() {
+                checks.push(
+                    quote! { if let ::std::option::Option::Some(value) = &self.#field { #check } },
+                );
+            }
             writes.push(quote! {
                 if let ::std::option::Option::Some(value) = &self.#field { query.push(#wire, value); }
             });

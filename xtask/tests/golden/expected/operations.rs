@@ -64,7 +64,6 @@ impl crate::Request for FindWidgetRequest {
                 )?;
             }
         }
-        if let ::std::option::Option::Some(value) = &self.colour {}
         Ok(())
     }
     fn write_query(&self, query: &mut crate::QueryString) {
