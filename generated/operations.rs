@@ -41,7 +41,7 @@ impl crate::Request for QueryOrderRequest {
         crate::validate::check_max_length("transaction_id", &self.transaction_id, 32)?;
         crate::validate::check_required("out_order_no", &self.out_order_no)?;
         crate::validate::check_max_length("out_order_no", &self.out_order_no, 64)?;
-        Ok(())
+        ::std::result::Result::Ok(())
     }
     fn write_query(&self, query: &mut crate::QueryString) {
         query.push("sub_mchid", &self.sub_mchid);
@@ -194,12 +194,12 @@ impl crate::Request for QueryReturnOrderRequest {
             &self.out_return_no,
             "0-9A-Za-z_\\-|*@",
             |c| {
-                matches!(
+                ::std::matches!(
                     c, '0'..= '9' | 'A'..= 'Z' | 'a'..= 'z' | '_' | '-' | '|' | '*' | '@'
                 )
             },
         )?;
-        Ok(())
+        ::std::result::Result::Ok(())
     }
     fn write_query(&self, query: &mut crate::QueryString) {
         query.push("sub_mchid", &self.sub_mchid);

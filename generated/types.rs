@@ -108,7 +108,9 @@ pub struct ReturnOrder {
     ///失败原因. Why the return failed; present only when the result is FAIL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fail_reason: ::std::option::Option<ReturnFailReason>,
-    ///完成时间. When the return finished, RFC 3339 with the offset WeChat Pay sent (Beijing time, +08:00), e.g. 2015-05-20T13:29:35.120+08:00.
+    /**完成时间. When the return finished, RFC 3339 with the offset WeChat Pay sent (Beijing time, +08:00), e.g. 2015-05-20T13:29:35.120+08:00.
+
+At most 64 characters (not enforced when decoding).*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     /**微信分账单号. WeChat Pay's id of the original profit-sharing order.
@@ -168,7 +170,7 @@ impl OrderStatus {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for OrderStatus {
@@ -196,7 +198,7 @@ impl ::std::convert::From<::std::string::String> for OrderStatus {
 impl ::std::str::FromStr for OrderStatus {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for OrderStatus {
@@ -240,7 +242,7 @@ impl CloseReason {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for CloseReason {
@@ -262,7 +264,7 @@ impl ::std::convert::From<::std::string::String> for CloseReason {
 impl ::std::str::FromStr for CloseReason {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for CloseReason {
@@ -312,7 +314,7 @@ impl ReceiverResult {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for ReceiverResult {
@@ -338,7 +340,7 @@ impl ::std::convert::From<::std::string::String> for ReceiverResult {
 impl ::std::str::FromStr for ReceiverResult {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ReceiverResult {
@@ -403,7 +405,7 @@ impl ReceiverFailReason {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for ReceiverFailReason {
@@ -439,7 +441,7 @@ impl ::std::convert::From<::std::string::String> for ReceiverFailReason {
 impl ::std::str::FromStr for ReceiverFailReason {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ReceiverFailReason {
@@ -489,7 +491,7 @@ impl ReceiverType {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for ReceiverType {
@@ -515,7 +517,7 @@ impl ::std::convert::From<::std::string::String> for ReceiverType {
 impl ::std::str::FromStr for ReceiverType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ReceiverType {
@@ -565,7 +567,7 @@ impl ReturnResult {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for ReturnResult {
@@ -591,7 +593,7 @@ impl ::std::convert::From<::std::string::String> for ReturnResult {
 impl ::std::str::FromStr for ReturnResult {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ReturnResult {
@@ -644,7 +646,7 @@ impl ReturnFailReason {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for ReturnFailReason {
@@ -672,7 +674,7 @@ impl ::std::convert::From<::std::string::String> for ReturnFailReason {
 impl ::std::str::FromStr for ReturnFailReason {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ReturnFailReason {
@@ -740,7 +742,7 @@ impl ErrorCode {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for ErrorCode {
@@ -778,7 +780,7 @@ impl ::std::convert::From<::std::string::String> for ErrorCode {
 impl ::std::str::FromStr for ErrorCode {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for ErrorCode {

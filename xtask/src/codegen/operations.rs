@@ -12,7 +12,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::Error;
-use super::spec::{Spec, pointer_key, ref_name};
+use super::spec::{Spec, check_ident, pointer_key, ref_name};
 
 struct Operation {
     id: String,
@@ -92,6 +92,16 @@ fn read_operation(
             "an operation needs an operationId: it names the method",
         )
     })?;
+    for (name, what) in [
+        (id.to_snake_case(), "the method name made of it,"),
+        (id.to_shouty_snake_case(), "the constant name made of it,"),
+        (
+            format!("{}Request", id.to_upper_camel_case()),
+            "the request type made of it,",
+        ),
+    ] {
+        check_ident(&name, &format!("{pointer}/operationId"), what)?;
+    }
     let summary = op.summary.clone().ok_or_else(|| {
         Error::spec(
             format!("{pointer}/summary"),
@@ -150,7 +160,11 @@ fn read_operation(
                 }
             }
         } else {
-            errors.extend(read_error_codes(status, &answer.extensions, &at)?);
+            errors.extend(read_error_codes(
+                status,
+                answer.extensions.get("x-error-codes"),
+                &at,
+            )?);
         }
     }
     let response = response.ok_or_else(|| {
@@ -188,6 +202,12 @@ fn read_param(param: &ReferenceOr<openapiv3::Parameter>, pointer: &str) -> Resul
             "only query parameters are supported (the pages' `path` labels travel in the query)",
         ));
     };
+    check_ident(&data.name, &format!("{pointer}/name"), "the field name")?;
+    check_ident(
+        &data.name.to_upper_camel_case(),
+        &format!("{pointer}/name"),
+        "the variant name",
+    )?;
     let description = data.description.clone().ok_or_else(|| {
         Error::spec(
             format!("{pointer}/description"),
@@ -264,6 +284,8 @@ fn read_groups(
                 .ok_or_else(|| Error::spec(format!("{at}/{key}"), format!("a group needs `{key}`")))
         };
         let (name, field, description) = (text("name")?, text("field")?, text("description")?);
+        check_ident(&name, &format!("{at}/name"), "the enum name")?;
+        check_ident(&field, &format!("{at}/field"), "the field name")?;
         let members: Vec<String> = group
             .get("parameters")
             .and_then(Value::as_array)
@@ -318,12 +340,11 @@ fn read_groups(
 
 fn read_error_codes(
     status: u16,
-    extensions: &indexmap::IndexMap<String, Value>,
+    codes: Option<&Value>,
     pointer: &str,
 ) -> Result<Vec<DocumentedError>, Error> {
     let at = format!("{pointer}/x-error-codes");
-    let list = extensions
-        .get("x-error-codes")
+    let list = codes
         .and_then(Value::as_array)
         .ok_or_else(|| Error::spec(&at, "an error response needs its list of codes"))?;
     list.iter()
@@ -436,7 +457,7 @@ fn validate_tokens(param: &Param, value: &TokenStream) -> TokenStream {
             }
         });
         checks.extend(quote! {
-            crate::validate::check_charset(#name, #value, #class, |c| matches!(c, #(#arms)|*))?;
+            crate::validate::check_charset(#name, #value, #class, |c| ::std::matches!(c, #(#arms)|*))?;
         });
     }
     checks
@@ -590,7 +611,7 @@ fn operation_tokens(op: &Operation) -> TokenStream {
 
             fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
                 #(#checks)*
-                Ok(())
+                ::std::result::Result::Ok(())
             }
 
             fn write_query(&self, query: &mut crate::QueryString) {

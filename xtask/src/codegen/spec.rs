@@ -93,3 +93,15 @@ fn check_refs(value: &Value, pointer: &str, schemas: &Map<String, Value>) -> Res
     }
     Ok(())
 }
+
+/// Fails unless `text` is a Rust identifier that is not a keyword: every name the generator takes
+/// from the spec goes through here before it becomes code.
+pub fn check_ident(text: &str, pointer: &str, what: &str) -> Result<(), Error> {
+    if syn::parse_str::<syn::Ident>(text).is_err() {
+        return Err(Error::spec(
+            pointer,
+            format!("{what} {text:?} is not a Rust identifier (or is a keyword)"),
+        ));
+    }
+    Ok(())
+}

@@ -161,7 +161,39 @@ fn errors_name_the_spec_element_at_fault() {
             "#/paths/~1v1~1widgets/get/responses/404/x-error-codes/0/solution",
         ),
     ];
-    for (from, to, expected) in cases {
+    let names = [
+        (
+            "  schemas:\n",
+            "  schemas:\n    widget_state:\n      type: object\n      description: A badly named schema.\n",
+            "#/components/schemas/widget_state: schema names are UpperCamelCase",
+        ),
+        (
+            "        - name: shop_id\n",
+            "        - name: type\n",
+            "#/paths/~1v1~1widgets/get/parameters/0/name: the field name \"type\" is not a Rust identifier",
+        ),
+        (
+            "field: key\n",
+            "field: the key\n",
+            "#/paths/~1v1~1widgets/get/x-exactly-one-of/0/field",
+        ),
+        (
+            "      enum: [NEW, IN_STOCK]\n      x-enum-descriptions:\n",
+            "      enum: [NEW, IN_STOCK, UNKNOWN]\n      x-enum-descriptions:\n        UNKNOWN: x\n",
+            "#/components/schemas/WidgetState/enum/2: the value becomes `Unknown`",
+        ),
+        (
+            "      enum: [NEW, IN_STOCK]\n      x-enum-descriptions:\n",
+            "      enum: [NEW, IN_STOCK, 3DS]\n      x-enum-descriptions:\n        3DS: x\n",
+            "#/components/schemas/WidgetState/enum/2: the variant name of the value \"3ds\"",
+        ),
+        (
+            "      enum: [NEW, IN_STOCK]\n      x-enum-descriptions:\n",
+            "      enum: [NEW, IN_STOCK, in-stock]\n      x-enum-descriptions:\n        in-stock: x\n",
+            "#/components/schemas/WidgetState/enum/2: in-stock and IN_STOCK both become the variant InStock",
+        ),
+    ];
+    for (from, to, expected) in cases.into_iter().chain(names) {
         let message = error_after(from, to);
         assert!(
             message.contains(expected),

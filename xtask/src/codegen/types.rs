@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use typify::{TypeSpace, TypeSpaceSettings};
 
 use super::Error;
-use super::spec::{Spec, pointer_key, ref_name};
+use super::spec::{Spec, check_ident, pointer_key, ref_name};
 
 /// The Rust type a `format: date-time` string becomes.
 const DATE_TIME: &str = "::chrono::DateTime<::chrono::FixedOffset>";
@@ -42,6 +42,13 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
     let mut structs = Vec::new();
     for (name, schema) in spec.schemas() {
         let pointer = format!("#/components/schemas/{}", pointer_key(name));
+        check_ident(name, &pointer, "the schema name")?;
+        if name.to_upper_camel_case() != name {
+            return Err(Error::spec(
+                &pointer,
+                format!("schema names are UpperCamelCase, as the Rust types: {name}"),
+            ));
+        }
         let object = schema
             .as_object()
             .ok_or_else(|| Error::spec(&pointer, "a component schema must be an object"))?;
@@ -100,6 +107,13 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
         })?;
 
     let typified = without_unused_error_module(space.to_stream())?;
+    // Every date-time must have met its conversion: typify's own choice drops the offset.
+    if typified.to_string().contains(":: Utc") {
+        return Err(Error::spec(
+            "#/components/schemas",
+            "a date-time became DateTime<Utc>, which drops the +08:00 offset",
+        ));
+    }
     let enums = enums.iter().map(open_enum_tokens);
     let lists = lists.iter().map(one_or_many_tokens);
     Ok(quote! {
@@ -169,15 +183,13 @@ fn open_enum(name: &str, object: &Map<String, Value>, pointer: &str) -> Result<O
                 )
             })?;
         let variant = value.to_upper_camel_case();
-        if variant.is_empty()
-            || variant == "Unknown"
-            || variant.starts_with(|c: char| c.is_ascii_digit())
-        {
+        if variant == "Unknown" {
             return Err(Error::spec(
                 &at,
-                format!("the value {value:?} does not make a Rust variant name"),
+                "the value becomes `Unknown`, the variant kept for values this version does not know",
             ));
         }
+        check_ident(&variant, &at, "the variant name of the value")?;
         if let Some((other, _, _)) = values.iter().find(|(_, v, _)| *v == variant) {
             return Err(Error::spec(
                 &at,
@@ -438,7 +450,7 @@ fn open_enum_tokens(e: &OpenEnum) -> TokenStream {
 
             /// Whether this version knows the value, i.e. it is not `Unknown`.
             pub fn is_known(&self) -> bool {
-                !matches!(self, Self::Unknown(_))
+                !::std::matches!(self, Self::Unknown(_))
             }
         }
 
@@ -464,7 +476,7 @@ fn open_enum_tokens(e: &OpenEnum) -> TokenStream {
             type Err = ::std::convert::Infallible;
 
             fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok(Self::from(value))
+                ::std::result::Result::Ok(Self::from(value))
             }
         }
 

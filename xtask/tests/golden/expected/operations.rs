@@ -60,11 +60,11 @@ impl crate::Request for FindWidgetRequest {
                     "out_widget_no",
                     value,
                     "0-9a-z_\\-",
-                    |c| matches!(c, '0'..= '9' | 'a'..= 'z' | '_' | '-'),
+                    |c| ::std::matches!(c, '0'..= '9' | 'a'..= 'z' | '_' | '-'),
                 )?;
             }
         }
-        Ok(())
+        ::std::result::Result::Ok(())
     }
     fn write_query(&self, query: &mut crate::QueryString) {
         query.push("shop_id", &self.shop_id);

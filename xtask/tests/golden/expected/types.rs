@@ -55,7 +55,7 @@ impl WidgetState {
     }
     /// Whether this version knows the value, i.e. it is not `Unknown`.
     pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
+        !::std::matches!(self, Self::Unknown(_))
     }
 }
 impl ::std::convert::From<&str> for WidgetState {
@@ -79,7 +79,7 @@ impl ::std::convert::From<::std::string::String> for WidgetState {
 impl ::std::str::FromStr for WidgetState {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
+        ::std::result::Result::Ok(Self::from(value))
     }
 }
 impl ::std::fmt::Display for WidgetState {
