@@ -114,19 +114,19 @@ impl crate::Client {
 
 Query the result of a profit-sharing request (分账) or of a finish request (分账完结). 发起分账请求后, 可调用此接口查询分账结果; 发起分账完结请求后, 可调用此接口查询分账完结的结果。
 
-Validates `request` and builds it; the answer decodes into [`ProfitSharingOrder`](super::types::ProfitSharingOrder).
+Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`ProfitSharingOrder`](super::types::ProfitSharingOrder).
 
 # Errors
 
-[`InvalidParameter`](crate::InvalidParameter) when a parameter breaks a rule of the spec; nothing is sent then.*/
-    pub fn query_order(
+[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
+    pub async fn query_order(
         &self,
         request: &QueryOrderRequest,
     ) -> ::std::result::Result<
-        crate::PreparedRequest<super::types::ProfitSharingOrder>,
-        crate::InvalidParameter,
+        crate::Response<super::types::ProfitSharingOrder>,
+        crate::Error,
     > {
-        self.prepare(request)
+        self.execute(request).await
     }
 }
 /**Which profit-sharing order the return belongs to: the WeChat Pay order id or the merchant's own number, exactly one of them. 微信分账单号和商户分账单号二选一填写。
@@ -275,18 +275,18 @@ impl crate::Client {
 
 Query the result of a profit-sharing return request (分账回退), for example when the return request answered that it was still processing. 商户需要核实回退结果, 可调用此接口查询回退结果; 如果分账回退接口返回状态为处理中, 可调用此接口查询回退结果。
 
-Validates `request` and builds it; the answer decodes into [`ReturnOrder`](super::types::ReturnOrder).
+Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`ReturnOrder`](super::types::ReturnOrder).
 
 # Errors
 
-[`InvalidParameter`](crate::InvalidParameter) when a parameter breaks a rule of the spec; nothing is sent then.*/
-    pub fn query_return_order(
+[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
+    pub async fn query_return_order(
         &self,
         request: &QueryReturnOrderRequest,
     ) -> ::std::result::Result<
-        crate::PreparedRequest<super::types::ReturnOrder>,
-        crate::InvalidParameter,
+        crate::Response<super::types::ReturnOrder>,
+        crate::Error,
     > {
-        self.prepare(request)
+        self.execute(request).await
     }
 }

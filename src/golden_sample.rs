@@ -15,13 +15,17 @@ mod operations {
 use operations::{FindWidgetRequest, WidgetKey};
 use types::{PartList, Widget, WidgetState};
 
-use crate::{Client, InvalidParameter, ParameterRule};
+use crate::{InvalidParameter, ParameterRule, PreparedRequest, Request};
+
+/// Validates a request and builds it, as the client does before signing.
+fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
+    PreparedRequest::new("http://127.0.0.1:1/", request)
+}
 
 #[test]
 fn optional_parameters_are_left_out_and_groups_send_the_chosen_member() {
-    let client = Client::with_base_url("http://127.0.0.1:1/");
     let mut request = FindWidgetRequest::new("S1", WidgetKey::OutWidgetNo("w_1-2".into()));
-    let prepared = client.find_widget(&request).unwrap();
+    let prepared = prepare(&request).unwrap();
     assert_eq!(
         prepared.path_and_query(),
         "/v1/widgets?shop_id=S1&out_widget_no=w_1-2"
@@ -34,7 +38,7 @@ fn optional_parameters_are_left_out_and_groups_send_the_chosen_member() {
 
     request.key = WidgetKey::WidgetId("W 9".into());
     request.colour = Some("红".into());
-    let prepared = client.find_widget(&request).unwrap();
+    let prepared = prepare(&request).unwrap();
     assert_eq!(
         prepared.path_and_query(),
         "/v1/widgets?shop_id=S1&widget_id=W%209&colour=%E7%BA%A2"
@@ -43,13 +47,12 @@ fn optional_parameters_are_left_out_and_groups_send_the_chosen_member() {
 
 #[test]
 fn rules_apply_to_the_chosen_member_only() {
-    let client = Client::new();
     // The pattern belongs to out_widget_no; widget_id has none.
     let request = FindWidgetRequest::new("S1", WidgetKey::WidgetId("UPPER".into()));
-    assert!(client.find_widget(&request).is_ok());
+    assert!(prepare(&request).is_ok());
     let request = FindWidgetRequest::new("S1", WidgetKey::OutWidgetNo("UPPER".into()));
     assert_eq!(
-        client.find_widget(&request).unwrap_err(),
+        prepare(&request).unwrap_err(),
         InvalidParameter {
             parameter: "out_widget_no",
             rule: ParameterRule::Charset {
@@ -60,7 +63,7 @@ fn rules_apply_to_the_chosen_member_only() {
     );
     let request = FindWidgetRequest::new("S123456789", WidgetKey::WidgetId("w".into()));
     assert_eq!(
-        client.find_widget(&request).unwrap_err().rule,
+        prepare(&request).unwrap_err().rule,
         ParameterRule::MaxLength { max: 8, actual: 10 }
     );
 }

@@ -8,22 +8,27 @@
 //! in `schema/` by `cargo xtask codegen`; this crate's handwritten modules are what the generated
 //! code runs on.
 //!
-//! ```
-//! use wechatpay_v3::{Client, OrderReference, QueryReturnOrderRequest};
+//! Every call is validated against the spec, signed with the merchant's key
+//! (`WECHATPAY2-SHA256-RSA2048`), sent, and its answer is used only once WeChat Pay's signature on
+//! it verifies, with the WeChat Pay public key (微信支付公钥), platform certificates (平台证书), or both.
 //!
-//! let client = Client::new();
+//! ```no_run
+//! use wechatpay_v3::{ApiV3Key, Client, MerchantKey, OrderReference, QueryReturnOrderRequest, WechatPayPublicKey};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder()
+//!     .merchant("1900000001", "3775B6A45ACD588826D15E583A95F5DD********", MerchantKey::from_pem_file("apiclient_key.pem")?)
+//!     .wechatpay_public_key(WechatPayPublicKey::from_pem_file("PUB_KEY_ID_0114232806712025022800000000000001", "pub_key.pem")?)
+//!     .build()?;
 //! let request = QueryReturnOrderRequest::new(
 //!     "1900000109",
 //!     OrderReference::OutOrderNo("P20150806125346".into()),
 //!     "R20190516001",
 //! );
-//! let prepared = client.query_return_order(&request)?;
-//! assert_eq!(
-//!     prepared.path_and_query(),
-//!     "/v3/ecommerce/profitsharing/returnorders\
-//!      ?sub_mchid=1900000109&out_order_no=P20150806125346&out_return_no=R20190516001"
-//! );
-//! # Ok::<(), wechatpay_v3::InvalidParameter>(())
+//! let answer = client.query_return_order(&request).await?;
+//! println!("{:?} (Request-ID {:?})", answer.result, answer.request_id());
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! A return order is found by exactly one of the WeChat Pay order id and the merchant's order
@@ -63,12 +68,22 @@
 //! Responses never fail on what WeChat Pay adds later: enum values this version does not know are
 //! kept in an `Unknown` variant, unknown fields are ignored, and times keep their `+08:00` offset.
 
+mod apiv3_key;
+mod certificates;
 mod client;
+mod error;
+mod merchant_key;
 mod one_or_many;
 mod open_enum;
 mod operation;
+mod pem_input;
+mod public_key;
 pub mod query;
+pub mod signing;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod validate;
+pub mod verify;
 
 #[cfg(test)]
 mod golden_sample;
@@ -79,18 +94,28 @@ pub mod types {
     include!("../generated/types.rs");
 }
 
-/// The operations of the spec: request types, operation metadata and the [`Client`]
-/// methods. Generated from `schema/openapi.yaml`.
+/// The operations of the spec: request types, operation metadata and the [`Client`] methods.
+/// Generated from `schema/openapi.yaml`.
 pub mod operations {
     include!("../generated/operations.rs");
 }
 
-pub use client::{Client, DEFAULT_BASE_URL};
+pub use apiv3_key::{ApiV3Key, DecryptError};
+pub use certificates::{CertificateEntryError, CertificateStore, PlatformCertificate};
+pub use client::{
+    CERTIFICATES_PATH, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CERTIFICATE_REFRESH,
+    Response,
+};
+pub use error::{ApiError, ConfigError, Error};
+pub use merchant_key::{MerchantKey, SigningFailed};
 pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
 pub use operations::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
+pub use public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
 pub use query::QueryString;
+pub use signing::{Authorization, RequestSigner};
 pub use types::{ErrorBody, ErrorCode, ProfitSharingOrder, ReturnOrder};
 pub use validate::{InvalidParameter, ParameterRule};
+pub use verify::{KeySource, SignatureHeaders, Verified, Verifier, VerifyError};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

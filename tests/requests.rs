@@ -14,9 +14,14 @@ use std::process::Command;
 
 use wechatpay_v3::operations::{QUERY_ORDER, QUERY_RETURN_ORDER};
 use wechatpay_v3::{
-    Client, InvalidParameter, OrderReference, ParameterRule, QueryOrderRequest,
+    InvalidParameter, OrderReference, ParameterRule, PreparedRequest, QueryOrderRequest,
     QueryReturnOrderRequest, QueryString, Request,
 };
+
+/// Validates a request and builds it for the production host, as the client does before signing.
+fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
+    PreparedRequest::new(wechatpay_v3::DEFAULT_BASE_URL, request)
+}
 
 fn order_request() -> QueryOrderRequest {
     QueryOrderRequest::new(
@@ -33,7 +38,7 @@ fn return_request(order: OrderReference) -> QueryReturnOrderRequest {
 #[test]
 fn query_order_builds_the_orders_page_request_example() {
     let page = common::repo_file("schema/docs/ecommerce-profitsharing-orders-query.md");
-    let prepared = Client::new().query_order(&order_request()).unwrap();
+    let prepared = prepare(&order_request()).unwrap();
     assert_eq!(prepared.url(), common::request_example(&page));
     assert_eq!(
         prepared.path_and_query(),
@@ -47,15 +52,13 @@ fn query_order_builds_the_orders_page_request_example() {
 fn query_return_order_builds_the_returnorders_page_request_example() {
     let page = common::repo_file("schema/docs/ecommerce-profitsharing-returnorders-query.md");
     let request = return_request(OrderReference::OutOrderNo("P20150806125346".into()));
-    let prepared = Client::new().query_return_order(&request).unwrap();
+    let prepared = prepare(&request).unwrap();
     assert_eq!(prepared.url(), common::request_example(&page));
 
     let request = return_request(OrderReference::OrderId(
         "3008450740201411110007820472".into(),
     ));
-    let prepared = Client::with_base_url("http://127.0.0.1:8080")
-        .query_return_order(&request)
-        .unwrap();
+    let prepared = PreparedRequest::new("http://127.0.0.1:8080/", &request).unwrap();
     assert_eq!(
         prepared.url(),
         "http://127.0.0.1:8080/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&order_id=3008450740201411110007820472&out_return_no=R20190516001"
@@ -100,7 +103,7 @@ fn operation_metadata_comes_from_the_spec() {
 fn rejected<F: Fn(&mut QueryOrderRequest)>(edit: F) -> InvalidParameter {
     let mut request = order_request();
     edit(&mut request);
-    Client::new().query_order(&request).unwrap_err()
+    prepare(&request).unwrap_err()
 }
 
 #[test]
@@ -130,15 +133,14 @@ fn query_order_parameters_are_validated_and_named() {
     let mut request = order_request();
     request.sub_mchid = "1".repeat(32);
     request.out_order_no = "P".repeat(64);
-    assert!(Client::new().query_order(&request).is_ok());
+    assert!(prepare(&request).is_ok());
 }
 
 #[test]
 fn query_return_order_parameters_are_validated_and_named() {
-    let client = Client::new();
     let mut request = return_request(OrderReference::OrderId(String::new()));
     assert_eq!(
-        client.query_return_order(&request).unwrap_err(),
+        prepare(&request).unwrap_err(),
         InvalidParameter {
             parameter: "order_id",
             rule: ParameterRule::Required
@@ -146,7 +148,7 @@ fn query_return_order_parameters_are_validated_and_named() {
     );
     request.order = OrderReference::OutOrderNo("P".repeat(65));
     assert_eq!(
-        client.query_return_order(&request).unwrap_err(),
+        prepare(&request).unwrap_err(),
         InvalidParameter {
             parameter: "out_order_no",
             rule: ParameterRule::MaxLength {
@@ -159,7 +161,7 @@ fn query_return_order_parameters_are_validated_and_named() {
 
     // out_return_no: digits, ASCII letters and _-|*@ only.
     request.out_return_no = "Az09_-|*@".into();
-    assert!(client.query_return_order(&request).is_ok());
+    assert!(prepare(&request).is_ok());
     for (bad, found) in [
         ("R2019 0516", ' '),
         ("R#1", '#'),
@@ -168,7 +170,7 @@ fn query_return_order_parameters_are_validated_and_named() {
         ("R+1", '+'),
     ] {
         request.out_return_no = bad.into();
-        let error = client.query_return_order(&request).unwrap_err();
+        let error = prepare(&request).unwrap_err();
         assert_eq!(error.parameter, "out_return_no");
         assert_eq!(
             error.rule,
@@ -179,10 +181,7 @@ fn query_return_order_parameters_are_validated_and_named() {
         );
     }
     request.out_return_no = "R".repeat(65);
-    assert_eq!(
-        client.query_return_order(&request).unwrap_err().parameter,
-        "out_return_no"
-    );
+    assert_eq!(prepare(&request).unwrap_err().parameter, "out_return_no");
 }
 
 #[test]

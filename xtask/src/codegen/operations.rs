@@ -583,9 +583,10 @@ fn operation_tokens(op: &Operation) -> TokenStream {
     let const_doc = format!("The metadata of {summary}: `GET {path}`, operation `{id}`.");
     let method_doc = format!(
         "{summary}: `GET {path}`.\n\n{description}\n\n\
-         Validates `request` and builds it; the answer decodes into [`{}`](super::types::{}).\n\n\
-         # Errors\n\n[`InvalidParameter`](crate::InvalidParameter) when a parameter breaks a rule of \
-         the spec; nothing is sent then.",
+         Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and \
+         decodes it into [`{}`](super::types::{}).\n\n\
+         # Errors\n\n[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter breaks a \
+         rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).",
         op.response, op.response
     );
     quote! {
@@ -631,11 +632,11 @@ fn operation_tokens(op: &Operation) -> TokenStream {
 
         impl crate::Client {
             #[doc = #method_doc]
-            pub fn #method_name(
+            pub async fn #method_name(
                 &self,
                 request: &#request,
-            ) -> ::std::result::Result<crate::PreparedRequest<super::types::#response>, crate::InvalidParameter> {
-                self.prepare(request)
+            ) -> ::std::result::Result<crate::Response<super::types::#response>, crate::Error> {
+                self.execute(request).await
             }
         }
     }

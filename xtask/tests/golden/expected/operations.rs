@@ -97,18 +97,15 @@ impl crate::Client {
 
 Find one widget by exactly one of two ids.
 
-Validates `request` and builds it; the answer decodes into [`Widget`](super::types::Widget).
+Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`Widget`](super::types::Widget).
 
 # Errors
 
-[`InvalidParameter`](crate::InvalidParameter) when a parameter breaks a rule of the spec; nothing is sent then.*/
-    pub fn find_widget(
+[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
+    pub async fn find_widget(
         &self,
         request: &FindWidgetRequest,
-    ) -> ::std::result::Result<
-        crate::PreparedRequest<super::types::Widget>,
-        crate::InvalidParameter,
-    > {
-        self.prepare(request)
+    ) -> ::std::result::Result<crate::Response<super::types::Widget>, crate::Error> {
+        self.execute(request).await
     }
 }

@@ -1,0 +1,253 @@
+//! Platform certificates (平台证书): parsing, decrypting `GET /v3/certificates`, and the shared set
+//! the verifier reads and the client refreshes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::signature::ParsedPublicKey;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use serde::Deserialize;
+
+use crate::apiv3_key::{ApiV3Key, DecryptError};
+use crate::error::ConfigError;
+use crate::pem_input;
+use crate::public_key::parse_rsa_public_key;
+
+const WHAT: &str = "the platform certificate";
+const EXPECTED: &str =
+    "a WeChat Pay platform certificate (平台证书): PEM, BEGIN CERTIFICATE, with an RSA key";
+
+/// A WeChat Pay platform certificate: its serial number (the `Wechatpay-Serial` of the answers it
+/// signs), its validity and its public key.
+#[derive(Clone)]
+pub struct PlatformCertificate {
+    serial: String,
+    not_before: i64,
+    not_after: i64,
+    key: ParsedPublicKey,
+}
+
+impl PlatformCertificate {
+    /// Parses a certificate from PEM (`BEGIN CERTIFICATE`).
+    pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
+        pem_input::expect_labels(pem, &["CERTIFICATE"], WHAT, EXPECTED)?;
+        let der =
+            CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| ConfigError::Malformed {
+                what: WHAT,
+                reason: e.to_string(),
+                expected: EXPECTED,
+            })?;
+        Self::from_der(der.as_ref())
+    }
+
+    /// Parses a certificate from a PEM file.
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_pem(&pem_input::read_file(path.as_ref(), WHAT)?)
+    }
+
+    /// Parses a certificate from DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, ConfigError> {
+        let (_, certificate) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| ConfigError::Malformed {
+                what: WHAT,
+                reason: e.to_string(),
+                expected: EXPECTED,
+            })?;
+        // WeChat Pay names a certificate by its serial number in uppercase hex without leading
+        // zeros, as the official SDKs print it (Go: %X of the big integer).
+        let serial = format!("{:X}", certificate.tbs_certificate.serial);
+        let validity = certificate.validity();
+        let key = parse_rsa_public_key(certificate.public_key().raw, WHAT, EXPECTED)?;
+        Ok(Self {
+            serial,
+            not_before: validity.not_before.timestamp(),
+            not_after: validity.not_after.timestamp(),
+            key,
+        })
+    }
+
+    /// The serial number, uppercase hex: the `Wechatpay-Serial` of the answers it signs.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// Whether `now` is within the certificate's validity.
+    pub fn is_valid_at(&self, now: SystemTime) -> bool {
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        self.not_before <= now && now <= self.not_after
+    }
+
+    pub(crate) fn key(&self) -> &ParsedPublicKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for PlatformCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformCertificate")
+            .field("serial", &self.serial)
+            .field("not_before", &self.not_before)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The platform certificates a verifier knows, by serial. Shared between the verifier, which reads
+/// it on every answer, and the client, which replaces its contents on a refresh.
+#[derive(Default)]
+pub struct CertificateStore {
+    certificates: RwLock<Arc<HashMap<String, PlatformCertificate>>>,
+}
+
+impl CertificateStore {
+    /// A store holding `certificates`.
+    pub fn new(certificates: impl IntoIterator<Item = PlatformCertificate>) -> Self {
+        let store = Self::default();
+        store.replace(certificates);
+        store
+    }
+
+    /// The certificate with this serial, if it is known and valid at `now`.
+    pub fn get(&self, serial: &str, now: SystemTime) -> Option<PlatformCertificate> {
+        self.snapshot()
+            .get(serial)
+            .filter(|c| c.is_valid_at(now))
+            .cloned()
+    }
+
+    /// The serials known, sorted.
+    pub fn serials(&self) -> Vec<String> {
+        let mut serials: Vec<String> = self.snapshot().keys().cloned().collect();
+        serials.sort();
+        serials
+    }
+
+    /// Replaces the contents with `certificates`.
+    pub fn replace(&self, certificates: impl IntoIterator<Item = PlatformCertificate>) {
+        let map = certificates
+            .into_iter()
+            .map(|c| (c.serial.clone(), c))
+            .collect();
+        // A poisoned lock only means a writer panicked between two whole-map swaps: the map inside
+        // is still consistent, so keep using it.
+        let mut guard = self
+            .certificates
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = Arc::new(map);
+    }
+
+    fn snapshot(&self) -> Arc<HashMap<String, PlatformCertificate>> {
+        self.certificates
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl fmt::Debug for CertificateStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateStore")
+            .field("serials", &self.serials())
+            .finish()
+    }
+}
+
+/// The body of `GET /v3/certificates`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CertificatesBody {
+    pub data: Vec<CertificateEntry>,
+}
+
+/// One entry of `GET /v3/certificates`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CertificateEntry {
+    pub serial_no: String,
+    pub encrypt_certificate: EncryptedCertificate,
+}
+
+/// The encrypted certificate of an entry.
+#[derive(Debug, Deserialize)]
+pub(crate) struct EncryptedCertificate {
+    pub algorithm: String,
+    pub nonce: String,
+    pub associated_data: String,
+    pub ciphertext: String,
+}
+
+/// Why an entry of `GET /v3/certificates` was not usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateEntryError {
+    /// The entry did not decrypt.
+    #[error("the certificate {serial} did not decrypt: {source}")]
+    Decrypt {
+        /// The entry's `serial_no`.
+        serial: String,
+        /// Why.
+        #[source]
+        source: DecryptError,
+    },
+    /// The decrypted certificate did not parse.
+    #[error("the certificate {serial} did not parse: {source}")]
+    Parse {
+        /// The entry's `serial_no`.
+        serial: String,
+        /// Why.
+        #[source]
+        source: ConfigError,
+    },
+    /// The decrypted certificate's serial is not the entry's `serial_no`.
+    #[error("the entry says serial {entry} but the certificate's serial is {certificate}")]
+    SerialMismatch {
+        /// The entry's `serial_no`.
+        entry: String,
+        /// The certificate's own serial.
+        certificate: String,
+    },
+}
+
+/// Decrypts and parses every entry, keeping those valid at `now`.
+pub(crate) fn decrypt_entries(
+    body: &CertificatesBody,
+    key: &ApiV3Key,
+    now: SystemTime,
+) -> Result<Vec<PlatformCertificate>, CertificateEntryError> {
+    let mut certificates = Vec::new();
+    for entry in &body.data {
+        let serial = entry.serial_no.clone();
+        let encrypted = &entry.encrypt_certificate;
+        let plaintext = key
+            .decrypt(
+                &encrypted.algorithm,
+                &encrypted.nonce,
+                &encrypted.associated_data,
+                &encrypted.ciphertext,
+            )
+            .map_err(|source| CertificateEntryError::Decrypt {
+                serial: serial.clone(),
+                source,
+            })?;
+        let pem = String::from_utf8_lossy(&plaintext);
+        let certificate =
+            PlatformCertificate::from_pem(&pem).map_err(|source| CertificateEntryError::Parse {
+                serial: serial.clone(),
+                source,
+            })?;
+        if !certificate.serial.eq_ignore_ascii_case(&serial) {
+            return Err(CertificateEntryError::SerialMismatch {
+                entry: serial,
+                certificate: certificate.serial,
+            });
+        }
+        if certificate.is_valid_at(now) {
+            certificates.push(certificate);
+        }
+    }
+    Ok(certificates)
+}

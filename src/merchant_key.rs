@@ -1,0 +1,107 @@
+//! The merchant's API private key (商户API私钥, `apiclient_key.pem`), which signs every request.
+
+use std::fmt;
+use std::path::Path;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject;
+
+use crate::error::ConfigError;
+use crate::pem_input;
+
+const WHAT: &str = "the merchant private key";
+const EXPECTED: &str = "the merchant API private key, apiclient_key.pem from the merchant platform \
+                        (PEM, BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY, RSA 2048 bits or more)";
+
+/// The merchant's API private key (商户API私钥): an RSA key of 2048 bits or more, loaded once.
+///
+/// Its `Debug` output shows the key size only, never key material.
+pub struct MerchantKey {
+    key: RsaKeyPair,
+    rng: SystemRandom,
+}
+
+impl MerchantKey {
+    /// Loads the key from PEM text: PKCS#8 (`BEGIN PRIVATE KEY`, as `apiclient_key.pem` comes) or
+    /// PKCS#1 (`BEGIN RSA PRIVATE KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
+        pem_input::expect_labels(
+            pem,
+            &["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"],
+            WHAT,
+            EXPECTED,
+        )?;
+        let der =
+            PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| ConfigError::Malformed {
+                what: WHAT,
+                reason: e.to_string(),
+                expected: EXPECTED,
+            })?;
+        let parsed = match &der {
+            PrivateKeyDer::Pkcs8(pkcs8) => RsaKeyPair::from_pkcs8(pkcs8.secret_pkcs8_der()),
+            PrivateKeyDer::Pkcs1(pkcs1) => RsaKeyPair::from_der(pkcs1.secret_pkcs1_der()),
+            _ => {
+                return Err(ConfigError::NotRsa {
+                    what: WHAT,
+                    expected: EXPECTED,
+                });
+            }
+        };
+        let key = parsed.map_err(|rejected| match rejected.description_() {
+            "WrongAlgorithm" | "Unspecified" => ConfigError::NotRsa {
+                what: WHAT,
+                expected: EXPECTED,
+            },
+            "TooSmall" => ConfigError::KeyTooSmall { what: WHAT },
+            reason => ConfigError::Malformed {
+                what: WHAT,
+                reason: reason.to_owned(),
+                expected: EXPECTED,
+            },
+        })?;
+        Ok(Self {
+            key,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// Loads the key from a PEM file, e.g. `apiclient_key.pem`.
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_pem(&pem_input::read_file(path.as_ref(), WHAT)?)
+    }
+
+    /// The key's size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.public_modulus_len() * 8
+    }
+
+    /// Signs `message` with SHA256withRSA (RSASSA-PKCS1-v1_5), returning standard base64 with padding.
+    ///
+    /// Fails only if the crypto library reports an internal error.
+    pub fn sign(&self, message: &[u8]) -> Result<String, SigningFailed> {
+        let mut signature = vec![0; self.key.public_modulus_len()];
+        self.key
+            .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+            .map_err(|_| SigningFailed)?;
+        Ok(STANDARD.encode(signature))
+    }
+}
+
+/// The crypto library could not sign (an internal error of aws-lc-rs, not a problem of the input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the merchant private key could not sign the request (aws-lc-rs reported an internal error)"
+)]
+pub struct SigningFailed;
+
+impl fmt::Debug for MerchantKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MerchantKey")
+            .field("bits", &self.bits())
+            .finish_non_exhaustive()
+    }
+}

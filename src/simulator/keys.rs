@@ -1,0 +1,79 @@
+//! The simulator's key material, generated at start: the merchant's key pair, the WeChat Pay public
+//! key pair and a platform certificate. Test-only by construction: nothing here is a real key.
+
+use std::fmt;
+
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use rcgen::{
+    CertificateParams, DistinguishedName, DnType, KeyPair as CertKeyPair, PKCS_RSA_SHA256,
+    SerialNumber,
+};
+use rustls_pki_types::PrivatePkcs8KeyDer;
+
+use super::SimulatorError;
+
+/// A fresh RSA-2048 key pair as PEM: (private PKCS#8, public SubjectPublicKeyInfo).
+pub(crate) fn rsa_key_pair() -> Result<(String, String), SimulatorError> {
+    let key = rcgen_key()?;
+    Ok((key.serialize_pem(), key.public_key_pem()))
+}
+
+fn rcgen_key() -> Result<CertKeyPair, SimulatorError> {
+    let pair = KeyPair::generate(KeySize::Rsa2048)
+        .map_err(|_| SimulatorError::Keys("RSA key generation failed".into()))?;
+    let der: Pkcs8V1Der<'static> = pair
+        .as_der()
+        .map_err(|_| SimulatorError::Keys("PKCS#8 encoding failed".into()))?;
+    let der = PrivatePkcs8KeyDer::from(der.as_ref().to_vec());
+    CertKeyPair::from_pkcs8_der_and_sign_algo(&der, &PKCS_RSA_SHA256)
+        .map_err(|e| SimulatorError::Keys(e.to_string()))
+}
+
+/// A self-signed platform certificate: its PEM, its private key's PEM and its serial in uppercase hex.
+pub(crate) struct GeneratedCertificate {
+    pub pem: String,
+    pub private_key_pem: String,
+    pub serial: String,
+}
+
+impl fmt::Debug for GeneratedCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedCertificate")
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A platform certificate valid from `not_before` to `not_after` (years), with a random 20-byte
+/// serial whose first byte is below 0x80 and not zero, so that its hex has no leading zero.
+pub(crate) fn platform_certificate(
+    not_before: i32,
+    not_after: i32,
+) -> Result<GeneratedCertificate, SimulatorError> {
+    let key = rcgen_key()?;
+    let mut serial = [0u8; 20];
+    aws_lc_rs::rand::fill(&mut serial).map_err(|_| SimulatorError::Keys("no randomness".into()))?;
+    if let Some(first) = serial.first_mut() {
+        *first = (*first % 0x7f) + 1;
+    }
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(
+        DnType::CommonName,
+        "Tenpay.com Root CA (wechatpay-v3 simulator, test only)",
+    );
+    params.distinguished_name = name;
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    params.not_before = rcgen::date_time_ymd(not_before, 1, 1);
+    params.not_after = rcgen::date_time_ymd(not_after, 1, 1);
+    let certificate = params
+        .self_signed(&key)
+        .map_err(|e| SimulatorError::Keys(e.to_string()))?;
+    let serial = serial.iter().map(|b| format!("{b:02X}")).collect();
+    Ok(GeneratedCertificate {
+        pem: certificate.pem(),
+        private_key_pem: key.serialize_pem(),
+        serial,
+    })
+}
