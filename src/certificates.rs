@@ -97,6 +97,16 @@ impl fmt::Debug for PlatformCertificate {
     }
 }
 
+/// A serial number as this crate keys certificates by: uppercase hex without leading zeros.
+fn normalize_serial(serial: &str) -> String {
+    let trimmed = serial.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_ascii_uppercase()
+    }
+}
+
 /// The platform certificates a verifier knows, by serial. Shared between the verifier, which reads
 /// it on every answer, and the client, which replaces its contents on a refresh.
 #[derive(Default)]
@@ -112,10 +122,11 @@ impl CertificateStore {
         store
     }
 
-    /// The certificate with this serial, if it is known and valid at `now`.
+    /// The certificate with this serial, if it is known and valid at `now`. Serials compare as
+    /// numbers written in hex: case and leading zeros do not matter.
     pub fn get(&self, serial: &str, now: SystemTime) -> Option<PlatformCertificate> {
         self.snapshot()
-            .get(serial)
+            .get(&normalize_serial(serial))
             .filter(|c| c.is_valid_at(now))
             .cloned()
     }
@@ -239,7 +250,7 @@ pub(crate) fn decrypt_entries(
                 serial: serial.clone(),
                 source,
             })?;
-        if !certificate.serial.eq_ignore_ascii_case(&serial) {
+        if certificate.serial != normalize_serial(&serial) {
             return Err(CertificateEntryError::SerialMismatch {
                 entry: serial,
                 certificate: certificate.serial,

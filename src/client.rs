@@ -301,6 +301,8 @@ struct CertificateRefresher {
     last: std::sync::Mutex<Option<Instant>>,
     in_flight: tokio::sync::Mutex<()>,
     interval: Duration,
+    /// Download before the first request: true when no public key can verify answers meanwhile.
+    eager: bool,
 }
 
 impl CertificateRefresher {
@@ -309,13 +311,15 @@ impl CertificateRefresher {
         last.is_none_or(|last| last.elapsed() >= self.interval)
     }
 
-    /// Downloads when none was done yet or the interval passed. A timed refresh that fails while
+    /// Downloads when none was done yet (certificate-only mode) or the interval passed. A timed refresh that fails while
     /// valid certificates are known keeps them; the next request tries again.
     async fn refresh_if_due(&self, client: &Inner) -> Result<(), Error> {
-        if !self.is_due() {
+        let generation = self.generation.load(Ordering::Acquire);
+        // With the public key configured too, certificates are fetched only when an answer names
+        // one (a merchant with only the public key must not fail on the download).
+        if !self.is_due() || (!self.eager && generation == 0) {
             return Ok(());
         }
-        let generation = self.generation.load(Ordering::Acquire);
         match self.refresh(client, generation).await {
             Err(error) if generation == 0 || self.store.serials().is_empty() => Err(error),
             _ => Ok(()),
@@ -546,7 +550,9 @@ impl ClientBuilder {
         if self.apiv3_key.is_some() || !store.serials().is_empty() {
             verifier = verifier.with_certificates(store.clone());
         }
+        let eager = public_key_serial.is_none();
         let refresher = self.apiv3_key.map(|apiv3_key| CertificateRefresher {
+            eager,
             apiv3_key,
             store,
             generation: AtomicU64::new(0),

@@ -46,7 +46,8 @@ impl fmt::Debug for GeneratedCertificate {
 }
 
 /// A platform certificate valid from `not_before` to `not_after` (years), with a random 20-byte
-/// serial whose first byte is below 0x80 and not zero, so that its hex has no leading zero.
+/// serial whose first byte is from 0x10 to 0x7F, so that it is positive and its hex has no
+/// leading zero.
 pub(crate) fn platform_certificate(
     not_before: i32,
     not_after: i32,
@@ -55,7 +56,7 @@ pub(crate) fn platform_certificate(
     let mut serial = [0u8; 20];
     aws_lc_rs::rand::fill(&mut serial).map_err(|_| SimulatorError::Keys("no randomness".into()))?;
     if let Some(first) = serial.first_mut() {
-        *first = (*first % 0x7f) + 1;
+        *first = 0x10 + *first % 0x70;
     }
     let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();

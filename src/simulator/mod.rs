@@ -153,6 +153,13 @@ pub enum Fault {
     StaleTimestamp(u64),
     /// Name a serial no key has.
     UnknownSerial,
+    /// Answer this status and raw body without signing it, as a proxy in the way would.
+    Unsigned {
+        /// The HTTP status.
+        status: u16,
+        /// The body, as sent.
+        body: String,
+    },
 }
 
 /// A request the simulator received.

@@ -86,10 +86,11 @@ struct Answer {
 }
 
 fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Answer {
-    let mut body = json!({"code": code, "message": message});
-    if let Some(field) = field {
-        body["detail"] = json!({"field": field, "location": "query", "issue": message});
-    }
+    let body = match field {
+        Some(field) => json!({"code": code, "message": message,
+                              "detail": {"field": field, "location": "query", "issue": message}}),
+        None => json!({"code": code, "message": message}),
+    };
     Answer {
         status,
         body: body.to_string().into_bytes(),
@@ -132,6 +133,20 @@ fn handle(request: Request<Incoming>, state: &State) -> Response<Full<Bytes>> {
         },
     };
 
+    if let Some(Fault::Unsigned { status, body }) = &fault {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+        let mut response = Response::new(Full::new(Bytes::from(body.clone())));
+        *response.status_mut() = status;
+        state.data().seen.push(SeenRequest {
+            method,
+            path_and_query,
+            authorization: header(&request, "authorization").map(str::to_owned),
+            wechatpay_serial: serial_asked,
+            user_agent: header(&request, "user-agent").map(str::to_owned),
+            status: status.as_u16(),
+        });
+        return response;
+    }
     let mut seen = SeenRequest {
         method,
         path_and_query,
@@ -395,11 +410,12 @@ fn sign(
     let mut serial = serial.to_owned();
     let mut body = answer.body;
     match fault {
-        Some(Fault::TamperBody) => {
-            if let Some(byte) = body.iter_mut().find(|b| b.is_ascii_digit()) {
-                *byte = if *byte == b'9' { b'0' } else { *byte + 1 };
-            }
-        }
+        // A change a JSON parser does not notice, so that only the signature can catch it: a digit
+        // moved by one, or else a space after the first byte.
+        Some(Fault::TamperBody) => match body.iter_mut().find(|b| b.is_ascii_digit()) {
+            Some(byte) => *byte = if *byte == b'9' { b'0' } else { *byte + 1 },
+            None => body.insert(body.len().min(1), b' '),
+        },
         Some(Fault::SignatureProbe) => signature = format!("WECHATPAY/SIGNTEST/{signature}"),
         Some(Fault::UnknownSerial) => {
             serial = "0123456789ABCDEF0123456789ABCDEF01234567".to_owned()

@@ -47,3 +47,69 @@ pub fn request_example(page: &str) -> String {
     assert_eq!(lines.len(), 1, "expected one request example");
     lines[0].trim().to_owned()
 }
+
+/// A fresh folder for one test's files, under Cargo's target tmp dir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `openssl` with `args` in `dir`, feeding `stdin`; its standard output. Fails the test if
+/// openssl fails: it is the independent reference for every byte-level protocol fact.
+pub fn openssl(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the openssl command line is needed as the tests' reference");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// Generates an RSA key with openssl: (PKCS#8 PEM path, PKCS#1 PEM path, public key PEM path).
+pub fn openssl_rsa_key(
+    dir: &std::path::Path,
+    name: &str,
+    bits: u32,
+) -> (PathBuf, PathBuf, PathBuf) {
+    let pkcs8 = format!("{name}.pkcs8.pem");
+    let pkcs1 = format!("{name}.pkcs1.pem");
+    let public = format!("{name}.pub.pem");
+    let bits_arg = format!("rsa_keygen_bits:{bits}");
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            &bits_arg,
+            "-out",
+            &pkcs8,
+        ],
+        b"",
+    );
+    openssl(
+        dir,
+        &["rsa", "-in", &pkcs8, "-traditional", "-out", &pkcs1],
+        b"",
+    );
+    openssl(
+        dir,
+        &["pkey", "-in", &pkcs8, "-pubout", "-out", &public],
+        b"",
+    );
+    (dir.join(pkcs8), dir.join(pkcs1), dir.join(public))
+}

@@ -1,0 +1,414 @@
+//! The whole pipeline over loopback against the simulator: validate → sign → send → verify →
+//! decode, in public-key mode, in certificate mode and with both, and what happens when WeChat
+//! Pay's side misbehaves.
+
+// A panic in a test is a failed test: the no-panic lints are for the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
+use wechatpay_v3::types::{OrderStatus, ReturnResult};
+use wechatpay_v3::{
+    Client, ConfigError, Error, ErrorCode, KeySource, MerchantKey, OrderReference,
+    QueryOrderRequest, QueryReturnOrderRequest, VerifyError,
+};
+
+fn order_request() -> QueryOrderRequest {
+    QueryOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+    )
+}
+
+fn return_request() -> QueryReturnOrderRequest {
+    QueryReturnOrderRequest::new(
+        "1900000109",
+        OrderReference::OrderId("3008450740201411110007820472".into()),
+        "R20190516001",
+    )
+}
+
+async fn client(simulator: &Simulator, mode: VerificationMode) -> Client {
+    simulator.client_builder(mode).unwrap().build().unwrap()
+}
+
+const ALL_MODES: [VerificationMode; 3] = [
+    VerificationMode::PublicKey,
+    VerificationMode::PlatformCertificates,
+    VerificationMode::Both,
+];
+
+#[tokio::test]
+async fn both_operations_run_signed_and_verified_in_every_mode() {
+    for mode in ALL_MODES {
+        let simulator = Simulator::start().await.unwrap();
+        let client = client(&simulator, mode).await;
+        let order = client.query_order(&order_request()).await.unwrap();
+        assert_eq!(order.status(), 200);
+        assert_eq!(order.status, OrderStatus::Finished);
+        assert_eq!(order.receivers.as_ref().unwrap()[0].amount, 100);
+        assert!(order.request_id().is_some_and(|id| id.starts_with("08")));
+        let expected = match mode {
+            VerificationMode::PlatformCertificates => KeySource::PlatformCertificate,
+            _ => KeySource::PublicKey,
+        };
+        assert_eq!(order.verified().source, expected, "{mode:?}");
+
+        let ret = client.query_return_order(&return_request()).await.unwrap();
+        assert_eq!(ret.result, ReturnResult::Success);
+        assert_eq!(ret.verified().source, expected);
+        let by_out_order_no = QueryReturnOrderRequest::new(
+            "1900000109",
+            OrderReference::OutOrderNo("P20150806125346".into()),
+            "R20190516001",
+        );
+        assert_eq!(
+            client
+                .query_return_order(&by_out_order_no)
+                .await
+                .unwrap()
+                .amount,
+            10
+        );
+
+        let seen = simulator.requests();
+        let certificate_downloads = seen
+            .iter()
+            .filter(|r| r.path_and_query == "/v3/certificates")
+            .count();
+        let expected_downloads = usize::from(mode == VerificationMode::PlatformCertificates);
+        assert_eq!(
+            certificate_downloads, expected_downloads,
+            "{mode:?}: {seen:#?}"
+        );
+        assert!(seen.iter().all(|r| r.status == 200), "{seen:#?}");
+    }
+}
+
+#[tokio::test]
+async fn requests_carry_the_headers_the_api_wants() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    client.query_order(&order_request()).await.unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    let seen = simulator.requests();
+    assert_eq!(seen.len(), 2);
+    let credentials = simulator.credentials();
+    for request in &seen {
+        assert_eq!(request.method, "GET");
+        assert_eq!(
+            request.path_and_query,
+            "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346"
+        );
+        let authorization = request.authorization.as_deref().unwrap();
+        assert!(
+            authorization
+                .starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000001\",nonce_str=\""),
+            "{authorization}"
+        );
+        assert!(authorization.contains(&format!(
+            ",serial_no=\"{}\",signature=\"",
+            credentials.merchant_serial_no
+        )));
+        assert!(
+            !authorization.contains(", "),
+            "one line, no spaces between fields: {authorization}"
+        );
+        assert_eq!(
+            request.wechatpay_serial.as_deref(),
+            Some(credentials.wechatpay_public_key_id.as_str())
+        );
+        let agent = request.user_agent.as_deref().unwrap();
+        assert!(
+            agent.starts_with(&format!("wechatpay-v3/{} (", env!("CARGO_PKG_VERSION"))),
+            "{agent}"
+        );
+        assert!(agent.contains(std::env::consts::OS));
+    }
+    // Each call is signed afresh: another nonce, another signature.
+    assert_ne!(seen[0].authorization, seen[1].authorization);
+
+    // In certificate mode no Wechatpay-Serial is sent.
+    let simulator = Simulator::start().await.unwrap();
+    client_for(&simulator, VerificationMode::PlatformCertificates)
+        .query_order(&order_request())
+        .await
+        .unwrap();
+    assert!(
+        simulator
+            .requests()
+            .iter()
+            .all(|r| r.wechatpay_serial.is_none())
+    );
+}
+
+fn client_for(simulator: &Simulator, mode: VerificationMode) -> Client {
+    simulator.client_builder(mode).unwrap().build().unwrap()
+}
+
+#[tokio::test]
+async fn an_invalid_request_is_not_sent() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let mut request = return_request();
+    request.out_return_no = "R 1".into();
+    let error = client.query_return_order(&request).await.unwrap_err();
+    assert!(
+        matches!(error, Error::InvalidRequest(ref e) if e.parameter == "out_return_no"),
+        "{error}"
+    );
+    assert!(simulator.requests().is_empty());
+}
+
+/// The verification reason of an error, or a failure.
+fn reason(error: Error) -> VerifyError {
+    match error {
+        Error::Verification {
+            reason,
+            status,
+            request_id,
+        } => {
+            assert_eq!(status, 200);
+            assert!(request_id.is_some());
+            reason
+        }
+        other => panic!("expected a verification error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn answers_that_do_not_verify_are_not_used() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let id = simulator.credentials().wechatpay_public_key_id.clone();
+    let cases = [
+        (
+            Fault::NoSignature,
+            VerifyError::MissingHeader("Wechatpay-Timestamp"),
+        ),
+        (Fault::TamperBody, VerifyError::BadSignature { serial: id }),
+        (Fault::SignatureProbe, VerifyError::SignatureProbe),
+        (
+            Fault::UnknownSerial,
+            VerifyError::UnknownSerial {
+                serial: "0123456789ABCDEF0123456789ABCDEF01234567".into(),
+            },
+        ),
+    ];
+    for (fault, expected) in cases {
+        simulator.inject([fault.clone()]);
+        let error = client.query_order(&order_request()).await.unwrap_err();
+        assert_eq!(reason(error), expected, "{fault:?}");
+    }
+    simulator.inject([Fault::StaleTimestamp(301)]);
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(matches!(
+        reason(error),
+        VerifyError::StaleTimestamp {
+            window_secs: 300,
+            ..
+        }
+    ));
+    // And the next, untouched answer verifies.
+    assert!(client.query_order(&order_request()).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_unknown_serial_in_certificate_mode_refreshes_once_then_fails() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    client.query_order(&order_request()).await.unwrap();
+    simulator.inject([Fault::UnknownSerial]);
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(matches!(reason(error), VerifyError::UnknownSerial { .. }));
+    let paths: Vec<String> = simulator
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    let downloads = paths.iter().filter(|p| *p == "/v3/certificates").count();
+    assert_eq!(
+        downloads, 2,
+        "one at the start, one refresh for the unknown serial: {paths:#?}"
+    );
+}
+
+#[tokio::test]
+async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::Both).await;
+    let mut request = order_request();
+    request.out_order_no = "P-NO-SUCH-ORDER".into();
+    let Error::Api(api) = client.query_order(&request).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        (api.status, api.code.clone(), api.verified),
+        (404, Some(ErrorCode::ResourceNotExists), true)
+    );
+    assert!(api.request_id.is_some());
+    assert!(api.body.contains("RESOURCE_NOT_EXISTS"));
+    let display = api.to_string();
+    assert!(
+        display.contains("404")
+            && display.contains("RESOURCE_NOT_EXISTS")
+            && display.contains(api.request_id.as_deref().unwrap()),
+        "{display}"
+    );
+
+    simulator.inject([Fault::Status {
+        status: 500,
+        code: "SYSTEM_ERROR".into(),
+    }]);
+    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        (api.status, api.code.clone(), api.verified),
+        (500, Some(ErrorCode::SystemError), true)
+    );
+
+    simulator.inject([Fault::Status {
+        status: 429,
+        code: "SOME_NEW_CODE".into(),
+    }]);
+    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(api.code, Some(ErrorCode::Unknown("SOME_NEW_CODE".into())));
+
+    let page = "<html><body>502 Bad Gateway</body></html>";
+    simulator.inject([Fault::Unsigned {
+        status: 502,
+        body: page.into(),
+    }]);
+    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            api.status,
+            api.code.clone(),
+            api.verified,
+            api.body.as_str()
+        ),
+        (502, None, false, page)
+    );
+    assert!(api.to_string().contains("unverified"));
+
+    // A 2xx without signature headers is never accepted.
+    simulator.inject([Fault::Unsigned {
+        status: 200,
+        body: r#"{"status":"FINISHED"}"#.into(),
+    }]);
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Verification {
+                reason: VerifyError::MissingHeader(_),
+                status: 200,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    // An error answer with a bad signature is a verification failure, not an API error.
+    simulator.inject([Fault::TamperBody]);
+    let error = client.query_order(&request).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Verification {
+                reason: VerifyError::BadSignature { .. },
+                status: 404,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_merchant_without_platform_certificates_is_told_to_use_the_public_key() {
+    let simulator = Simulator::start().await.unwrap();
+    simulator.set_no_certificates(true);
+    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Config(ConfigError::NoPlatformCertificates {
+                request_id: Some(_)
+            })
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("微信支付公钥"), "{error}");
+    // With the public key as well, the call goes through.
+    let client = client_for(&simulator, VerificationMode::Both);
+    assert!(client.query_order(&order_request()).await.is_ok());
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_certificate_download() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .query_order(&order_request())
+                    .await
+                    .map(|r| r.verified().source)
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), KeySource::PlatformCertificate);
+    }
+    let downloads = simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query == "/v3/certificates")
+        .count();
+    assert_eq!(downloads, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_merchant_key_is_refused_by_the_simulator() {
+    let simulator = Simulator::start().await.unwrap();
+    let other = Simulator::start().await.unwrap();
+    let wrong_key: MerchantKey = other.credentials().merchant_key().unwrap();
+    let credentials = simulator.credentials();
+    let client = Client::builder()
+        .merchant(
+            &credentials.mchid,
+            &credentials.merchant_serial_no,
+            wrong_key,
+        )
+        .wechatpay_public_key(credentials.wechatpay_public_key().unwrap())
+        .base_url(simulator.base_url())
+        .build()
+        .unwrap();
+    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        (api.status, api.code.clone(), api.verified),
+        (401, Some(ErrorCode::SignError), true)
+    );
+}
+
+#[test]
+fn the_client_is_clone_send_sync() {
+    fn assert_traits<T: Clone + Send + Sync + 'static>() {}
+    assert_traits::<Client>();
+}
