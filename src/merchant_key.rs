@@ -91,7 +91,8 @@ impl MerchantKey {
     }
 }
 
-/// The crypto library could not sign (an internal error of aws-lc-rs, not a problem of the input).
+/// The crypto library could not sign or draw a nonce (an internal error of aws-lc-rs or of the
+/// system's random number generator, not a problem of the input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the merchant private key could not sign the request (aws-lc-rs reported an internal error)"

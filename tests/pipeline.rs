@@ -412,3 +412,65 @@ fn the_client_is_clone_send_sync() {
     fn assert_traits<T: Clone + Send + Sync + 'static>() {}
     assert_traits::<Client>();
 }
+
+#[tokio::test]
+async fn certificates_given_as_pem_need_no_download() {
+    let simulator = Simulator::start().await.unwrap();
+    let credentials = simulator.credentials();
+    let client = Client::builder()
+        .merchant(
+            &credentials.mchid,
+            &credentials.merchant_serial_no,
+            credentials.merchant_key().unwrap(),
+        )
+        .platform_certificate(credentials.platform_certificate().unwrap())
+        .base_url(simulator.base_url())
+        .build()
+        .unwrap();
+    let order = client.query_order(&order_request()).await.unwrap();
+    assert_eq!(order.verified().source, KeySource::PlatformCertificate);
+    assert_eq!(
+        order.verified().serial,
+        credentials.platform_certificate_serial
+    );
+    assert!(
+        simulator
+            .requests()
+            .iter()
+            .all(|r| r.path_and_query != "/v3/certificates")
+    );
+}
+
+#[tokio::test]
+async fn certificates_are_downloaded_again_when_the_refresh_interval_has_passed() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = simulator
+        .client_builder(VerificationMode::PlatformCertificates)
+        .unwrap()
+        .certificate_refresh_interval(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let downloads = || {
+        simulator
+            .requests()
+            .iter()
+            .filter(|r| r.path_and_query == "/v3/certificates")
+            .count()
+    };
+    client.query_order(&order_request()).await.unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    assert_eq!(downloads(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    client.query_order(&order_request()).await.unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    assert_eq!(downloads(), 2);
+
+    // A timed refresh that fails keeps the certificates it has: calls go on.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    simulator.inject([Fault::Status {
+        status: 500,
+        code: "SYSTEM_ERROR".into(),
+    }]);
+    assert!(client.query_order(&order_request()).await.is_ok());
+    assert_eq!(downloads(), 3);
+}
