@@ -95,7 +95,8 @@ impl MerchantKey {
 /// system's random number generator, not a problem of the input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the merchant private key could not sign the request (aws-lc-rs reported an internal error)"
+    "the request could not be signed: aws-lc-rs or the system's random number generator reported \
+     an internal error"
 )]
 pub struct SigningFailed;
 
