@@ -33,15 +33,7 @@ impl WechatPayPublicKey {
         if !id.starts_with(PUBLIC_KEY_ID_PREFIX) || id.len() == PUBLIC_KEY_ID_PREFIX.len() {
             return Err(ConfigError::PublicKeyId { id });
         }
-        pem_input::expect_labels(pem, &["PUBLIC KEY"], WHAT, EXPECTED)?;
-        let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
-            ConfigError::Malformed {
-                what: WHAT,
-                reason: e.to_string(),
-                expected: EXPECTED,
-            }
-        })?;
-        let key = parse_rsa_public_key(der.as_ref(), WHAT, EXPECTED)?;
+        let key = parse_rsa_public_key_pem(pem, WHAT, EXPECTED)?;
         Ok(Self { id, key })
     }
 
@@ -61,6 +53,23 @@ impl WechatPayPublicKey {
     pub(crate) fn key(&self) -> &ParsedPublicKey {
         &self.key
     }
+}
+
+/// Parses a PEM `BEGIN PUBLIC KEY` RSA key for SHA256withRSA verification.
+pub(crate) fn parse_rsa_public_key_pem(
+    pem: &str,
+    what: &'static str,
+    expected: &'static str,
+) -> Result<ParsedPublicKey, ConfigError> {
+    pem_input::expect_labels(pem, &["PUBLIC KEY"], what, expected)?;
+    let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
+        ConfigError::Malformed {
+            what,
+            reason: e.to_string(),
+            expected,
+        }
+    })?;
+    parse_rsa_public_key(der.as_ref(), what, expected)
 }
 
 /// Parses an RSA public key (SubjectPublicKeyInfo or PKCS#1 DER) for SHA256withRSA verification.

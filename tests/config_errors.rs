@@ -216,6 +216,8 @@ async fn the_builder_names_what_is_missing_and_debug_shows_no_secret() {
     // No Debug output carries key material: not the private key, not the APIv3 key.
     let private_body: String = credentials
         .merchant_private_key_pem
+        .as_deref()
+        .unwrap()
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();

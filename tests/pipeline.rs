@@ -86,7 +86,7 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
             certificate_downloads, expected_downloads,
             "{mode:?}: {seen:#?}"
         );
-        assert!(seen.iter().all(|r| r.status == 200), "{seen:#?}");
+        assert!(seen.iter().all(|r| r.status == Some(200)), "{seen:#?}");
     }
 }
 
@@ -201,11 +201,11 @@ async fn answers_that_do_not_verify_are_not_used() {
         ),
     ];
     for (fault, expected) in cases {
-        simulator.inject([fault.clone()]);
+        simulator.inject(fault.clone());
         let error = client.query_order(&order_request()).await.unwrap_err();
         assert_eq!(reason(error), expected, "{fault:?}");
     }
-    simulator.inject([Fault::StaleTimestamp(301)]);
+    simulator.inject(Fault::StaleTimestamp(301));
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(matches!(
         reason(error),
@@ -223,7 +223,7 @@ async fn an_unknown_serial_in_certificate_mode_refreshes_once_then_fails() {
     let simulator = Simulator::start().await.unwrap();
     let client = client(&simulator, VerificationMode::PlatformCertificates).await;
     client.query_order(&order_request()).await.unwrap();
-    simulator.inject([Fault::UnknownSerial]);
+    simulator.inject(Fault::UnknownSerial);
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(matches!(reason(error), VerifyError::UnknownSerial { .. }));
     let paths: Vec<String> = simulator
@@ -261,10 +261,10 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         "{display}"
     );
 
-    simulator.inject([Fault::Status {
+    simulator.inject(Fault::Status {
         status: 500,
         code: "SYSTEM_ERROR".into(),
-    }]);
+    });
     let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
         panic!()
     };
@@ -273,20 +273,20 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         (500, Some(ErrorCode::SystemError), true)
     );
 
-    simulator.inject([Fault::Status {
+    simulator.inject(Fault::Status {
         status: 429,
         code: "SOME_NEW_CODE".into(),
-    }]);
+    });
     let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
         panic!()
     };
     assert_eq!(api.code, Some(ErrorCode::Unknown("SOME_NEW_CODE".into())));
 
     let page = "<html><body>502 Bad Gateway</body></html>";
-    simulator.inject([Fault::Unsigned {
+    simulator.inject(Fault::Unsigned {
         status: 502,
         body: page.into(),
-    }]);
+    });
     let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
         panic!()
     };
@@ -302,10 +302,10 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
     assert!(api.to_string().contains("unverified"));
 
     // A 2xx without signature headers is never accepted.
-    simulator.inject([Fault::Unsigned {
+    simulator.inject(Fault::Unsigned {
         status: 200,
         body: r#"{"status":"FINISHED"}"#.into(),
-    }]);
+    });
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(
         matches!(
@@ -320,7 +320,7 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
     );
 
     // An error answer with a bad signature is a verification failure, not an API error.
-    simulator.inject([Fault::TamperBody]);
+    simulator.inject(Fault::TamperBody);
     let error = client.query_order(&request).await.unwrap_err();
     assert!(
         matches!(
@@ -467,10 +467,10 @@ async fn certificates_are_downloaded_again_when_the_refresh_interval_has_passed(
 
     // A timed refresh that fails keeps the certificates it has: calls go on.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    simulator.inject([Fault::Status {
+    simulator.inject(Fault::Status {
         status: 500,
         code: "SYSTEM_ERROR".into(),
-    }]);
+    });
     assert!(client.query_order(&order_request()).await.is_ok());
     assert_eq!(downloads(), 3);
 }

@@ -1,30 +1,39 @@
-//! A WeChat Pay API v3 simulator: the server side of the protocol on loopback, for tests and the
-//! quickstart (enable the `simulator` feature).
+//! A WeChat Pay API v3 simulator: the server side of the protocol on loopback, for tests, the
+//! quickstart and SDKs in other languages (enable the `simulator` feature).
 //!
-//! It checks each request's signature like the real API, answers the two profit-sharing queries
-//! from fixtures (by default the doc pages' examples), signs every answer with the WeChat Pay
-//! public key or a platform certificate, and serves `GET /v3/certificates` encrypted with the
-//! merchant's APIv3 key. All key material is generated when it starts: nothing is a real key.
+//! It checks every request like the real API (headers, the signature over the request as received,
+//! the timestamp, nonce reuse, the parameters), answers the two profit-sharing queries from
+//! [`Fixtures`] (by default the doc pages' examples), signs every answer, errors included, with the
+//! WeChat Pay public key or a platform certificate, and serves `GET /v3/certificates` encrypted with
+//! the merchant's APIv3 key. [`Fault`]s make it misbehave on demand. All key material is generated
+//! when it starts: none of it is a real key.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use wechatpay_v3::simulator::{Simulator, VerificationMode};
-//! use wechatpay_v3::QueryOrderRequest;
+//! use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
+//! use wechatpay_v3::{Error, QueryOrderRequest};
 //!
 //! let simulator = Simulator::start().await?;
 //! let client = simulator.client_builder(VerificationMode::PublicKey)?.build()?;
 //! let request = QueryOrderRequest::new("1900000109", "4208450740201411110007820472", "P20150806125346");
 //! let order = client.query_order(&request).await?;
 //! assert_eq!(order.order_id, "3008450740201411110007820472");
+//!
+//! simulator.inject(Fault::SignatureProbe);
+//! assert!(matches!(client.query_order(&request).await, Err(Error::Verification { .. })));
 //! # Ok(())
 //! # }
 //! ```
 
+mod checks;
+mod credentials;
+mod faults;
+mod fixtures;
 mod keys;
 mod server;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,10 +41,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use credentials::Credentials;
+pub use faults::Fault;
+pub use fixtures::{Fixtures, FixturesError};
+
 use crate::types::{ProfitSharingOrder, ReturnOrder};
-use crate::{
-    ApiV3Key, ClientBuilder, ConfigError, MerchantKey, PlatformCertificate, WechatPayPublicKey,
-};
+use crate::{ApiV3Key, ClientBuilder, ConfigError, MerchantKey, PlatformCertificate};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -53,72 +64,9 @@ pub enum SimulatorError {
     /// Key or certificate generation failed.
     #[error("cannot generate the simulator's keys: {0}")]
     Keys(String),
-    /// The generated keys did not load (a bug).
+    /// A key given to the simulator did not load.
     #[error(transparent)]
     Config(#[from] ConfigError),
-}
-
-/// Everything a client needs to talk to the simulator. All of it was generated when the simulator
-/// started and is for tests only. `Debug` leaves out the private key and the APIv3 key.
-#[derive(Clone)]
-pub struct Credentials {
-    /// The merchant id (商户号).
-    pub mchid: String,
-    /// The merchant API certificate's serial number.
-    pub merchant_serial_no: String,
-    /// The merchant's private key, PEM PKCS#8.
-    pub merchant_private_key_pem: String,
-    /// The merchant's public key, PEM: what the simulator checks request signatures with.
-    pub merchant_public_key_pem: String,
-    /// The WeChat Pay public key's id, `PUB_KEY_ID_…`.
-    pub wechatpay_public_key_id: String,
-    /// The WeChat Pay public key, PEM.
-    pub wechatpay_public_key_pem: String,
-    /// The platform certificate, PEM.
-    pub platform_certificate_pem: String,
-    /// The platform certificate's serial number, uppercase hex.
-    pub platform_certificate_serial: String,
-    /// The APIv3 key, 32 characters.
-    pub apiv3_key: String,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("mchid", &self.mchid)
-            .field("merchant_serial_no", &self.merchant_serial_no)
-            .field("wechatpay_public_key_id", &self.wechatpay_public_key_id)
-            .field(
-                "platform_certificate_serial",
-                &self.platform_certificate_serial,
-            )
-            .finish_non_exhaustive()
-    }
-}
-
-impl Credentials {
-    /// The merchant's private key, loaded.
-    pub fn merchant_key(&self) -> Result<MerchantKey, ConfigError> {
-        MerchantKey::from_pem(&self.merchant_private_key_pem)
-    }
-
-    /// The WeChat Pay public key with its id, loaded.
-    pub fn wechatpay_public_key(&self) -> Result<WechatPayPublicKey, ConfigError> {
-        WechatPayPublicKey::from_pem(
-            &self.wechatpay_public_key_id,
-            &self.wechatpay_public_key_pem,
-        )
-    }
-
-    /// The platform certificate, parsed.
-    pub fn platform_certificate(&self) -> Result<PlatformCertificate, ConfigError> {
-        PlatformCertificate::from_pem(&self.platform_certificate_pem)
-    }
-
-    /// The APIv3 key, loaded.
-    pub fn apiv3_key(&self) -> Result<ApiV3Key, ConfigError> {
-        ApiV3Key::new(&self.apiv3_key)
-    }
 }
 
 /// How a client built by [`Simulator::client_builder`] verifies answers.
@@ -132,34 +80,18 @@ pub enum VerificationMode {
     Both,
 }
 
-/// Something the simulator does wrong on purpose, for one answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Fault {
-    /// Answer with this status and error code instead.
-    Status {
-        /// The HTTP status.
-        status: u16,
-        /// The error code.
-        code: String,
-    },
-    /// Leave out the signature headers.
-    NoSignature,
-    /// Change one byte of the body after signing.
-    TamperBody,
-    /// Sign with a `WECHATPAY/SIGNTEST/` probe signature.
-    SignatureProbe,
-    /// Sign with a timestamp this many seconds in the past.
-    StaleTimestamp(u64),
-    /// Name a serial no key has.
-    UnknownSerial,
-    /// Answer this status and raw body without signing it, as a proxy in the way would.
-    Unsigned {
-        /// The HTTP status.
-        status: u16,
-        /// The body, as sent.
-        body: String,
-    },
+/// Which key the simulator signs its answers with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AnswerSigner {
+    /// As the real API: the WeChat Pay public key when the request carries
+    /// `Wechatpay-Serial: PUB_KEY_ID_…` with its id, else the platform certificate.
+    #[default]
+    AsRequested,
+    /// Always the WeChat Pay public key.
+    PublicKey,
+    /// Always the platform certificate, as answers (and callbacks) of a merchant being migrated
+    /// may still be.
+    PlatformCertificate,
 }
 
 /// A request the simulator received.
@@ -175,34 +107,37 @@ pub struct SeenRequest {
     pub wechatpay_serial: Option<String>,
     /// The `User-Agent` header, if any.
     pub user_agent: Option<String>,
-    /// The status the simulator answered.
-    pub status: u16,
+    /// The `Accept` header, if any.
+    pub accept: Option<String>,
+    /// The status the simulator answered; `None` when it dropped the connection.
+    pub status: Option<u16>,
 }
 
-/// What the simulator holds and how it misbehaves; shared with the server task.
+/// What the simulator holds; shared with the server task.
 pub(crate) struct State {
-    pub credentials: Credentials,
-    pub merchant_public_key: aws_lc_rs::signature::ParsedPublicKey,
-    pub platform_key: MerchantKey,
-    pub public_key_key: MerchantKey,
-    pub apiv3_key: ApiV3Key,
-    pub data: Mutex<Data>,
+    credentials: Credentials,
+    merchant: checks::Merchant,
+    platform_key: MerchantKey,
+    public_key_key: MerchantKey,
+    apiv3_key: ApiV3Key,
+    data: Mutex<Data>,
 }
 
-/// The mutable part of the state.
+/// The part of the state that changes while it runs.
 #[derive(Default)]
 pub(crate) struct Data {
-    pub orders: Vec<ProfitSharingOrder>,
-    pub return_orders: Vec<ReturnOrder>,
-    pub faults: VecDeque<Fault>,
-    pub seen: Vec<SeenRequest>,
+    fixtures: Fixtures,
+    faults: faults::FaultQueue,
+    seen: Vec<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
-    pub nonces: HashMap<String, u64>,
-    pub no_certificates: bool,
+    nonces: HashMap<String, u64>,
+    no_certificates: bool,
+    answer_signer: AnswerSigner,
+    accept_unsigned: bool,
 }
 
 impl State {
-    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+    fn data(&self) -> MutexGuard<'_, Data> {
         // A panic in a handler while holding the lock leaves data that is still whole.
         self.data
             .lock()
@@ -210,7 +145,117 @@ impl State {
     }
 }
 
-/// A running simulator on `127.0.0.1`. It stops when dropped.
+/// Configures a [`Simulator`] before it starts.
+#[derive(Debug, Default)]
+pub struct SimulatorBuilder {
+    addr: Option<SocketAddr>,
+    merchant: Option<(String, String, String)>,
+    fixtures: Option<Fixtures>,
+}
+
+impl SimulatorBuilder {
+    /// Listen on `addr` (default `127.0.0.1:0`, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = Some(addr);
+        self
+    }
+
+    /// Serve this merchant instead of generating one: its id, its API certificate's serial number,
+    /// and its public key as PEM (`BEGIN PUBLIC KEY`) or its API certificate (`BEGIN CERTIFICATE`).
+    pub fn merchant(
+        mut self,
+        mchid: impl Into<String>,
+        serial_no: impl Into<String>,
+        public_key_pem: impl Into<String>,
+    ) -> Self {
+        self.merchant = Some((mchid.into(), serial_no.into(), public_key_pem.into()));
+        self
+    }
+
+    /// Answer from these fixtures instead of the doc pages' examples.
+    pub fn fixtures(mut self, fixtures: Fixtures) -> Self {
+        self.fixtures = Some(fixtures);
+        self
+    }
+
+    /// Generates the keys, binds the socket and starts serving. Must be called inside a Tokio
+    /// runtime; the simulator stops when the returned value is dropped.
+    pub async fn start(self) -> Result<Simulator, SimulatorError> {
+        let (mchid, merchant_serial_no, merchant_private_key_pem, merchant_public_key) =
+            match self.merchant {
+                Some((mchid, serial_no, public_pem)) => {
+                    (mchid, serial_no, None, merchant_public_key(&public_pem)?)
+                }
+                None => {
+                    let (private_pem, public_pem) = keys::rsa_key_pair()?;
+                    let key = merchant_public_key(&public_pem)?;
+                    (
+                        "1900000001".to_owned(),
+                        "3775B6A45ACD588826D15E583A95F5DD00000001".to_owned(),
+                        Some(private_pem),
+                        key,
+                    )
+                }
+            };
+        let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
+        let certificate = keys::platform_certificate(2020, 2099)?;
+        let mut apiv3 = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut apiv3)
+            .map_err(|_| SimulatorError::Keys("no randomness".into()))?;
+        let apiv3_key: String = apiv3.iter().map(|b| format!("{b:02x}")).collect();
+        let credentials = Credentials {
+            mchid: mchid.clone(),
+            merchant_serial_no: merchant_serial_no.clone(),
+            merchant_private_key_pem,
+            wechatpay_public_key_id: "PUB_KEY_ID_0119000000012026112200000000000001".to_owned(),
+            wechatpay_public_key_pem,
+            platform_certificate_pem: certificate.pem.clone(),
+            platform_certificate_serial: certificate.serial.clone(),
+            apiv3_key: apiv3_key.clone(),
+        };
+        let state = Arc::new(State {
+            merchant: checks::Merchant {
+                mchid,
+                serial_no: merchant_serial_no,
+                public_key: merchant_public_key,
+            },
+            credentials,
+            platform_key: MerchantKey::from_pem(&certificate.private_key_pem)?,
+            public_key_key: MerchantKey::from_pem(&public_key_private_pem)?,
+            apiv3_key: ApiV3Key::new(&apiv3_key)?,
+            data: Mutex::new(Data {
+                fixtures: self.fixtures.unwrap_or_else(Fixtures::doc_examples),
+                ..Data::default()
+            }),
+        });
+        let addr = self.addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimulatorError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SimulatorError::Bind { addr, source })?;
+        let task = tokio::spawn(server::serve(listener, state.clone()));
+        Ok(Simulator {
+            addr,
+            base_url: format!("http://{addr}"),
+            state,
+            task,
+        })
+    }
+}
+
+/// The merchant's public key from a PEM public key or X.509 certificate.
+fn merchant_public_key(pem: &str) -> Result<aws_lc_rs::signature::ParsedPublicKey, ConfigError> {
+    const WHAT: &str = "the merchant's public key";
+    const EXPECTED: &str = "the merchant's public key (BEGIN PUBLIC KEY) or API certificate apiclient_cert.pem (BEGIN CERTIFICATE)";
+    if crate::pem_input::labels(pem).contains(&"CERTIFICATE") {
+        return Ok(PlatformCertificate::from_pem(pem)?.key().clone());
+    }
+    crate::public_key::parse_rsa_public_key_pem(pem, WHAT, EXPECTED)
+}
+
+/// A running simulator on loopback. It stops when dropped.
 pub struct Simulator {
     addr: SocketAddr,
     base_url: String,
@@ -219,61 +264,15 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Starts a simulator on a free loopback port, with fresh keys and the doc pages' examples as
-    /// fixtures. Must be called inside a Tokio runtime.
+    /// Starts a simulator on a free loopback port, with a generated merchant and the doc pages'
+    /// examples. Must be called inside a Tokio runtime.
     pub async fn start() -> Result<Self, SimulatorError> {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Self::builder().start().await
     }
 
-    /// Starts a simulator on `addr`.
-    pub async fn start_on(addr: SocketAddr) -> Result<Self, SimulatorError> {
-        let (merchant_private_key_pem, merchant_public_key_pem) = keys::rsa_key_pair()?;
-        let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
-        let certificate = keys::platform_certificate(2020, 2099)?;
-        let mut apiv3 = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut apiv3)
-            .map_err(|_| SimulatorError::Keys("no randomness".into()))?;
-        let apiv3_key: String = apiv3.iter().map(|b| format!("{b:02x}")).collect();
-        let credentials = Credentials {
-            mchid: "1900000001".to_owned(),
-            merchant_serial_no: "3775B6A45ACD588826D15E583A95F5DD00000001".to_owned(),
-            merchant_private_key_pem,
-            merchant_public_key_pem: merchant_public_key_pem.clone(),
-            wechatpay_public_key_id: "PUB_KEY_ID_0119000000012026112200000000000001".to_owned(),
-            wechatpay_public_key_pem,
-            platform_certificate_pem: certificate.pem.clone(),
-            platform_certificate_serial: certificate.serial.clone(),
-            apiv3_key: apiv3_key.clone(),
-        };
-        let merchant_public_key =
-            crate::WechatPayPublicKey::from_pem("PUB_KEY_ID_merchant", &merchant_public_key_pem)?
-                .key()
-                .clone();
-        let state = Arc::new(State {
-            credentials,
-            merchant_public_key,
-            platform_key: MerchantKey::from_pem(&certificate.private_key_pem)?,
-            public_key_key: MerchantKey::from_pem(&public_key_private_pem)?,
-            apiv3_key: ApiV3Key::new(&apiv3_key)?,
-            data: Mutex::new(Data {
-                orders: vec![server::doc_order().map_err(fixture)?],
-                return_orders: vec![server::doc_return_order().map_err(fixture)?],
-                ..Data::default()
-            }),
-        });
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| SimulatorError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| SimulatorError::Bind { addr, source })?;
-        let task = tokio::spawn(server::serve(listener, state.clone()));
-        Ok(Self {
-            addr,
-            base_url: format!("http://{addr}"),
-            state,
-            task,
-        })
+    /// A builder, to give the merchant, the address or the fixtures.
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
     }
 
     /// The address it listens on.
@@ -291,8 +290,8 @@ impl Simulator {
         &self.state.credentials
     }
 
-    /// A client builder with the merchant's credentials, this simulator's base URL, and the keys
-    /// for `mode`.
+    /// A client builder with the merchant's credentials (when the simulator generated them), this
+    /// simulator's base URL, and the keys for `mode`.
     pub fn client_builder(&self, mode: VerificationMode) -> Result<ClientBuilder, ConfigError> {
         let credentials = self.credentials();
         let mut builder = crate::Client::builder()
@@ -311,12 +310,27 @@ impl Simulator {
         Ok(builder)
     }
 
-    /// Makes the next answers misbehave, one fault per answer, in order.
-    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.state.data().faults.extend(faults);
+    /// Makes the next answer misbehave. Faults queue up: each applies after the ones before it.
+    pub fn inject(&self, fault: Fault) {
+        self.inject_times(fault, 1);
     }
 
-    /// Every request received so far.
+    /// Makes the next `times` answers misbehave.
+    pub fn inject_times(&self, fault: Fault, times: u32) {
+        self.state.data().faults.push(fault, Some(times));
+    }
+
+    /// Makes every answer from now on misbehave, until [`clear_faults`](Self::clear_faults).
+    pub fn inject_always(&self, fault: Fault) {
+        self.state.data().faults.push(fault, None);
+    }
+
+    /// Forgets the faults not applied yet.
+    pub fn clear_faults(&self) {
+        self.state.data().faults.clear();
+    }
+
+    /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.state.data().seen.clone()
     }
@@ -327,31 +341,36 @@ impl Simulator {
         self.state.data().no_certificates = none;
     }
 
+    /// Chooses the key answers are signed with (the migration switch).
+    pub fn set_answer_signer(&self, signer: AnswerSigner) {
+        self.state.data().answer_signer = signer;
+    }
+
+    /// Accepts requests without an `Authorization` header (those that have one are still checked):
+    /// for measuring plain HTTP against the same routes. Off by default.
+    pub fn set_accept_unsigned(&self, accept: bool) {
+        self.state.data().accept_unsigned = accept;
+    }
+
+    /// The fixtures it answers from now.
+    pub fn fixtures(&self) -> Fixtures {
+        self.state.data().fixtures.clone()
+    }
+
+    /// Replaces the fixtures.
+    pub fn set_fixtures(&self, fixtures: Fixtures) {
+        self.state.data().fixtures = fixtures;
+    }
+
     /// Adds or replaces (by `sub_mchid`, `transaction_id`, `out_order_no`) a profit-sharing order.
     pub fn put_order(&self, order: ProfitSharingOrder) {
-        let mut data = self.state.data();
-        data.orders.retain(|o| {
-            (&o.sub_mchid, &o.transaction_id, &o.out_order_no)
-                != (&order.sub_mchid, &order.transaction_id, &order.out_order_no)
-        });
-        data.orders.push(order);
+        self.state.data().fixtures.put_order(order);
     }
 
     /// Adds or replaces (by `sub_mchid`, `out_return_no`) a return order.
     pub fn put_return_order(&self, order: ReturnOrder) {
-        let mut data = self.state.data();
-        data.return_orders.retain(|o| {
-            (&o.sub_mchid, &o.out_return_no) != (&order.sub_mchid, &order.out_return_no)
-        });
-        data.return_orders.push(order);
+        self.state.data().fixtures.put_return_order(order);
     }
-}
-
-/// A built-in fixture that does not decode into the generated types: a bug in the simulator.
-fn fixture(error: serde_json::Error) -> SimulatorError {
-    SimulatorError::Keys(format!(
-        "a built-in fixture does not match the generated types: {error}"
-    ))
 }
 
 impl Drop for Simulator {

@@ -1,11 +1,8 @@
-//! The simulator's HTTP side: check the request like WeChat Pay, answer, sign the answer.
+//! The simulator's HTTP side: check each request like WeChat Pay, answer it, sign the answer.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -14,50 +11,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use super::{Fault, SeenRequest, State};
-use crate::signing::{SCHEME, signing_message};
-use crate::types::{ProfitSharingOrder, ReturnOrder};
-
-/// The window within which request timestamps are accepted and nonces must not repeat.
-const WINDOW_SECS: u64 = 300;
-
-/// The doc page's example answer of 查询分账结果.
-pub(crate) fn doc_order() -> serde_json::Result<ProfitSharingOrder> {
-    serde_json::from_value(json!({
-        "sub_mchid": "1900000109",
-        "transaction_id": "4208450740201411110007820472",
-        "out_order_no": "P20150806125346",
-        "order_id": "3008450740201411110007820472",
-        "status": "FINISHED",
-        "receivers": [{
-            "receiver_mchid": "1900000110",
-            "amount": 100,
-            "description": "分给商户 1900000110",
-            "result": "SUCCESS",
-            "finish_time": "2015-05-20T13:29:35.120+08:00",
-            "type": "MERCHANT_ID",
-            "receiver_account": "1900000110",
-            "detail_id": "36011111111111111111111"
-        }],
-        "finish_amount": 100,
-        "finish_description": "分账完结"
-    }))
-}
-
-/// The doc page's example answer of 查询分账回退结果.
-pub(crate) fn doc_return_order() -> serde_json::Result<ReturnOrder> {
-    serde_json::from_value(json!({
-        "sub_mchid": "1900000109",
-        "order_id": "3008450740201411110007820472",
-        "out_order_no": "P20150806125346",
-        "out_return_no": "R20190516001",
-        "return_mchid": "86693852",
-        "amount": 10,
-        "return_no": "3008450740201411110007820472",
-        "result": "SUCCESS",
-        "finish_time": "2015-05-20T13:29:35.120+08:00"
-    }))
-}
+use super::checks::{self, Query, Rejection, rejection};
+use super::{AnswerSigner, Fault, SeenRequest, State};
+use crate::signing::{SCHEME, new_nonce};
 
 /// Accepts connections until the task is aborted.
 pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
@@ -69,9 +25,9 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(request, &state)) }
+                async move { handle(request, &state).await }
             });
-            // A client that goes away mid-request is not the simulator's problem.
+            // A client that goes away mid-request, or a dropped connection on purpose, ends here.
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
@@ -79,23 +35,10 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
     }
 }
 
-/// An answer before signing.
-struct Answer {
-    status: StatusCode,
-    body: Vec<u8>,
-}
-
-fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Answer {
-    let body = match field {
-        Some(field) => json!({"code": code, "message": message,
-                              "detail": {"field": field, "location": "query", "issue": message}}),
-        None => json!({"code": code, "message": message}),
-    };
-    Answer {
-        status,
-        body: body.to_string().into_bytes(),
-    }
-}
+/// Returned to hyper to close the connection without an answer ([`Fault::DropConnection`]).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped on purpose")]
+struct DroppedOnPurpose;
 
 fn header<'a>(request: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
@@ -107,7 +50,10 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn handle(request: Request<Incoming>, state: &State) -> Response<Full<Bytes>> {
+async fn handle(
+    request: Request<Incoming>,
+    state: &State,
+) -> Result<Response<Full<Bytes>>, DroppedOnPurpose> {
     let method = request.method().as_str().to_owned();
     let path_and_query = request
         .uri()
@@ -115,253 +61,168 @@ fn handle(request: Request<Incoming>, state: &State) -> Response<Full<Bytes>> {
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     let serial_asked = header(&request, "wechatpay-serial").map(str::to_owned);
-    let fault = state.data().faults.pop_front();
-
-    let answer = match check_request(&request, &method, &path_and_query, state) {
-        Err(answer) => answer,
-        Ok(()) => match fault {
-            Some(Fault::Status { status, ref code }) => {
-                let status =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                error(status, code, "模拟的错误 (simulated error)", None)
-            }
-            _ => route(
-                request.uri().path(),
-                request.uri().query().unwrap_or(""),
-                state,
-            ),
-        },
-    };
-
-    if let Some(Fault::Unsigned { status, body }) = &fault {
-        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
-        let mut response = Response::new(Full::new(Bytes::from(body.clone())));
-        *response.status_mut() = status;
-        state.data().seen.push(SeenRequest {
-            method,
-            path_and_query,
-            authorization: header(&request, "authorization").map(str::to_owned),
-            wechatpay_serial: serial_asked,
-            user_agent: header(&request, "user-agent").map(str::to_owned),
-            status: status.as_u16(),
-        });
-        return response;
-    }
     let mut seen = SeenRequest {
-        method,
-        path_and_query,
+        method: method.clone(),
+        path_and_query: path_and_query.clone(),
         authorization: header(&request, "authorization").map(str::to_owned),
         wechatpay_serial: serial_asked.clone(),
         user_agent: header(&request, "user-agent").map(str::to_owned),
-        status: answer.status.as_u16(),
+        accept: header(&request, "accept").map(str::to_owned),
+        status: None,
     };
-    let response = sign(answer, serial_asked.as_deref(), fault.as_ref(), state);
-    seen.status = response.status().as_u16();
+    let fault = state.data().faults.next();
+    if let Some(Fault::Delay(delay)) = fault {
+        tokio::time::sleep(delay).await;
+    }
+    if fault == Some(Fault::DropConnection) {
+        state.data().seen.push(seen);
+        return Err(DroppedOnPurpose);
+    }
+    if let Some(Fault::Unsigned { status, body }) = &fault {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+        seen.status = Some(status.as_u16());
+        state.data().seen.push(seen);
+        let mut response = Response::new(Full::new(Bytes::from(body.clone())));
+        *response.status_mut() = status;
+        return Ok(response);
+    }
+
+    let (status, body) = match answer(&request, &method, &path_and_query, fault.as_ref(), state) {
+        Ok(body) => (StatusCode::OK, body),
+        Err(Rejection { status, body }) => (status, body),
+    };
+    let body = match (&fault, status.is_success()) {
+        (Some(Fault::MalformedJson), _) => {
+            let text = body.to_string();
+            text.get(..text.len() / 2)
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec()
+        }
+        (Some(Fault::UnknownEnumValue), true) => {
+            with_unknown_enum_value(body).to_string().into_bytes()
+        }
+        (Some(Fault::UnknownField), true) => with_unknown_field(body).to_string().into_bytes(),
+        _ => body.to_string().into_bytes(),
+    };
+    seen.status = Some(status.as_u16());
     state.data().seen.push(seen);
-    response
+    Ok(sign(
+        status,
+        body,
+        serial_asked.as_deref(),
+        fault.as_ref(),
+        state,
+    ))
 }
 
-/// The checks the real API makes before it looks at the parameters.
-fn check_request(
+/// The answer's body, or an error answer.
+fn answer(
     request: &Request<Incoming>,
     method: &str,
     path_and_query: &str,
+    fault: Option<&Fault>,
     state: &State,
-) -> Result<(), Answer> {
-    if header(request, "accept").is_none() || header(request, "user-agent").is_none() {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "Http头缺少Accept或User-Agent",
-            None,
-        ));
-    }
-    let sign_error = |why: &str| {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "SIGN_ERROR",
-            &format!("签名错误: {why}"),
-            None,
-        )
-    };
-    let authorization =
-        header(request, "authorization").ok_or_else(|| sign_error("no Authorization header"))?;
-    let fields = authorization
-        .strip_prefix(SCHEME)
-        .and_then(|rest| rest.strip_prefix(' '))
-        .ok_or_else(|| {
-            sign_error(
-                "the Authorization scheme is not WECHATPAY2-SHA256-RSA2048 followed by one space",
-            )
-        })?;
-    let mut mchid = None;
-    let mut nonce = None;
-    let mut timestamp = None;
-    let mut serial_no = None;
-    let mut signature = None;
-    for field in fields.split(',') {
-        let (name, value) = field
-            .split_once('=')
-            .ok_or_else(|| sign_error("a field is not name=\"value\""))?;
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .ok_or_else(|| sign_error("a value is not in double quotes"))?;
-        let slot = match name {
-            "mchid" => &mut mchid,
-            "nonce_str" => &mut nonce,
-            "timestamp" => &mut timestamp,
-            "serial_no" => &mut serial_no,
-            "signature" => &mut signature,
-            _ => return Err(sign_error("an unknown Authorization field")),
-        };
-        if slot.replace(value).is_some() {
-            return Err(sign_error("a field appears twice"));
+) -> Result<Value, Rejection> {
+    checks::check_headers(header(request, "accept"), header(request, "user-agent"))?;
+    {
+        let mut data = state.data();
+        if !data.accept_unsigned || header(request, "authorization").is_some() {
+            let authorization = header(request, "authorization");
+            checks::check_signature(
+                authorization,
+                method,
+                path_and_query,
+                &state.merchant,
+                &mut data.nonces,
+                now_secs(),
+            )?;
         }
     }
-    let (Some(mchid), Some(nonce), Some(timestamp), Some(serial_no), Some(signature)) =
-        (mchid, nonce, timestamp, serial_no, signature)
-    else {
-        return Err(sign_error(
-            "a field of mchid, nonce_str, timestamp, serial_no, signature is missing",
-        ));
-    };
-    let credentials = &state.credentials;
-    if mchid != credentials.mchid {
-        return Err(sign_error("unknown mchid"));
-    }
-    if serial_no != credentials.merchant_serial_no {
-        return Err(sign_error(
-            "serial_no is not the merchant's certificate serial number",
+    if let Some(Fault::Status { status, code }) = fault {
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Err(rejection(
+            status,
+            code,
+            "模拟的错误 (an error the simulator was told to give)",
+            None,
         ));
     }
-    let now = now_secs();
-    let signed_at: u64 = timestamp
-        .parse()
-        .map_err(|_| sign_error("timestamp is not Unix seconds"))?;
-    if signed_at.abs_diff(now) > WINDOW_SECS {
-        return Err(sign_error(
-            "timestamp is more than 300 s from the server's time",
+    if method != "GET" {
+        return Err(rejection(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "INVALID_REQUEST",
+            "只支持GET (only GET)",
+            None,
         ));
     }
-    let message = signing_message(method, path_and_query, signed_at, nonce, "");
-    let signature = STANDARD
-        .decode(signature)
-        .map_err(|_| sign_error("signature is not base64"))?;
-    state
-        .merchant_public_key
-        .verify_sig(message.as_bytes(), &signature)
-        .map_err(|_| sign_error("the signature does not verify with the merchant's public key"))?;
-    let mut data = state.data();
-    data.nonces.retain(|_, at| at.abs_diff(now) <= WINDOW_SECS);
-    if data.nonces.insert(nonce.to_owned(), signed_at).is_some() {
-        return Err(sign_error("nonce_str was used within the last 300 s"));
-    }
-    Ok(())
-}
-
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(name), decode(value))
-        })
-        .collect()
-}
-
-fn route(path: &str, query: &str, state: &State) -> Answer {
-    let pairs = query_pairs(query);
-    let param = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let data = state.data();
-    let found = |value: Option<Value>| match value {
-        Some(value) => Answer {
-            status: StatusCode::OK,
-            body: value.to_string().into_bytes(),
-        },
-        None => error(
+    let query = Query::parse(request.uri().query().unwrap_or(""));
+    let not_found = || {
+        rejection(
             StatusCode::NOT_FOUND,
             "RESOURCE_NOT_EXISTS",
             "记录不存在",
             None,
-        ),
+        )
     };
-    match path {
-        "/v3/certificates" => {
-            if data.no_certificates {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    "RESOURCE_NOT_EXISTS",
-                    "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥",
-                    None,
-                );
-            }
-            drop(data);
-            certificates(state)
-        }
+    match request.uri().path() {
+        "/v3/certificates" => certificates(state),
         "/v3/ecommerce/profitsharing/orders" => {
-            let order = data.orders.iter().find(|o| {
-                Some(o.sub_mchid.as_str()) == param("sub_mchid")
-                    && Some(o.transaction_id.as_str()) == param("transaction_id")
-                    && Some(o.out_order_no.as_str()) == param("out_order_no")
-            });
-            found(order.and_then(|o| serde_json::to_value(o).ok()))
+            let wanted = query.order_request()?;
+            let data = state.data();
+            let order = data.fixtures.order(
+                &wanted.sub_mchid,
+                &wanted.transaction_id,
+                &wanted.out_order_no,
+            );
+            order
+                .and_then(|o| serde_json::to_value(o).ok())
+                .ok_or_else(not_found)
         }
         "/v3/ecommerce/profitsharing/returnorders" => {
-            let order = data.return_orders.iter().find(|o| {
-                Some(o.sub_mchid.as_str()) == param("sub_mchid")
-                    && Some(o.out_return_no.as_str()) == param("out_return_no")
-                    && (param("order_id") == Some(o.order_id.as_str())
-                        || param("out_order_no") == Some(o.out_order_no.as_str()))
-            });
-            found(order.and_then(|o| serde_json::to_value(o).ok()))
+            let wanted = query.return_order_request()?;
+            let data = state.data();
+            let order =
+                data.fixtures
+                    .return_order(&wanted.sub_mchid, &wanted.out_return_no, &wanted.order);
+            order
+                .and_then(|o| serde_json::to_value(o).ok())
+                .ok_or_else(not_found)
         }
-        _ => error(
+        _ => Err(rejection(
             StatusCode::NOT_FOUND,
             "RESOURCE_NOT_EXISTS",
-            "接口不存在",
+            "接口不存在 (no such endpoint)",
             None,
-        ),
+        )),
     }
 }
 
 /// `GET /v3/certificates`: the platform certificate, encrypted with the merchant's APIv3 key.
-fn certificates(state: &State) -> Answer {
+fn certificates(state: &State) -> Result<Value, Rejection> {
+    if state.data().no_certificates {
+        return Err(rejection(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_EXISTS",
+            "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥",
+            None,
+        ));
+    }
+    let system_error =
+        |why: &str| rejection(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", why, None);
     let credentials = &state.credentials;
     let mut nonce = [0u8; 6];
-    if aws_lc_rs::rand::fill(&mut nonce).is_err() {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "SYSTEM_ERROR",
-            "no randomness",
-            None,
-        );
-    }
+    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| system_error("no randomness"))?;
     let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-    let Some(ciphertext) = state.apiv3_key.encrypt(
-        &nonce,
-        "certificate",
-        credentials.platform_certificate_pem.as_bytes(),
-    ) else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "SYSTEM_ERROR",
-            "encryption failed",
-            None,
-        );
-    };
-    let body = json!({"data": [{
+    let ciphertext = state
+        .apiv3_key
+        .encrypt(
+            &nonce,
+            "certificate",
+            credentials.platform_certificate_pem.as_bytes(),
+        )
+        .ok_or_else(|| system_error("encryption failed"))?;
+    Ok(json!({"data": [{
         "serial_no": credentials.platform_certificate_serial,
         "effective_time": "2020-01-01T08:00:00+08:00",
         "expire_time": "2099-01-01T08:00:00+08:00",
@@ -371,23 +232,49 @@ fn certificates(state: &State) -> Answer {
             "nonce": nonce,
             "ciphertext": ciphertext,
         }
-    }]});
-    Answer {
-        status: StatusCode::OK,
-        body: body.to_string().into_bytes(),
+    }]}))
+}
+
+fn with_unknown_enum_value(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        for field in ["status", "result"] {
+            if let Some(value) = object.get_mut(field) {
+                *value = json!("SIMULATED_NEW_VALUE");
+            }
+        }
     }
+    body
+}
+
+fn with_unknown_field(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        object.insert(
+            "simulated_new_field".to_owned(),
+            json!({"added": "by the simulator", "n": [1, 2, 3]}),
+        );
+    }
+    body
 }
 
 /// Signs an answer as WeChat Pay does: with the public key's private half when the request asked
-/// for it (`Wechatpay-Serial: PUB_KEY_ID_…`), else with the platform certificate's key.
+/// for it (`Wechatpay-Serial: PUB_KEY_ID_…`), else with the platform certificate's key, unless the
+/// simulator was told to use one of them for everything.
 fn sign(
-    answer: Answer,
+    status: StatusCode,
+    mut body: Vec<u8>,
     serial_asked: Option<&str>,
     fault: Option<&Fault>,
     state: &State,
 ) -> Response<Full<Bytes>> {
     let credentials = &state.credentials;
-    let (key, serial) = if serial_asked == Some(credentials.wechatpay_public_key_id.as_str()) {
+    let use_public_key = match state.data().answer_signer {
+        AnswerSigner::AsRequested => {
+            serial_asked == Some(credentials.wechatpay_public_key_id.as_str())
+        }
+        AnswerSigner::PublicKey => true,
+        AnswerSigner::PlatformCertificate => false,
+    };
+    let (key, serial) = if use_public_key {
         (
             &state.public_key_key,
             credentials.wechatpay_public_key_id.as_str(),
@@ -402,13 +289,12 @@ fn sign(
     if let Some(Fault::StaleTimestamp(secs)) = fault {
         timestamp = timestamp.saturating_sub(*secs);
     }
-    let nonce = crate::signing::new_nonce().unwrap_or_default();
+    let nonce = new_nonce().unwrap_or_default();
     let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-    message.extend_from_slice(&answer.body);
+    message.extend_from_slice(&body);
     message.push(b'\n');
     let mut signature = key.sign(&message).unwrap_or_default();
     let mut serial = serial.to_owned();
-    let mut body = answer.body;
     match fault {
         // A change a JSON parser does not notice, so that only the signature can catch it: a digit
         // moved by one, or else a space after the first byte.
@@ -423,11 +309,11 @@ fn sign(
         _ => {}
     }
     let mut builder = Response::builder()
-        .status(answer.status)
+        .status(status)
         .header("content-type", "application/json")
         .header(
             "request-id",
-            format!("08{}", crate::signing::new_nonce().unwrap_or_default()),
+            format!("08{}", new_nonce().unwrap_or_default()),
         );
     if fault != Some(&Fault::NoSignature) {
         builder = builder

@@ -1,0 +1,150 @@
+//! The orders the simulator answers with: by default the doc pages' examples.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::types::{ProfitSharingOrder, ReturnOrder};
+
+/// The profit-sharing orders and return orders the simulator knows, as the API returns them.
+///
+/// As JSON (for `--fixtures FILE`): `{"orders": [ … ], "return_orders": [ … ]}`, each entry an
+/// answer of 查询分账结果 or 查询分账回退结果.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fixtures {
+    /// Answers of 查询分账结果, found by `sub_mchid`, `transaction_id` and `out_order_no`.
+    #[serde(default)]
+    pub orders: Vec<ProfitSharingOrder>,
+    /// Answers of 查询分账回退结果, found by `sub_mchid`, `out_return_no` and `order_id` or
+    /// `out_order_no`.
+    #[serde(default)]
+    pub return_orders: Vec<ReturnOrder>,
+}
+
+/// Why a fixtures file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FixturesError {
+    /// The file could not be read.
+    #[error("cannot read the fixtures {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not fixtures JSON.
+    #[error(
+        "the fixtures are not {{\"orders\": [...], \"return_orders\": [...]}} of API answers: {0}"
+    )]
+    Json(#[from] serde_json::Error),
+}
+
+impl Fixtures {
+    /// The doc pages' examples, field for field: order P20150806125346 of sub-merchant 1900000109
+    /// (its one receiver in an array, as the API sends it), and its return R20190516001.
+    pub fn doc_examples() -> Self {
+        // These are constants that decode into the generated types (the tests check it); were one
+        // not to, the simulator would start with no orders rather than fail.
+        let order = serde_json::from_value(json!({
+            "sub_mchid": "1900000109",
+            "transaction_id": "4208450740201411110007820472",
+            "out_order_no": "P20150806125346",
+            "order_id": "3008450740201411110007820472",
+            "status": "FINISHED",
+            // The page shows one bare object; the API sends an array.
+            "receivers": [{
+                "receiver_mchid": "1900000110",
+                "amount": 100,
+                "description": "分给商户 1900000110",
+                "result": "SUCCESS",
+                "finish_time": "2015-05-20T13:29:35.120+08:00",
+                "fail_reason": "ACCOUNT_ABNORMAL"
+            }],
+            "close_reason": "NO_AUTH",
+            "finish_amount": 100,
+            "finish_description": "分账完结"
+        }));
+        let return_order = serde_json::from_value(json!({
+            "sub_mchid": "1900000109",
+            "order_id": "3008450740201411110007820472",
+            "out_order_no": "P20150806125346",
+            "out_return_no": "R20190516001",
+            "return_mchid": "86693852",
+            "amount": 10,
+            "return_no": "3008450740201411110007820472",
+            "result": "SUCCESS",
+            "fail_reason": "TIME_OUT_CLOSED",
+            "finish_time": "2015-05-20T13:29:35.120+08:00"
+        }));
+        Self {
+            orders: order.into_iter().collect(),
+            return_orders: return_order.into_iter().collect(),
+        }
+    }
+
+    /// Parses fixtures from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, FixturesError> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Reads fixtures from a JSON file.
+    pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self, FixturesError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| FixturesError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// The order with these ids.
+    pub fn order(
+        &self,
+        sub_mchid: &str,
+        transaction_id: &str,
+        out_order_no: &str,
+    ) -> Option<&ProfitSharingOrder> {
+        self.orders.iter().find(|o| {
+            o.sub_mchid == sub_mchid
+                && o.transaction_id == transaction_id
+                && o.out_order_no == out_order_no
+        })
+    }
+
+    /// The return order with these ids; `order` is `order_id` or `out_order_no`, as the request has it.
+    pub fn return_order(
+        &self,
+        sub_mchid: &str,
+        out_return_no: &str,
+        order: &crate::OrderReference,
+    ) -> Option<&ReturnOrder> {
+        self.return_orders.iter().find(|o| {
+            o.sub_mchid == sub_mchid
+                && o.out_return_no == out_return_no
+                && match order {
+                    crate::OrderReference::OrderId(id) => &o.order_id == id,
+                    crate::OrderReference::OutOrderNo(no) => &o.out_order_no == no,
+                }
+        })
+    }
+
+    /// Adds an order, replacing one with the same ids.
+    pub fn put_order(&mut self, order: ProfitSharingOrder) {
+        self.orders.retain(|o| {
+            (&o.sub_mchid, &o.transaction_id, &o.out_order_no)
+                != (&order.sub_mchid, &order.transaction_id, &order.out_order_no)
+        });
+        self.orders.push(order);
+    }
+
+    /// Adds a return order, replacing one with the same `sub_mchid` and `out_return_no`.
+    pub fn put_return_order(&mut self, order: ReturnOrder) {
+        self.return_orders.retain(|o| {
+            (&o.sub_mchid, &o.out_return_no) != (&order.sub_mchid, &order.out_return_no)
+        });
+        self.return_orders.push(order);
+    }
+}
