@@ -474,3 +474,206 @@ async fn certificates_are_downloaded_again_when_the_refresh_interval_has_passed(
     assert!(client.query_order(&order_request()).await.is_ok());
     assert_eq!(downloads(), 3);
 }
+
+#[tokio::test]
+async fn faults_on_the_wire_end_in_the_right_typed_error() {
+    let simulator = Simulator::start().await.unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .http_client(http)
+        .build()
+        .unwrap();
+
+    simulator.inject(Fault::DropConnection);
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+
+    simulator.inject(Fault::Delay(std::time::Duration::from_secs(3)));
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Transport { ref source, .. } if source.is_timeout()),
+        "{error:?}"
+    );
+
+    simulator.inject(Fault::MalformedJson);
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    let Error::Decode {
+        status,
+        request_id,
+        body,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*status, 200);
+    assert!(request_id.is_some());
+    assert!(
+        body.starts_with('{') && serde_json::from_str::<serde_json::Value>(body).is_err(),
+        "{body}"
+    );
+
+    // A verified answer with a value or a field no version knows is data, not an error.
+    simulator.inject(Fault::UnknownEnumValue);
+    let order = client.query_order(&order_request()).await.unwrap();
+    assert_eq!(
+        order.status,
+        OrderStatus::Unknown("SIMULATED_NEW_VALUE".into())
+    );
+    simulator.inject(Fault::UnknownEnumValue);
+    let ret = client.query_return_order(&return_request()).await.unwrap();
+    assert_eq!(
+        ret.result,
+        ReturnResult::Unknown("SIMULATED_NEW_VALUE".into())
+    );
+    simulator.inject(Fault::UnknownField);
+    let order = client.query_order(&order_request()).await.unwrap();
+    assert_eq!(order.status, OrderStatus::Finished);
+
+    // A short delay is only a delay.
+    simulator.inject(Fault::Delay(std::time::Duration::from_millis(50)));
+    assert!(client.query_order(&order_request()).await.is_ok());
+}
+
+#[tokio::test]
+async fn every_documented_error_status_and_code_is_decoded() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    for documented in wechatpay_v3::operations::QUERY_ORDER.errors {
+        simulator.inject(Fault::Status {
+            status: documented.status,
+            code: documented.code.into(),
+        });
+        let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(api.status, documented.status);
+        let code = api.code.clone().unwrap();
+        assert!(code.is_known(), "{code}");
+        assert_eq!(code.as_str(), documented.code);
+        assert!(api.verified);
+    }
+}
+
+#[tokio::test]
+async fn every_status_and_result_value_comes_through() {
+    use wechatpay_v3::types::{ReceiverResult, ReturnFailReason};
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::Both).await;
+    let base = simulator.fixtures().orders[0].clone();
+    for (i, status) in ["ACCEPTED", "PROCESSING", "FINISHED", "CLOSED"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut order = base.clone();
+        order.out_order_no = format!("P{i}");
+        order.status = OrderStatus::from(status);
+        let receivers = order.receivers.as_mut().unwrap();
+        let result = ["PENDING", "SUCCESS", "CLOSED", "PENDING"][i];
+        receivers.0[0].result = ReceiverResult::from(result);
+        simulator.put_order(order);
+        let request = QueryOrderRequest::new(
+            "1900000109",
+            "4208450740201411110007820472",
+            format!("P{i}"),
+        );
+        let answer = client.query_order(&request).await.unwrap();
+        assert_eq!(answer.status.as_str(), status);
+        assert!(answer.status.is_known());
+        assert_eq!(
+            answer.receivers.as_ref().unwrap()[0].result.as_str(),
+            result
+        );
+    }
+    let base = simulator.fixtures().return_orders[0].clone();
+    for (i, (result, reason)) in [
+        ("PROCESSING", None),
+        ("SUCCESS", None),
+        ("FAIL", Some("ACCOUNT_ABNORMAL")),
+        ("FAIL", Some("TIME_OUT_CLOSED")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut ret = base.clone();
+        ret.out_return_no = format!("R{i}");
+        ret.result = ReturnResult::from(result);
+        ret.fail_reason = reason.map(ReturnFailReason::from);
+        if result == "PROCESSING" {
+            ret.finish_time = None;
+        }
+        simulator.put_return_order(ret.clone());
+        let request = QueryReturnOrderRequest::new(
+            "1900000109",
+            OrderReference::OutOrderNo("P20150806125346".into()),
+            format!("R{i}"),
+        );
+        let answer = client.query_return_order(&request).await.unwrap();
+        assert_eq!(answer.data(), &ret);
+    }
+}
+
+#[tokio::test]
+async fn answers_signed_by_either_key_verify_while_migrating() {
+    use wechatpay_v3::simulator::AnswerSigner;
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::Both).await;
+    let credentials = simulator.credentials().clone();
+    for (signer, source, serial) in [
+        (
+            AnswerSigner::PlatformCertificate,
+            KeySource::PlatformCertificate,
+            &credentials.platform_certificate_serial,
+        ),
+        (
+            AnswerSigner::PublicKey,
+            KeySource::PublicKey,
+            &credentials.wechatpay_public_key_id,
+        ),
+        (
+            AnswerSigner::PlatformCertificate,
+            KeySource::PlatformCertificate,
+            &credentials.platform_certificate_serial,
+        ),
+        (
+            AnswerSigner::AsRequested,
+            KeySource::PublicKey,
+            &credentials.wechatpay_public_key_id,
+        ),
+    ] {
+        simulator.set_answer_signer(signer);
+        let answer = client.query_order(&order_request()).await.unwrap();
+        assert_eq!(
+            (answer.verified().source, &answer.verified().serial),
+            (source, serial),
+            "{signer:?}"
+        );
+    }
+    // The certificates were fetched once, when the first certificate-signed answer came.
+    let downloads = simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query == "/v3/certificates")
+        .count();
+    assert_eq!(downloads, 1);
+
+    // A public-key-only client cannot verify certificate-signed answers, and says so.
+    let public_only = client_for(&simulator, VerificationMode::PublicKey);
+    simulator.set_answer_signer(AnswerSigner::PlatformCertificate);
+    let error = public_only.query_order(&order_request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Verification {
+                reason: VerifyError::UnknownSerial { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}

@@ -1,0 +1,732 @@
+//! The simulator on its own: it refuses what the real API refuses, it interoperates with an
+//! implementation written elsewhere (the `openssl` command line), and its two command-line uses
+//! (`examples/mock_server.rs`, `examples/quickstart.rs`) work as the README documents them.
+
+// A panic in a test is a failed test: the no-panic lints are for the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+use wechatpay_v3::simulator::{Fixtures, Simulator};
+use wechatpay_v3::{
+    ApiV3Key, Client, MerchantKey, QueryOrderRequest, RequestSigner, WechatPayPublicKey,
+};
+
+const ORDER_PATH: &str = "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Sends a GET with the given Authorization (if any) and the usual headers; status and body.
+async fn get(
+    simulator: &Simulator,
+    path_and_query: &str,
+    authorization: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new()
+        .get(format!("{}{path_and_query}", simulator.base_url()))
+        .header("Accept", "application/json")
+        .header("User-Agent", "simulator-test");
+    if let Some(authorization) = authorization {
+        request = request.header("Authorization", authorization);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+fn signer(simulator: &Simulator) -> RequestSigner {
+    let credentials = simulator.credentials();
+    RequestSigner::new(
+        &credentials.mchid,
+        &credentials.merchant_serial_no,
+        credentials.merchant_key().unwrap(),
+    )
+}
+
+fn assert_sign_error(answer: (u16, Value, reqwest::header::HeaderMap), why: &str) {
+    assert_eq!(answer.0, 401, "{:?}", answer.1);
+    assert_eq!(answer.1["code"], "SIGN_ERROR");
+    assert!(
+        answer.1["message"].as_str().unwrap().contains(why),
+        "{:?} lacks {why:?}",
+        answer.1
+    );
+}
+
+#[tokio::test]
+async fn the_simulator_refuses_what_the_real_api_refuses() {
+    let simulator = Simulator::start().await.unwrap();
+    let signer = signer(&simulator);
+
+    let good = signer
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000001",
+        )
+        .unwrap();
+    assert_eq!(get(&simulator, ORDER_PATH, Some(&good.header)).await.0, 200);
+
+    // The same nonce again within 300 s.
+    let again = signer
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000001",
+        )
+        .unwrap();
+    assert_sign_error(
+        get(&simulator, ORDER_PATH, Some(&again.header)).await,
+        "nonce_str was used",
+    );
+
+    // Signed by another merchant key.
+    let other = Simulator::start().await.unwrap();
+    let foreign = RequestSigner::new(
+        &simulator.credentials().mchid,
+        &simulator.credentials().merchant_serial_no,
+        other.credentials().merchant_key().unwrap(),
+    );
+    let auth = foreign
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000002",
+        )
+        .unwrap();
+    assert_sign_error(
+        get(&simulator, ORDER_PATH, Some(&auth.header)).await,
+        "does not verify",
+    );
+
+    // A stale timestamp, either way.
+    for timestamp in [now() - 301, now() + 301] {
+        let auth = signer
+            .authorize_with(
+                "GET",
+                ORDER_PATH,
+                "",
+                timestamp,
+                &format!("stale{timestamp}"),
+            )
+            .unwrap();
+        assert_sign_error(
+            get(&simulator, ORDER_PATH, Some(&auth.header)).await,
+            "timestamp",
+        );
+    }
+
+    // The query string altered after signing: out_order_no changed, parameters reordered, a `?` added.
+    let auth = signer
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000003",
+        )
+        .unwrap();
+    let altered = ORDER_PATH.replace("P20150806125346", "P20150806125347");
+    assert_sign_error(
+        get(&simulator, &altered, Some(&auth.header)).await,
+        "does not verify",
+    );
+    let auth = signer
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000004",
+        )
+        .unwrap();
+    let reordered = "/v3/ecommerce/profitsharing/orders?transaction_id=4208450740201411110007820472&sub_mchid=1900000109&out_order_no=P20150806125346";
+    assert_sign_error(
+        get(&simulator, reordered, Some(&auth.header)).await,
+        "does not verify",
+    );
+
+    // Another mchid or serial number, no header, another scheme, a space too many.
+    let bad_headers = [
+        good.header
+            .replace("mchid=\"1900000001\"", "mchid=\"1900000002\""),
+        good.header.replace("serial_no=\"", "serial_no=\"0"),
+        good.header
+            .replace("WECHATPAY2-SHA256-RSA2048 ", "WECHATPAY2-SHA256-RSA2048  "),
+        good.header.replace("WECHATPAY2-SHA256-RSA2048", "Bearer"),
+        good.header.replace(",nonce_str=", ", nonce_str="),
+    ];
+    for header in &bad_headers {
+        assert_eq!(
+            get(&simulator, ORDER_PATH, Some(header)).await.0,
+            401,
+            "{header}"
+        );
+    }
+    assert_sign_error(get(&simulator, ORDER_PATH, None).await, "no Authorization");
+
+    // Missing User-Agent (reqwest sends none unless told).
+    let auth = signer
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000005",
+        )
+        .unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}{ORDER_PATH}", simulator.base_url()))
+        .header("Authorization", auth.header)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        (body["code"].as_str(), body["message"].as_str()),
+        (
+            Some("INVALID_REQUEST"),
+            Some("Http头缺少Accept或User-Agent")
+        )
+    );
+
+    // Missing Accept (reqwest always sends one, so this request is written by hand).
+    let auth = signer
+        .authorize_with(
+            "GET",
+            ORDER_PATH,
+            "",
+            now(),
+            "nonce0000000000000000000000000006",
+        )
+        .unwrap();
+    let raw = format!(
+        "GET {ORDER_PATH} HTTP/1.1\r\nHost: {}\r\nUser-Agent: raw\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        simulator.addr(),
+        auth.header
+    );
+    let mut stream = tokio::net::TcpStream::connect(simulator.addr())
+        .await
+        .unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(raw.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("INVALID_REQUEST"), "{answer}");
+}
+
+#[tokio::test]
+async fn parameters_are_checked_like_the_spec_says() {
+    let simulator = Simulator::start().await.unwrap();
+    let signer = signer(&simulator);
+    let cases = [
+        (
+            "/v3/ecommerce/profitsharing/orders?transaction_id=4208450740201411110007820472&out_order_no=P1",
+            "sub_mchid",
+        ),
+        (
+            "/v3/ecommerce/profitsharing/orders?sub_mchid=123456789012345678901234567890123&transaction_id=1&out_order_no=P1",
+            "sub_mchid",
+        ),
+        (
+            "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&out_return_no=R1",
+            "order_id",
+        ),
+        (
+            "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&order_id=1&out_order_no=P1&out_return_no=R1",
+            "order_id",
+        ),
+        (
+            "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&order_id=1&out_return_no=R%231",
+            "out_return_no",
+        ),
+        (
+            "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&order_id=1",
+            "out_return_no",
+        ),
+    ];
+    for (i, (path, field)) in cases.into_iter().enumerate() {
+        let auth = signer
+            .authorize_with("GET", path, "", now(), &format!("param{i:027}"))
+            .unwrap();
+        let (status, body, headers) = get(&simulator, path, Some(&auth.header)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("PARAM_ERROR")),
+            "{path}: {body}"
+        );
+        assert_eq!(body["detail"]["field"], field, "{path}");
+        assert_eq!(body["detail"]["location"], "query");
+        assert!(
+            headers.contains_key("wechatpay-signature"),
+            "error answers are signed too"
+        );
+    }
+    // An unknown order.
+    let path = ORDER_PATH.replace("P20150806125346", "P-NONE");
+    let auth = signer
+        .authorize_with(
+            "GET",
+            &path,
+            "",
+            now(),
+            "unknownorder0000000000000000000000",
+        )
+        .unwrap();
+    let (status, body, _) = get(&simulator, &path, Some(&auth.header)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("RESOURCE_NOT_EXISTS"))
+    );
+}
+
+#[tokio::test]
+async fn a_request_signed_by_openssl_is_accepted_and_the_answer_verifies_with_openssl() {
+    let dir = common::scratch_dir("simulator-openssl");
+    let (private, _, public) = common::openssl_rsa_key(&dir, "merchant", 2048);
+    let public_pem = std::fs::read_to_string(&public).unwrap();
+    let simulator = Simulator::builder()
+        .merchant("1900000099", "ABCDEF0123", public_pem)
+        .start()
+        .await
+        .unwrap();
+
+    let timestamp = now();
+    let nonce = "0penss1SignedN0nce000000000000000";
+    let message = format!("GET\n{ORDER_PATH}\n{timestamp}\n{nonce}\n\n");
+    let signature = STANDARD.encode(common::openssl(
+        &dir,
+        &["dgst", "-sha256", "-sign", private.to_str().unwrap()],
+        message.as_bytes(),
+    ));
+    let authorization = format!(
+        "WECHATPAY2-SHA256-RSA2048 mchid=\"1900000099\",nonce_str=\"{nonce}\",timestamp=\"{timestamp}\",serial_no=\"ABCDEF0123\",signature=\"{signature}\""
+    );
+    let response = reqwest::Client::new()
+        .get(format!("{}{ORDER_PATH}", simulator.base_url()))
+        .header("Authorization", authorization)
+        .header("Accept", "application/json")
+        .header("User-Agent", "curl/8")
+        .header(
+            "Wechatpay-Serial",
+            &simulator.credentials().wechatpay_public_key_id,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    let (ts, nonce, signature, serial) = (
+        header("wechatpay-timestamp"),
+        header("wechatpay-nonce"),
+        header("wechatpay-signature"),
+        header("wechatpay-serial"),
+    );
+    assert_eq!(serial, simulator.credentials().wechatpay_public_key_id);
+    let body = response.bytes().await.unwrap();
+
+    let mut signed = format!("{ts}\n{nonce}\n").into_bytes();
+    signed.extend_from_slice(&body);
+    signed.push(b'\n');
+    std::fs::write(dir.join("answer.txt"), &signed).unwrap();
+    std::fs::write(dir.join("answer.sig"), STANDARD.decode(signature).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("wechatpay.pem"),
+        &simulator.credentials().wechatpay_public_key_pem,
+    )
+    .unwrap();
+    let verdict = common::openssl(
+        &dir,
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "wechatpay.pem",
+            "-signature",
+            "answer.sig",
+            "answer.txt",
+        ],
+        b"",
+    );
+    assert_eq!(String::from_utf8(verdict).unwrap().trim(), "Verified OK");
+
+    // A merchant given as its X.509 certificate works the same way.
+    common::openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            private.to_str().unwrap(),
+            "-subj",
+            "/CN=1900000099 test only",
+            "-days",
+            "1",
+            "-out",
+            "merchant_cert.pem",
+        ],
+        b"",
+    );
+    let certificate = std::fs::read_to_string(dir.join("merchant_cert.pem")).unwrap();
+    let simulator = Simulator::builder()
+        .merchant("1900000099", "ABCDEF0123", certificate)
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .merchant(
+            "1900000099",
+            "ABCDEF0123",
+            MerchantKey::from_pem_file(&private).unwrap(),
+        )
+        .wechatpay_public_key(simulator.credentials().wechatpay_public_key().unwrap())
+        .base_url(simulator.base_url())
+        .build()
+        .unwrap();
+    let request = QueryOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+    );
+    assert!(client.query_order(&request).await.is_ok());
+}
+
+/// An example's binary, built by `cargo test` next to the test binaries.
+fn example(name: &str) -> PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = deps.parent().unwrap().join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is not built (cargo test builds examples)",
+        path.display()
+    );
+    path
+}
+
+/// A running `mock_server`, killed when dropped.
+struct MockServer {
+    child: Child,
+    base_url: String,
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mock_server(args: &[&str]) -> MockServer {
+    let mut child = Command::new(example("mock_server"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_owned();
+    assert!(
+        base_url.starts_with("http://127.0.0.1:") && !base_url.ends_with(":0"),
+        "{base_url}"
+    );
+    MockServer { child, base_url }
+}
+
+fn read(dir: &std::path::Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[tokio::test]
+async fn the_standalone_server_writes_its_credentials_and_serves_them() {
+    let dir = common::scratch_dir("mock-server-generated");
+    let server = mock_server(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--credentials-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let client = Client::builder()
+        .merchant(
+            read(&dir, "mchid"),
+            read(&dir, "merchant_serial_no"),
+            MerchantKey::from_pem_file(dir.join("merchant_private_key.pem")).unwrap(),
+        )
+        .wechatpay_public_key(
+            WechatPayPublicKey::from_pem_file(
+                read(&dir, "public_key_id"),
+                dir.join("platform_public_key.pem"),
+            )
+            .unwrap(),
+        )
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let request = QueryOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+    );
+    assert_eq!(
+        client.query_order(&request).await.unwrap().order_id,
+        "3008450740201411110007820472"
+    );
+
+    // Certificate mode with the written APIv3 key; the written certificate's serial is the one in use.
+    let client = Client::builder()
+        .merchant(
+            read(&dir, "mchid"),
+            read(&dir, "merchant_serial_no"),
+            MerchantKey::from_pem_file(dir.join("merchant_private_key.pem")).unwrap(),
+        )
+        .apiv3_key(ApiV3Key::new(&read(&dir, "apiv3_key")).unwrap())
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let answer = client.query_order(&request).await.unwrap();
+    assert_eq!(
+        answer.verified().serial,
+        read(&dir, "platform_certificate_serial_no")
+    );
+    let written =
+        wechatpay_v3::PlatformCertificate::from_pem_file(dir.join("platform_certificate.pem"))
+            .unwrap();
+    assert_eq!(
+        written.serial(),
+        read(&dir, "platform_certificate_serial_no")
+    );
+}
+
+#[tokio::test]
+async fn the_standalone_server_takes_a_merchant_and_fixtures() {
+    let dir = common::scratch_dir("mock-server-given");
+    let (private, _, public) = common::openssl_rsa_key(&dir, "merchant", 2048);
+    let mut fixtures = Fixtures::doc_examples();
+    fixtures.orders[0].out_order_no = "P-FROM-FILE".into();
+    std::fs::write(
+        dir.join("fixtures.json"),
+        serde_json::to_string(&fixtures).unwrap(),
+    )
+    .unwrap();
+    let creds = dir.join("creds");
+    let server = mock_server(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--mchid",
+        "1900000042",
+        "--merchant-serial-no",
+        "5157F09EFDC096DE",
+        "--merchant-public-key",
+        public.to_str().unwrap(),
+        "--credentials-dir",
+        creds.to_str().unwrap(),
+        "--fixtures",
+        dir.join("fixtures.json").to_str().unwrap(),
+    ]);
+    assert!(
+        !creds.join("merchant_private_key.pem").exists(),
+        "a given merchant's key is not written"
+    );
+    let client = Client::builder()
+        .merchant(
+            "1900000042",
+            "5157F09EFDC096DE",
+            MerchantKey::from_pem_file(&private).unwrap(),
+        )
+        .wechatpay_public_key(
+            WechatPayPublicKey::from_pem_file(
+                read(&creds, "public_key_id"),
+                creds.join("platform_public_key.pem"),
+            )
+            .unwrap(),
+        )
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let request =
+        QueryOrderRequest::new("1900000109", "4208450740201411110007820472", "P-FROM-FILE");
+    assert!(client.query_order(&request).await.is_ok());
+}
+
+#[test]
+fn the_standalone_server_explains_bad_arguments() {
+    for args in [
+        &["--mchid", "1"][..],
+        &["--addr", "nope", "--credentials-dir", "x"][..],
+        &["--frobnicate"][..],
+    ] {
+        let output = Command::new(example("mock_server"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.starts_with("mock_server: "), "{stderr}");
+    }
+}
+
+fn quickstart(envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(example("quickstart"));
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WECHATPAY_")) {
+        command.env_remove(name);
+    }
+    command
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_quickstart_runs_on_the_simulator_with_no_settings() {
+    let output = quickstart(&[], &[]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "built-in WeChat Pay simulator",
+        "查询分账结果",
+        "查询分账回退结果",
+        "status                       FINISHED",
+        "receivers[0].amount          100",
+        "receivers[0].finish_time     2015-05-20T13:29:35.120+08:00",
+        "result         SUCCESS",
+        "out_return_no  R20190516001",
+        "signature verified with the WeChat Pay public key PUB_KEY_ID_",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_quickstart_runs_against_another_server_from_the_environment() {
+    let dir = common::scratch_dir("quickstart-env");
+    let server = mock_server(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--credentials-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let (mchid, serial, apiv3) = (
+        read(&dir, "mchid"),
+        read(&dir, "merchant_serial_no"),
+        read(&dir, "apiv3_key"),
+    );
+    let key = dir.join("merchant_private_key.pem");
+    let output = quickstart(
+        &[
+            ("WECHATPAY_BASE_URL", &server.base_url),
+            ("WECHATPAY_MCHID", &mchid),
+            ("WECHATPAY_MERCHANT_SERIAL_NO", &serial),
+            ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
+            ("WECHATPAY_APIV3_KEY", &apiv3),
+        ],
+        &["--order-id", "3008450740201411110007820472"],
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("Querying {}", server.base_url)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("signature verified with the platform certificate"),
+        "{stdout}"
+    );
+
+    // An order the server does not have: one clear line, a non-zero exit.
+    let output = quickstart(
+        &[
+            ("WECHATPAY_BASE_URL", &server.base_url),
+            ("WECHATPAY_MCHID", &mchid),
+            ("WECHATPAY_MERCHANT_SERIAL_NO", &serial),
+            ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
+            ("WECHATPAY_APIV3_KEY", &apiv3),
+        ],
+        &["--out-order-no", "P-NONE"],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("404")
+            && stderr.contains("RESOURCE_NOT_EXISTS")
+            && stderr.contains("Request-ID"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_quickstart_says_what_is_missing() {
+    let output = quickstart(&[("WECHATPAY_MCHID", "1900000001")], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH is not set"),
+        "{stderr}"
+    );
+    let output = quickstart(&[], &["--sub-mchid"]);
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("--sub-mchid needs a value")
+    );
+}
