@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::types::{ErrorCode, ErrorDetail};
 use crate::validate::InvalidParameter;
@@ -21,13 +22,36 @@ pub enum Error {
     #[error(transparent)]
     Signing(#[from] crate::merchant_key::SigningFailed),
     /// The request did not get an answer: connection, TLS, timeout or a dropped connection.
-    #[error("transport error calling {url}: {source}")]
+    #[error("no answer from {url} ({kind}): {}", error_chain(source))]
     Transport {
         /// The URL called, without its query.
         url: String,
+        /// What went wrong, in a word.
+        kind: TransportKind,
         /// What reqwest reported.
         #[source]
         source: reqwest::Error,
+    },
+    /// The call did not complete within the client's total deadline, across all its attempts.
+    #[error("no verified answer within the total deadline of {} ms ({attempts} attempts)", deadline.as_millis())]
+    DeadlineExceeded {
+        /// The deadline.
+        deadline: Duration,
+        /// How many attempts were started.
+        attempts: u32,
+    },
+    /// The answer's body is larger than the client accepts; it was not read further.
+    #[error(
+        "the answer's body is larger than {limit} bytes (HTTP {status}, Request-ID {}): not read",
+        request_id.as_deref().unwrap_or("none")
+    )]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+        /// The answer's HTTP status.
+        status: u16,
+        /// The answer's `Request-ID` header, if any.
+        request_id: Option<String>,
     },
     /// WeChat Pay answered with an error (a non-2xx status).
     #[error(transparent)]
@@ -62,6 +86,112 @@ pub enum Error {
     },
 }
 
+/// What kind of transport failure a [`Error::Transport`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made (refused, unreachable, DNS, TLS handshake).
+    Connect,
+    /// The attempt took longer than its timeout.
+    Timeout,
+    /// The connection broke before a whole answer came (closed, reset, truncated).
+    ConnectionLost,
+    /// Anything else reqwest reports.
+    Other,
+}
+
+impl TransportKind {
+    /// Classifies a reqwest error.
+    pub(crate) fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Timeout
+        } else if error.is_connect() {
+            Self::Connect
+        } else if error.is_request() || error.is_body() || error.is_decode() {
+            Self::ConnectionLost
+        } else {
+            Self::Other
+        }
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "cannot connect",
+            Self::Timeout => "timed out",
+            Self::ConnectionLost => "connection lost",
+            Self::Other => "transport error",
+        })
+    }
+}
+
+/// An error and its sources on one line: `outer: inner: root`.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    one_line(&text)
+}
+
+/// Control characters (newlines among them) escaped, so that a message stays on one line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+impl Error {
+    /// Whether trying the same call again may succeed: a connection that failed or was lost, a
+    /// timeout, `429` (rate limits), `500 SYSTEM_ERROR`, `502`, `503` and `504`. Invalid requests,
+    /// other API errors, verification and decoding failures are not retried.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { kind, .. } => {
+                matches!(
+                    kind,
+                    TransportKind::Connect | TransportKind::Timeout | TransportKind::ConnectionLost
+                )
+            }
+            Self::Api(api) => api.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// The API error, if this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The `Request-ID` of the answer this error came from, if there was one: what WeChat Pay
+    /// support asks for.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api(api) => api.request_id.as_deref(),
+            Self::Verification { request_id, .. }
+            | Self::Decode { request_id, .. }
+            | Self::BodyTooLarge { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// An error answer of WeChat Pay: status, code, message and detail, with the raw body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -83,13 +213,27 @@ pub struct ApiError {
     pub verified: bool,
     /// The raw body, as received.
     pub body: String,
+    /// The answer's `Retry-After`, in seconds, when it had one.
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// Whether the same call may succeed later: `429` (`FREQUENCY_LIMITED`, `RATELIMIT_EXCEEDED`),
+    /// `500 SYSTEM_ERROR` (or a 500 without an error body), `502`, `503`, `504`.
+    pub fn is_retryable(&self) -> bool {
+        match self.status {
+            429 | 502..=504 => true,
+            500 => matches!(self.code, None | Some(ErrorCode::SystemError)),
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "WeChat Pay answered HTTP {}", self.status)?;
         match &self.code {
-            Some(code) => write!(f, " {code}: {}", self.message)?,
+            Some(code) => write!(f, " {code}: {}", one_line(&self.message))?,
             None => write!(
                 f,
                 " with a body that is not an error JSON: {}",

@@ -68,7 +68,9 @@
 //! Responses never fail on what WeChat Pay adds later: enum values this version does not know are
 //! kept in an `Unknown` variant, unknown fields are ignored, and times keep their `+08:00` offset.
 
+mod answer;
 mod apiv3_key;
+mod builder;
 mod certificates;
 mod client;
 mod error;
@@ -79,6 +81,8 @@ mod operation;
 mod pem_input;
 mod public_key;
 pub mod query;
+mod refresh;
+mod retry;
 pub mod signing;
 #[cfg(feature = "simulator")]
 pub mod simulator;
@@ -100,18 +104,21 @@ pub mod operations {
     include!("../generated/operations.rs");
 }
 
+pub use answer::{Response, decode_answer};
 pub use apiv3_key::{ApiV3Key, DecryptError};
-pub use certificates::{CertificateEntryError, CertificateStore, PlatformCertificate};
-pub use client::{
-    CERTIFICATES_PATH, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CERTIFICATE_REFRESH,
-    Response,
+pub use builder::{
+    ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
 };
-pub use error::{ApiError, ConfigError, Error};
+pub use certificates::{CertificateEntryError, CertificateStore, PlatformCertificate};
+pub use client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
+pub use error::{ApiError, ConfigError, Error, TransportKind};
 pub use merchant_key::{MerchantKey, SigningFailed};
 pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
 pub use operations::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
 pub use public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
 pub use query::QueryString;
+pub use retry::RetryPolicy;
 pub use signing::{Authorization, RequestSigner};
 pub use types::{ErrorBody, ErrorCode, ProfitSharingOrder, ReturnOrder};
 pub use validate::{InvalidParameter, ParameterRule};

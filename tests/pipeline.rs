@@ -33,8 +33,10 @@ fn return_request() -> QueryReturnOrderRequest {
     )
 }
 
+/// A client without retries, so that one injected fault is one failed call (retries have their
+/// own tests in `tests/production.rs`).
 async fn client(simulator: &Simulator, mode: VerificationMode) -> Client {
-    simulator.client_builder(mode).unwrap().build().unwrap()
+    client_for(simulator, mode)
 }
 
 const ALL_MODES: [VerificationMode; 3] = [
@@ -148,7 +150,7 @@ async fn requests_carry_the_headers_the_api_wants() {
 }
 
 fn client_for(simulator: &Simulator, mode: VerificationMode) -> Client {
-    simulator.client_builder(mode).unwrap().build().unwrap()
+    simulator.client_builder(mode).unwrap().no_retries().build().unwrap()
 }
 
 #[tokio::test]
@@ -478,14 +480,14 @@ async fn certificates_are_downloaded_again_when_the_refresh_interval_has_passed(
 #[tokio::test]
 async fn faults_on_the_wire_end_in_the_right_typed_error() {
     let simulator = Simulator::start().await.unwrap();
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_millis(500))
-        .build()
-        .unwrap();
+    // A reqwest client of the user's own; the attempt timeout is the client's setting.
+    let http = reqwest::Client::builder().build().unwrap();
     let client = simulator
         .client_builder(VerificationMode::PublicKey)
         .unwrap()
         .http_client(http)
+        .attempt_timeout(std::time::Duration::from_millis(500))
+        .no_retries()
         .build()
         .unwrap();
 

@@ -1,0 +1,147 @@
+//! Turning an answer (status, headers, raw body) into a verified, decoded response or a typed
+//! error. Pure and synchronous: the client runs it on every answer, and users who fetch answers
+//! themselves can run it too.
+
+use std::time::{Duration, SystemTime};
+
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Error};
+use crate::types::ErrorBody;
+use crate::verify::{SignatureHeaders, Verified, Verifier};
+
+/// A verified, decoded answer, with its HTTP status and `Request-ID`.
+#[derive(Clone, Debug)]
+pub struct Response<T> {
+    data: T,
+    status: u16,
+    request_id: Option<String>,
+    verified: Verified,
+}
+
+impl<T> Response<T> {
+    /// The decoded answer.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The decoded answer, by value.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    /// The HTTP status, e.g. 200.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The `Request-ID` header: what WeChat Pay support asks for.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Which key verified the answer.
+    pub fn verified(&self) -> &Verified {
+        &self.verified
+    }
+}
+
+impl<T> std::ops::Deref for Response<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+/// The `Request-ID` header of an answer.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `Retry-After` as delta-seconds (WeChat Pay's rate limits; HTTP dates are not used by it).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// Verifies and decodes an answer of WeChat Pay, at `now`:
+///
+/// - a 2xx answer must carry WeChat Pay's signature headers and they must verify with `verifier`,
+///   then its body must decode into `T`;
+/// - any other answer is an [`Error::Api`], verified when it carries signature headers (a bad
+///   signature on an error answer is an [`Error::Verification`]), with its error body decoded when
+///   it is WeChat Pay's JSON and kept raw either way.
+///
+/// Never panics, whatever the status, headers and body.
+pub fn decode_answer<T: DeserializeOwned>(
+    verifier: &Verifier,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Response<T>, Error> {
+    let verification = |reason| Error::Verification {
+        reason,
+        status,
+        request_id: request_id(headers),
+    };
+    if !(200..300).contains(&status) {
+        let verified = if SignatureHeaders::present(headers) {
+            let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
+            verifier
+                .verify_at(&signature, body, now)
+                .map_err(verification)?;
+            true
+        } else {
+            false
+        };
+        return Err(api_error(status, headers, body, verified));
+    }
+    let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
+    let verified = verifier
+        .verify_at(&signature, body, now)
+        .map_err(verification)?;
+    match serde_json::from_slice(body) {
+        Ok(data) => Ok(Response {
+            data,
+            status,
+            request_id: request_id(headers),
+            verified,
+        }),
+        Err(source) => Err(Error::Decode {
+            source,
+            status,
+            request_id: request_id(headers),
+            body: String::from_utf8_lossy(body).into_owned(),
+        }),
+    }
+}
+
+/// The [`Error::Api`] of an error answer whose verification is settled.
+pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8], verified: bool) -> Error {
+    let (code, message, detail) = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(parsed) => (Some(parsed.code), parsed.message, parsed.detail),
+        Err(_) => (None, String::new(), None),
+    };
+    Error::Api(Box::new(ApiError {
+        status,
+        code,
+        message,
+        detail,
+        request_id: request_id(headers),
+        verified,
+        body: String::from_utf8_lossy(body).into_owned(),
+        retry_after: retry_after(headers),
+    }))
+}

@@ -1,0 +1,270 @@
+//! Building a [`Client`]: credentials, verification sources, and the production settings.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use crate::apiv3_key::ApiV3Key;
+use crate::certificates::{CertificateStore, PlatformCertificate};
+use crate::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL, Inner};
+use crate::error::ConfigError;
+use crate::merchant_key::MerchantKey;
+use crate::public_key::WechatPayPublicKey;
+use crate::refresh::CertificateRefresher;
+use crate::retry::RetryPolicy;
+use crate::signing::RequestSigner;
+use crate::verify::{DEFAULT_TIMESTAMP_WINDOW, Verifier};
+
+/// How often platform certificates are downloaded again, by default.
+pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 3600);
+/// How long a connection may take to open, by default (for the client this crate builds).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one attempt may take, from sending to the whole answer, by default.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a call may take across all its attempts and backoffs, by default.
+pub const DEFAULT_TOTAL_DEADLINE: Duration = Duration::from_secs(30);
+/// The largest answer body read, by default: 1 MiB (the answers of these queries are a few KiB).
+pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
+
+/// Builds a [`Client`].
+#[derive(Default)]
+pub struct ClientBuilder {
+    mchid: Option<String>,
+    serial_no: Option<String>,
+    key: Option<MerchantKey>,
+    public_key: Option<WechatPayPublicKey>,
+    apiv3_key: Option<ApiV3Key>,
+    certificates: Vec<PlatformCertificate>,
+    base_url: Option<String>,
+    backup_base_url: Option<String>,
+    http: Option<reqwest::Client>,
+    timestamp_window: Option<Duration>,
+    refresh_interval: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    total_deadline: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    max_body_size: Option<usize>,
+}
+
+impl ClientBuilder {
+    /// The merchant: its id (`mchid`), its API certificate's serial number (商户API证书序列号) and
+    /// its API private key.
+    pub fn merchant(
+        mut self,
+        mchid: impl Into<String>,
+        serial_no: impl Into<String>,
+        key: MerchantKey,
+    ) -> Self {
+        self.mchid = Some(mchid.into());
+        self.serial_no = Some(serial_no.into());
+        self.key = Some(key);
+        self
+    }
+
+    /// Verify answers signed with the WeChat Pay public key (微信支付公钥); requests then carry
+    /// `Wechatpay-Serial: PUB_KEY_ID_…` to ask for such answers.
+    pub fn wechatpay_public_key(mut self, key: WechatPayPublicKey) -> Self {
+        self.public_key = Some(key);
+        self
+    }
+
+    /// Verify answers signed with platform certificates (平台证书), downloaded from
+    /// `GET /v3/certificates` and decrypted with this APIv3 key (APIv3密钥).
+    pub fn apiv3_key(mut self, key: ApiV3Key) -> Self {
+        self.apiv3_key = Some(key);
+        self
+    }
+
+    /// A platform certificate to trust, given instead of (or before) downloading them.
+    pub fn platform_certificate(mut self, certificate: PlatformCertificate) -> Self {
+        self.certificates.push(certificate);
+        self
+    }
+
+    /// Send requests to another host, e.g. the simulator on loopback (default
+    /// [`DEFAULT_BASE_URL`]). A trailing `/` is ignored.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// After a connection failure or a timeout, send the next attempts of the call to WeChat Pay's
+    /// documented backup host, [`BACKUP_BASE_URL`] (default: off).
+    pub fn failover(mut self, enabled: bool) -> Self {
+        self.backup_base_url = enabled.then(|| BACKUP_BASE_URL.to_owned());
+        self
+    }
+
+    /// Like [`failover`](Self::failover), to another backup host (a test server, a proxy).
+    pub fn backup_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.backup_base_url = Some(base_url.into());
+        self
+    }
+
+    /// Use this reqwest client (proxies, TLS roots, pool settings) instead of one built here. Its
+    /// own connect timeout applies; the attempt timeout is set on every request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Retry calls as `policy` says (default [`RetryPolicy::default`]: 3 attempts).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Never retry: one attempt per call.
+    pub fn no_retries(self) -> Self {
+        self.retry_policy(RetryPolicy::none())
+    }
+
+    /// The most a call may take, all attempts and backoffs included (default 30 s).
+    pub fn total_deadline(mut self, deadline: Duration) -> Self {
+        self.total_deadline = Some(deadline);
+        self
+    }
+
+    /// The most one attempt may take, from sending to the whole answer (default 10 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// The most opening a connection may take (default 5 s); for the reqwest client built here.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest answer body read (default 1 MiB); a larger one is [`Error::BodyTooLarge`].
+    ///
+    /// [`Error::BodyTooLarge`]: crate::Error::BodyTooLarge
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// Accept `Wechatpay-Timestamp` at most this far from local time (default 300 s).
+    pub fn timestamp_window(mut self, window: Duration) -> Self {
+        self.timestamp_window = Some(window);
+        self
+    }
+
+    /// Download platform certificates again after this long (default 12 h).
+    pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
+        self.refresh_interval = Some(interval);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let mchid = self.mchid.ok_or(ConfigError::Missing(
+            "the merchant (ClientBuilder::merchant)",
+        ))?;
+        let serial_no = self.serial_no.ok_or(ConfigError::Missing(
+            "the merchant's certificate serial number",
+        ))?;
+        let key = self
+            .key
+            .ok_or(ConfigError::Missing("the merchant private key"))?;
+        if mchid.is_empty() || !mchid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::MerchantId { mchid });
+        }
+        if serial_no.is_empty() || !serial_no.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ConfigError::MerchantSerialNo { serial_no });
+        }
+        if self.public_key.is_none() && self.apiv3_key.is_none() && self.certificates.is_empty() {
+            return Err(ConfigError::NoVerificationSource);
+        }
+        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let backup_base_url = self
+            .backup_base_url
+            .as_deref()
+            .map(parse_base_url)
+            .transpose()?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(ConfigError::HttpClient)?,
+        };
+
+        let mut verifier = Verifier::new()
+            .with_timestamp_window(self.timestamp_window.unwrap_or(DEFAULT_TIMESTAMP_WINDOW));
+        let public_key_serial = match &self.public_key {
+            Some(key) => {
+                Some(
+                    HeaderValue::from_str(key.id()).map_err(|_| ConfigError::PublicKeyId {
+                        id: key.id().to_owned(),
+                    })?,
+                )
+            }
+            None => None,
+        };
+        if let Some(key) = self.public_key {
+            verifier = verifier.with_public_key(key);
+        }
+        let store = Arc::new(CertificateStore::new(self.certificates));
+        if self.apiv3_key.is_some() || !store.serials().is_empty() {
+            verifier = verifier.with_certificates(store.clone());
+        }
+        let eager = public_key_serial.is_none();
+        let interval = self.refresh_interval.unwrap_or(DEFAULT_CERTIFICATE_REFRESH);
+        let refresher = self
+            .apiv3_key
+            .map(|key| CertificateRefresher::new(key, store, interval, eager));
+        let user_agent = format!(
+            "{}/{} ({}; {}) Rust",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+        let user_agent =
+            HeaderValue::from_str(&user_agent).unwrap_or(HeaderValue::from_static("wechatpay-v3"));
+        Ok(Client::from_inner(Inner {
+            http,
+            base_url,
+            backup_base_url,
+            signer: Arc::new(RequestSigner::new(mchid, serial_no, key)),
+            verifier,
+            user_agent,
+            public_key_serial,
+            refresher,
+            retry: self.retry.unwrap_or_default(),
+            total_deadline: self.total_deadline.unwrap_or(DEFAULT_TOTAL_DEADLINE),
+            attempt_timeout: self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
+            max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+        }))
+    }
+}
+
+/// A base URL without its trailing `/`, checked.
+fn parse_base_url(url: &str) -> Result<String, ConfigError> {
+    let url = url.trim_end_matches('/').to_owned();
+    reqwest::Url::parse(&url).map_err(|e| ConfigError::BaseUrl {
+        url: url.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(url)
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("key", &self.key)
+            .field("public_key", &self.public_key)
+            .field("apiv3_key", &self.apiv3_key)
+            .field("certificates", &self.certificates)
+            .field("base_url", &self.base_url)
+            .field("backup_base_url", &self.backup_base_url)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,64 @@
+//! When and how often a call is tried again.
+
+use std::time::Duration;
+
+/// How a client retries a call that failed in a way that may pass ([`Error::is_retryable`]):
+/// exponential backoff with full jitter, `Retry-After` honoured, within a total deadline.
+///
+/// Each attempt is a new request: signed again, with a new timestamp and nonce.
+///
+/// [`Error::is_retryable`]: crate::Error::is_retryable
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The most attempts per call, the first included (default 3; 1 means no retries).
+    pub max_attempts: u32,
+    /// The backoff before the first retry, before jitter (default 200 ms).
+    pub initial_backoff: Duration,
+    /// The largest backoff, before jitter (default 5 s).
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt per call: no retries.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+}
+
+/// Full jitter: a uniformly random wait between zero and `backoff`, so that clients that failed
+/// together do not retry together.
+pub(crate) fn full_jitter(backoff: Duration) -> Duration {
+    let mut bytes = [0u8; 4];
+    // Without randomness, waiting the whole backoff is the safe choice.
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        return backoff;
+    }
+    backoff.mul_f64(f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_within_the_backoff_and_spreads() {
+        let backoff = Duration::from_millis(1000);
+        let waits: Vec<Duration> = (0..1000).map(|_| full_jitter(backoff)).collect();
+        assert!(waits.iter().all(|w| *w <= backoff));
+        assert!(waits.iter().any(|w| *w < backoff / 4));
+        assert!(waits.iter().any(|w| *w > backoff * 3 / 4));
+    }
+}
