@@ -150,7 +150,12 @@ async fn requests_carry_the_headers_the_api_wants() {
 }
 
 fn client_for(simulator: &Simulator, mode: VerificationMode) -> Client {
-    simulator.client_builder(mode).unwrap().no_retries().build().unwrap()
+    simulator
+        .client_builder(mode)
+        .unwrap()
+        .no_retries()
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -14,6 +14,11 @@ pub enum Fault {
         /// The error code, e.g. `SYSTEM_ERROR`.
         code: String,
     },
+    /// Answer `429 FREQUENCY_LIMITED` with a `Retry-After` of this many seconds.
+    RateLimited {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
     /// Wait this long before answering.
     Delay(Duration),
     /// Close the connection without answering.

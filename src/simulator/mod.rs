@@ -117,8 +117,9 @@ pub struct SeenRequest {
 pub(crate) struct State {
     credentials: Credentials,
     merchant: checks::Merchant,
-    platform_key: MerchantKey,
     public_key_key: MerchantKey,
+    /// TCP connections accepted so far.
+    connections: std::sync::atomic::AtomicU64,
     apiv3_key: ApiV3Key,
     data: Mutex<Data>,
 }
@@ -134,6 +135,26 @@ pub(crate) struct Data {
     no_certificates: bool,
     answer_signer: AnswerSigner,
     accept_unsigned: bool,
+    /// The platform certificates `GET /v3/certificates` lists; the last one signs.
+    platform: Vec<Arc<PlatformIdentity>>,
+}
+
+/// A platform certificate the simulator holds, with its private key.
+pub(crate) struct PlatformIdentity {
+    pem: String,
+    serial: String,
+    key: MerchantKey,
+}
+
+impl PlatformIdentity {
+    fn generate() -> Result<Self, SimulatorError> {
+        let certificate = keys::platform_certificate(2020, 2099)?;
+        Ok(Self {
+            key: MerchantKey::from_pem(&certificate.private_key_pem)?,
+            pem: certificate.pem,
+            serial: certificate.serial,
+        })
+    }
 }
 
 impl State {
@@ -198,7 +219,7 @@ impl SimulatorBuilder {
                 }
             };
         let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
-        let certificate = keys::platform_certificate(2020, 2099)?;
+        let platform = PlatformIdentity::generate()?;
         let mut apiv3 = [0u8; 16];
         aws_lc_rs::rand::fill(&mut apiv3)
             .map_err(|_| SimulatorError::Keys("no randomness".into()))?;
@@ -209,8 +230,8 @@ impl SimulatorBuilder {
             merchant_private_key_pem,
             wechatpay_public_key_id: "PUB_KEY_ID_0119000000012026112200000000000001".to_owned(),
             wechatpay_public_key_pem,
-            platform_certificate_pem: certificate.pem.clone(),
-            platform_certificate_serial: certificate.serial.clone(),
+            platform_certificate_pem: platform.pem.clone(),
+            platform_certificate_serial: platform.serial.clone(),
             apiv3_key: apiv3_key.clone(),
         };
         let state = Arc::new(State {
@@ -220,11 +241,12 @@ impl SimulatorBuilder {
                 public_key: merchant_public_key,
             },
             credentials,
-            platform_key: MerchantKey::from_pem(&certificate.private_key_pem)?,
             public_key_key: MerchantKey::from_pem(&public_key_private_pem)?,
+            connections: std::sync::atomic::AtomicU64::new(0),
             apiv3_key: ApiV3Key::new(&apiv3_key)?,
             data: Mutex::new(Data {
                 fixtures: self.fixtures.unwrap_or_else(Fixtures::doc_examples),
+                platform: vec![Arc::new(platform)],
                 ..Data::default()
             }),
         });
@@ -350,6 +372,37 @@ impl Simulator {
     /// for measuring plain HTTP against the same routes. Off by default.
     pub fn set_accept_unsigned(&self, accept: bool) {
         self.state.data().accept_unsigned = accept;
+    }
+
+    /// How many TCP connections it has accepted: a client that keeps its connections alive opens
+    /// few.
+    pub fn connections(&self) -> u64 {
+        self.state
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Rotates the platform certificate, as WeChat Pay does before one expires: a new certificate
+    /// signs every answer from now on (public-key answers aside), and `GET /v3/certificates` lists
+    /// it with the old ones. Returns the new serial.
+    pub async fn rotate_platform_certificate(&self) -> Result<String, SimulatorError> {
+        // RSA key generation takes a while: off the runtime's threads.
+        let identity = tokio::task::spawn_blocking(PlatformIdentity::generate)
+            .await
+            .map_err(|e| SimulatorError::Keys(e.to_string()))??;
+        let serial = identity.serial.clone();
+        self.state.data().platform.push(Arc::new(identity));
+        Ok(serial)
+    }
+
+    /// The serials of the platform certificates it lists, the one that signs last.
+    pub fn platform_certificate_serials(&self) -> Vec<String> {
+        self.state
+            .data()
+            .platform
+            .iter()
+            .map(|p| p.serial.clone())
+            .collect()
     }
 
     /// The fixtures it answers from now.

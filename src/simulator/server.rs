@@ -21,6 +21,9 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        state
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let state = state.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
@@ -139,6 +142,14 @@ fn answer(
             )?;
         }
     }
+    if let Some(Fault::RateLimited { .. }) = fault {
+        return Err(rejection(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限",
+            None,
+        ));
+    }
     if let Some(Fault::Status { status, code }) = fault {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Err(rejection(
@@ -210,29 +221,29 @@ fn certificates(state: &State) -> Result<Value, Rejection> {
     }
     let system_error =
         |why: &str| rejection(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", why, None);
-    let credentials = &state.credentials;
-    let mut nonce = [0u8; 6];
-    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| system_error("no randomness"))?;
-    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-    let ciphertext = state
-        .apiv3_key
-        .encrypt(
-            &nonce,
-            "certificate",
-            credentials.platform_certificate_pem.as_bytes(),
-        )
-        .ok_or_else(|| system_error("encryption failed"))?;
-    Ok(json!({"data": [{
-        "serial_no": credentials.platform_certificate_serial,
-        "effective_time": "2020-01-01T08:00:00+08:00",
-        "expire_time": "2099-01-01T08:00:00+08:00",
-        "encrypt_certificate": {
-            "algorithm": "AEAD_AES_256_GCM",
-            "associated_data": "certificate",
-            "nonce": nonce,
-            "ciphertext": ciphertext,
-        }
-    }]}))
+    let platforms = state.data().platform.clone();
+    let mut entries = Vec::new();
+    for platform in &platforms {
+        let mut nonce = [0u8; 6];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| system_error("no randomness"))?;
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let ciphertext = state
+            .apiv3_key
+            .encrypt(&nonce, "certificate", platform.pem.as_bytes())
+            .ok_or_else(|| system_error("encryption failed"))?;
+        entries.push(json!({
+            "serial_no": platform.serial,
+            "effective_time": "2020-01-01T08:00:00+08:00",
+            "expire_time": "2099-01-01T08:00:00+08:00",
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "associated_data": "certificate",
+                "nonce": nonce,
+                "ciphertext": ciphertext,
+            }
+        }));
+    }
+    Ok(json!({ "data": entries }))
 }
 
 fn with_unknown_enum_value(mut body: Value) -> Value {
@@ -267,23 +278,23 @@ fn sign(
     state: &State,
 ) -> Response<Full<Bytes>> {
     let credentials = &state.credentials;
-    let use_public_key = match state.data().answer_signer {
+    let (answer_signer, platform) = {
+        let data = state.data();
+        (data.answer_signer, data.platform.last().cloned())
+    };
+    let use_public_key = match answer_signer {
         AnswerSigner::AsRequested => {
             serial_asked == Some(credentials.wechatpay_public_key_id.as_str())
         }
         AnswerSigner::PublicKey => true,
         AnswerSigner::PlatformCertificate => false,
     };
-    let (key, serial) = if use_public_key {
-        (
+    let (key, serial) = match (use_public_key, &platform) {
+        (false, Some(platform)) => (&platform.key, platform.serial.as_str()),
+        _ => (
             &state.public_key_key,
             credentials.wechatpay_public_key_id.as_str(),
-        )
-    } else {
-        (
-            &state.platform_key,
-            credentials.platform_certificate_serial.as_str(),
-        )
+        ),
     };
     let mut timestamp = now_secs();
     if let Some(Fault::StaleTimestamp(secs)) = fault {
@@ -315,6 +326,9 @@ fn sign(
             "request-id",
             format!("08{}", new_nonce().unwrap_or_default()),
         );
+    if let Some(Fault::RateLimited { retry_after_secs }) = fault {
+        builder = builder.header("retry-after", retry_after_secs.to_string());
+    }
     if fault != Some(&Fault::NoSignature) {
         builder = builder
             .header("wechatpay-timestamp", timestamp.to_string())
