@@ -240,6 +240,9 @@ impl ClientBuilder {
             total_deadline: self.total_deadline.unwrap_or(DEFAULT_TOTAL_DEADLINE),
             attempt_timeout: self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
             max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+            signing_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            )),
         }))
     }
 }

@@ -131,6 +131,11 @@ impl CertificateStore {
             .cloned()
     }
 
+    /// The certificates known.
+    pub(crate) fn certificates(&self) -> Vec<PlatformCertificate> {
+        self.snapshot().values().cloned().collect()
+    }
+
     /// The serials known, sorted.
     pub fn serials(&self) -> Vec<String> {
         let mut serials: Vec<String> = self.snapshot().keys().cloned().collect();

@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) total_deadline: Duration,
     pub(crate) attempt_timeout: Duration,
     pub(crate) max_body_size: usize,
+    /// Bounds the signatures computed at once on the blocking pool.
+    pub(crate) signing_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// An answer as received: status, headers and raw body.
@@ -251,7 +253,9 @@ impl Inner {
 
     /// Signs and sends one request and reads its answer, at most `max_body_size` bytes of it. The
     /// canonical URL is taken from the very `Url` that is sent. Signing runs on Tokio's blocking
-    /// pool: an RSA signature is about a millisecond of CPU that must not stall the reactor.
+    /// pool: an RSA-2048 signature is a quarter of a millisecond of CPU, and a thousand of them on
+    /// the runtime's workers would hold back every other task (timers included) for a quarter of a
+    /// second.
     pub(crate) async fn send_signed(
         &self,
         method: http::Method,
@@ -263,10 +267,20 @@ impl Inner {
         };
         let signer = self.signer.clone();
         let method_name = method.as_str().to_owned();
-        let authorization =
-            tokio::task::spawn_blocking(move || signer.authorize(&method_name, &canonical, ""))
-                .await
-                .map_err(|_| SigningFailed)??;
+        // As many signatures at once as there are cores: more threads would only take CPU time
+        // from the runtime's workers.
+        let permit = self
+            .signing_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| SigningFailed)?;
+        let authorization = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            signer.authorize(&method_name, &canonical, "")
+        })
+        .await
+        .map_err(|_| SigningFailed)??;
         let authorization =
             HeaderValue::from_str(&authorization.header).map_err(|_| ConfigError::Malformed {
                 what: "the merchant id or serial number",

@@ -263,10 +263,10 @@ fn truncated(body: &str) -> String {
     match body.char_indices().nth(MAX) {
         Some((cut, _)) => format!(
             "{}… ({} bytes in all)",
-            body.get(..cut).unwrap_or_default(),
+            one_line(body.get(..cut).unwrap_or_default()),
             body.len()
         ),
-        None => body.to_owned(),
+        None => one_line(body),
     }
 }
 

@@ -64,7 +64,7 @@ async fn handle(
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     let serial_asked = header(&request, "wechatpay-serial").map(str::to_owned);
-    let mut seen = SeenRequest {
+    let seen = SeenRequest {
         method: method.clone(),
         path_and_query: path_and_query.clone(),
         authorization: header(&request, "authorization").map(str::to_owned),
@@ -73,18 +73,26 @@ async fn handle(
         accept: header(&request, "accept").map(str::to_owned),
         status: None,
     };
-    let fault = state.data().faults.next();
+    // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
+    let (index, fault) = {
+        let mut data = state.data();
+        data.seen.push(seen);
+        (data.seen.len() - 1, data.faults.next())
+    };
+    let record_status = |status: StatusCode| {
+        if let Some(seen) = state.data().seen.get_mut(index) {
+            seen.status = Some(status.as_u16());
+        }
+    };
     if let Some(Fault::Delay(delay)) = fault {
         tokio::time::sleep(delay).await;
     }
     if fault == Some(Fault::DropConnection) {
-        state.data().seen.push(seen);
         return Err(DroppedOnPurpose);
     }
     if let Some(Fault::Unsigned { status, body }) = &fault {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
-        seen.status = Some(status.as_u16());
-        state.data().seen.push(seen);
+        record_status(status);
         let mut response = Response::new(Full::new(Bytes::from(body.clone())));
         *response.status_mut() = status;
         return Ok(response);
@@ -108,8 +116,7 @@ async fn handle(
         (Some(Fault::UnknownField), true) => with_unknown_field(body).to_string().into_bytes(),
         _ => body.to_string().into_bytes(),
     };
-    seen.status = Some(status.as_u16());
-    state.data().seen.push(seen);
+    record_status(status);
     Ok(sign(
         status,
         body,
