@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
 use wechatpay_v3::{
-    Client, ClientBuilder, Error, ErrorCode, KeySource, QueryOrderRequest, RetryPolicy,
-    TransportKind, VerifyError,
+    ClientBuilder, Error, ErrorCode, KeySource, QueryOrderRequest, RetryPolicy, TransportKind,
+    VerifyError,
 };
 
 fn order_request() -> QueryOrderRequest {
@@ -102,7 +102,8 @@ async fn a_timeout_is_retried() {
 async fn permanent_failures_are_not_retried() {
     let simulator = Simulator::start().await.unwrap();
     let client = builder(&simulator).build().unwrap();
-    let cases: Vec<(Fault, fn(&Error) -> bool)> = vec![
+    type Expected = fn(&Error) -> bool;
+    let cases: Vec<(Fault, Expected)> = vec![
         (status(400, "PARAM_ERROR"), |e| {
             e.api()
                 .is_some_and(|a| a.code == Some(ErrorCode::ParamError))
