@@ -271,16 +271,23 @@ impl Inner {
         // from the runtime's workers.
         let permit = self
             .signing_permits
-            .clone()
-            .acquire_owned()
+            .acquire()
             .await
             .map_err(|_| SigningFailed)?;
-        let authorization = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            signer.authorize(&method_name, &canonical, "")
-        })
-        .await
-        .map_err(|_| SigningFailed)??;
+        let sign = || signer.authorize(&method_name, &canonical, "");
+        let authorization = match tokio::runtime::Handle::current().runtime_flavor() {
+            // The worker hands its other tasks to another thread and signs at once.
+            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(sign)?,
+            // One thread only: the blocking pool keeps it free for the other tasks.
+            _ => {
+                let signer = signer.clone();
+                let (method_name, canonical) = (method_name.clone(), canonical.clone());
+                tokio::task::spawn_blocking(move || signer.authorize(&method_name, &canonical, ""))
+                    .await
+                    .map_err(|_| SigningFailed)??
+            }
+        };
+        drop(permit);
         let authorization =
             HeaderValue::from_str(&authorization.header).map_err(|_| ConfigError::Malformed {
                 what: "the merchant id or serial number",

@@ -1,0 +1,202 @@
+//! What one query costs, next to what the hardware allows (`cargo xtask bench` sets these figures
+//! beside `openssl speed rsa2048` and writes BENCHMARKS.md).
+//!
+//! - `sign`: the Authorization header of the query-order request (one RSA-2048 signature);
+//! - `verify`: a signed query-order answer checked (headers and body);
+//! - `decode/order`, `decode/return_order`: the doc pages' examples into the generated types;
+//! - `roundtrip/signed`: one `query_order` through the client against the in-process simulator
+//!   over loopback, keep-alive: validate, sign, send, verify, decode;
+//! - `roundtrip/bare`: the same GET to the same route with plain reqwest, no signing, no
+//!   verification: the baseline for the client's overhead;
+//! - `throughput/N`: N queries at once through one client (time per batch of N).
+
+// A panic in a benchmark is a broken benchmark: the no-panic lints are for the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::HeaderMap;
+use wechatpay_v3::simulator::{Simulator, VerificationMode};
+use wechatpay_v3::{
+    Client, PreparedRequest, ProfitSharingOrder, QueryOrderRequest, RequestSigner, ReturnOrder,
+    SignatureHeaders, Verifier,
+};
+
+const ORDERS_PAGE: &str = include_str!("../schema/docs/ecommerce-profitsharing-orders-query.md");
+const RETURNORDERS_PAGE: &str =
+    include_str!("../schema/docs/ecommerce-profitsharing-returnorders-query.md");
+
+/// The ```json example of a doc page.
+fn example(page: &str) -> &str {
+    let start = page.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    &page[start..end]
+}
+
+fn order_request() -> QueryOrderRequest {
+    QueryOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn crypto(c: &mut Criterion) {
+    let rt = runtime();
+    let simulator = rt.block_on(Simulator::start()).unwrap();
+    let credentials = simulator.credentials().clone();
+
+    let signer = RequestSigner::new(
+        &credentials.mchid,
+        &credentials.merchant_serial_no,
+        credentials.merchant_key().unwrap(),
+    );
+    let prepared = PreparedRequest::new("https://api.mch.weixin.qq.com", &order_request()).unwrap();
+    let path_and_query = prepared.path_and_query().to_owned();
+    c.bench_function("sign", |b| {
+        b.iter(|| {
+            black_box(
+                signer
+                    .authorize("GET", black_box(&path_and_query), "")
+                    .unwrap(),
+            )
+        })
+    });
+
+    // A real answer of the simulator to a signed query-order request, as the client receives it.
+    let (headers, body) = rt.block_on(async {
+        let auth = signer.authorize("GET", &path_and_query, "").unwrap();
+        let response = reqwest::Client::new()
+            .get(format!("{}{path_and_query}", simulator.base_url()))
+            .header("Authorization", auth.header)
+            .header("Accept", "application/json")
+            .header("User-Agent", "bench")
+            .header("Wechatpay-Serial", &credentials.wechatpay_public_key_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let headers: HeaderMap = response.headers().clone();
+        (headers, response.bytes().await.unwrap().to_vec())
+    });
+    let verifier = Verifier::new().with_public_key(credentials.wechatpay_public_key().unwrap());
+    let now = SystemTime::now();
+    c.bench_function("verify", |b| {
+        b.iter(|| {
+            let signature = SignatureHeaders::from_headers(black_box(&headers)).unwrap();
+            black_box(
+                verifier
+                    .verify_at(&signature, black_box(&body), now)
+                    .unwrap(),
+            )
+        })
+    });
+}
+
+fn decode(c: &mut Criterion) {
+    let order = example(ORDERS_PAGE).as_bytes();
+    let return_order = example(RETURNORDERS_PAGE).as_bytes();
+    let mut group = c.benchmark_group("decode");
+    group.bench_function("order", |b| {
+        b.iter(|| {
+            black_box(serde_json::from_slice::<ProfitSharingOrder>(black_box(order)).unwrap())
+        })
+    });
+    group.bench_function("return_order", |b| {
+        b.iter(|| {
+            black_box(serde_json::from_slice::<ReturnOrder>(black_box(return_order)).unwrap())
+        })
+    });
+    group.finish();
+}
+
+fn roundtrip(c: &mut Criterion) {
+    let rt = runtime();
+    let simulator = rt.block_on(Simulator::start()).unwrap();
+    simulator.set_accept_unsigned(true);
+    let client: Client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .build()
+        .unwrap();
+    let request = order_request();
+    let bare = reqwest::Client::new();
+    let url = format!(
+        "{}{}",
+        simulator.base_url(),
+        client.prepare(&request).unwrap().path_and_query()
+    );
+    // Warm both connections up, and check that both routes answer.
+    rt.block_on(async {
+        client.query_order(&request).await.unwrap();
+        let status = bare
+            .get(&url)
+            .header("Accept", "application/json")
+            .header("User-Agent", "bench")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    });
+
+    let mut group = c.benchmark_group("roundtrip");
+    group.bench_function("signed", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(client.query_order(black_box(&request)).await.unwrap()) })
+    });
+    group.bench_function("bare", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = bare
+                .get(black_box(&url))
+                .header("Accept", "application/json")
+                .header("User-Agent", "bench")
+                .send()
+                .await
+                .unwrap();
+            black_box(response.bytes().await.unwrap())
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("throughput");
+    group.measurement_time(Duration::from_secs(8));
+    for concurrent in [2u64, 8, 64] {
+        group.throughput(Throughput::Elements(concurrent));
+        group.bench_function(concurrent.to_string(), |b| {
+            b.to_async(&rt).iter(|| async {
+                let tasks: Vec<_> = (0..concurrent)
+                    .map(|_| {
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            client.query_order(&order_request()).await.unwrap().status()
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    black_box(task.await.unwrap());
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, crypto, decode, roundtrip);
+criterion_main!(benches);

@@ -1,0 +1,227 @@
+//! `cargo xtask bench`: `openssl speed rsa2048`, the criterion benchmarks, `openssl speed` again,
+//! then a table of the figures and their ratios to OpenSSL, printed and written into BENCHMARKS.md
+//! (between its `measured` markers; the analysis around them is kept).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BEGIN: &str = "<!-- measured:begin (written by `cargo xtask bench`) -->";
+const END: &str = "<!-- measured:end -->";
+
+/// Why `cargo xtask bench` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command could not run or failed.
+    #[error("`{command}` failed: {message}")]
+    Command { command: String, message: String },
+    /// A criterion estimate is missing or unreadable.
+    #[error("cannot read the criterion estimate {}: {message}", path.display())]
+    Estimate { path: PathBuf, message: String },
+    /// `openssl speed` printed no rsa 2048 line.
+    #[error("cannot find the `rsa 2048 bits` line in the output of openssl speed")]
+    OpenSslOutput,
+    /// BENCHMARKS.md could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Signatures and verifications per second, as `openssl speed` measured them.
+#[derive(Clone, Copy, Debug)]
+struct OpenSsl {
+    sign_per_s: f64,
+    verify_per_s: f64,
+}
+
+fn run(command: &mut Command) -> Result<String, Error> {
+    let shown = format!("{command:?}");
+    let output = command.output().map_err(|e| Error::Command {
+        command: shown.clone(),
+        message: e.to_string(),
+    })?;
+    if !output.status.success() {
+        return Err(Error::Command {
+            command: shown,
+            message: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `openssl speed -seconds 3 rsa2048`, its `rsa 2048 bits … sign/s verify/s` line.
+fn openssl_speed() -> Result<OpenSsl, Error> {
+    eprintln!("running openssl speed -seconds 3 rsa2048");
+    let output = run(Command::new("openssl").args(["speed", "-seconds", "3", "rsa2048"]))?;
+    let line = output
+        .lines()
+        .find(|l| l.trim_start().starts_with("rsa 2048 bits"))
+        .ok_or(Error::OpenSslOutput)?;
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches('s').parse().ok())
+        .collect();
+    // rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>
+    match numbers.as_slice() {
+        [.., sign_per_s, verify_per_s] => Ok(OpenSsl {
+            sign_per_s: *sign_per_s,
+            verify_per_s: *verify_per_s,
+        }),
+        _ => Err(Error::OpenSslOutput),
+    }
+}
+
+/// The median of a criterion benchmark, in nanoseconds.
+fn median_ns(criterion_dir: &Path, id: &str) -> Result<f64, Error> {
+    let path = criterion_dir.join(id).join("new/estimates.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Estimate {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| Error::Estimate {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    json.pointer("/median/point_estimate")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| Error::Estimate {
+            path,
+            message: "no median.point_estimate".into(),
+        })
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+/// Runs everything and writes BENCHMARKS.md.
+pub fn bench(root: &Path) -> Result<(), Error> {
+    let before = openssl_speed()?;
+    eprintln!("running cargo bench --bench client");
+    let status = Command::new(env!("CARGO"))
+        .args(["bench", "--bench", "client"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| Error::Command {
+            command: "cargo bench".into(),
+            message: e.to_string(),
+        })?;
+    if !status.success() {
+        return Err(Error::Command {
+            command: "cargo bench --bench client".into(),
+            message: status.to_string(),
+        });
+    }
+    let after = openssl_speed()?;
+    let openssl = OpenSsl {
+        sign_per_s: (before.sign_per_s + after.sign_per_s) / 2.0,
+        verify_per_s: (before.verify_per_s + after.verify_per_s) / 2.0,
+    };
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let criterion = target.join("criterion");
+    let ns = |id: &str| median_ns(&criterion, id);
+    let (sign, verify) = (ns("sign")?, ns("verify")?);
+    let (decode_order, decode_return) = (ns("decode/order")?, ns("decode/return_order")?);
+    let (signed, bare) = (ns("roundtrip/signed")?, ns("roundtrip/bare")?);
+
+    let sign_ratio = (1e9 / sign) / openssl.sign_per_s;
+    let verify_ratio = (1e9 / verify) / openssl.verify_per_s;
+    let openssl_pair_ns = 1e9 / openssl.sign_per_s + 1e9 / openssl.verify_per_s;
+    let roundtrip_ratio = signed / (bare + openssl_pair_ns);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    let mut table = String::new();
+    table.push_str(&format!(
+        "Machine: {} ({cores} cores). OpenSSL: `openssl speed -seconds 3 rsa2048` before and after the \
+         criterion run: {:.0} and {:.0} sign/s, {:.0} and {:.0} verify/s (their means are used below).\n\n",
+        cpu_model(),
+        before.sign_per_s,
+        after.sign_per_s,
+        before.verify_per_s,
+        after.verify_per_s
+    ));
+    table.push_str("| benchmark | median | per second | reference | ratio | target |\n|---|---|---|---|---|---|\n");
+    table.push_str(&format!(
+        "| `sign` | {:.1} µs | {:.0} | OpenSSL {:.0} sign/s | {sign_ratio:.3} | ≥ 0.95, {} |\n",
+        sign / 1e3,
+        1e9 / sign,
+        openssl.sign_per_s,
+        verdict(sign_ratio >= 0.95)
+    ));
+    table.push_str(&format!(
+        "| `verify` | {:.1} µs | {:.0} | OpenSSL {:.0} verify/s | {verify_ratio:.3} | ≥ 0.90, {} |\n",
+        verify / 1e3,
+        1e9 / verify,
+        openssl.verify_per_s,
+        verdict(verify_ratio >= 0.90)
+    ));
+    table.push_str(&format!(
+        "| `decode/order` | {:.2} µs | {:.0} | | | |\n",
+        decode_order / 1e3,
+        1e9 / decode_order
+    ));
+    table.push_str(&format!(
+        "| `decode/return_order` | {:.2} µs | {:.0} | | | |\n",
+        decode_return / 1e3,
+        1e9 / decode_return
+    ));
+    table.push_str(&format!(
+        "| `roundtrip/bare` | {:.1} µs | {:.0} | | | |\n",
+        bare / 1e3,
+        1e9 / bare
+    ));
+    table.push_str(&format!(
+        "| `roundtrip/signed` | {:.1} µs | {:.0} | bare + OpenSSL sign + verify = {:.1} µs | {roundtrip_ratio:.3} | ≤ 1.15, {} |\n",
+        signed / 1e3,
+        1e9 / signed,
+        (bare + openssl_pair_ns) / 1e3,
+        verdict(roundtrip_ratio <= 1.15)
+    ));
+    for concurrent in [2u32, 8, 64] {
+        let batch = ns(&format!("throughput/{concurrent}"))?;
+        let per_second = f64::from(concurrent) * 1e9 / batch;
+        table.push_str(&format!(
+            "| `throughput/{concurrent}` | {:.1} µs per {concurrent} | {per_second:.0} queries | 2 × OpenSSL = {:.0} sign/s | {:.3} | reported |\n",
+            batch / 1e3,
+            2.0 * openssl.sign_per_s,
+            per_second / (2.0 * openssl.sign_per_s)
+        ));
+    }
+    println!("{table}");
+
+    let path = root.join("BENCHMARKS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let measured = format!("{BEGIN}\n{table}{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!(
+                "{}{measured}{}",
+                old.get(..begin).unwrap_or_default(),
+                old.get(end + END.len()..).unwrap_or_default()
+            )
+        }
+        _ => format!("# Benchmarks\n\n{measured}\n{old}"),
+    };
+    std::fs::write(&path, new).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
