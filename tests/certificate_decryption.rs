@@ -49,24 +49,12 @@ const KEY: &str = "0123456789abcdefghijklmnopqrstuv";
 fn a_certificate_encrypted_by_python_decrypts_and_parses() {
     let dir = common::scratch_dir("decrypt-certificate");
     let (key, _, _) = common::openssl_rsa_key(&dir, "platform", 2048);
-    common::openssl(
+    common::openssl_certificate(
         &dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            key.to_str().unwrap(),
-            "-subj",
-            "/CN=Tenpay test only",
-            "-days",
-            "30",
-            "-set_serial",
-            "0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
-            "-out",
-            "cert.pem",
-        ],
-        b"",
+        &key,
+        Some("0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1"),
+        30,
+        "cert.pem",
     );
     let pem = std::fs::read(dir.join("cert.pem")).unwrap();
     let ciphertext = python_encrypt(KEY, "61f9c719728a", "certificate", &pem);

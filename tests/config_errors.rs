@@ -115,23 +115,7 @@ fn merchant_key_errors_are_typed_and_say_what_was_expected() {
 
     // A certificate where the key should be.
     let (key, _, public) = common::openssl_rsa_key(&dir, "ok", 2048);
-    common::openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            key.to_str().unwrap(),
-            "-subj",
-            "/CN=test only",
-            "-days",
-            "1",
-            "-out",
-            "cert.pem",
-        ],
-        b"",
-    );
+    common::openssl_certificate(&dir, &key, None, 1, "cert.pem");
     let cert = MerchantKey::from_pem_file(dir.join("cert.pem")).unwrap_err();
     assert!(
         matches!(cert, ConfigError::WrongPem { ref found, .. } if found == "CERTIFICATE"),

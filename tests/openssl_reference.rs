@@ -195,33 +195,14 @@ fn answers_signed_by_openssl_verify_and_any_changed_byte_fails() {
 #[test]
 fn certificate_serials_read_as_openssl_prints_them() {
     let dir = common::scratch_dir("openssl-serial");
-    let (key, _, _) = common::openssl_rsa_key(&dir, "platform", 2048);
-    let key = key.to_str().unwrap();
+    let (key_path, _, _) = common::openssl_rsa_key(&dir, "platform", 2048);
     // One serial with its top bit set (DER adds a 00 byte), one with a leading zero nibble.
     for serial in [
         "0x9D5C6A3B5E7F8A1B2C3D4E5F60718293A4B5C6D7",
         "0x0A1B2C3D4E5F60718293",
         "0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
     ] {
-        common::openssl(
-            &dir,
-            &[
-                "req",
-                "-x509",
-                "-new",
-                "-key",
-                key,
-                "-subj",
-                "/CN=Tenpay test only",
-                "-days",
-                "30",
-                "-set_serial",
-                serial,
-                "-out",
-                "cert.pem",
-            ],
-            b"",
-        );
+        common::openssl_certificate(&dir, &key_path, Some(serial), 30, "cert.pem");
         let printed = String::from_utf8(common::openssl(
             &dir,
             &["x509", "-in", "cert.pem", "-noout", "-serial"],

@@ -384,23 +384,7 @@ async fn a_request_signed_by_openssl_is_accepted_and_the_answer_verifies_with_op
     assert_eq!(String::from_utf8(verdict).unwrap().trim(), "Verified OK");
 
     // A merchant given as its X.509 certificate works the same way.
-    common::openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            private.to_str().unwrap(),
-            "-subj",
-            "/CN=1900000099 test only",
-            "-days",
-            "1",
-            "-out",
-            "merchant_cert.pem",
-        ],
-        b"",
-    );
+    common::openssl_certificate(&dir, &private, None, 1, "merchant_cert.pem");
     let certificate = std::fs::read_to_string(dir.join("merchant_cert.pem")).unwrap();
     let simulator = Simulator::builder()
         .merchant("1900000099", "ABCDEF0123", certificate)
@@ -478,6 +462,39 @@ fn mock_server(args: &[&str]) -> MockServer {
     MockServer { child, base_url }
 }
 
+/// A builder with the merchant and base URL the standalone server wrote or was given, for the
+/// server at `base_url`; the caller adds how answers are verified.
+fn builder_from(
+    dir: &std::path::Path,
+    merchant: Option<(&str, &str, &std::path::Path)>,
+    base_url: &str,
+) -> wechatpay_v3::ClientBuilder {
+    let (mchid, serial, key) = match merchant {
+        Some((mchid, serial, key)) => (
+            mchid.to_owned(),
+            serial.to_owned(),
+            MerchantKey::from_pem_file(key).unwrap(),
+        ),
+        None => (
+            read(dir, "mchid"),
+            read(dir, "merchant_serial_no"),
+            MerchantKey::from_pem_file(dir.join("merchant_private_key.pem")).unwrap(),
+        ),
+    };
+    Client::builder()
+        .merchant(mchid, serial, key)
+        .base_url(base_url)
+}
+
+/// The WeChat Pay public key the standalone server wrote into `dir`.
+fn public_key_from(dir: &std::path::Path) -> WechatPayPublicKey {
+    WechatPayPublicKey::from_pem_file(
+        read(dir, "public_key_id"),
+        dir.join("platform_public_key.pem"),
+    )
+    .unwrap()
+}
+
 fn read(dir: &std::path::Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -491,20 +508,8 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
         "--credentials-dir",
         dir.to_str().unwrap(),
     ]);
-    let client = Client::builder()
-        .merchant(
-            read(&dir, "mchid"),
-            read(&dir, "merchant_serial_no"),
-            MerchantKey::from_pem_file(dir.join("merchant_private_key.pem")).unwrap(),
-        )
-        .wechatpay_public_key(
-            WechatPayPublicKey::from_pem_file(
-                read(&dir, "public_key_id"),
-                dir.join("platform_public_key.pem"),
-            )
-            .unwrap(),
-        )
-        .base_url(&server.base_url)
+    let client = builder_from(&dir, None, &server.base_url)
+        .wechatpay_public_key(public_key_from(&dir))
         .build()
         .unwrap();
     let request = QueryOrderRequest::new(
@@ -518,14 +523,8 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
     );
 
     // Certificate mode with the written APIv3 key; the written certificate's serial is the one in use.
-    let client = Client::builder()
-        .merchant(
-            read(&dir, "mchid"),
-            read(&dir, "merchant_serial_no"),
-            MerchantKey::from_pem_file(dir.join("merchant_private_key.pem")).unwrap(),
-        )
+    let client = builder_from(&dir, None, &server.base_url)
         .apiv3_key(ApiV3Key::new(&read(&dir, "apiv3_key")).unwrap())
-        .base_url(&server.base_url)
         .build()
         .unwrap();
     let answer = client.query_order(&request).await.unwrap();
@@ -572,22 +571,14 @@ async fn the_standalone_server_takes_a_merchant_and_fixtures() {
         !creds.join("merchant_private_key.pem").exists(),
         "a given merchant's key is not written"
     );
-    let client = Client::builder()
-        .merchant(
-            "1900000042",
-            "5157F09EFDC096DE",
-            MerchantKey::from_pem_file(&private).unwrap(),
-        )
-        .wechatpay_public_key(
-            WechatPayPublicKey::from_pem_file(
-                read(&creds, "public_key_id"),
-                creds.join("platform_public_key.pem"),
-            )
-            .unwrap(),
-        )
-        .base_url(&server.base_url)
-        .build()
-        .unwrap();
+    let client = builder_from(
+        &creds,
+        Some(("1900000042", "5157F09EFDC096DE", &private)),
+        &server.base_url,
+    )
+    .wechatpay_public_key(public_key_from(&creds))
+    .build()
+    .unwrap();
     let request =
         QueryOrderRequest::new("1900000109", "4208450740201411110007820472", "P-FROM-FILE");
     assert!(client.query_order(&request).await.is_ok());

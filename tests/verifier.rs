@@ -35,24 +35,12 @@ fn wechatpay(name: &str) -> WechatPay {
     let dir = common::scratch_dir(name);
     let (private, _, public) = common::openssl_rsa_key(&dir, "pub", 2048);
     let (cert_key, _, _) = common::openssl_rsa_key(&dir, "cert", 2048);
-    common::openssl(
+    common::openssl_certificate(
         &dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            cert_key.to_str().unwrap(),
-            "-subj",
-            "/CN=Tenpay test only",
-            "-days",
-            "30",
-            "-set_serial",
-            "0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
-            "-out",
-            "cert.pem",
-        ],
-        b"",
+        &cert_key,
+        Some("0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1"),
+        30,
+        "cert.pem",
     );
     let certificate = PlatformCertificate::from_pem_file(dir.join("cert.pem")).unwrap();
     let serial = certificate.serial().to_owned();

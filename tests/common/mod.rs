@@ -113,3 +113,34 @@ pub fn openssl_rsa_key(
     );
     (dir.join(pkcs8), dir.join(pkcs1), dir.join(public))
 }
+
+/// A self-signed X.509 certificate made by openssl for `key`, valid from now for `days`, with the
+/// given serial (`0x…`) or openssl's random one; written to `dir/out`, which is returned.
+pub fn openssl_certificate(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    serial: Option<&str>,
+    days: u32,
+    out: &str,
+) -> PathBuf {
+    let key = key.to_str().unwrap();
+    let days = days.to_string();
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        key,
+        "-subj",
+        "/CN=wechatpay-v3 test only",
+        "-days",
+        &days,
+        "-out",
+        out,
+    ];
+    if let Some(serial) = serial {
+        args.extend(["-set_serial", serial]);
+    }
+    openssl(dir, &args, b"");
+    dir.join(out)
+}
