@@ -657,16 +657,14 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
         read(&dir, "apiv3_key"),
     );
     let key = dir.join("merchant_private_key.pem");
-    let output = quickstart(
-        &[
-            ("WECHATPAY_BASE_URL", &server.base_url),
-            ("WECHATPAY_MCHID", &mchid),
-            ("WECHATPAY_MERCHANT_SERIAL_NO", &serial),
-            ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
-            ("WECHATPAY_APIV3_KEY", &apiv3),
-        ],
-        &["--order-id", "3008450740201411110007820472"],
-    );
+    let env = [
+        ("WECHATPAY_BASE_URL", server.base_url.as_str()),
+        ("WECHATPAY_MCHID", &mchid),
+        ("WECHATPAY_MERCHANT_SERIAL_NO", &serial),
+        ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
+        ("WECHATPAY_APIV3_KEY", &apiv3),
+    ];
+    let output = quickstart(&env, &["--order-id", "3008450740201411110007820472"]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
@@ -683,16 +681,7 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
     );
 
     // An order the server does not have: one clear line, a non-zero exit.
-    let output = quickstart(
-        &[
-            ("WECHATPAY_BASE_URL", &server.base_url),
-            ("WECHATPAY_MCHID", &mchid),
-            ("WECHATPAY_MERCHANT_SERIAL_NO", &serial),
-            ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
-            ("WECHATPAY_APIV3_KEY", &apiv3),
-        ],
-        &["--out-order-no", "P-NONE"],
-    );
+    let output = quickstart(&env, &["--out-order-no", "P-NONE"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
