@@ -2,6 +2,7 @@
 
 mod bench;
 mod codegen;
+mod docs;
 
 use std::process::ExitCode;
 
@@ -11,7 +12,8 @@ usage: cargo xtask <task>
 tasks:
   codegen           regenerate generated/ from schema/openapi.yaml
   codegen --check   write nothing; name each stale file and fail if any
-  bench             openssl speed, the criterion benchmarks, openssl speed; write BENCHMARKS.md";
+  bench             openssl speed, the criterion benchmarks, openssl speed; write BENCHMARKS.md
+  parse-docs [PAGE] print what the doc pages in schema/docs/ say, as JSON (the importer's input)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        ["parse-docs", rest @ ..] => return parse_docs(rest),
         ["codegen"] => false,
         ["codegen", "--check"] => true,
         _ => {
@@ -40,6 +43,37 @@ fn main() -> ExitCode {
                 eprintln!("stale: {} (run `cargo xtask codegen`)", file.display());
             }
             ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask parse-docs [PAGE]`: the doc pages as the importer reads them.
+fn parse_docs(pages: &[&str]) -> ExitCode {
+    let root = codegen::repo_root();
+    let read = match pages {
+        [] => docs::pages(&root.join("schema/docs")),
+        [page] => docs::read_page(std::path::Path::new(page))
+            .map(|p| vec![(std::path::PathBuf::from(page), p)]),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match read {
+        Ok(pages) => {
+            let json: Vec<serde_json::Value> = pages
+                .iter()
+                .map(|(path, page)| serde_json::json!({"page": path.display().to_string(), "content": page}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
         }
         Err(error) => {
             eprintln!("error: {error}");

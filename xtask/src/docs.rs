@@ -1,0 +1,584 @@
+//! Reading WeChat Pay's doc pages (`schema/docs/*.md`): the first step of `cargo xtask
+//! import-docs`. `cargo xtask parse-docs [PAGE]` prints what is read, as JSON.
+//!
+//! The pages' format, as they really are: YAML front matter; an 接口说明 block whose lines end in
+//! `\` continuations; 请求参数 and 返回参数 tables of four columns (变量, 类型, 必填, 参数名/描述/示例值)
+//! where each field takes two rows, the second holding the example; types like `string(32)`, `int`,
+//! `array`; 必填 cells of 是/否, with 二选一 (one of two) written down three rows as 二, 选, 一; a
+//! description that starts with the Chinese name in backticks, then `path`/`query` markers, then
+//! prose, with enum values after `枚举值:` as `<br>`-separated `VALUE: 描述` lines; nested objects
+//! introduced by a `+` name; request and answer examples; and the 错误码 table.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// Why a page could not be read: the page, the line (1-based) and what was expected there.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {expected}", page.display())]
+pub struct PageError {
+    pub page: PathBuf,
+    pub line: usize,
+    pub expected: String,
+}
+
+/// What a page says.
+#[derive(Debug, Default, Serialize)]
+pub struct Page {
+    pub title: String,
+    pub date: String,
+    pub description: String,
+    pub url: String,
+    pub method: String,
+    pub request: Vec<Field>,
+    pub response: Vec<Field>,
+    pub request_example: Option<String>,
+    pub response_examples: Vec<String>,
+    pub errors: Vec<ErrorRow>,
+}
+
+/// A field of a parameter table.
+#[derive(Debug, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub line: usize,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub max_length: Option<usize>,
+    pub required: Required,
+    /// The `+` of `+分账接收方列表`: an object whose fields the table may not list.
+    pub nested: bool,
+    pub chinese_name: String,
+    /// `path` or `query`, as the page labels it.
+    pub location: Option<String>,
+    pub description: String,
+    pub enum_values: Vec<(String, String)>,
+    pub example: Option<String>,
+}
+
+/// A field's type as the page writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    String,
+    Int,
+    Array,
+    Object,
+}
+
+/// The 必填 column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Required {
+    Yes,
+    No,
+    /// One of the fields joined by 二选一.
+    OneOfTwo,
+}
+
+/// A row of the 错误码 table.
+#[derive(Debug, Serialize)]
+pub struct ErrorRow {
+    pub status: u16,
+    pub code: String,
+    pub description: String,
+    pub solution: String,
+}
+
+/// Reads every page under `dir` (the `.md` files other than README.md), in name order.
+pub fn pages(dir: &Path) -> Result<Vec<(PathBuf, Page)>, PageError> {
+    let unreadable = |e: std::io::Error| PageError {
+        page: dir.to_path_buf(),
+        line: 0,
+        expected: format!("a readable folder: {e}"),
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(unreadable)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "md")
+                && p.file_name().is_some_and(|n| n != "README.md")
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| read_page(&path).map(|page| (path, page)))
+        .collect()
+}
+
+/// Reads one page.
+pub fn read_page(path: &Path) -> Result<Page, PageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PageError {
+        page: path.to_path_buf(),
+        line: 0,
+        expected: format!("a readable UTF-8 file: {e}"),
+    })?;
+    parse_page(path, &text)
+}
+
+/// Markdown escapes undone, HTML breaks as newlines, full-width colons as ASCII ones.
+fn clean(text: &str) -> String {
+    text.replace("<br>", "\n")
+        .replace("\\*", "*")
+        .replace("\\_", "_")
+        .replace('：', ":")
+        .trim()
+        .to_owned()
+}
+
+/// Parses a page's text; `path` names it in errors.
+pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
+    let error = |line: usize, expected: &str| PageError {
+        page: path.to_path_buf(),
+        line,
+        expected: expected.to_owned(),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut page = Page::default();
+
+    // Front matter.
+    if lines.first() != Some(&"---") {
+        return Err(error(1, "front matter starting with ---"));
+    }
+    let end = lines
+        .iter()
+        .skip(1)
+        .position(|l| *l == "---")
+        .map(|i| i + 1)
+        .ok_or_else(|| error(1, "front matter closed by ---"))?;
+    let mut index = 1;
+    while index < end {
+        let line = lines.get(index).copied().unwrap_or_default();
+        if let Some((key, value)) = line.split_once(':') {
+            let value = value.trim().trim_matches('\'').to_owned();
+            match key {
+                "title" => page.title = value,
+                "date" => page.date = value,
+                "description" => {
+                    let mut folded = Vec::new();
+                    while let Some(next) = lines.get(index + 1).filter(|l| l.starts_with("  ")) {
+                        folded.push(next.trim());
+                        index += 1;
+                    }
+                    page.description = if value == ">" {
+                        folded.join(" ")
+                    } else {
+                        value
+                    };
+                }
+                _ => {}
+            }
+        }
+        index += 1;
+    }
+    for (value, what) in [(&page.title, "title"), (&page.date, "date")] {
+        if value.is_empty() {
+            return Err(error(1, &format!("a `{what}` in the front matter")));
+        }
+    }
+
+    let mut section = "";
+    let mut index = end + 1;
+    while let Some(line) = lines.get(index).copied() {
+        let number = index + 1;
+        let trimmed = line.trim();
+        if let Some(heading) = trimmed.strip_prefix('#') {
+            section = match heading.trim_start_matches('#').trim() {
+                h if h.starts_with("请求参数") => "request",
+                h if h.starts_with("返回参数") => "response",
+                h if h.starts_with("错误码") => "errors",
+                h if h.starts_with("请求示例") => "request_example",
+                h if h.starts_with("返回示例") || h.contains("示例") => "response_example",
+                _ => "",
+            };
+        } else if let Some(rest) = trimmed.strip_prefix("**请求 URL**:") {
+            page.url = rest.trim().trim_end_matches('\\').trim().to_owned();
+        } else if let Some(rest) = trimmed.strip_prefix("**请求方式**:") {
+            page.method = rest.trim().trim_end_matches('\\').trim().to_owned();
+        } else if section == "request_example" && trimmed.starts_with("`URL`") {
+            page.request_example = Some(trimmed.trim_start_matches("`URL`").trim().to_owned());
+        } else if trimmed == "```json" {
+            let close = lines
+                .iter()
+                .skip(index + 1)
+                .position(|l| l.trim() == "```")
+                .ok_or_else(|| error(number, "a ``` closing the json block"))?;
+            let block: Vec<&str> = lines
+                .get(index + 1..index + 1 + close)
+                .unwrap_or_default()
+                .to_vec();
+            page.response_examples.push(block.join("\n"));
+            index += close + 1;
+        } else if trimmed.starts_with('|') {
+            let start = index;
+            while lines
+                .get(index + 1)
+                .is_some_and(|l| l.trim().starts_with('|'))
+            {
+                index += 1;
+            }
+            let rows: Vec<(usize, Vec<String>)> = (start..=index)
+                .filter_map(|i| lines.get(i).map(|l| (i + 1, cells(l))))
+                .collect();
+            match section {
+                "request" => page.request = fields(&rows, &error)?,
+                "response" => page.response = fields(&rows, &error)?,
+                "errors" => page.errors = error_rows(&rows, &error)?,
+                _ => {
+                    return Err(error(
+                        number,
+                        "a table only under 请求参数, 返回参数 or 错误码",
+                    ));
+                }
+            }
+        }
+        index += 1;
+    }
+    if page.url.is_empty() || page.method.is_empty() {
+        return Err(error(
+            end + 1,
+            "**请求 URL**: and **请求方式**: in the 接口说明 block",
+        ));
+    }
+    Ok(page)
+}
+
+/// The cells of a table row, trimmed, without the outer pipes.
+fn cells(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
+    inner.split('|').map(|c| c.trim().to_owned()).collect()
+}
+
+fn fields(
+    rows: &[(usize, Vec<String>)],
+    error: &dyn Fn(usize, &str) -> PageError,
+) -> Result<Vec<Field>, PageError> {
+    let mut fields: Vec<Field> = Vec::new();
+    for (number, row) in rows.iter().skip(2) {
+        let [name, kind, required, text] = row.as_slice() else {
+            return Err(error(
+                *number,
+                "a row of four cells: 变量 | 类型 | 必填 | 参数名/描述/示例值",
+            ));
+        };
+        if name.is_empty() {
+            // The example row of the field above (its 必填 cell may hold the 选 of 二选一).
+            let Some(field) = fields.last_mut() else {
+                return Err(error(*number, "a field row before its example row"));
+            };
+            if !matches!(required.as_str(), "" | "选") || !kind.is_empty() {
+                return Err(error(
+                    *number,
+                    "an example row: empty 变量 and 类型, 必填 empty or 选",
+                ));
+            }
+            field.example = Some(clean(text));
+            continue;
+        }
+        let (kind, max_length) = parse_kind(kind).ok_or_else(|| {
+            error(
+                *number,
+                &format!("a type of string, string(N), int or array, not {kind:?}"),
+            )
+        })?;
+        let required = match required.as_str() {
+            "是" => Required::Yes,
+            "否" => Required::No,
+            "二" | "一" => Required::OneOfTwo,
+            other => {
+                return Err(error(
+                    *number,
+                    &format!("必填 of 是, 否, or 二/选/一 for one of two, not {other:?}"),
+                ));
+            }
+        };
+        let text = clean(text);
+        let mut rest = text.as_str();
+        let chinese_name = take_backticked(&mut rest).ok_or_else(|| {
+            error(
+                *number,
+                "a description starting with the `中文名` in backticks",
+            )
+        })?;
+        let (nested, chinese_name) = match chinese_name.strip_prefix('+') {
+            Some(name) => (true, name.to_owned()),
+            None => (false, chinese_name),
+        };
+        let mut location = None;
+        let mut probe = rest.trim_start_matches([',', ' ']);
+        if let Some(marker) = take_backticked(&mut probe).filter(|m| m == "path" || m == "query") {
+            location = Some(marker);
+            rest = probe;
+        }
+        let description = rest.trim_start_matches([',', ' ']).trim().to_owned();
+        let enum_values = enum_values(&description);
+        fields.push(Field {
+            name: name.clone(),
+            line: *number,
+            kind,
+            max_length,
+            required,
+            nested,
+            chinese_name,
+            location,
+            description,
+            enum_values,
+            example: None,
+        });
+    }
+    Ok(fields)
+}
+
+/// `string(32)` → string, 32; `int` → int; `array` → array.
+fn parse_kind(text: &str) -> Option<(Kind, Option<usize>)> {
+    match text {
+        "string" => Some((Kind::String, None)),
+        "int" | "int64" | "integer" => Some((Kind::Int, None)),
+        "array" => Some((Kind::Array, None)),
+        "object" => Some((Kind::Object, None)),
+        _ => {
+            let length = text
+                .strip_prefix("string(")?
+                .strip_suffix(')')?
+                .parse()
+                .ok()?;
+            Some((Kind::String, Some(length)))
+        }
+    }
+}
+
+/// Takes a leading `` `text` `` off `rest`.
+fn take_backticked(rest: &mut &str) -> Option<String> {
+    let inner = rest.trim_start().strip_prefix('`')?;
+    let (value, after) = inner.split_once('`')?;
+    *rest = after;
+    Some(value.to_owned())
+}
+
+/// The `VALUE: 描述` lines after `枚举值:`.
+fn enum_values(description: &str) -> Vec<(String, String)> {
+    let Some((_, after)) = description.split_once("枚举值:") else {
+        return Vec::new();
+    };
+    after
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map_while(|line| {
+            let (value, text) = line.split_once(':')?;
+            let value = value.trim();
+            let is_value = !value.is_empty()
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            is_value.then(|| (value.to_owned(), text.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn error_rows(
+    rows: &[(usize, Vec<String>)],
+    error: &dyn Fn(usize, &str) -> PageError,
+) -> Result<Vec<ErrorRow>, PageError> {
+    rows.iter()
+        .skip(2)
+        .map(|(number, row)| {
+            let [status, code, description, solution] = row.as_slice() else {
+                return Err(error(
+                    *number,
+                    "a row of four cells: 状态码 | 错误码 | 描述 | 解决方案",
+                ));
+            };
+            let status = status
+                .parse()
+                .map_err(|_| error(*number, &format!("an HTTP status, not {status:?}")))?;
+            Ok(ErrorRow {
+                status,
+                code: code.clone(),
+                description: clean(description),
+                solution: clean(solution),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codegen::repo_root;
+
+    fn committed(name: &str) -> (PathBuf, String) {
+        let path = repo_root().join("schema/docs").join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    }
+
+    #[test]
+    fn the_orders_page_reads_as_it_is() {
+        let (path, text) = committed("ecommerce-profitsharing-orders-query.md");
+        let page = parse_page(&path, &text).unwrap();
+        assert_eq!(
+            (
+                page.title.as_str(),
+                page.date.as_str(),
+                page.method.as_str()
+            ),
+            ("查询分账结果API", "2020-04-01", "GET")
+        );
+        assert_eq!(
+            page.url,
+            "https://api.mch.weixin.qq.com/v3/ecommerce/profitsharing/orders"
+        );
+        assert!(page.description.starts_with("发起分账请求后"));
+        let names: Vec<&str> = page.request.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["sub_mchid", "transaction_id", "out_order_no"]);
+        let sub_mchid = &page.request[0];
+        assert_eq!(
+            (sub_mchid.kind, sub_mchid.max_length, sub_mchid.required),
+            (Kind::String, Some(32), Required::Yes)
+        );
+        assert_eq!(
+            (
+                sub_mchid.chinese_name.as_str(),
+                sub_mchid.location.as_deref()
+            ),
+            ("二级商户号", Some("path"))
+        );
+        assert_eq!(sub_mchid.example.as_deref(), Some("1900000109"));
+        let status = page.response.iter().find(|f| f.name == "status").unwrap();
+        assert_eq!(
+            status.enum_values,
+            [
+                ("ACCEPTED", "受理成功"),
+                ("PROCESSING", "处理中"),
+                ("FINISHED", "分账成功"),
+                ("CLOSED", "处理失败, 已关单")
+            ]
+            .map(|(v, d)| (v.to_owned(), d.to_owned()))
+        );
+        let receivers = page
+            .response
+            .iter()
+            .find(|f| f.name == "receivers")
+            .unwrap();
+        assert!(receivers.nested && receivers.example.is_none() && receivers.kind == Kind::Array);
+        assert_eq!(receivers.chinese_name, "分账接收方列表");
+        let finish_amount = page
+            .response
+            .iter()
+            .find(|f| f.name == "finish_amount")
+            .unwrap();
+        assert_eq!(
+            (finish_amount.kind, finish_amount.required),
+            (Kind::Int, Required::No)
+        );
+        assert_eq!(page.response_examples.len(), 1);
+        assert!(
+            page.request_example
+                .as_deref()
+                .unwrap()
+                .ends_with("out_order_no=P20150806125346")
+        );
+        let codes: Vec<(u16, &str)> = page
+            .errors
+            .iter()
+            .map(|e| (e.status, e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (500, "SYSTEM_ERROR"),
+                (400, "PARAM_ERROR"),
+                (400, "INVALID_REQUEST"),
+                (429, "FREQUENCY_LIMITED"),
+                (403, "NO_AUTH")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_returnorders_page_reads_one_of_two_and_escapes() {
+        let (path, text) = committed("ecommerce-profitsharing-returnorders-query.md");
+        let page = parse_page(&path, &text).unwrap();
+        let required: Vec<(&str, Required)> = page
+            .request
+            .iter()
+            .map(|f| (f.name.as_str(), f.required))
+            .collect();
+        assert_eq!(
+            required,
+            [
+                ("sub_mchid", Required::Yes),
+                ("order_id", Required::OneOfTwo),
+                ("out_order_no", Required::OneOfTwo),
+                ("out_return_no", Required::Yes)
+            ]
+        );
+        // The example row of order_id carries the 选 of 二选一 and still gives the example.
+        assert_eq!(
+            page.request[1].example.as_deref(),
+            Some("3008450740201411110007820472")
+        );
+        let result = page.response.iter().find(|f| f.name == "result").unwrap();
+        let values: Vec<&str> = result.enum_values.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(
+            values,
+            ["PROCESSING", "SUCCESS", "FAIL"],
+            "the 注意 line after the values is prose"
+        );
+        let out_return_no = page
+            .response
+            .iter()
+            .find(|f| f.name == "out_return_no")
+            .unwrap();
+        assert!(
+            out_return_no.description.contains("大小写字母*-*@"),
+            "{}",
+            out_return_no.description
+        );
+    }
+
+    #[test]
+    fn malformed_pages_name_the_page_the_line_and_what_was_expected() {
+        let (path, text) = committed("ecommerce-profitsharing-orders-query.md");
+        let cases = [
+            (
+                "| sub_mchid      | string(32) | 是   |",
+                "| sub_mchid      | string(32) |",
+                "a row of four cells",
+            ),
+            (
+                "| transaction_id | string(32) |",
+                "| transaction_id | string(x)  |",
+                "a type of string, string(N), int or array",
+            ),
+            (
+                "| out_order_no   | string(64) | 是   |",
+                "| out_order_no   | string(64) | 可   |",
+                "必填 of 是, 否",
+            ),
+            (
+                "| 500    | SYSTEM_ERROR  ",
+                "| five   | SYSTEM_ERROR  ",
+                "an HTTP status",
+            ),
+            ("**请求方式**: GET\\", "", "**请求 URL**: and **请求方式**:"),
+        ];
+        for (from, to, expected) in cases {
+            assert!(text.contains(from), "{from}");
+            let line = text.lines().position(|l| l.starts_with(from)).unwrap() + 1;
+            let error = parse_page(&path, &text.replacen(from, to, 1)).unwrap_err();
+            assert!(error.expected.contains(expected), "{from}: {error}");
+            assert_eq!(error.page, path);
+            if !to.is_empty() {
+                assert_eq!(error.line, line, "{from}: {error}");
+            }
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("{}:", path.display()))
+            );
+        }
+    }
+}
