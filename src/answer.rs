@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Error};
 use crate::types::ErrorBody;
-use crate::verify::{SignatureHeaders, Verified, Verifier};
+use crate::verify::{SignatureHeaders, Verified, Verifier, VerifyError};
 
 /// A verified, decoded answer, with its HTTP status and `Request-ID`.
 #[derive(Clone, Debug)]
@@ -79,9 +79,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 ///
 /// - a 2xx answer must carry WeChat Pay's signature headers and they must verify with `verifier`,
 ///   then its body must decode into `T`;
-/// - any other answer is an [`Error::Api`], verified when it carries signature headers (a bad
-///   signature on an error answer is an [`Error::Verification`]), with its error body decoded when
-///   it is WeChat Pay's JSON and kept raw either way.
+/// - any other answer is an [`Error::Api`], verified when it carries signature headers that
+///   verify, unverified when it carries none or names a key `verifier` does not hold (a signature
+///   that does not match is an [`Error::Verification`]), with its error body decoded when it is
+///   WeChat Pay's JSON and kept raw either way.
 ///
 /// Never panics, whatever the status, headers and body.
 pub fn decode_answer<T: DeserializeOwned>(
@@ -99,10 +100,15 @@ pub fn decode_answer<T: DeserializeOwned>(
     if !(200..300).contains(&status) {
         let verified = if SignatureHeaders::present(headers) {
             let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
-            verifier
-                .verify_at(&signature, body, now)
-                .map_err(verification)?;
-            true
+            match verifier.verify_at(&signature, body, now) {
+                Ok(_) => true,
+                // Signed by a key this client does not hold (say, a platform certificate while it
+                // verifies with the public key): the error cannot be proven, and is reported as
+                // unverified, like an unsigned one, rather than hidden behind a verification
+                // failure. A signature that does not match is still a verification failure.
+                Err(VerifyError::UnknownSerial { .. }) => false,
+                Err(reason) => return Err(verification(reason)),
+            }
         } else {
             false
         };

@@ -326,6 +326,16 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         "{error:?}"
     );
 
+    // An error answer signed by a key the client does not hold is reported, unverified.
+    simulator.inject(Fault::UnknownSerial);
+    let Error::Api(api) = client.query_order(&request).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        (api.status, api.code.clone(), api.verified),
+        (404, Some(ErrorCode::ResourceNotExists), false)
+    );
+
     // An error answer with a bad signature is a verification failure, not an API error.
     simulator.inject(Fault::TamperBody);
     let error = client.query_order(&request).await.unwrap_err();
