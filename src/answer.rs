@@ -98,21 +98,7 @@ pub fn decode_answer<T: DeserializeOwned>(
         request_id: request_id(headers),
     };
     if !(200..300).contains(&status) {
-        let verified = if SignatureHeaders::present(headers) {
-            let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
-            match verifier.verify_at(&signature, body, now) {
-                Ok(_) => true,
-                // Signed by a key this client does not hold (say, a platform certificate while it
-                // verifies with the public key): the error cannot be proven, and is reported as
-                // unverified, like an unsigned one, rather than hidden behind a verification
-                // failure. A signature that does not match is still a verification failure.
-                Err(VerifyError::UnknownSerial { .. }) => false,
-                Err(reason) => return Err(verification(reason)),
-            }
-        } else {
-            false
-        };
-        return Err(api_error(status, headers, body, verified));
+        return Err(error_answer(verifier, status, headers, body, now));
     }
     let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
     let verified = verifier
@@ -134,8 +120,41 @@ pub fn decode_answer<T: DeserializeOwned>(
     }
 }
 
+/// The error of a non-2xx answer: an [`Error::Api`], verified when its signature headers verify,
+/// unverified when it has none or names a key `verifier` does not hold; an
+/// [`Error::Verification`] when its signature is present but does not hold.
+pub(crate) fn error_answer(
+    verifier: &Verifier,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Error {
+    if !SignatureHeaders::present(headers) {
+        return api_error(status, headers, body, false);
+    }
+    let verification = |reason| Error::Verification {
+        reason,
+        status,
+        request_id: request_id(headers),
+    };
+    let signature = match SignatureHeaders::from_headers(headers) {
+        Ok(signature) => signature,
+        Err(reason) => return verification(reason),
+    };
+    match verifier.verify_at(&signature, body, now) {
+        Ok(_) => api_error(status, headers, body, true),
+        // Signed by a key this client does not hold (say, a platform certificate while it
+        // verifies with the public key): the error cannot be proven, and is reported as
+        // unverified, like an unsigned one, rather than hidden behind a verification failure.
+        // A signature that does not match is still a verification failure.
+        Err(VerifyError::UnknownSerial { .. }) => api_error(status, headers, body, false),
+        Err(reason) => verification(reason),
+    }
+}
+
 /// The [`Error::Api`] of an error answer whose verification is settled.
-pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8], verified: bool) -> Error {
+fn api_error(status: u16, headers: &HeaderMap, body: &[u8], verified: bool) -> Error {
     let (code, message, detail) = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(parsed) => (Some(parsed.code), parsed.message, parsed.detail),
         Err(_) => (None, String::new(), None),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::answer::api_error;
+use crate::answer::error_answer;
 use crate::apiv3_key::ApiV3Key;
 use crate::certificates::{
     CertificateStore, CertificatesBody, PlatformCertificate, decrypt_entries,
@@ -13,7 +13,7 @@ use crate::certificates::{
 use crate::client::{CERTIFICATES_PATH, Inner};
 use crate::error::{ConfigError, Error};
 use crate::types::ErrorCode;
-use crate::verify::{SignatureHeaders, Verifier, VerifyError};
+use crate::verify::{SignatureHeaders, Verifier};
 
 pub(crate) struct CertificateRefresher {
     apiv3_key: ApiV3Key,
@@ -104,26 +104,19 @@ impl CertificateRefresher {
         };
         if !(200..300).contains(&status) {
             // No refresh from inside a refresh: an error answer signed by a certificate not known
-            // yet (the first download has none) is reported unverified; a bad signature is still
-            // a verification error.
-            let verified = match SignatureHeaders::from_headers(headers) {
-                Err(_) => false,
-                Ok(signature) => match client.verifier().verify_at(&signature, body, now) {
-                    Ok(_) => true,
-                    Err(VerifyError::UnknownSerial { .. }) => false,
-                    Err(reason) => return Err(verification(reason)),
+            // yet (the first download has none) is reported unverified.
+            return Err(
+                match error_answer(client.verifier(), status, headers, body, now) {
+                    Error::Api(api)
+                        if api.status == 404 && api.code == Some(ErrorCode::ResourceNotExists) =>
+                    {
+                        Error::Config(ConfigError::NoPlatformCertificates {
+                            request_id: api.request_id,
+                        })
+                    }
+                    other => other,
                 },
-            };
-            return Err(match api_error(status, headers, body, verified) {
-                Error::Api(api)
-                    if api.status == 404 && api.code == Some(ErrorCode::ResourceNotExists) =>
-                {
-                    Error::Config(ConfigError::NoPlatformCertificates {
-                        request_id: api.request_id,
-                    })
-                }
-                other => other,
-            });
+            );
         }
         let parsed: CertificatesBody =
             serde_json::from_slice(body).map_err(|source| Error::Decode {
