@@ -65,8 +65,10 @@ pub trait Request {
 #[derive(Debug)]
 pub struct PreparedRequest<R> {
     operation: &'static Operation,
-    path_and_query: String,
+    /// The base URL followed by the path and query; the path and query is the part from
+    /// `path_start` on, so the two cannot differ.
     url: String,
+    path_start: usize,
     response: PhantomData<fn() -> R>,
 }
 
@@ -81,18 +83,20 @@ impl<R> PreparedRequest<R> {
         let mut query = QueryString::new();
         request.write_query(&mut query);
         let query = query.finish();
-        let mut path_and_query = String::with_capacity(operation.path.len() + 1 + query.len());
-        path_and_query.push_str(operation.path);
+        let base_url = base_url.trim_end_matches('/');
+        let mut url =
+            String::with_capacity(base_url.len() + operation.path.len() + 1 + query.len());
+        url.push_str(base_url);
+        url.push_str(operation.path);
         // No `?` without a query: a stray `?` changes the signed string.
         if !query.is_empty() {
-            path_and_query.push('?');
-            path_and_query.push_str(&query);
+            url.push('?');
+            url.push_str(&query);
         }
-        let url = format!("{}{path_and_query}", base_url.trim_end_matches('/'));
         Ok(Self {
             operation,
-            path_and_query,
             url,
+            path_start: base_url.len(),
             response: PhantomData,
         })
     }
@@ -109,7 +113,7 @@ impl<R> PreparedRequest<R> {
 
     /// The path and query exactly as sent, e.g. `/v3/ecommerce/profitsharing/orders?sub_mchid=…`.
     pub fn path_and_query(&self) -> &str {
-        &self.path_and_query
+        self.url.get(self.path_start..).unwrap_or_default()
     }
 
     /// The full URL: the base URL followed by [`path_and_query`](Self::path_and_query).
