@@ -33,12 +33,6 @@ fn return_request() -> QueryReturnOrderRequest {
     )
 }
 
-/// A client without retries, so that one injected fault is one failed call (retries have their
-/// own tests in `tests/production.rs`).
-async fn client(simulator: &Simulator, mode: VerificationMode) -> Client {
-    client_for(simulator, mode)
-}
-
 const ALL_MODES: [VerificationMode; 3] = [
     VerificationMode::PublicKey,
     VerificationMode::PlatformCertificates,
@@ -49,7 +43,7 @@ const ALL_MODES: [VerificationMode; 3] = [
 async fn both_operations_run_signed_and_verified_in_every_mode() {
     for mode in ALL_MODES {
         let simulator = Simulator::start().await.unwrap();
-        let client = client(&simulator, mode).await;
+        let client = client_for(&simulator, mode);
         let order = client.query_order(&order_request()).await.unwrap();
         assert_eq!(order.status(), 200);
         assert_eq!(order.status, OrderStatus::Finished);
@@ -95,7 +89,7 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
 #[tokio::test]
 async fn requests_carry_the_headers_the_api_wants() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let client = client_for(&simulator, VerificationMode::PublicKey);
     client.query_order(&order_request()).await.unwrap();
     client.query_order(&order_request()).await.unwrap();
     let seen = simulator.requests();
@@ -149,6 +143,8 @@ async fn requests_carry_the_headers_the_api_wants() {
     );
 }
 
+/// A client without retries, so that one injected fault is one failed call (retries have their
+/// own tests in `tests/production.rs`).
 fn client_for(simulator: &Simulator, mode: VerificationMode) -> Client {
     simulator
         .client_builder(mode)
@@ -161,7 +157,7 @@ fn client_for(simulator: &Simulator, mode: VerificationMode) -> Client {
 #[tokio::test]
 async fn an_invalid_request_is_not_sent() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let client = client_for(&simulator, VerificationMode::PublicKey);
     let mut request = return_request();
     request.out_return_no = "R 1".into();
     let error = client.query_return_order(&request).await.unwrap_err();
@@ -191,7 +187,7 @@ fn reason(error: Error) -> VerifyError {
 #[tokio::test]
 async fn answers_that_do_not_verify_are_not_used() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let client = client_for(&simulator, VerificationMode::PublicKey);
     let id = simulator.credentials().wechatpay_public_key_id.clone();
     let cases = [
         (
@@ -228,7 +224,7 @@ async fn answers_that_do_not_verify_are_not_used() {
 #[tokio::test]
 async fn an_unknown_serial_in_certificate_mode_refreshes_once_then_fails() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    let client = client_for(&simulator, VerificationMode::PlatformCertificates);
     client.query_order(&order_request()).await.unwrap();
     simulator.inject(Fault::UnknownSerial);
     let error = client.query_order(&order_request()).await.unwrap_err();
@@ -248,7 +244,7 @@ async fn an_unknown_serial_in_certificate_mode_refreshes_once_then_fails() {
 #[tokio::test]
 async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::Both).await;
+    let client = client_for(&simulator, VerificationMode::Both);
     let mut request = order_request();
     request.out_order_no = "P-NO-SUCH-ORDER".into();
     let Error::Api(api) = client.query_order(&request).await.unwrap_err() else {
@@ -356,7 +352,7 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
 async fn a_merchant_without_platform_certificates_is_told_to_use_the_public_key() {
     let simulator = Simulator::start().await.unwrap();
     simulator.set_no_certificates(true);
-    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    let client = client_for(&simulator, VerificationMode::PlatformCertificates);
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(
         matches!(
@@ -376,7 +372,7 @@ async fn a_merchant_without_platform_certificates_is_told_to_use_the_public_key(
 #[tokio::test]
 async fn concurrent_first_requests_share_one_certificate_download() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    let client = client_for(&simulator, VerificationMode::PlatformCertificates);
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let client = client.clone();
@@ -560,7 +556,7 @@ async fn faults_on_the_wire_end_in_the_right_typed_error() {
 #[tokio::test]
 async fn every_documented_error_status_and_code_is_decoded() {
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let client = client_for(&simulator, VerificationMode::PublicKey);
     for documented in wechatpay_v3::operations::QUERY_ORDER.errors {
         simulator.inject(Fault::Status {
             status: documented.status,
@@ -581,7 +577,7 @@ async fn every_documented_error_status_and_code_is_decoded() {
 async fn every_status_and_result_value_comes_through() {
     use wechatpay_v3::types::{ReceiverResult, ReturnFailReason};
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::Both).await;
+    let client = client_for(&simulator, VerificationMode::Both);
     let base = simulator.fixtures().orders[0].clone();
     for (i, status) in ["ACCEPTED", "PROCESSING", "FINISHED", "CLOSED"]
         .into_iter()
@@ -639,7 +635,7 @@ async fn every_status_and_result_value_comes_through() {
 async fn answers_signed_by_either_key_verify_while_migrating() {
     use wechatpay_v3::simulator::AnswerSigner;
     let simulator = Simulator::start().await.unwrap();
-    let client = client(&simulator, VerificationMode::Both).await;
+    let client = client_for(&simulator, VerificationMode::Both);
     let credentials = simulator.credentials().clone();
     for (signer, source, serial) in [
         (

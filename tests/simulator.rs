@@ -67,6 +67,14 @@ fn signer(simulator: &Simulator) -> RequestSigner {
     )
 }
 
+/// The Authorization of a GET of `path_and_query`, signed at `timestamp` with `nonce`.
+fn sign_get(signer: &RequestSigner, path_and_query: &str, timestamp: u64, nonce: &str) -> String {
+    signer
+        .authorize_with("GET", path_and_query, "", timestamp, nonce)
+        .unwrap()
+        .header
+}
+
 fn assert_sign_error(answer: (u16, Value, reqwest::header::HeaderMap), why: &str) {
     assert_eq!(answer.0, 401, "{:?}", answer.1);
     assert_eq!(answer.1["code"], "SIGN_ERROR");
@@ -82,29 +90,23 @@ async fn the_simulator_refuses_what_the_real_api_refuses() {
     let simulator = Simulator::start().await.unwrap();
     let signer = signer(&simulator);
 
-    let good = signer
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000001",
-        )
-        .unwrap();
-    assert_eq!(get(&simulator, ORDER_PATH, Some(&good.header)).await.0, 200);
+    let good = sign_get(
+        &signer,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000001",
+    );
+    assert_eq!(get(&simulator, ORDER_PATH, Some(&good)).await.0, 200);
 
     // The same nonce again within 300 s.
-    let again = signer
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000001",
-        )
-        .unwrap();
+    let again = sign_get(
+        &signer,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000001",
+    );
     assert_sign_error(
-        get(&simulator, ORDER_PATH, Some(&again.header)).await,
+        get(&simulator, ORDER_PATH, Some(&again)).await,
         "nonce_str was used",
     );
 
@@ -115,76 +117,54 @@ async fn the_simulator_refuses_what_the_real_api_refuses() {
         &simulator.credentials().merchant_serial_no,
         other.credentials().merchant_key().unwrap(),
     );
-    let auth = foreign
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000002",
-        )
-        .unwrap();
+    let auth = sign_get(
+        &foreign,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000002",
+    );
     assert_sign_error(
-        get(&simulator, ORDER_PATH, Some(&auth.header)).await,
+        get(&simulator, ORDER_PATH, Some(&auth)).await,
         "does not verify",
     );
 
     // A stale timestamp, either way.
     for timestamp in [now() - 301, now() + 301] {
-        let auth = signer
-            .authorize_with(
-                "GET",
-                ORDER_PATH,
-                "",
-                timestamp,
-                &format!("stale{timestamp}"),
-            )
-            .unwrap();
-        assert_sign_error(
-            get(&simulator, ORDER_PATH, Some(&auth.header)).await,
-            "timestamp",
-        );
+        let auth = sign_get(&signer, ORDER_PATH, timestamp, &format!("stale{timestamp}"));
+        assert_sign_error(get(&simulator, ORDER_PATH, Some(&auth)).await, "timestamp");
     }
 
     // The query string altered after signing: out_order_no changed, parameters reordered, a `?` added.
-    let auth = signer
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000003",
-        )
-        .unwrap();
+    let auth = sign_get(
+        &signer,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000003",
+    );
     let altered = ORDER_PATH.replace("P20150806125346", "P20150806125347");
     assert_sign_error(
-        get(&simulator, &altered, Some(&auth.header)).await,
+        get(&simulator, &altered, Some(&auth)).await,
         "does not verify",
     );
-    let auth = signer
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000004",
-        )
-        .unwrap();
+    let auth = sign_get(
+        &signer,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000004",
+    );
     let reordered = "/v3/ecommerce/profitsharing/orders?transaction_id=4208450740201411110007820472&sub_mchid=1900000109&out_order_no=P20150806125346";
     assert_sign_error(
-        get(&simulator, reordered, Some(&auth.header)).await,
+        get(&simulator, reordered, Some(&auth)).await,
         "does not verify",
     );
 
     // Another mchid or serial number, no header, another scheme, a space too many.
     let bad_headers = [
-        good.header
-            .replace("mchid=\"1900000001\"", "mchid=\"1900000002\""),
-        good.header.replace("serial_no=\"", "serial_no=\"0"),
-        good.header
-            .replace("WECHATPAY2-SHA256-RSA2048 ", "WECHATPAY2-SHA256-RSA2048  "),
-        good.header.replace("WECHATPAY2-SHA256-RSA2048", "Bearer"),
-        good.header.replace(",nonce_str=", ", nonce_str="),
+        good.replace("mchid=\"1900000001\"", "mchid=\"1900000002\""),
+        good.replace("serial_no=\"", "serial_no=\"0"),
+        good.replace("WECHATPAY2-SHA256-RSA2048 ", "WECHATPAY2-SHA256-RSA2048  "),
+        good.replace("WECHATPAY2-SHA256-RSA2048", "Bearer"),
+        good.replace(",nonce_str=", ", nonce_str="),
     ];
     for header in &bad_headers {
         assert_eq!(
@@ -196,18 +176,15 @@ async fn the_simulator_refuses_what_the_real_api_refuses() {
     assert_sign_error(get(&simulator, ORDER_PATH, None).await, "no Authorization");
 
     // Missing User-Agent (reqwest sends none unless told).
-    let auth = signer
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000005",
-        )
-        .unwrap();
+    let auth = sign_get(
+        &signer,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000005",
+    );
     let response = reqwest::Client::new()
         .get(format!("{}{ORDER_PATH}", simulator.base_url()))
-        .header("Authorization", auth.header)
+        .header("Authorization", auth)
         .header("Accept", "application/json")
         .send()
         .await
@@ -223,19 +200,16 @@ async fn the_simulator_refuses_what_the_real_api_refuses() {
     );
 
     // Missing Accept (reqwest always sends one, so this request is written by hand).
-    let auth = signer
-        .authorize_with(
-            "GET",
-            ORDER_PATH,
-            "",
-            now(),
-            "nonce0000000000000000000000000006",
-        )
-        .unwrap();
+    let auth = sign_get(
+        &signer,
+        ORDER_PATH,
+        now(),
+        "nonce0000000000000000000000000006",
+    );
     let raw = format!(
         "GET {ORDER_PATH} HTTP/1.1\r\nHost: {}\r\nUser-Agent: raw\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
         simulator.addr(),
-        auth.header
+        auth
     );
     let mut stream = tokio::net::TcpStream::connect(simulator.addr())
         .await
@@ -279,10 +253,8 @@ async fn parameters_are_checked_like_the_spec_says() {
         ),
     ];
     for (i, (path, field)) in cases.into_iter().enumerate() {
-        let auth = signer
-            .authorize_with("GET", path, "", now(), &format!("param{i:027}"))
-            .unwrap();
-        let (status, body, headers) = get(&simulator, path, Some(&auth.header)).await;
+        let auth = sign_get(&signer, path, now(), &format!("param{i:027}"));
+        let (status, body, headers) = get(&simulator, path, Some(&auth)).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some("PARAM_ERROR")),
@@ -297,16 +269,8 @@ async fn parameters_are_checked_like_the_spec_says() {
     }
     // An unknown order.
     let path = ORDER_PATH.replace("P20150806125346", "P-NONE");
-    let auth = signer
-        .authorize_with(
-            "GET",
-            &path,
-            "",
-            now(),
-            "unknownorder0000000000000000000000",
-        )
-        .unwrap();
-    let (status, body, _) = get(&simulator, &path, Some(&auth.header)).await;
+    let auth = sign_get(&signer, &path, now(), "unknownorder0000000000000000000000");
+    let (status, body, _) = get(&simulator, &path, Some(&auth)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (404, Some("RESOURCE_NOT_EXISTS"))
