@@ -12,7 +12,7 @@ Required (必填); at most 32 characters. Example: `1900000109`.*/
 
 Required (必填); at most 32 characters. Example: `4208450740201411110007820472`.*/
     pub transaction_id: ::std::string::String,
-    /**`out_order_no`: 商户分账单号. The merchant's own number for the profit-sharing request, unique within the merchant's system (one-off, repeated and finishing requests each use their own number). 商户系统内部的分账单号, 在商户系统内部唯一(单次分账、多次分账、完结分账应使用不同的商户分账单号), 同一分账单号多次请求等同一次。
+    /**`out_order_no`: 商户分账单号. The merchant's own number for the profit-sharing request, unique within the merchant's system (one-off, repeated and finishing requests each use their own number). 商户系统内部的分账单号, 在商户系统内部唯一(单次分账、多次分账、完结分账应使用不同的商户分账单号）, 同一分账单号多次请求等同一次。
 
 Required (必填); at most 64 characters. Example: `P20150806125346`.*/
     pub out_order_no: ::std::string::String,
@@ -65,7 +65,7 @@ pub const QUERY_ORDER: crate::Operation = crate::Operation {
         crate::DocumentedError {
             status: 400,
             code: "INVALID_REQUEST",
-            solution: "请使用正确的参数重新调用。分账金额超限: 分账金额不能大于可分金额或大于最大分账比例金额, 请调整分账金额; 分账接收方非法: 分账接收方在分账之前需要进行添加; 请求参数不符合参数格式: 请求参数错误, 检查原交易号是否存在或发起支付交易接口返回失败; 订单处理中, 暂时无法分账: 请稍后再试; 不是分账订单, 无法分账: 发起支付交易接口时请用分账的合适参数",
+            solution: "请使用正确的参数重新调用; 分账金额超限 分账金额不能大于可分金额或大于最大分账比例金额, 请调整分账金额; 分账接收方非法 分账接收方在分账之前需要进行添加; 请求参数不符合参数格式 请求参数错误, 检查原交易号是否存在或发起支付交易接口返回失败; 订单处理中, 暂时无法分账 订单处理中, 暂时无法分账, 请稍后再试; 不是分账订单, 无法分账 发起支付交易接口时请用分账的合适参数",
         },
         crate::DocumentedError {
             status: 401,
@@ -112,7 +112,7 @@ pub const QUERY_ORDER: crate::Operation = crate::Operation {
 impl crate::Client {
     /**查询分账结果: `GET /v3/ecommerce/profitsharing/orders`.
 
-Query the result of a profit-sharing request (分账) or of a finish request (分账完结). 发起分账请求后, 可调用此接口查询分账结果; 发起分账完结请求后, 可调用此接口查询分账完结的结果。
+Query the result of a profit-sharing request (分账) or of a finish request (分账完结). 发起分账请求后, 可调用此接口查询分账结果 ;发起分账完结请求后, 可调用此接口查询分账完结的结果
 
 Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`ProfitSharingOrder`](super::types::ProfitSharingOrder).
 
@@ -152,7 +152,7 @@ Required (必填); at most 32 characters. Example: `1900000109`.*/
     pub sub_mchid: ::std::string::String,
     ///Which profit-sharing order the return belongs to: the WeChat Pay order id or the merchant's own number, exactly one of them. 微信分账单号和商户分账单号二选一填写。
     pub order: OrderReference,
-    /**`out_return_no`: 商户回退单号. The merchant's own number for the return request, unique within the merchant's system; only digits, ASCII letters and `_-|*@`. 此回退单号是商户在自己后台生成的一个新的回退单号, 在商户后台唯一。
+    /**`out_return_no`: 商户回退单号. The merchant's own number for the return request, unique within the merchant's system; only digits, ASCII letters and `_-|*@`. 此回退单号是商户在自己后台生成的一个新的回退单号, 在商户后台唯一 。
 
 Required (必填); at most 64 characters; only the characters `[0-9A-Za-z_\-|*@]`. Example: `R20190516001`.*/
     pub out_return_no: ::std::string::String,
@@ -226,7 +226,7 @@ pub const QUERY_RETURN_ORDER: crate::Operation = crate::Operation {
         crate::DocumentedError {
             status: 400,
             code: "INVALID_REQUEST",
-            solution: "请使用正确的参数重新调用。分账金额超限: 分账金额不能大于可分金额或大于最大分账比例金额, 请调整分账金额; 分账接收方非法: 分账接收方在分账之前需要进行添加; 请求参数不符合参数格式: 请求参数错误, 检查原交易号是否存在或发起支付交易接口返回失败; 订单处理中, 暂时无法分账: 请稍后再试; 不是分账订单, 无法分账: 发起支付交易接口时请用分账的合适参数",
+            solution: "请使用正确的参数重新调用; 分账金额超限 分账金额不能大于可分金额或大于最大分账比例金额, 请调整分账金额; 分账接收方非法 分账接收方在分账之前需要进行添加; 请求参数不符合参数格式 请求参数错误, 检查原交易号是否存在或发起支付交易接口返回失败; 订单处理中, 暂时无法分账 订单处理中, 暂时无法分账, 请稍后再试; 不是分账订单, 无法分账 发起支付交易接口时请用分账的合适参数",
         },
         crate::DocumentedError {
             status: 401,
@@ -273,7 +273,7 @@ pub const QUERY_RETURN_ORDER: crate::Operation = crate::Operation {
 impl crate::Client {
     /**查询分账回退结果: `GET /v3/ecommerce/profitsharing/returnorders`.
 
-Query the result of a profit-sharing return request (分账回退), for example when the return request answered that it was still processing. 商户需要核实回退结果, 可调用此接口查询回退结果; 如果分账回退接口返回状态为处理中, 可调用此接口查询回退结果。
+Query the result of a profit-sharing return request (分账回退), for example when the return request answered that it was still processing. 商户需要核实回退结果, 可调用此接口查询回退结果;如果分账回退接口返回状态为处理中, 可调用此接口查询回退结果
 
 Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`ReturnOrder`](super::types::ReturnOrder).
 

@@ -34,15 +34,15 @@ pub struct ProfitSharingOrder {
     ///关单原因. Why the profit-sharing order was closed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub close_reason: ::std::option::Option<CloseReason>,
-    ///分账完结金额. The amount of a finish request (分账完结), in fen (分, 1/100 yuan); present only when querying the result of a finish request.
+    ///分账完结金额. The amount of a finish request (分账完结), in fen (分, 1/100 yuan); present only when querying the result of a finish request. 分账完结的分账金额, 单位为分, 仅当查询分账完结的执行结果时, 存在本字段。
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_amount: ::std::option::Option<i64>,
-    /**分账完结描述. Why the profit sharing was finished; present only when querying the result of a finish request.
+    /**分账完结描述. Why the profit sharing was finished; present only when querying the result of a finish request. 分账完结的原因描述, 仅当查询分账完结的执行结果时, 存在本字段。
 
 At most 80 characters (not enforced when decoding).*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_description: ::std::option::Option<::std::string::String>,
-    /**微信分账单号. WeChat Pay's id of the profit-sharing order. 微信系统返回的唯一标识。
+    /**微信分账单号. WeChat Pay's id of the profit-sharing order. 微信系统返回的唯一标识
 
 At most 64 characters (not enforced when decoding).*/
     pub order_id: ::std::string::String,
@@ -55,7 +55,7 @@ At most 64 characters (not enforced when decoding).*/
     pub receivers: ::std::option::Option<ReceiverList>,
     ///分账单状态. The state of the profit-sharing order.
     pub status: OrderStatus,
-    /**二级商户号. The sub-merchant that paid out the profit sharing. 分账出资的电商平台二级商户。
+    /**二级商户号. The sub-merchant that paid out the profit sharing. 分账出资的电商平台二级商户, 填写微信支付分配的商户号。
 
 At most 32 characters (not enforced when decoding).*/
     pub sub_mchid: ::std::string::String,
@@ -103,7 +103,7 @@ At most 32 characters (not enforced when decoding).*/
 ///分账回退结果. The result of a profit-sharing return request: what `GET /v3/ecommerce/profitsharing/returnorders` answers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 pub struct ReturnOrder {
-    ///回退金额. The amount returned from the receiver, in fen (分, 1/100 yuan); at most what the original order shared to that receiver.
+    ///回退金额. The amount returned from the receiver, in fen (分, 1/100 yuan); at most what the original order shared to that receiver. 需要从分账接收方回退的金额, 单位为分, 只能为整数, 不能超过原始分账单分出给该接收方的金额。
     pub amount: i64,
     ///失败原因. Why the return failed; present only when the result is FAIL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -113,11 +113,11 @@ pub struct ReturnOrder {
 At most 64 characters (not enforced when decoding).*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
-    /**微信分账单号. WeChat Pay's id of the original profit-sharing order.
+    /**微信分账单号. WeChat Pay's id of the original profit-sharing order. 原发起分账请求时, 微信返回的微信分账单号, 与商户分账单号一一对应。 微信分账单号与商户分账单号二选一填写。
 
 At most 64 characters (not enforced when decoding).*/
     pub order_id: ::std::string::String,
-    /**商户分账单号. The merchant's number of the original profit-sharing request.
+    /**商户分账单号. The merchant's number of the original profit-sharing request. 原发起分账请求时使用的商户后台系统的分账单号。 微信分账单号与商户分账单号二选一填写。
 
 At most 64 characters (not enforced when decoding).*/
     pub out_order_no: ::std::string::String,
@@ -125,17 +125,17 @@ At most 64 characters (not enforced when decoding).*/
 
 At most 64 characters (not enforced when decoding).*/
     pub out_return_no: ::std::string::String,
-    ///回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters.
+    ///回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
     pub result: ReturnResult,
-    /**回退商户号. The receiver the money is taken back from; only a merchant that received a share successfully can be returned from.
+    /**回退商户号. The receiver the money is taken back from; only a merchant that received a share successfully can be returned from. 只能对原分账请求中成功分给商户接收方进行回退。
 
 At most 32 characters (not enforced when decoding).*/
     pub return_mchid: ::std::string::String,
-    /**微信回退单号. WeChat Pay's id of the return.
+    /**微信回退单号. WeChat Pay's id of the return. 微信分账回退单号, 微信系统返回的唯一标识。
 
 At most 64 characters (not enforced when decoding).*/
     pub return_no: ::std::string::String,
-    /**二级商户号. The merchant the money is returned to: the sub-merchant that paid out the original profit sharing.
+    /**二级商户号. The merchant the money is returned to: the sub-merchant that paid out the original profit sharing. 分账回退的接收商户, 对应原分账出资的电商平台二级商户, 填写微信支付分配的商户号。
 
 At most 32 characters (not enforced when decoding).*/
     pub sub_mchid: ::std::string::String,
@@ -540,7 +540,7 @@ impl<'de> ::serde::Deserialize<'de> for ReceiverType {
         crate::open_enum::deserialize(deserializer)
     }
 }
-///回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters.
+///回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
 ///
 ///Open: a value this version does not know decodes into [`ReturnResult::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `ReturnResult::from("PROCESSING")`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -76,8 +76,9 @@ pub enum Required {
     OneOfTwo,
 }
 
-/// A row of the 错误码 table.
-#[derive(Debug, Serialize)]
+/// A row of the 错误码 table (or of the overlay's added codes).
+#[derive(Debug, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorRow {
     pub status: u16,
     pub code: String,

@@ -3,6 +3,8 @@
 mod bench;
 mod codegen;
 mod docs;
+mod import;
+mod yaml;
 
 use std::process::ExitCode;
 
@@ -13,6 +15,13 @@ tasks:
   codegen           regenerate generated/ from schema/openapi.yaml
   codegen --check   write nothing; name each stale file and fail if any
   bench             openssl speed, the criterion benchmarks, openssl speed; write BENCHMARKS.md
+  import-docs [PAGE]
+                    write schema/openapi.yaml from the doc pages in schema/docs/ and
+                    schema/overlay.yaml; a PAGE outside schema/docs/ first replaces the page of
+                    the same name there
+  import-docs --check
+                    write nothing; fail if schema/openapi.yaml is stale or the overlay has
+                    entries that match nothing on the pages
   parse-docs [PAGE] print what the doc pages in schema/docs/ say, as JSON (the importer's input)";
 
 fn main() -> ExitCode {
@@ -29,6 +38,11 @@ fn main() -> ExitCode {
             };
         }
         ["parse-docs", rest @ ..] => return parse_docs(rest),
+        ["import-docs", "--check"] => return import_docs(None, true),
+        ["import-docs"] => return import_docs(None, false),
+        ["import-docs", page] if !page.starts_with('-') => {
+            return import_docs(Some(std::path::Path::new(page)), false);
+        }
         ["codegen"] => false,
         ["codegen", "--check"] => true,
         _ => {
@@ -75,6 +89,44 @@ fn parse_docs(pages: &[&str]) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask import-docs [--check | PAGE]`: the pages and the overlay → schema/openapi.yaml.
+fn import_docs(page: Option<&std::path::Path>, check: bool) -> ExitCode {
+    let root = codegen::repo_root();
+    let run = || -> Result<bool, import::Error> {
+        if let Some(page) = page {
+            import::replace_page(&root, page)?;
+        }
+        let imported = import::import(&root)?;
+        for entry in &imported.stale {
+            eprintln!("warning: overlay entry matches nothing on the pages: {entry}");
+        }
+        let spec = root.join("schema/openapi.yaml");
+        let up_to_date = std::fs::read_to_string(&spec).is_ok_and(|old| old == imported.spec);
+        if check {
+            if !up_to_date {
+                eprintln!("stale: {} (run `cargo xtask import-docs`)", spec.display());
+            }
+            return Ok(up_to_date && imported.stale.is_empty());
+        }
+        if !up_to_date {
+            std::fs::write(&spec, &imported.spec).map_err(|e| import::Error::File {
+                path: spec.clone(),
+                message: e.to_string(),
+            })?;
+            eprintln!("wrote {} (now run `cargo xtask codegen`)", spec.display());
+        }
+        Ok(true)
+    };
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

@@ -1,0 +1,404 @@
+//! The importer on the committed pages, on edited pages and on broken ones.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::codegen::{render_text, repo_root};
+
+const ORDERS: &str = "ecommerce-profitsharing-orders-query.md";
+const RETURNS: &str = "ecommerce-profitsharing-returnorders-query.md";
+
+fn committed(relative: &str) -> String {
+    std::fs::read_to_string(repo_root().join(relative)).unwrap()
+}
+
+/// The committed pages, with `from` replaced by `to` once in the page `name` (which must hold it).
+fn pages_with(name: &str, from: &str, to: &str) -> Vec<(String, PathBuf, Page)> {
+    [ORDERS, RETURNS]
+        .into_iter()
+        .map(|page| {
+            let path = repo_root().join("schema/docs").join(page);
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if page == name {
+                assert!(text.contains(from), "{page} holds {from:?}");
+                text = text.replacen(from, to, 1);
+            }
+            let parsed = docs::parse_page(&path, &text).unwrap();
+            (format!("docs/{page}"), path, parsed)
+        })
+        .collect()
+}
+
+/// What an edit to a page does: the import, and the generated types.rs and operations.rs.
+struct Outcome {
+    imported: Imported,
+    types: String,
+    operations: String,
+}
+
+fn import_edited(name: &str, from: &str, to: &str) -> Outcome {
+    let imported = import_text(
+        &committed("schema/overlay.yaml"),
+        pages_with(name, from, to),
+    )
+    .unwrap();
+    let files = render_text(&imported.spec, "schema/openapi.yaml").unwrap();
+    let file = |wanted: &str| {
+        files
+            .iter()
+            .find(|(name, _)| *name == wanted)
+            .map(|(_, text)| text.clone())
+            .unwrap()
+    };
+    Outcome {
+        types: file("types.rs"),
+        operations: file("operations.rs"),
+        imported,
+    }
+}
+
+/// The text of the item that starts with `start` (up to the next blank-line-free `}` at column 0).
+fn item<'a>(text: &'a str, start: &str) -> &'a str {
+    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?}"));
+    let rest = &text[from..];
+    let end = rest.find("\n}\n").map_or(rest.len(), |i| i + 3);
+    &rest[..end]
+}
+
+#[test]
+fn importing_the_committed_pages_writes_the_committed_spec_and_code() {
+    let imported = import(&repo_root()).unwrap();
+    assert_eq!(imported.stale, Vec::<String>::new());
+    assert!(
+        imported.spec == committed("schema/openapi.yaml"),
+        "schema/openapi.yaml is not what the pages and the overlay give: run `cargo xtask import-docs`"
+    );
+    for (name, text) in render_text(&imported.spec, "schema/openapi.yaml").unwrap() {
+        assert!(
+            text == committed(&format!("generated/{name}")),
+            "generated/{name} is stale"
+        );
+    }
+}
+
+#[test]
+fn the_import_is_deterministic() {
+    let pages = || pages_with(ORDERS, "", "");
+    let overlay = committed("schema/overlay.yaml");
+    let first = import_text(&overlay, pages()).unwrap().spec;
+    let mut reversed = pages();
+    reversed.reverse();
+    assert_eq!(import_text(&overlay, reversed).unwrap().spec, first);
+}
+
+#[test]
+fn a_new_response_field_with_enum_values_becomes_a_field_and_an_enum() {
+    let finish_description_example = "|                    |            |      | 分账完结                                                                                                                                         |\n";
+    let outcome = import_edited(
+        ORDERS,
+        finish_description_example,
+        &format!(
+            "{finish_description_example}\
+             | split_mode | string(16) | 否 | `分账模式` 本次分账的方式, 枚举值:<br>ALL: 全额分账<br>PART: 部分分账 |\n\
+             |            |            |    | PART |\n"
+        ),
+    );
+    let order = item(&outcome.types, "pub struct ProfitSharingOrder");
+    assert!(
+        order.contains("pub split_mode: ::std::option::Option<SplitMode>,"),
+        "{order}"
+    );
+    assert!(order.contains("///分账模式. 本次分账的方式"), "{order}");
+    let split_mode = item(&outcome.types, "pub enum SplitMode");
+    assert!(
+        split_mode.contains("///`ALL`: 全额分账\n    All,"),
+        "{split_mode}"
+    );
+    assert!(
+        split_mode.contains("///`PART`: 部分分账\n    Part,"),
+        "{split_mode}"
+    );
+    assert!(
+        split_mode.contains("Unknown(::std::string::String)"),
+        "{split_mode}"
+    );
+    assert!(outcome.types.contains("\"PART\" => Self::Part"));
+    assert_eq!(outcome.imported.stale, Vec::<String>::new());
+}
+
+#[test]
+fn a_new_enum_value_becomes_a_variant() {
+    let outcome = import_edited(
+        ORDERS,
+        "<br>CLOSED: 处理失败, 已关单",
+        "<br>CLOSED: 处理失败, 已关单<br>REVOKED: 已撤销",
+    );
+    let status = item(&outcome.types, "pub enum OrderStatus");
+    assert!(
+        status.contains("///`REVOKED`: 已撤销\n    Revoked,"),
+        "{status}"
+    );
+    // After the page's other values, which keep the overlay's English.
+    let closed = status.find("Closed,").unwrap();
+    assert!(status.find("Revoked,").unwrap() > closed);
+    assert!(status.contains("处理失败, 已关单 (closed, the order failed and was closed)"));
+    assert!(outcome.types.contains("\"REVOKED\" => Self::Revoked"));
+}
+
+#[test]
+fn a_changed_max_length_changes_the_request_check() {
+    let request_row = "| out_order_no   | string(64) |";
+    let outcome = import_edited(ORDERS, request_row, "| out_order_no   | string(128) |");
+    let request = item(&outcome.operations, "pub struct QueryOrderRequest");
+    assert!(request.contains("at most 128 characters"), "{request}");
+    assert!(
+        outcome
+            .operations
+            .contains("check_max_length(\"out_order_no\", &self.out_order_no, 128)"),
+        "{}",
+        outcome.operations
+    );
+    // The other operation's parameter of the same name is untouched.
+    assert!(
+        outcome
+            .operations
+            .contains("check_max_length(\"out_order_no\", value, 64)")
+    );
+}
+
+#[test]
+fn a_new_error_code_reaches_the_enum_and_the_operation() {
+    let no_auth = "| 403    | NO_AUTH           | 未开通分账权限 | 请开通商户号分账权限";
+    let row = "| 404    | ORDER_NOT_EXIST   | 分账单不存在   | 请检查分账单号是否正确 |\n";
+    let page = committed(&format!("schema/docs/{ORDERS}"));
+    let line_end = page.find(no_auth).unwrap();
+    let line = page[line_end..].lines().next().unwrap();
+    let outcome = import_edited(ORDERS, line, &format!("{line}\n{}", row.trim_end()));
+    let codes = item(&outcome.types, "pub enum ErrorCode");
+    assert!(
+        codes.contains("///`ORDER_NOT_EXIST`: 分账单不存在\n    OrderNotExist,"),
+        "{codes}"
+    );
+    let query_order = item(&outcome.operations, "pub const QUERY_ORDER");
+    let not_found = query_order.find("code: \"ORDER_NOT_EXIST\"").unwrap();
+    assert!(query_order[..not_found].ends_with("status: 404,\n            "));
+    assert!(query_order.contains("solution: \"请检查分账单号是否正确\""));
+    // Still there, after the page's own code for the status.
+    assert!(query_order.find("code: \"RESOURCE_NOT_EXISTS\"").unwrap() > not_found);
+    // The other page did not gain it.
+    let query_return = item(&outcome.operations, "pub const QUERY_RETURN_ORDER");
+    assert!(!query_return.contains("ORDER_NOT_EXIST"));
+}
+
+#[test]
+fn a_removed_field_leaves_the_type_and_its_overlay_entry_is_reported() {
+    let page = committed(&format!("schema/docs/{ORDERS}"));
+    let start = page.find("| finish_description |").unwrap();
+    let rows: String = page[start..]
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let outcome = import_edited(ORDERS, &rows, "");
+    let order = item(&outcome.types, "pub struct ProfitSharingOrder");
+    assert!(!order.contains("finish_description"), "{order}");
+    assert!(order.contains("pub finish_amount:"), "{order}");
+    assert_eq!(
+        outcome.imported.stale,
+        [
+            "#/schemas/ProfitSharingOrder/properties/finish_description: no field \
+          finish_description on the page"
+        ]
+    );
+}
+
+#[test]
+fn overlay_entries_the_pages_no_longer_match_are_reported() {
+    // A value the overlay adds that the page now lists, and an English text for a value the
+    // page dropped.
+    let outcome = import_edited(
+        RETURNS,
+        "<br>TIME_OUT_CLOSED: 超时关单",
+        "<br>INVALID_REQUEST: 描述参数设置失败",
+    );
+    assert_eq!(
+        outcome.imported.stale,
+        [
+            "#/schemas/ReturnFailReason/english/TIME_OUT_CLOSED: no value TIME_OUT_CLOSED among \
+             the 枚举值 of fail_reason",
+            "#/schemas/ReturnFailReason/add/INVALID_REQUEST: INVALID_REQUEST is among the page's \
+             枚举值 now (the page's text is kept)",
+        ]
+    );
+    let reasons = item(&outcome.types, "pub enum ReturnFailReason");
+    assert!(!reasons.contains("TimeOutClosed"), "{reasons}");
+    assert!(reasons.contains("///`INVALID_REQUEST`: 描述参数设置失败\n    InvalidRequest,"));
+}
+
+#[test]
+fn the_one_of_two_rule_must_match_the_page() {
+    let pages = pages_with(
+        RETURNS,
+        "| out_order_no  | string(64) | 一   |",
+        "| out_order_no  | string(64) | 否   |",
+    );
+    let error = import_text(&committed("schema/overlay.yaml"), pages).unwrap_err();
+    let Error::Page(error) = error else {
+        panic!("{error}")
+    };
+    assert!(error.page.ends_with(RETURNS));
+    assert!(error.expected.contains("二选一"), "{}", error.expected);
+}
+
+/// A copy of the repository's `schema/` in a fresh folder, to import from files.
+fn scratch_repo(test: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("xtask-import-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("schema/docs")).unwrap();
+    for file in [
+        "overlay.yaml",
+        &format!("docs/{ORDERS}"),
+        &format!("docs/{RETURNS}"),
+    ] {
+        std::fs::copy(
+            repo_root().join("schema").join(file),
+            root.join("schema").join(file),
+        )
+        .unwrap();
+    }
+    root
+}
+
+fn line_of(text: &str, start: &str) -> usize {
+    text.lines().position(|l| l.starts_with(start)).unwrap() + 1
+}
+
+#[test]
+fn malformed_pages_are_errors_naming_the_page_the_line_and_what_was_expected() {
+    let root = scratch_repo("malformed");
+    let page_path = root.join("schema/docs").join(RETURNS);
+    let good = std::fs::read_to_string(&page_path).unwrap();
+    let cases = [
+        // A missing cell.
+        (
+            "| return_mchid  | string(32) | 是   |",
+            "| return_mchid  | string(32) |",
+            "a row of four cells",
+        ),
+        // An unknown type.
+        (
+            "| amount        | int        |",
+            "| amount        | decimal    |",
+            "a type of string",
+        ),
+        // An array whose items nothing says.
+        (
+            "| return_no     | string(64) |",
+            "| return_no     | array      |",
+            "needs a component in schema/overlay.yaml",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let line = line_of(&good, from);
+        std::fs::write(&page_path, good.replacen(from, to, 1)).unwrap();
+        let error = import(&root).unwrap_err();
+        let Error::Page(page_error) = &error else {
+            panic!("{from}: {error}")
+        };
+        assert_eq!(page_error.page, page_path, "{from}");
+        assert_eq!(page_error.line, line, "{from}: {error}");
+        assert!(page_error.expected.contains(expected), "{from}: {error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{}:{line}: ", page_path.display())),
+            "{error}"
+        );
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn malformed_overlays_are_errors_naming_the_entry() {
+    let overlay = committed("schema/overlay.yaml");
+    let cases = [
+        (
+            "    operationId: queryOrder\n",
+            "    operationId: queryOrder\n    summary: x\n",
+            "#/operations/0/summary",
+        ),
+        (
+            "  CloseReason:\n    field: ProfitSharingOrder.close_reason\n",
+            "  CloseReason:\n    field: ProfitSharingOrder.close_reason\n    table: docs/x.md#response\n",
+            "#/schemas/CloseReason",
+        ),
+        (
+            "    field: ProfitSharingOrder.close_reason\n",
+            "    field: Nowhere.close_reason\n",
+            "#/schemas/CloseReason/field",
+        ),
+    ];
+    for (from, to, at) in cases {
+        assert!(overlay.contains(from), "{from}");
+        let error =
+            import_text(&overlay.replacen(from, to, 1), pages_with(ORDERS, "", "")).unwrap_err();
+        let Error::Overlay { at: found, .. } = &error else {
+            panic!("{from}: {error}")
+        };
+        assert_eq!(found, at, "{error}");
+    }
+}
+
+#[test]
+fn replacing_a_page_copies_a_readable_one_and_refuses_a_broken_one() {
+    let root = scratch_repo("replace");
+    let target = root.join("schema/docs").join(ORDERS);
+    let original = std::fs::read_to_string(&target).unwrap();
+    let download = root.join("download");
+    std::fs::create_dir_all(&download).unwrap();
+    let new_page = download.join(ORDERS);
+
+    let edited = original.replacen(
+        "<br>CLOSED: 处理失败, 已关单",
+        "<br>CLOSED: 处理失败, 已关单<br>REVOKED: 已撤销",
+        1,
+    );
+    std::fs::write(&new_page, &edited).unwrap();
+    replace_page(&root, &new_page).unwrap();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), edited);
+    let imported = import(&root).unwrap();
+    assert!(imported.spec.contains("REVOKED: 已撤销"));
+
+    std::fs::write(
+        &new_page,
+        edited.replacen("| sub_mchid      | string(32) | 是   |", "| sub_mchid |", 1),
+    )
+    .unwrap();
+    let error = replace_page(&root, &new_page).unwrap_err();
+    assert!(matches!(error, Error::Page(_)), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        edited,
+        "the good page stays"
+    );
+
+    let stranger = download.join("unknown-page.md");
+    std::fs::write(&stranger, &edited).unwrap();
+    let error = replace_page(&root, &stranger).unwrap_err().to_string();
+    assert!(error.contains("no page named unknown-page.md"), "{error}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_page_without_an_operation_in_the_overlay_is_an_error() {
+    let mut pages = pages_with(ORDERS, "", "");
+    let (_, path, page) = pages.remove(0);
+    pages.push(("docs/new-page.md".to_owned(), path, page));
+    let error = import_text(&committed("schema/overlay.yaml"), pages).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("no operation for the page docs/new-page.md"),
+        "{error}"
+    );
+}
