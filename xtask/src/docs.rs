@@ -29,11 +29,15 @@ pub struct Page {
     pub date: String,
     pub description: String,
     pub url: String,
+    /// The line of the 请求 URL.
+    #[serde(skip)]
+    pub url_line: usize,
     pub method: String,
     pub request: Vec<Field>,
     pub response: Vec<Field>,
     pub request_example: Option<String>,
-    pub response_examples: Vec<String>,
+    /// The JSON answer examples (each checked to be JSON).
+    pub response_examples: Vec<serde_json::Value>,
     pub errors: Vec<ErrorRow>,
 }
 
@@ -195,6 +199,7 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
             };
         } else if let Some(rest) = trimmed.strip_prefix("**请求 URL**:") {
             page.url = rest.trim().trim_end_matches('\\').trim().to_owned();
+            page.url_line = number;
         } else if let Some(rest) = trimmed.strip_prefix("**请求方式**:") {
             page.method = rest.trim().trim_end_matches('\\').trim().to_owned();
         } else if section == "request_example" && trimmed.starts_with("`URL`") {
@@ -209,7 +214,13 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 .get(index + 1..index + 1 + close)
                 .unwrap_or_default()
                 .to_vec();
-            page.response_examples.push(block.join("\n"));
+            let example = serde_json::from_str(&block.join("\n")).map_err(|e| {
+                error(
+                    number + e.line(),
+                    &format!("a JSON example between ```json and ```: {e}"),
+                )
+            })?;
+            page.response_examples.push(example);
             index += close + 1;
         } else if trimmed.starts_with('|') {
             let start = index;

@@ -367,6 +367,13 @@ impl<'a> Importer<'a> {
 
     fn document(&mut self) -> Result<Map<String, Value>, Error> {
         let overlay = self.overlay;
+        only_extensions(&overlay.errors.extensions, "#/errors")?;
+        if overlay.schemas.contains_key(&overlay.errors.component) {
+            return Err(Error::overlay(
+                format!("#/schemas/{}", overlay.errors.component),
+                "errors.component makes this component from the 错误码 tables: give it another name",
+            ));
+        }
         let mut paths = Map::new();
         for (index, op) in overlay.operations.iter().enumerate() {
             let at = format!("#/operations/{index}");
@@ -385,6 +392,25 @@ impl<'a> Importer<'a> {
         {
             schemas.insert(name, schema);
         }
+        let named = overlay
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                (
+                    format!("#/operations/{i}/response/schema"),
+                    &op.response.schema,
+                )
+            })
+            .chain([("#/errors/body".to_owned(), &overlay.errors.body)]);
+        for (at, name) in named {
+            if !schemas.contains_key(name) {
+                return Err(Error::overlay(
+                    at,
+                    format!("no component {name} (the components are the entries of schemas)"),
+                ));
+            }
+        }
         let mut document = overlay.spec.clone();
         document.insert("paths".to_owned(), Value::Object(paths));
         document.insert("components".to_owned(), json!({ "schemas": schemas }));
@@ -399,6 +425,9 @@ impl<'a> Importer<'a> {
         at: &str,
     ) -> Result<(String, String, Value), Error> {
         only_extensions(&op.extensions, at)?;
+        if let Some(relocation) = &op.path_parameters_in {
+            only_extensions(&relocation.extensions, &format!("{at}/path-parameters-in"))?;
+        }
         let (page_path, page) = self.page(&op.page, &format!("{at}/page"))?;
         let page_error = |line: usize, expected: String| {
             Error::Page(PageError {
@@ -414,7 +443,7 @@ impl<'a> Importer<'a> {
             .filter(|p| p.len() > 1)
             .ok_or_else(|| {
                 page_error(
-                    1,
+                    page.url_line,
                     format!("a 请求 URL of https://HOST/PATH, not {:?}", page.url),
                 )
             })?
@@ -467,7 +496,8 @@ impl<'a> Importer<'a> {
         if !op.exactly_one_of.is_empty() {
             operation.insert(
                 "x-exactly-one-of".to_owned(),
-                serde_json::to_value(&op.exactly_one_of).unwrap_or_default(),
+                serde_json::to_value(&op.exactly_one_of)
+                    .map_err(|e| Error::overlay(format!("{at}/x-exactly-one-of"), e.to_string()))?,
             );
         }
 
@@ -486,13 +516,7 @@ impl<'a> Importer<'a> {
         }
         operation.insert("parameters".to_owned(), Value::Array(parameters));
 
-        let example = match page.response_examples.first() {
-            Some(text) => Some(
-                serde_json::from_str::<Value>(text)
-                    .map_err(|e| page_error(1, format!("a 返回示例 that is JSON: {e}")))?,
-            ),
-            None => None,
-        };
+        let example = page.response_examples.first().cloned();
         let mut success = Map::new();
         success.insert("schema".to_owned(), schema_ref(&op.response.schema));
         if let Some(example) = example {
@@ -531,11 +555,10 @@ impl<'a> Importer<'a> {
             .as_ref()
             .filter(|r| page_location == "path" && r.location != "path");
         let mut departures = Vec::new();
-        if let Some(relocation) = relocated {
-            only_extensions(&relocation.extensions, "path-parameters-in")?;
-            if let Some(Value::String(note)) = relocation.extensions.get("x-departs-from-docs") {
-                departures.push(note.clone());
-            }
+        if let Some(Value::String(note)) =
+            relocated.and_then(|r| r.extensions.get("x-departs-from-docs"))
+        {
+            departures.push(note.clone());
         }
         if field.required == Required::OneOfTwo {
             departures.push(
@@ -596,7 +619,6 @@ impl<'a> Importer<'a> {
     /// The error responses of a page, by status: its 错误码 rows and the overlay's added codes.
     fn error_responses(&mut self, label: &str, page: &Page) -> Result<BTreeMap<u16, Value>, Error> {
         let errors = &self.overlay.errors;
-        only_extensions(&errors.extensions, "#/errors")?;
         let mut by_status: BTreeMap<u16, Vec<(&docs::ErrorRow, bool)>> = BTreeMap::new();
         for row in &page.errors {
             by_status.entry(row.status).or_default().push((row, false));
@@ -709,10 +731,8 @@ impl<'a> Importer<'a> {
                     expected,
                 })
             };
-            let example: Value = match page.response_examples.first() {
-                Some(text) => serde_json::from_str(text)
-                    .map_err(|e| error(format!("a 返回示例 that is JSON: {e}")))?,
-                None => return Err(error(format!("a 返回示例 showing the fields of {key}"))),
+            let Some(example) = page.response_examples.first() else {
+                return Err(error(format!("a 返回示例 showing the fields of {key}")));
             };
             let object = match example.get(key) {
                 Some(Value::Array(items)) => items.first().cloned(),

@@ -291,6 +291,14 @@ fn malformed_pages_are_errors_naming_the_page_the_line_and_what_was_expected() {
             "| amount        | decimal    |",
             "a type of string",
         ),
+        // A URL without a path.
+        (
+            "**请求 URL**: https://api.mch.weixin.qq.com/v3/ecommerce/profitsharing/returnorders",
+            "**请求 URL**: https://api.mch.weixin.qq.com",
+            "a 请求 URL of https://HOST/PATH",
+        ),
+        // An answer example that is not JSON.
+        ("  \"amount\": 10,", "  \"amount\": 10,,", "a JSON example"),
         // An array whose items nothing says.
         (
             "| return_no     | string(64) |",
@@ -336,6 +344,11 @@ fn malformed_overlays_are_errors_naming_the_entry() {
             "    field: ProfitSharingOrder.close_reason\n",
             "    field: Nowhere.close_reason\n",
             "#/schemas/CloseReason/field",
+        ),
+        (
+            "      schema: ProfitSharingOrder\n",
+            "      schema: ProfitSharingOrdr\n",
+            "#/operations/0/response/schema",
         ),
     ];
     for (from, to, at) in cases {
