@@ -34,6 +34,9 @@ pub enum Error {
     /// The overlay is malformed or contradicts itself; `at` is a JSON pointer into it.
     #[error("schema/overlay.yaml{at}: {message}")]
     Overlay { at: String, message: String },
+    /// The YAML writer failed its own read-back check: a bug in `xtask/src/yaml.rs`.
+    #[error("the spec could not be written as YAML ({0}): a bug in xtask/src/yaml.rs")]
+    Yaml(String),
     /// A file could not be read or written.
     #[error("{}: {message}", path.display())]
     File { path: PathBuf, message: String },
@@ -273,7 +276,12 @@ pub fn import(root: &Path) -> Result<Imported, Error> {
 
 /// Imports `pages` (each: its name relative to `schema/`, its path for errors, what it says) with
 /// the overlay's text.
-pub fn import_text(overlay: &str, pages: Vec<(String, PathBuf, Page)>) -> Result<Imported, Error> {
+pub fn import_text(
+    overlay: &str,
+    mut pages: Vec<(String, PathBuf, Page)>,
+) -> Result<Imported, Error> {
+    // The pages' order decides the order of the error codes: make it the names'.
+    pages.sort_by(|a, b| a.0.cmp(&b.0));
     let raw: Value = serde_norway::from_str(overlay)
         .map_err(|e| Error::overlay("", format!("not YAML: {e}")))?;
     let overlay: Overlay = serde_path_to_error::deserialize(&raw).map_err(|e| {
@@ -301,8 +309,7 @@ pub fn import_text(overlay: &str, pages: Vec<(String, PathBuf, Page)>) -> Result
         }
     }
     let document = importer.document()?;
-    let yaml = crate::yaml::to_string(&document)
-        .map_err(|e| Error::overlay("", format!("the spec could not be written as YAML: {e}")))?;
+    let yaml = crate::yaml::to_string(&document).map_err(Error::Yaml)?;
     Ok(Imported {
         spec: format!("{HEADER}{yaml}"),
         stale: importer.stale,
