@@ -57,7 +57,12 @@ pub fn generate(target: &Target, check: bool) -> Result<Outcome, Error> {
     let mut stale = Vec::new();
     for (name, contents) in files {
         let path = target.out_dir.join(name);
-        if !ensure_file_contents(&path, &contents, check)? {
+        let up_to_date =
+            ensure_file_contents(&path, &contents, check).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        if !up_to_date {
             stale.push(path);
         }
     }
@@ -114,22 +119,16 @@ fn format_file(
 }
 
 /// Writes `contents` to `path` unless it already holds them. With `check`, writes nothing.
-/// Returns whether the file was up to date.
-fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> Result<bool, Error> {
+/// Returns whether the file was up to date. `cargo xtask import-docs` writes the spec with it too.
+pub fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> std::io::Result<bool> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
         return Ok(true);
     }
     if !check {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, contents).map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        std::fs::write(path, contents)?;
         eprintln!("wrote {}", path.display());
         return Ok(true);
     }

@@ -1,4 +1,5 @@
-//! The project's own tasks. `cargo xtask codegen` turns the spec in `schema/` into `generated/`.
+//! The project's own tasks: `cargo xtask import-docs` writes the spec in `schema/` from the doc
+//! pages, `cargo xtask codegen` turns the spec into `generated/`.
 
 mod bench;
 mod codegen;
@@ -12,9 +13,6 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  codegen           regenerate generated/ from schema/openapi.yaml
-  codegen --check   write nothing; name each stale file and fail if any
-  bench             openssl speed, the criterion benchmarks, openssl speed; write BENCHMARKS.md
   import-docs [PAGE]
                     write schema/openapi.yaml from the doc pages in schema/docs/ and
                     schema/overlay.yaml; a PAGE outside schema/docs/ first replaces the page of
@@ -22,6 +20,9 @@ tasks:
   import-docs --check
                     write nothing; fail if schema/openapi.yaml is stale or the overlay has
                     entries that match nothing on the pages
+  codegen           regenerate generated/ from schema/openapi.yaml
+  codegen --check   write nothing; name each stale file and fail if any
+  bench             openssl speed, the criterion benchmarks, openssl speed; write BENCHMARKS.md
   parse-docs [PAGE] print what the doc pages in schema/docs/ say, as JSON (the importer's input)";
 
 fn main() -> ExitCode {
@@ -99,34 +100,27 @@ fn parse_docs(pages: &[&str]) -> ExitCode {
 /// `cargo xtask import-docs [--check | PAGE]`: the pages and the overlay → schema/openapi.yaml.
 fn import_docs(page: Option<&std::path::Path>, check: bool) -> ExitCode {
     let root = codegen::repo_root();
-    let run = || -> Result<bool, import::Error> {
+    let run = || -> Result<import::Outcome, import::Error> {
         if let Some(page) = page {
             import::replace_page(&root, page)?;
         }
-        let imported = import::import(&root)?;
-        for entry in &imported.stale {
-            eprintln!("warning: overlay entry matches nothing on the pages: {entry}");
-        }
-        let spec = root.join("schema/openapi.yaml");
-        let up_to_date = std::fs::read_to_string(&spec).is_ok_and(|old| old == imported.spec);
-        if check {
-            if !up_to_date {
-                eprintln!("stale: {} (run `cargo xtask import-docs`)", spec.display());
-            }
-            return Ok(up_to_date && imported.stale.is_empty());
-        }
-        if !up_to_date {
-            std::fs::write(&spec, &imported.spec).map_err(|e| import::Error::File {
-                path: spec.clone(),
-                message: e.to_string(),
-            })?;
-            eprintln!("wrote {} (now run `cargo xtask codegen`)", spec.display());
-        }
-        Ok(true)
+        import::generate(&root, check)
     };
     match run() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(outcome) => {
+            for entry in &outcome.stale_entries {
+                eprintln!("warning: overlay entry matches nothing on the pages: {entry}");
+            }
+            if !outcome.spec_up_to_date {
+                eprintln!("stale: schema/openapi.yaml (run `cargo xtask import-docs`)");
+            }
+            let clean = outcome.spec_up_to_date && outcome.stale_entries.is_empty();
+            if clean || !check {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

@@ -427,3 +427,17 @@ fn a_page_without_an_operation_in_the_overlay_is_an_error() {
         "{error}"
     );
 }
+
+#[test]
+fn two_pages_for_one_endpoint_are_an_error() {
+    let pages = pages_with(RETURNS, "profitsharing/returnorders", "profitsharing/orders");
+    let error = import_text(&committed("schema/overlay.yaml"), pages).unwrap_err();
+    let Error::Overlay { at, message } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(at, "#/operations/1/page");
+    assert!(
+        message.contains("a second page for GET /v3/ecommerce/profitsharing/orders"),
+        "{message}"
+    );
+}

@@ -1,0 +1,80 @@
+//! The pages' fields as the overlay refers to them, and their text as the spec quotes it.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::Error;
+use crate::docs::{Field, PageError};
+
+/// A field of an object on a page: a row of a 返回参数 table, or a key of an answer example.
+pub struct PageField<'a> {
+    pub name: String,
+    pub page: &'a Path,
+    pub line: usize,
+    /// The table row, when the field has one.
+    pub row: Option<&'a Field>,
+    /// The example value.
+    pub example: Option<Value>,
+}
+
+impl PageField<'_> {
+    pub fn chinese_name(&self) -> &str {
+        self.row.map_or("", |row| row.chinese_name.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        self.row.map(prose).unwrap_or_default()
+    }
+
+    pub fn enum_values(&self) -> &[(String, String)] {
+        self.row.map_or(&[], |row| row.enum_values.as_slice())
+    }
+
+    pub fn error(&self, expected: impl Into<String>) -> Error {
+        Error::Page(PageError {
+            page: self.page.to_path_buf(),
+            line: self.line,
+            expected: expected.into(),
+        })
+    }
+}
+
+/// A field's description without its `枚举值` lines, on one line.
+pub fn prose(field: &Field) -> String {
+    let (before, after) = field
+        .description
+        .split_once("枚举值:")
+        .unwrap_or((field.description.as_str(), ""));
+    let mut parts = vec![before.trim().trim_end_matches([',', ' ']).to_owned()];
+    for line in after.lines().map(str::trim) {
+        let is_value = field.enum_values.iter().any(|(value, _)| {
+            line.strip_prefix(value.as_str())
+                .is_some_and(|r| r.starts_with(':'))
+        });
+        if !is_value {
+            parts.push(line.to_owned());
+        }
+    }
+    one_line(&parts.join("\n"), " ")
+}
+
+/// Joins the lines of `text` with `separator`, dropping empty ones and collapsing spaces.
+pub fn one_line(text: &str, separator: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// Fills a description template: `{name}`, `{text}` and `{description}` are replaced, the result
+/// is put on one line.
+pub fn fill(template: Option<&str>, name: &str, text: &str, description: &str) -> String {
+    let filled = template
+        .unwrap_or("{name}. {text}")
+        .replace("{name}", name)
+        .replace("{text}", text)
+        .replace("{description}", description);
+    one_line(&filled, " ")
+}

@@ -1,0 +1,432 @@
+//! The component schemas: objects from a table or an example, enums from a field's 枚举值, the
+//! error codes, and what the overlay writes in full.
+
+use std::collections::BTreeMap;
+
+use heck::ToUpperCamelCase;
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use super::page_fields::{PageField, fill, one_line};
+use super::schema_json::{
+    canonical, copy_extensions, example_value, merge, scalar_schema, schema_ref,
+};
+use super::{Error, FieldOverlay, Importer, SchemaOverlay, only_extensions};
+use crate::docs::{Kind, PageError, Required};
+
+impl<'a> Importer<'a> {
+    /// The fields of the object component `name`, from its page.
+    fn object_fields(&self, name: &str) -> Result<Option<Vec<PageField<'a>>>, Error> {
+        let Some(overlay) = self.overlay.schemas.get(name) else {
+            return Ok(None);
+        };
+        let at = format!("#/schemas/{name}");
+        if let Some(source) = &overlay.table {
+            let (label, table) = source.split_once('#').unwrap_or((source, ""));
+            if table != "response" {
+                return Err(Error::overlay(
+                    format!("{at}/table"),
+                    "a table source is PAGE#response (the 返回参数 table)",
+                ));
+            }
+            let (path, page) = self.page(label, &format!("{at}/table"))?;
+            return Ok(Some(
+                page.response
+                    .iter()
+                    .map(|row| PageField {
+                        name: row.name.clone(),
+                        page: path,
+                        line: row.line,
+                        row: Some(row),
+                        example: row.example.as_ref().map(|e| example_value(row.kind, e)),
+                    })
+                    .collect(),
+            ));
+        }
+        if let Some(source) = &overlay.example {
+            let (label, key) = source.split_once('#').unwrap_or((source, ""));
+            let (path, page) = self.page(label, &format!("{at}/example"))?;
+            let row = page.response.iter().find(|f| f.name == key && f.nested);
+            let line = row.map_or(1, |f| f.line);
+            let error = |expected: String| {
+                Error::Page(PageError {
+                    page: path.to_path_buf(),
+                    line,
+                    expected,
+                })
+            };
+            let Some(example) = page.response_examples.first() else {
+                return Err(error(format!("a 返回示例 showing the fields of {key}")));
+            };
+            let object = match example.get(key) {
+                Some(Value::Array(items)) => items.first().cloned(),
+                other => other.cloned(),
+            };
+            let Some(Value::Object(object)) = object else {
+                return Err(error(format!(
+                    "a 返回示例 whose {key} is an object or a list of objects"
+                )));
+            };
+            return Ok(Some(
+                object
+                    .into_iter()
+                    .map(|(field, value)| PageField {
+                        name: field,
+                        page: path,
+                        line,
+                        row: None,
+                        example: Some(value),
+                    })
+                    .collect(),
+            ));
+        }
+        Ok(None)
+    }
+
+    pub(super) fn schemas(&mut self) -> Result<(), Error> {
+        let overlay = self.overlay;
+        // Which component claims which field ("Component.field" → name).
+        let mut claims: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, entry) in &overlay.schemas {
+            if let Some(field) = &entry.field
+                && let Some(other) = claims.insert(field.as_str(), name.as_str())
+            {
+                return Err(Error::overlay(
+                    format!("#/schemas/{name}/field"),
+                    format!("{field} is claimed by {other} too"),
+                ));
+            }
+        }
+        for (name, entry) in &overlay.schemas {
+            let at = format!("#/schemas/{name}");
+            only_extensions(&entry.extensions, &at)?;
+            let sources = [
+                entry.table.is_some(),
+                entry.example.is_some(),
+                entry.field.is_some() && entry.schema.is_none(),
+                entry.schema.is_some(),
+            ];
+            if sources.iter().filter(|s| **s).count() != 1 {
+                return Err(Error::overlay(
+                    at,
+                    "exactly one of table, example, field or schema (schema may claim a field too)",
+                ));
+            }
+            if let Some(schema) = &entry.schema {
+                if let Some(field) = &entry.field
+                    && self.claimed_field(field, &at)?.is_none()
+                {
+                    self.stale
+                        .push(format!("{at}/field: {field} is not on the pages"));
+                }
+                self.components
+                    .insert(name.clone(), Value::Object(schema.clone()));
+            } else if let Some(field) = &entry.field {
+                match self.claimed_field(field, &at)? {
+                    Some(found) => {
+                        let schema = self.enum_schema(name, entry, &found, &at)?;
+                        self.components.insert(name.clone(), schema);
+                    }
+                    None => self.stale.push(format!(
+                        "{at}/field: {field} is not on the pages (the component is left out)"
+                    )),
+                }
+            } else {
+                let schema = self.object_schema(name, entry, &claims, &at)?;
+                self.components.insert(name.clone(), schema);
+            }
+        }
+        let errors = self.error_code_schema()?;
+        self.components
+            .insert(overlay.errors.component.clone(), errors);
+        Ok(())
+    }
+
+    /// The page field `Component.field` names, if the pages still have it.
+    fn claimed_field(&self, claim: &str, at: &str) -> Result<Option<PageField<'a>>, Error> {
+        let (component, field) = claim.split_once('.').ok_or_else(|| {
+            Error::overlay(format!("{at}/field"), "a field is named as Component.field")
+        })?;
+        let fields = self.object_fields(component)?.ok_or_else(|| {
+            Error::overlay(
+                format!("{at}/field"),
+                format!("{component} is not a component made from a table or an example"),
+            )
+        })?;
+        Ok(fields.into_iter().find(|f| f.name == field))
+    }
+
+    fn object_schema(
+        &mut self,
+        name: &str,
+        entry: &SchemaOverlay,
+        claims: &BTreeMap<&str, &str>,
+        at: &str,
+    ) -> Result<Value, Error> {
+        let fields = self.object_fields(name)?.unwrap_or_default();
+        if let Some(source) = &entry.example {
+            let (label, key) = source.split_once('#').unwrap_or((source, ""));
+            let on_page = self
+                .pages
+                .get(label)
+                .is_some_and(|(_, page)| page.response.iter().any(|f| f.name == key && f.nested));
+            if !on_page {
+                self.stale.push(format!(
+                    "{at}/example: no `+` field {key} in the 返回参数 table of {label}"
+                ));
+            }
+        }
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for field in &fields {
+            let overlay = entry.properties.get(&field.name);
+            let default = FieldOverlay::default();
+            let field_overlay = overlay.unwrap_or(&default);
+            let field_at = format!("{at}/properties/{}", field.name);
+            only_extensions(&field_overlay.extensions, &field_at)?;
+            let page_required = field.row.is_some_and(|r| r.required == Required::Yes);
+            if field_overlay.required.unwrap_or(page_required) {
+                required.push(json!(field.name));
+            }
+            let claim = format!("{name}.{}", field.name);
+            let schema = if let Some(component) = claims.get(claim.as_str()) {
+                if field_overlay.description.is_some() || field_overlay.schema.is_some() {
+                    return Err(Error::overlay(
+                        field_at,
+                        format!(
+                            "{component} claims this field: describe it there (a $ref has no siblings)"
+                        ),
+                    ));
+                }
+                schema_ref(component)
+            } else {
+                self.property_schema(name, field, field_overlay)?
+            };
+            properties.insert(field.name.clone(), schema);
+        }
+        for key in entry.properties.keys() {
+            if !fields.iter().any(|f| f.name == *key) {
+                self.stale
+                    .push(format!("{at}/properties/{key}: no field {key} on the page"));
+            }
+        }
+        for (key, schema) in &entry.add {
+            if properties.contains_key(key) {
+                self.stale.push(format!(
+                    "{at}/add/{key}: {key} is on the page now (the page's field is kept)"
+                ));
+            } else {
+                properties.insert(key.clone(), schema.clone());
+            }
+        }
+        let mut schema = Map::new();
+        schema.insert("type".to_owned(), json!("object"));
+        schema.insert(
+            "description".to_owned(),
+            json!(fill(entry.description.as_deref(), "", "", "")),
+        );
+        copy_extensions(&mut schema, &entry.extensions);
+        if !required.is_empty() {
+            schema.insert("required".to_owned(), Value::Array(required));
+        }
+        schema.insert("properties".to_owned(), Value::Object(properties));
+        Ok(Value::Object(schema))
+    }
+
+    /// The schema of a field no component claims.
+    fn property_schema(
+        &mut self,
+        parent: &str,
+        field: &PageField<'_>,
+        overlay: &FieldOverlay,
+    ) -> Result<Value, Error> {
+        let description = match (&overlay.description, field.row) {
+            (None, None) => format!(
+                "`{}`: shown in the page's answer example, not described there.",
+                field.name
+            ),
+            _ => fill(
+                overlay.description.as_deref(),
+                field.chinese_name(),
+                &field.text(),
+                "",
+            ),
+        };
+        if !field.enum_values().is_empty() {
+            // An enum no overlay entry names: a component named after the field.
+            let mut component = field.name.to_upper_camel_case();
+            if self.overlay.schemas.contains_key(&component)
+                || self.auto_components.contains_key(&component)
+                || component == self.overlay.errors.component
+            {
+                component = format!("{parent}{component}");
+            }
+            let schema = self.enum_schema(&component, &SchemaOverlay::default(), field, "")?;
+            self.auto_components.insert(component.clone(), schema);
+            return Ok(schema_ref(&component));
+        }
+        let mut schema = match field.row {
+            Some(row) => scalar_schema(row.kind, row.max_length).ok_or_else(|| {
+                field.error(format!(
+                    "{} typed {:?}: an object or a list needs a component in schema/overlay.yaml \
+                     (`field: {parent}.{}`), the page does not say what it holds",
+                    field.name, row.kind, field.name
+                ))
+            })?,
+            None => match &field.example {
+                Some(Value::String(_)) => scalar_schema(Kind::String, None).unwrap_or_default(),
+                Some(Value::Number(n)) if n.is_i64() => {
+                    scalar_schema(Kind::Int, None).unwrap_or_default()
+                }
+                Some(Value::Bool(_)) => {
+                    let mut m = Map::new();
+                    m.insert("type".to_owned(), json!("boolean"));
+                    m
+                }
+                other => {
+                    return Err(field.error(format!(
+                        "an example value of {} that is a string, an integer or a boolean, not \
+                         {other:?} (or a component in schema/overlay.yaml claiming {parent}.{})",
+                        field.name, field.name
+                    )));
+                }
+            },
+        };
+        merge(&mut schema, overlay.schema.as_ref());
+        schema.insert("description".to_owned(), json!(description));
+        if let Some(example) = &field.example {
+            schema.insert("example".to_owned(), example.clone());
+        }
+        Ok(Value::Object(canonical(schema)))
+    }
+
+    fn enum_schema(
+        &mut self,
+        name: &str,
+        entry: &SchemaOverlay,
+        field: &PageField<'_>,
+        at: &str,
+    ) -> Result<Value, Error> {
+        let mut values = Vec::new();
+        let mut descriptions = Map::new();
+        for (value, text) in field.enum_values() {
+            let text = one_line(text, " ");
+            let text = match entry.english.get(value) {
+                Some(english) => format!("{text} ({english})"),
+                None => text,
+            };
+            values.push(json!(value));
+            descriptions.insert(value.clone(), json!(text));
+        }
+        for value in entry.english.keys() {
+            if !descriptions.contains_key(value) {
+                self.stale.push(format!(
+                    "{at}/english/{value}: no value {value} among the 枚举值 of {}",
+                    field.name
+                ));
+            }
+        }
+        for (value, added) in &entry.add {
+            if descriptions.contains_key(value) {
+                self.stale.push(format!(
+                    "{at}/add/{value}: {value} is among the page's 枚举值 now (the page's text is kept)"
+                ));
+                continue;
+            }
+            let text = match added {
+                Value::String(text) => text.clone(),
+                Value::Array(parts) => match parts.as_slice() {
+                    [Value::String(text), Value::String(english)] => format!("{text} ({english})"),
+                    [Value::String(text)] => text.clone(),
+                    _ => {
+                        return Err(Error::overlay(
+                            format!("{at}/add/{value}"),
+                            "an added value is [中文描述, English] or 中文描述",
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(Error::overlay(
+                        format!("{at}/add/{value}"),
+                        "an added value is [中文描述, English] or 中文描述",
+                    ));
+                }
+            };
+            values.push(json!(value));
+            descriptions.insert(value.clone(), json!(text));
+        }
+        if values.is_empty() {
+            return Err(field.error(format!(
+                "枚举值 for {} (the overlay's {name} adds none either)",
+                field.name
+            )));
+        }
+        let mut schema = Map::new();
+        schema.insert("type".to_owned(), json!("string"));
+        schema.insert(
+            "description".to_owned(),
+            json!(fill(
+                entry.description.as_deref(),
+                field.chinese_name(),
+                &field.text(),
+                ""
+            )),
+        );
+        schema.insert("enum".to_owned(), Value::Array(values));
+        schema.insert(
+            "x-enum-descriptions".to_owned(),
+            Value::Object(descriptions),
+        );
+        copy_extensions(&mut schema, &entry.extensions);
+        if let Some(example) = &field.example {
+            schema.insert("example".to_owned(), example.clone());
+        }
+        Ok(Value::Object(schema))
+    }
+
+    /// The enum of every error code: the pages' tables in page order, then the overlay's.
+    fn error_code_schema(&mut self) -> Result<Value, Error> {
+        let errors = &self.overlay.errors;
+        let mut descriptions: IndexMap<&str, &str> = IndexMap::new();
+        for (_, page) in self.pages.values() {
+            for row in &page.errors {
+                descriptions.entry(&row.code).or_insert(&row.description);
+            }
+        }
+        for row in &errors.add {
+            descriptions.entry(&row.code).or_insert(&row.description);
+        }
+        for code in errors.english.keys() {
+            if !descriptions.contains_key(code.as_str()) {
+                self.stale.push(format!(
+                    "#/errors/english/{code}: no code {code} in the pages' 错误码 tables or errors.add"
+                ));
+            }
+        }
+        let values: Vec<&str> = descriptions.keys().copied().collect();
+        let texts: Map<String, Value> = descriptions
+            .iter()
+            .map(|(code, text)| {
+                let text = one_line(text, " ");
+                let text = match errors.english.get(*code) {
+                    Some(english) => format!("{text} ({english})"),
+                    None => text,
+                };
+                ((*code).to_owned(), json!(text))
+            })
+            .collect();
+        let mut schema = Map::new();
+        schema.insert("type".to_owned(), json!("string"));
+        schema.insert(
+            "description".to_owned(),
+            json!(one_line(&errors.description, " ")),
+        );
+        schema.insert("enum".to_owned(), json!(values));
+        schema.insert("x-enum-descriptions".to_owned(), Value::Object(texts));
+        copy_extensions(&mut schema, &errors.extensions);
+        if let Some(first) = values.first() {
+            schema.insert("example".to_owned(), json!(first));
+        }
+        Ok(Value::Object(schema))
+    }
+}
