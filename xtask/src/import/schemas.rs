@@ -112,6 +112,33 @@ impl<'a> Importer<'a> {
                     "exactly one of table, example, field or schema (schema may claim a field too)",
                 ));
             }
+            // Keys that mean nothing for this kind of entry would be dropped without a word.
+            let misplaced = if entry.schema.is_some() {
+                [
+                    ("description", entry.description.is_some()),
+                    ("properties", !entry.properties.is_empty()),
+                    ("add", !entry.add.is_empty()),
+                    ("english", !entry.english.is_empty()),
+                    ("x-…", !entry.extensions.is_empty()),
+                ]
+                .into_iter()
+                .find(|(_, present)| *present)
+            } else if entry.field.is_some() {
+                [("properties", !entry.properties.is_empty())]
+                    .into_iter()
+                    .find(|(_, present)| *present)
+            } else {
+                [("english", !entry.english.is_empty())]
+                    .into_iter()
+                    .find(|(_, present)| *present)
+            };
+            if let Some((key, _)) = misplaced {
+                return Err(Error::overlay(
+                    format!("{at}/{key}"),
+                    "means nothing for this kind of entry (a `schema` entry is written in full; \
+                     `english` is for enums, `properties` for objects)",
+                ));
+            }
             if let Some(schema) = &entry.schema {
                 if let Some(field) = &entry.field
                     && self.claimed_field(field, &at)?.is_none()
@@ -190,7 +217,10 @@ impl<'a> Importer<'a> {
             }
             let claim = format!("{name}.{}", field.name);
             let schema = if let Some(component) = claims.get(claim.as_str()) {
-                if field_overlay.description.is_some() || field_overlay.schema.is_some() {
+                if field_overlay.description.is_some()
+                    || field_overlay.schema.is_some()
+                    || !field_overlay.extensions.is_empty()
+                {
                     return Err(Error::overlay(
                         field_at,
                         format!(
@@ -220,11 +250,14 @@ impl<'a> Importer<'a> {
             }
         }
         let mut schema = Map::new();
+        let description = entry.description.as_deref().ok_or_else(|| {
+            Error::overlay(
+                at,
+                "a description: the pages give an object none (it becomes the type's doc comment)",
+            )
+        })?;
         schema.insert("type".to_owned(), json!("object"));
-        schema.insert(
-            "description".to_owned(),
-            json!(fill(entry.description.as_deref(), "", "", "")),
-        );
+        schema.insert("description".to_owned(), json!(one_line(description, " ")));
         copy_extensions(&mut schema, &entry.extensions);
         if !required.is_empty() {
             schema.insert("required".to_owned(), Value::Array(required));
@@ -294,6 +327,7 @@ impl<'a> Importer<'a> {
         };
         merge(&mut schema, overlay.schema.as_ref());
         schema.insert("description".to_owned(), json!(description));
+        copy_extensions(&mut schema, &overlay.extensions);
         if let Some(example) = &field.example {
             schema.insert("example".to_owned(), example.clone());
         }

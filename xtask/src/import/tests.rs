@@ -358,6 +358,16 @@ fn malformed_overlays_are_errors_naming_the_entry() {
             "#/schemas/CloseReason/field",
         ),
         (
+            "  ReceiverType:\n    schema:\n",
+            "  ReceiverType:\n    description: lost\n    schema:\n",
+            "#/schemas/ReceiverType/description",
+        ),
+        (
+            "  CloseReason:\n    field: ProfitSharingOrder.close_reason\n",
+            "  CloseReason:\n    field: ProfitSharingOrder.close_reason\n    properties: {a: {}}\n",
+            "#/schemas/CloseReason/properties",
+        ),
+        (
             "      schema: ProfitSharingOrder\n",
             "      schema: ProfitSharingOrdr\n",
             "#/operations/0/response/schema",
@@ -430,7 +440,11 @@ fn a_page_without_an_operation_in_the_overlay_is_an_error() {
 
 #[test]
 fn two_pages_for_one_endpoint_are_an_error() {
-    let pages = pages_with(RETURNS, "profitsharing/returnorders", "profitsharing/orders");
+    let pages = pages_with(
+        RETURNS,
+        "profitsharing/returnorders",
+        "profitsharing/orders",
+    );
     let error = import_text(&committed("schema/overlay.yaml"), pages).unwrap_err();
     let Error::Overlay { at, message } = &error else {
         panic!("{error}")
