@@ -29,6 +29,15 @@ fn pages_with(name: &str, from: &str, to: &str) -> Vec<(String, PathBuf, Page)> 
         .collect()
 }
 
+/// The error an edit to a page gives.
+fn import_error(name: &str, from: &str, to: &str) -> Error {
+    import_text(
+        &committed("schema/overlay.yaml"),
+        pages_with(name, from, to),
+    )
+    .unwrap_err()
+}
+
 /// What an edit to a page does: the import, and the generated types.rs and operations.rs.
 struct Outcome {
     imported: Imported,
@@ -249,12 +258,11 @@ fn overlay_entries_the_pages_no_longer_match_are_reported() {
 
 #[test]
 fn the_one_of_two_rule_must_match_the_page() {
-    let pages = pages_with(
+    let error = import_error(
         RETURNS,
         "| out_order_no  | string(64) | 一   |",
         "| out_order_no  | string(64) | 否   |",
     );
-    let error = import_text(&committed("schema/overlay.yaml"), pages).unwrap_err();
     let Error::Page(error) = error else {
         panic!("{error}")
     };
@@ -440,12 +448,11 @@ fn a_page_without_an_operation_in_the_overlay_is_an_error() {
 
 #[test]
 fn two_pages_for_one_endpoint_are_an_error() {
-    let pages = pages_with(
+    let error = import_error(
         RETURNS,
         "profitsharing/returnorders",
         "profitsharing/orders",
     );
-    let error = import_text(&committed("schema/overlay.yaml"), pages).unwrap_err();
     let Error::Overlay { at, message } = &error else {
         panic!("{error}")
     };
