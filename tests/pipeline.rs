@@ -10,20 +10,16 @@
     clippy::panic
 )]
 
+mod common;
+
+use common::order_request;
+
 use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
 use wechatpay_v3::types::{OrderStatus, ReturnResult};
 use wechatpay_v3::{
     Client, ConfigError, Error, ErrorCode, KeySource, MerchantKey, OrderReference,
     QueryOrderRequest, QueryReturnOrderRequest, VerifyError,
 };
-
-fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
-}
 
 fn return_request() -> QueryReturnOrderRequest {
     QueryReturnOrderRequest::new(
@@ -373,20 +369,8 @@ async fn a_merchant_without_platform_certificates_is_told_to_use_the_public_key(
 async fn concurrent_first_requests_share_one_certificate_download() {
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::PlatformCertificates);
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                client
-                    .query_order(&order_request())
-                    .await
-                    .map(|r| r.verified().source)
-            })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap(), KeySource::PlatformCertificate);
-    }
+    let sources = common::concurrent_order_sources(&client, 20).await;
+    assert_eq!(sources, [KeySource::PlatformCertificate; 20]);
     let downloads = simulator
         .requests()
         .iter()

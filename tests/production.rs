@@ -9,21 +9,16 @@
     clippy::panic
 )]
 
+mod common;
+
+use common::order_request;
+
 use std::time::{Duration, Instant};
 
 use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
 use wechatpay_v3::{
-    ClientBuilder, Error, ErrorCode, KeySource, QueryOrderRequest, RetryPolicy, TransportKind,
-    VerifyError,
+    ClientBuilder, Error, ErrorCode, KeySource, RetryPolicy, TransportKind, VerifyError,
 };
-
-fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
-}
 
 /// A client with the default retry policy but short backoffs, so that tests do not wait.
 fn builder(simulator: &Simulator) -> ClientBuilder {
@@ -379,20 +374,15 @@ async fn error_messages_are_one_actionable_line() {
 async fn a_thousand_concurrent_queries_all_verify_over_one_pool() {
     let simulator = Simulator::start().await.unwrap();
     let client = builder(&simulator).build().unwrap();
-    let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                client
-                    .query_order(&order_request())
-                    .await
-                    .map(|a| a.verified().source)
-            })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap(), KeySource::PublicKey);
-    }
+    let sources = common::concurrent_order_sources(&client, 1000).await;
+    let others = sources
+        .iter()
+        .filter(|s| **s != KeySource::PublicKey)
+        .count();
+    assert_eq!(
+        others, 0,
+        "answers verified by something else than the public key"
+    );
     let seen = simulator.requests();
     assert_eq!(seen.len(), 1000, "none retried, none failed");
     assert!(seen.iter().all(|r| r.status == Some(200)));

@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::order_request;
+
 use std::process::Command;
 
 use wechatpay_v3::operations::{QUERY_ORDER, QUERY_RETURN_ORDER};
@@ -21,14 +23,6 @@ use wechatpay_v3::{
 /// Validates a request and builds it for the production host, as the client does before signing.
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
     PreparedRequest::new(wechatpay_v3::DEFAULT_BASE_URL, request)
-}
-
-fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
 }
 
 fn return_request(order: OrderReference) -> QueryReturnOrderRequest {

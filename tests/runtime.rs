@@ -12,12 +12,16 @@
     clippy::panic
 )]
 
+mod common;
+
+use common::order_request;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wechatpay_v3::simulator::{Credentials, Simulator};
-use wechatpay_v3::{Client, QueryOrderRequest, RequestSigner};
+use wechatpay_v3::{Client, RequestSigner};
 
 const CONCURRENT: usize = 1000;
 
@@ -143,12 +147,7 @@ fn signing_does_not_stall_the_runtime() {
             .map(|_| {
                 let client = client.clone();
                 tokio::spawn(async move {
-                    let request = QueryOrderRequest::new(
-                        "1900000109",
-                        "4208450740201411110007820472",
-                        "P20150806125346",
-                    );
-                    client.query_order(&request).await.unwrap();
+                    client.query_order(&order_request()).await.unwrap();
                 })
             })
             .collect();

@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::order_request;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -365,11 +367,7 @@ async fn a_request_signed_by_openssl_is_accepted_and_the_answer_verifies_with_op
         .base_url(simulator.base_url())
         .build()
         .unwrap();
-    let request = QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    );
+    let request = order_request();
     assert!(client.query_order(&request).await.is_ok());
 }
 
@@ -476,11 +474,7 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
         .wechatpay_public_key(public_key_from(&dir))
         .build()
         .unwrap();
-    let request = QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    );
+    let request = order_request();
     assert_eq!(
         client.query_order(&request).await.unwrap().order_id,
         "3008450740201411110007820472"

@@ -12,19 +12,15 @@
     clippy::panic
 )]
 
+mod common;
+
+use common::order_request;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use wechatpay_v3::RetryPolicy;
 use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-use wechatpay_v3::{QueryOrderRequest, RetryPolicy};
-
-fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
-}
 
 fn status(code: u16, name: &str) -> Fault {
     Fault::Status {

@@ -10,6 +10,38 @@
 
 use std::path::PathBuf;
 
+use wechatpay_v3::{Client, KeySource, QueryOrderRequest};
+
+/// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
+pub fn order_request() -> QueryOrderRequest {
+    QueryOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+    )
+}
+
+/// `count` queries of [`order_request`] at once, each on its own task: the kind of key that
+/// verified each answer, in task order. Any failed query fails the test.
+pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeySource> {
+    let tasks: Vec<_> = (0..count)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .query_order(&order_request())
+                    .await
+                    .map(|answer| answer.verified().source)
+            })
+        })
+        .collect();
+    let mut sources = Vec::with_capacity(count);
+    for task in tasks {
+        sources.push(task.await.unwrap().unwrap());
+    }
+    sources
+}
+
 /// A file of the repository, by its path from the root.
 pub fn repo_file(path: &str) -> String {
     let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
