@@ -221,6 +221,19 @@ impl<'a> Importer<'a> {
     fn document(&mut self) -> Result<Map<String, Value>, Error> {
         let overlay = self.overlay;
         only_extensions(&overlay.errors.extensions, "#/errors")?;
+        for (status, entry) in &overlay.errors.statuses {
+            let at = format!("#/errors/statuses/{status}");
+            only_extensions(&entry.extensions, &at)?;
+            let on_a_page = self
+                .pages
+                .values()
+                .any(|(_, page)| page.errors.iter().any(|row| row.status == *status));
+            if !on_a_page && !overlay.errors.add.iter().any(|row| row.status == *status) {
+                self.stale.push(format!(
+                    "{at}: no code with this status in the pages' 错误码 tables or errors.add"
+                ));
+            }
+        }
         if overlay.schemas.contains_key(&overlay.errors.component) {
             return Err(Error::overlay(
                 format!("#/schemas/{}", overlay.errors.component),

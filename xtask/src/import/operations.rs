@@ -179,11 +179,8 @@ impl<'a> Importer<'a> {
                 ""
             )),
         );
-        for (key, value) in &overlay.extensions {
-            if key != "x-departs-from-docs" {
-                parameter.insert(key.clone(), value.clone());
-            }
-        }
+        // The overlay's own note, if any, is replaced by all the notes together.
+        copy_extensions(&mut parameter, &overlay.extensions);
         if !departures.is_empty() {
             parameter.insert(
                 "x-departs-from-docs".to_owned(),
@@ -228,13 +225,10 @@ impl<'a> Importer<'a> {
         }
         let mut responses = BTreeMap::new();
         for (status, rows) in by_status {
-            let at = format!("#/errors/statuses/{status}");
             let mut response = Map::new();
-            let description = match errors.statuses.get(&status) {
-                Some(overlay) => {
-                    only_extensions(&overlay.extensions, &at)?;
-                    overlay.description.clone()
-                }
+            let status_overlay = errors.statuses.get(&status);
+            let description = match status_overlay {
+                Some(overlay) => overlay.description.clone(),
                 None => {
                     let mut texts: Vec<&str> =
                         rows.iter().map(|(r, _)| r.description.as_str()).collect();
@@ -258,7 +252,7 @@ impl<'a> Importer<'a> {
                     )),
                 );
             }
-            if let Some(overlay) = errors.statuses.get(&status) {
+            if let Some(overlay) = status_overlay {
                 copy_extensions(&mut response, &overlay.extensions);
             }
             let codes: Vec<Value> = rows

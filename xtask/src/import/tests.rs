@@ -257,6 +257,23 @@ fn overlay_entries_the_pages_no_longer_match_are_reported() {
 }
 
 #[test]
+fn a_status_description_no_code_uses_is_reported() {
+    let overlay = committed("schema/overlay.yaml").replacen(
+        "  statuses:\n",
+        "  statuses:\n    \"418\":\n      description: A teapot.\n",
+        1,
+    );
+    let imported = import_text(&overlay, pages_with(ORDERS, "", "")).unwrap();
+    assert_eq!(
+        imported.stale,
+        [
+            "#/errors/statuses/418: no code with this status in the pages' 错误码 tables or errors.add"
+        ]
+    );
+    assert!(!imported.spec.contains("teapot"));
+}
+
+#[test]
 fn the_one_of_two_rule_must_match_the_page() {
     let error = import_error(
         RETURNS,
