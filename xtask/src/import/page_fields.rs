@@ -78,3 +78,13 @@ pub fn fill(template: Option<&str>, name: &str, text: &str, description: &str) -
         .replace("{description}", description);
     one_line(&filled, " ")
 }
+
+/// A value's or code's description: the page's Chinese on one line, and the overlay's English, if
+/// any, in parentheses after it.
+pub fn gloss(text: &str, english: Option<&str>) -> String {
+    let text = one_line(text, " ");
+    match english {
+        Some(english) => format!("{text} ({english})"),
+        None => text,
+    }
+}

@@ -7,7 +7,7 @@ use heck::ToUpperCamelCase;
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
-use super::page_fields::{PageField, fill, one_line};
+use super::page_fields::{PageField, fill, gloss, one_line};
 use super::schema_json::{
     canonical, copy_extensions, example_value, merge, scalar_schema, schema_ref,
 };
@@ -344,11 +344,7 @@ impl<'a> Importer<'a> {
         let mut values = Vec::new();
         let mut descriptions = Map::new();
         for (value, text) in field.enum_values() {
-            let text = one_line(text, " ");
-            let text = match entry.english.get(value) {
-                Some(english) => format!("{text} ({english})"),
-                None => text,
-            };
+            let text = gloss(text, entry.english.get(value).map(String::as_str));
             values.push(json!(value));
             descriptions.insert(value.clone(), json!(text));
         }
@@ -368,24 +364,22 @@ impl<'a> Importer<'a> {
                 continue;
             }
             let text = match added {
-                Value::String(text) => text.clone(),
+                Value::String(text) => Some(gloss(text, None)),
                 Value::Array(parts) => match parts.as_slice() {
-                    [Value::String(text), Value::String(english)] => format!("{text} ({english})"),
-                    [Value::String(text)] => text.clone(),
-                    _ => {
-                        return Err(Error::overlay(
-                            format!("{at}/add/{value}"),
-                            "an added value is [中文描述, English] or 中文描述",
-                        ));
+                    [Value::String(text), Value::String(english)] => {
+                        Some(gloss(text, Some(english)))
                     }
+                    [Value::String(text)] => Some(gloss(text, None)),
+                    _ => None,
                 },
-                _ => {
-                    return Err(Error::overlay(
-                        format!("{at}/add/{value}"),
-                        "an added value is [中文描述, English] or 中文描述",
-                    ));
-                }
-            };
+                _ => None,
+            }
+            .ok_or_else(|| {
+                Error::overlay(
+                    format!("{at}/add/{value}"),
+                    "an added value is [中文描述, English] or 中文描述",
+                )
+            })?;
             values.push(json!(value));
             descriptions.insert(value.clone(), json!(text));
         }
@@ -441,11 +435,7 @@ impl<'a> Importer<'a> {
         let texts: Map<String, Value> = descriptions
             .iter()
             .map(|(code, text)| {
-                let text = one_line(text, " ");
-                let text = match errors.english.get(*code) {
-                    Some(english) => format!("{text} ({english})"),
-                    None => text,
-                };
+                let text = gloss(text, errors.english.get(*code).map(String::as_str));
                 ((*code).to_owned(), json!(text))
             })
             .collect();
