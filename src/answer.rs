@@ -11,13 +11,15 @@ use crate::error::{ApiError, Error};
 use crate::types::ErrorBody;
 use crate::verify::{SignatureHeaders, Verified, Verifier, VerifyError};
 
-/// A verified, decoded answer, with its HTTP status and `Request-ID`.
+/// A verified, decoded answer, with its HTTP status, `Request-ID`, headers and raw body.
 #[derive(Clone, Debug)]
 pub struct Response<T> {
     data: T,
     status: u16,
     request_id: Option<String>,
     verified: Verified,
+    headers: HeaderMap,
+    body: Vec<u8>,
 }
 
 impl<T> Response<T> {
@@ -44,6 +46,17 @@ impl<T> Response<T> {
     /// Which key verified the answer.
     pub fn verified(&self) -> &Verified {
         &self.verified
+    }
+
+    /// The answer's headers, as received.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The answer's body, byte for byte as received and verified: what WeChat Pay signed, to
+    /// archive, or to read fields this version's types do not have yet.
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 }
 
@@ -92,31 +105,63 @@ pub fn decode_answer<T: DeserializeOwned>(
     body: &[u8],
     now: SystemTime,
 ) -> Result<Response<T>, Error> {
-    let verification = |reason| Error::Verification {
-        reason,
-        status,
-        request_id: request_id(headers),
-    };
+    let verified = verify_answer(verifier, status, headers, body, now)?;
+    decode_verified(verified, status, headers.clone(), body.to_vec())
+}
+
+/// The first half of [`decode_answer`]: the key that verified a 2xx answer, or the error.
+pub(crate) fn verify_answer(
+    verifier: &Verifier,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Verified, Error> {
     if !(200..300).contains(&status) {
         return Err(error_answer(verifier, status, headers, body, now));
     }
-    let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
-    let verified = verifier
-        .verify_at(&signature, body, now)
-        .map_err(verification)?;
-    match serde_json::from_slice(body) {
+    SignatureHeaders::from_headers(headers)
+        .and_then(|signature| verifier.verify_at(&signature, body, now))
+        .map_err(|reason| verification_error(reason, status, headers, body))
+}
+
+/// The second half of [`decode_answer`]: a verified 2xx answer's body decoded into `T`.
+pub(crate) fn decode_verified<T: DeserializeOwned>(
+    verified: Verified,
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+) -> Result<Response<T>, Error> {
+    match serde_json::from_slice(&body) {
         Ok(data) => Ok(Response {
             data,
             status,
-            request_id: request_id(headers),
+            request_id: request_id(&headers),
             verified,
+            headers,
+            body,
         }),
         Err(source) => Err(Error::Decode {
             source,
             status,
-            request_id: request_id(headers),
-            body: String::from_utf8_lossy(body).into_owned(),
+            request_id: request_id(&headers),
+            body: String::from_utf8_lossy(&body).into_owned(),
         }),
+    }
+}
+
+/// The [`Error::Verification`] of an answer that did not verify; its body is kept for diagnosis.
+pub(crate) fn verification_error(
+    reason: VerifyError,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
+    Error::Verification {
+        reason,
+        status,
+        request_id: request_id(headers),
+        body: String::from_utf8_lossy(body).into_owned(),
     }
 }
 
@@ -133,11 +178,7 @@ pub(crate) fn error_answer(
     if !SignatureHeaders::present(headers) {
         return api_error(status, headers, body, false);
     }
-    let verification = |reason| Error::Verification {
-        reason,
-        status,
-        request_id: request_id(headers),
-    };
+    let verification = |reason| verification_error(reason, status, headers, body);
     let signature = match SignatureHeaders::from_headers(headers) {
         Ok(signature) => signature,
         Err(reason) => return verification(reason),

@@ -5,16 +5,26 @@ use std::fmt;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
 
 /// The APIv3 key (APIv3密钥) set in the merchant platform: exactly 32 bytes.
 ///
-/// Its `Debug` output is redacted.
+/// Its `Debug` output is redacted, and its bytes are zeroed when it is dropped.
 #[derive(Clone)]
 pub struct ApiV3Key {
     key: [u8; 32],
 }
+
+impl Drop for ApiV3Key {
+    fn drop(&mut self) {
+        self.key.zeroize();
+    }
+}
+
+/// The key is zeroed on drop (the `Drop` above): a promise callers can require in their bounds.
+impl ZeroizeOnDrop for ApiV3Key {}
 
 /// Why an AES-256-GCM payload (an `encrypt_certificate` entry) could not be decrypted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +47,8 @@ pub enum DecryptError {
 }
 
 impl ApiV3Key {
-    /// The key as set in the merchant platform: 32 characters, used as their UTF-8 bytes.
+    /// The key as set in the merchant platform: 32 characters, used as their UTF-8 bytes. Read it
+    /// into a [`zeroize::Zeroizing`] string, so that your copy is zeroed too.
     pub fn new(key: &str) -> Result<Self, ConfigError> {
         let key: [u8; 32] = key
             .as_bytes()

@@ -10,9 +10,10 @@ use crate::apiv3_key::ApiV3Key;
 use crate::certificates::{CertificateStore, PlatformCertificate};
 use crate::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL, Inner};
 use crate::error::ConfigError;
+use crate::merchant_certificate::{MerchantCertificate, modulus_fingerprint};
 use crate::merchant_key::MerchantKey;
 use crate::public_key::WechatPayPublicKey;
-use crate::refresh::CertificateRefresher;
+use crate::refresh::{Backoff, CertificateRefresher};
 use crate::retry::RetryPolicy;
 use crate::signing::RequestSigner;
 use crate::verify::{DEFAULT_TIMESTAMP_WINDOW, Verifier};
@@ -27,12 +28,18 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TOTAL_DEADLINE: Duration = Duration::from_secs(30);
 /// The largest answer body read, by default: 1 MiB (the answers of these queries are a few KiB).
 pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
+/// How long after a failed platform certificate download the next one may start, by default; it
+/// doubles after each further failure, up to [`DEFAULT_CERTIFICATE_BACKOFF_MAX`].
+pub const DEFAULT_CERTIFICATE_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait between failed platform certificate downloads, by default.
+pub const DEFAULT_CERTIFICATE_BACKOFF_MAX: Duration = Duration::from_secs(60);
 
 /// Builds a [`Client`].
 #[derive(Default)]
 pub struct ClientBuilder {
     mchid: Option<String>,
     serial_no: Option<String>,
+    merchant_certificate: Option<MerchantCertificate>,
     key: Option<MerchantKey>,
     public_key: Option<WechatPayPublicKey>,
     apiv3_key: Option<ApiV3Key>,
@@ -42,6 +49,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     timestamp_window: Option<Duration>,
     refresh_interval: Option<Duration>,
+    certificate_backoff: Option<Backoff>,
     retry: Option<RetryPolicy>,
     total_deadline: Option<Duration>,
     attempt_timeout: Option<Duration>,
@@ -52,6 +60,10 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The merchant: its id (`mchid`), its API certificate's serial number (商户API证书序列号) and
     /// its API private key.
+    ///
+    /// The serial number is hex, as the merchant platform shows it; it is sent in upper case
+    /// (surrounding whitespace, say a file's newline, is dropped). Anything else is a
+    /// [`ConfigError::MerchantSerialNo`] from [`build`](Self::build).
     pub fn merchant(
         mut self,
         mchid: impl Into<String>,
@@ -60,6 +72,25 @@ impl ClientBuilder {
     ) -> Self {
         self.mchid = Some(mchid.into());
         self.serial_no = Some(serial_no.into());
+        self.merchant_certificate = None;
+        self.key = Some(key);
+        self
+    }
+
+    /// The merchant, with its API certificate (`apiclient_cert.pem`) instead of a typed serial
+    /// number: the serial number is read from the certificate, and [`build`](Self::build) refuses
+    /// a certificate whose public key is not the private key's
+    /// ([`ConfigError::MerchantCertificateMismatch`]), the usual cause of `401 SIGN_ERROR` after
+    /// a certificate was renewed (更换证书) and only one of the two files was replaced.
+    pub fn merchant_with_certificate(
+        mut self,
+        mchid: impl Into<String>,
+        certificate: MerchantCertificate,
+        key: MerchantKey,
+    ) -> Self {
+        self.mchid = Some(mchid.into());
+        self.serial_no = None;
+        self.merchant_certificate = Some(certificate);
         self.key = Some(key);
         self
     }
@@ -105,7 +136,12 @@ impl ClientBuilder {
     }
 
     /// Use this reqwest client (proxies, TLS roots, pool settings) instead of one built here. Its
-    /// own connect timeout applies; the attempt timeout is set on every request.
+    /// own connect timeout and redirect policy apply (give it `redirect::Policy::none()`, as the
+    /// client built here has: the API never redirects, and a redirect would carry a signed request
+    /// elsewhere); the attempt timeout is set on every request. [`connect_timeout`] cannot be
+    /// combined with it.
+    ///
+    /// [`connect_timeout`]: Self::connect_timeout
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -135,6 +171,8 @@ impl ClientBuilder {
     }
 
     /// The most opening a connection may take (default 5 s); for the reqwest client built here.
+    /// With [`http_client`](Self::http_client), set it on that client instead: `build` refuses
+    /// both ([`ConfigError::Conflict`]) rather than drop one silently.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -154,9 +192,21 @@ impl ClientBuilder {
         self
     }
 
-    /// Download platform certificates again after this long (default 12 h).
+    /// Download platform certificates again after this long (default 12 h). The download runs
+    /// beside the calls, which go on verifying with the certificates held.
     pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
         self.refresh_interval = Some(interval);
+        self
+    }
+
+    /// After a failed platform certificate download, start none before `initial` has passed,
+    /// doubling after each further failure up to `max` (defaults
+    /// [`DEFAULT_CERTIFICATE_BACKOFF`] and [`DEFAULT_CERTIFICATE_BACKOFF_MAX`]).
+    pub fn certificate_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.certificate_backoff = Some(Backoff {
+            initial,
+            max: max.max(initial),
+        });
         self
     }
 
@@ -165,18 +215,30 @@ impl ClientBuilder {
         let mchid = self.mchid.ok_or(ConfigError::Missing(
             "the merchant (ClientBuilder::merchant)",
         ))?;
-        let serial_no = self.serial_no.ok_or(ConfigError::Missing(
-            "the merchant's certificate serial number",
-        ))?;
         let key = self
             .key
             .ok_or(ConfigError::Missing("the merchant private key"))?;
         if mchid.is_empty() || !mchid.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::MerchantId { mchid });
         }
-        if serial_no.is_empty() || !serial_no.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ConfigError::MerchantSerialNo { serial_no });
-        }
+        let serial_no = match (self.serial_no, &self.merchant_certificate) {
+            (_, Some(certificate)) => {
+                if !certificate.has_key(key.public_key_der()) {
+                    return Err(ConfigError::MerchantCertificateMismatch {
+                        certificate_serial: certificate.serial().to_owned(),
+                        certificate_modulus: certificate.key_fingerprint(),
+                        private_key_modulus: modulus_fingerprint(key.public_key_der()),
+                    });
+                }
+                certificate.serial().to_owned()
+            }
+            (Some(serial_no), None) => normalize_serial_no(&serial_no)?,
+            (None, None) => {
+                return Err(ConfigError::Missing(
+                    "the merchant's certificate serial number",
+                ));
+            }
+        };
         if self.public_key.is_none() && self.apiv3_key.is_none() && self.certificates.is_empty() {
             return Err(ConfigError::NoVerificationSource);
         }
@@ -186,10 +248,19 @@ impl ClientBuilder {
             .as_deref()
             .map(parse_base_url)
             .transpose()?;
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        let http = match (self.http, self.connect_timeout) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Conflict {
+                    settings: "connect_timeout and http_client",
+                    fix: "set the connect timeout on your reqwest::ClientBuilder, \
+                          or let this builder make the HTTP client",
+                });
+            }
+            (Some(http), None) => http,
+            // The API never redirects; following one would send a signed request elsewhere.
+            (None, connect_timeout) => reqwest::Client::builder()
+                .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(ConfigError::HttpClient)?,
         };
@@ -215,9 +286,13 @@ impl ClientBuilder {
         }
         let eager = public_key_serial.is_none();
         let interval = self.refresh_interval.unwrap_or(DEFAULT_CERTIFICATE_REFRESH);
+        let backoff = self.certificate_backoff.unwrap_or(Backoff {
+            initial: DEFAULT_CERTIFICATE_BACKOFF,
+            max: DEFAULT_CERTIFICATE_BACKOFF_MAX,
+        });
         let refresher = self
             .apiv3_key
-            .map(|key| CertificateRefresher::new(key, store, interval, eager));
+            .map(|key| CertificateRefresher::new(key, store, interval, backoff, eager));
         let user_agent = format!(
             "{}/{} ({}; {}) Rust",
             env!("CARGO_PKG_NAME"),
@@ -247,6 +322,17 @@ impl ClientBuilder {
     }
 }
 
+/// The merchant certificate serial number as WeChat Pay issues it: upper-case hex.
+fn normalize_serial_no(serial_no: &str) -> Result<String, ConfigError> {
+    let trimmed = serial_no.trim();
+    if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ConfigError::MerchantSerialNo {
+            serial_no: serial_no.to_owned(),
+        });
+    }
+    Ok(trimmed.to_ascii_uppercase())
+}
+
 /// A base URL without its trailing `/`, checked.
 fn parse_base_url(url: &str) -> Result<String, ConfigError> {
     let url = url.trim_end_matches('/').to_owned();
@@ -262,6 +348,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("mchid", &self.mchid)
             .field("serial_no", &self.serial_no)
+            .field("merchant_certificate", &self.merchant_certificate)
             .field("key", &self.key)
             .field("public_key", &self.public_key)
             .field("apiv3_key", &self.apiv3_key)

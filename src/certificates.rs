@@ -16,6 +16,7 @@ use crate::apiv3_key::{ApiV3Key, DecryptError};
 use crate::error::ConfigError;
 use crate::pem_input;
 use crate::public_key::parse_rsa_public_key;
+use crate::verify::VerifyError;
 
 const WHAT: &str = "the platform certificate";
 const EXPECTED: &str =
@@ -77,9 +78,36 @@ impl PlatformCertificate {
 
     /// Whether `now` is within the certificate's validity.
     pub fn is_valid_at(&self, now: SystemTime) -> bool {
+        self.validity_at(now).is_ok()
+    }
+
+    /// When the certificate starts to be valid (its `notBefore`), in Unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// When the certificate stops being valid (its `notAfter`), in Unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+
+    /// `Ok` when `now` is within the validity, else why not, as a verification error.
+    pub(crate) fn validity_at(&self, now: SystemTime) -> Result<(), VerifyError> {
         let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let now = i64::try_from(now).unwrap_or(i64::MAX);
-        self.not_before <= now && now <= self.not_after
+        if now > self.not_after {
+            Err(VerifyError::ExpiredCertificate {
+                serial: self.serial.clone(),
+                not_after: self.not_after,
+            })
+        } else if now < self.not_before {
+            Err(VerifyError::CertificateNotYetValid {
+                serial: self.serial.clone(),
+                not_before: self.not_before,
+            })
+        } else {
+            Ok(())
+        }
     }
 
     pub(crate) fn key(&self) -> &ParsedPublicKey {
@@ -125,14 +153,21 @@ impl CertificateStore {
     /// The certificate with this serial, if it is known and valid at `now`. Serials compare as
     /// numbers written in hex: case and leading zeros do not matter.
     pub fn get(&self, serial: &str, now: SystemTime) -> Option<PlatformCertificate> {
-        self.snapshot()
-            .get(&normalize_serial(serial))
-            .filter(|c| c.is_valid_at(now))
-            .cloned()
+        self.find(serial).filter(|c| c.is_valid_at(now))
     }
 
-    /// The certificates known.
-    pub(crate) fn certificates(&self) -> Vec<PlatformCertificate> {
+    /// The certificate with this serial, if it is known, whatever its validity.
+    pub fn find(&self, serial: &str) -> Option<PlatformCertificate> {
+        self.snapshot().get(&normalize_serial(serial)).cloned()
+    }
+
+    /// Whether a certificate with this serial is known, whatever its validity.
+    pub fn contains(&self, serial: &str) -> bool {
+        self.snapshot().contains_key(&normalize_serial(serial))
+    }
+
+    /// The certificates known, expired ones included.
+    pub fn certificates(&self) -> Vec<PlatformCertificate> {
         self.snapshot().values().cloned().collect()
     }
 
@@ -174,10 +209,11 @@ impl fmt::Debug for CertificateStore {
     }
 }
 
-/// The body of `GET /v3/certificates`.
+/// The body of `GET /v3/certificates`. Entries are decoded one by one, so that a malformed one is
+/// skipped instead of failing the list.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CertificatesBody {
-    pub data: Vec<CertificateEntry>,
+    pub data: Vec<serde_json::Value>,
 }
 
 /// One entry of `GET /v3/certificates`.
@@ -196,11 +232,13 @@ pub(crate) struct EncryptedCertificate {
     pub ciphertext: String,
 }
 
-/// Why an entry of `GET /v3/certificates` was not usable.
+/// Why an entry of `GET /v3/certificates` was not usable. The entry is skipped; the others are
+/// kept.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CertificateEntryError {
-    /// The entry did not decrypt.
+    /// The entry did not decrypt (a wrong APIv3 key, a wrong `associated_data`, a damaged
+    /// ciphertext).
     #[error("the certificate {serial} did not decrypt: {source}")]
     Decrypt {
         /// The entry's `serial_no`.
@@ -226,44 +264,122 @@ pub enum CertificateEntryError {
         /// The certificate's own serial.
         certificate: String,
     },
+    /// The entry is not an object with `serial_no` and `encrypt_certificate` {`algorithm`,
+    /// `nonce`, `associated_data`, `ciphertext`}.
+    #[error("the entry {serial:?} is malformed: {source}")]
+    Malformed {
+        /// The entry's `serial_no`, when it has one.
+        serial: String,
+        /// What the JSON decoder said.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
-/// Decrypts and parses every entry, keeping those valid at `now`.
-pub(crate) fn decrypt_entries(
-    body: &CertificatesBody,
-    key: &ApiV3Key,
-    now: SystemTime,
-) -> Result<Vec<PlatformCertificate>, CertificateEntryError> {
-    let mut certificates = Vec::new();
-    for entry in &body.data {
-        let serial = entry.serial_no.clone();
-        let encrypted = &entry.encrypt_certificate;
-        let plaintext = key
-            .decrypt(
-                &encrypted.algorithm,
-                &encrypted.nonce,
-                &encrypted.associated_data,
-                &encrypted.ciphertext,
-            )
-            .map_err(|source| CertificateEntryError::Decrypt {
-                serial: serial.clone(),
-                source,
-            })?;
-        let pem = String::from_utf8_lossy(&plaintext);
-        let certificate =
-            PlatformCertificate::from_pem(&pem).map_err(|source| CertificateEntryError::Parse {
-                serial: serial.clone(),
-                source,
-            })?;
-        if certificate.serial != normalize_serial(&serial) {
-            return Err(CertificateEntryError::SerialMismatch {
-                entry: serial,
-                certificate: certificate.serial,
-            });
-        }
-        if certificate.is_valid_at(now) {
-            certificates.push(certificate);
+impl CertificateEntryError {
+    /// The `serial_no` of the entry that was skipped.
+    pub fn serial(&self) -> &str {
+        match self {
+            Self::Decrypt { serial, .. }
+            | Self::Parse { serial, .. }
+            | Self::Malformed { serial, .. } => serial,
+            Self::SerialMismatch { entry, .. } => entry,
         }
     }
-    Ok(certificates)
+}
+
+/// The entries of a `GET /v3/certificates` answer that could not be used, in the answer's order.
+/// Its source is the first entry's error.
+#[derive(Debug, Default)]
+pub struct CertificateEntryErrors(pub Vec<CertificateEntryError>);
+
+impl fmt::Display for CertificateEntryErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [] => f.write_str("the list was empty"),
+            entries => {
+                for (i, entry) in entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{entry}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for CertificateEntryErrors {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .first()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// What a `GET /v3/certificates` answer gave: the certificates that decrypted and parsed (expired
+/// ones included, so that an answer signed by one is reported as expired), and the entries that
+/// were skipped.
+#[derive(Debug)]
+pub(crate) struct Decrypted {
+    pub certificates: Vec<PlatformCertificate>,
+    pub skipped: Vec<CertificateEntryError>,
+}
+
+/// Decrypts and parses every entry; a bad entry is skipped and reported, the others are kept.
+pub(crate) fn decrypt_entries(body: &CertificatesBody, key: &ApiV3Key) -> Decrypted {
+    let mut decrypted = Decrypted {
+        certificates: Vec::with_capacity(body.data.len()),
+        skipped: Vec::new(),
+    };
+    for entry in &body.data {
+        match decrypt_entry(entry, key) {
+            Ok(certificate) => decrypted.certificates.push(certificate),
+            Err(error) => decrypted.skipped.push(error),
+        }
+    }
+    decrypted
+}
+
+fn decrypt_entry(
+    entry: &serde_json::Value,
+    key: &ApiV3Key,
+) -> Result<PlatformCertificate, CertificateEntryError> {
+    let entry = CertificateEntry::deserialize(entry).map_err(|source| {
+        CertificateEntryError::Malformed {
+            serial: entry
+                .get("serial_no")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            source,
+        }
+    })?;
+    let serial = &entry.serial_no;
+    let encrypted = &entry.encrypt_certificate;
+    let plaintext = key
+        .decrypt(
+            &encrypted.algorithm,
+            &encrypted.nonce,
+            &encrypted.associated_data,
+            &encrypted.ciphertext,
+        )
+        .map_err(|source| CertificateEntryError::Decrypt {
+            serial: serial.clone(),
+            source,
+        })?;
+    let pem = String::from_utf8_lossy(&plaintext);
+    let certificate =
+        PlatformCertificate::from_pem(&pem).map_err(|source| CertificateEntryError::Parse {
+            serial: serial.clone(),
+            source,
+        })?;
+    if certificate.serial != normalize_serial(serial) {
+        return Err(CertificateEntryError::SerialMismatch {
+            entry: serial.clone(),
+            certificate: certificate.serial,
+        });
+    }
+    Ok(certificate)
 }

@@ -3,18 +3,20 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use http::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::answer::{Response, decode_answer, request_id};
+use crate::answer::{Response, decode_verified, request_id, verify_answer};
+use crate::certificates::PlatformCertificate;
 use crate::error::{ConfigError, Error, TransportKind};
 use crate::merchant_key::SigningFailed;
 use crate::operation::{PreparedRequest, Request};
-use crate::refresh::CertificateRefresher;
+use crate::refresh::{CertificateRefresher, CertificateStatus, Flight, Plan};
 use crate::retry::{RetryPolicy, full_jitter};
 use crate::signing::RequestSigner;
 use crate::verify::{HEADER_SERIAL, Verifier, VerifyError};
@@ -115,7 +117,18 @@ impl Client {
         async {
             let prepared = self.prepare(request)?;
             let start = Instant::now();
-            let result = self.run(&prepared).await;
+            let deadline = start + self.inner.total_deadline;
+            let result = async {
+                self.certificates_before_sending(deadline).await?;
+                self.run(
+                    prepared.method(),
+                    prepared.path_and_query(),
+                    deadline,
+                    |answer| self.accept_answer::<Q::Response>(answer, deadline),
+                )
+                .await
+            }
+            .await;
             let span = tracing::Span::current();
             span.record("latency_ms", start.elapsed().as_millis() as u64);
             match &result {
@@ -128,145 +141,371 @@ impl Client {
         .await
     }
 
-    /// The attempts of one call, within the total deadline.
-    async fn run<T: serde::de::DeserializeOwned>(
+    /// Where the platform certificates stand (serials held, the last download, failures and
+    /// back-off); `None` when the client does not download them (no APIv3 key).
+    pub fn certificate_status(&self) -> Option<CertificateStatus> {
+        self.inner
+            .refresher
+            .as_ref()
+            .map(CertificateRefresher::status)
+    }
+
+    /// The platform certificate (平台证书) with this serial, downloading the list when the client
+    /// does not hold it yet: for a notification (回调通知) signed by a certificate no API answer
+    /// has named so far. Verify the notification with [`Client::verifier`] afterwards.
+    ///
+    /// The download is the one concurrent callers share (and the one in flight, if any), made
+    /// within the client's total deadline; after a failed one, none starts before its back-off
+    /// has passed. `Ok(None)` when WeChat Pay's current list does not have the serial. An expired
+    /// certificate is returned as it is: the verifier reports it as expired.
+    pub async fn fetch_platform_certificate(
         &self,
-        prepared: &PreparedRequest<T>,
-    ) -> Result<Response<T>, Error> {
-        let inner = &*self.inner;
-        let attempts = AtomicU32::new(0);
-        let on_backup = AtomicBool::new(false);
-        let attempt = || async {
-            let number = attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::Span::current().record("attempt", number);
-            let base = match (&inner.backup_base_url, on_backup.load(Ordering::Relaxed)) {
-                (Some(backup), true) => backup.as_str(),
-                _ => inner.base_url.as_str(),
+        serial: &str,
+    ) -> Result<Option<PlatformCertificate>, Error> {
+        let Some(refresher) = &self.inner.refresher else {
+            let held = self
+                .inner
+                .verifier
+                .certificates()
+                .and_then(|s| s.find(serial));
+            return match held {
+                Some(certificate) => Ok(Some(certificate)),
+                None => Err(Error::Config(ConfigError::Missing(
+                    "the APIv3 key (ClientBuilder::apiv3_key), to download platform certificates",
+                ))),
             };
-            let result = inner.attempt::<T>(base, prepared).await;
-            // Network failures move the next attempts to the backup host, when there is one.
-            if let Err(Error::Transport {
-                kind: TransportKind::Connect | TransportKind::Timeout,
-                ..
-            }) = &result
-                && inner.backup_base_url.is_some()
-            {
-                on_backup.store(true, Ordering::Relaxed);
-            }
-            result
         };
-        let retries = inner.retry.max_attempts.saturating_sub(1) as usize;
-        let backoff = ExponentialBuilder::new()
-            .with_min_delay(inner.retry.initial_backoff)
-            .with_max_delay(inner.retry.max_backoff)
-            .with_max_times(retries);
-        let retrying = attempt
-            .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(Error::is_retryable)
-            .adjust(|error: &Error, backoff| {
-                let retry_after = error.api().and_then(|api| api.retry_after);
-                backoff.map(|backoff| retry_after.unwrap_or_else(|| full_jitter(backoff)))
-            })
-            .notify(|error: &Error, wait: Duration| {
-                tracing::warn!(error = %error, retry_in_ms = wait.as_millis() as u64, "retrying");
-            });
-        match tokio::time::timeout(inner.total_deadline, retrying).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::DeadlineExceeded {
-                deadline: inner.total_deadline,
-                attempts: attempts.load(Ordering::Relaxed),
+        let deadline = Instant::now() + self.inner.total_deadline;
+        let seen = refresher.downloads();
+        let store = refresher.store();
+        match self
+            .await_certificates(refresher, || store.contains(serial), seen, deadline)
+            .await
+        {
+            Wait::Ready => Ok(store.find(serial)),
+            Wait::NotListed => Ok(None),
+            Wait::Failed(source) => Err(Error::CertificatesUnavailable {
+                serial: Some(serial.to_owned()),
+                request_id: None,
+                source,
+            }),
+            Wait::TimedOut => Err(Error::DeadlineExceeded {
+                deadline: self.inner.total_deadline,
+                attempts: 0,
+                last: None,
             }),
         }
     }
-}
 
-impl Inner {
-    pub(crate) fn base_url(&self) -> &str {
-        &self.base_url
+    /// Before a call is sent: waits for the first download when nothing else could verify its
+    /// answer, or starts a timed refresh that runs beside the call (which verifies with the
+    /// certificates held meanwhile).
+    async fn certificates_before_sending(&self, deadline: Instant) -> Result<(), Error> {
+        let Some(refresher) = &self.inner.refresher else {
+            return Ok(());
+        };
+        if refresher.needs_first_download() {
+            let store = refresher.store();
+            let seen = refresher.downloads();
+            return match self
+                .await_certificates(refresher, || !store.serials().is_empty(), seen, deadline)
+                .await
+            {
+                Wait::Ready | Wait::NotListed => Ok(()),
+                Wait::Failed(source) => Err(Error::CertificatesUnavailable {
+                    serial: None,
+                    request_id: None,
+                    source,
+                }),
+                Wait::TimedOut => Err(Error::DeadlineExceeded {
+                    deadline: self.inner.total_deadline,
+                    attempts: 0,
+                    last: None,
+                }),
+            };
+        }
+        if refresher.refresh_due(Instant::now())
+            && let Plan::Start(flight, _) = refresher.plan(Instant::now())
+        {
+            self.spawn_download(flight);
+        }
+        Ok(())
     }
 
-    pub(crate) fn verifier(&self) -> &Verifier {
-        &self.verifier
-    }
-
-    /// `base` followed by `path_and_query`, parsed.
-    pub(crate) fn url(&self, base: &str, path_and_query: &str) -> Result<reqwest::Url, Error> {
-        let url = format!("{base}{path_and_query}");
-        reqwest::Url::parse(&url).map_err(|e| {
-            Error::Config(ConfigError::BaseUrl {
-                url,
-                reason: e.to_string(),
-            })
-        })
-    }
-
-    /// One attempt: certificates if due, sign, send, verify (refreshing the certificates once for
-    /// an unknown serial), decode.
-    async fn attempt<T: serde::de::DeserializeOwned>(
+    /// Verifies and decodes an answer. An answer that names a platform certificate the client
+    /// does not hold waits, within `deadline`, for a download (the one in flight, or a new one)
+    /// and is verified again; every other answer is settled at once.
+    async fn accept_answer<T: DeserializeOwned>(
         &self,
-        base: &str,
-        prepared: &PreparedRequest<T>,
+        answer: Answer,
+        deadline: Instant,
     ) -> Result<Response<T>, Error> {
-        if let Some(refresher) = &self.refresher {
-            refresher.refresh_if_due(self).await?;
-        }
-        let url = self.url(base, prepared.path_and_query())?;
-        let generation = self
-            .refresher
-            .as_ref()
-            .map(CertificateRefresher::generation);
-        let answer = self.send_signed(prepared.method().clone(), url).await?;
-        let span = tracing::Span::current();
-        span.record("status", answer.status);
-        if let Some(id) = request_id(&answer.headers) {
-            span.record("request_id", id.as_str());
-        }
-        let decoded = decode_answer(
-            &self.verifier,
-            answer.status,
-            &answer.headers,
-            &answer.body,
-            SystemTime::now(),
-        );
-        match (decoded, &self.refresher, generation) {
+        let inner = &*self.inner;
+        let refresher = inner.refresher.as_ref();
+        let seen = refresher.map(CertificateRefresher::downloads);
+        let Answer {
+            status,
+            headers,
+            body,
+        } = answer;
+        let verified = match (
+            verify_answer(&inner.verifier, status, &headers, &body, SystemTime::now()),
+            refresher,
+            seen,
+        ) {
             (
                 Err(Error::Verification {
-                    reason: VerifyError::UnknownSerial { .. },
+                    reason: VerifyError::UnknownSerial { serial },
                     ..
                 }),
                 Some(refresher),
                 Some(seen),
             ) => {
-                refresher.refresh(self, seen).await?;
-                decode_answer(
-                    &self.verifier,
-                    answer.status,
-                    &answer.headers,
-                    &answer.body,
-                    SystemTime::now(),
-                )
+                let store = refresher.store();
+                match self
+                    .await_certificates(refresher, || store.contains(&serial), seen, deadline)
+                    .await
+                {
+                    Wait::Failed(source) => {
+                        return Err(Error::CertificatesUnavailable {
+                            serial: Some(serial),
+                            request_id: request_id(&headers),
+                            source,
+                        });
+                    }
+                    // Verified again: with the certificate now, or failing with the serial named.
+                    Wait::Ready | Wait::NotListed | Wait::TimedOut => {
+                        verify_answer(&inner.verifier, status, &headers, &body, SystemTime::now())?
+                    }
+                }
             }
-            (decoded, _, _) => decoded,
+            (verified, _, _) => verified?,
+        };
+        decode_verified(verified, status, headers, body)
+    }
+
+    /// Waits, within `deadline`, until `ready()` holds: joins the download in flight or starts
+    /// one, and after a failure waits out the back-off when it ends before `deadline`. A download
+    /// that completed after `seen` downloads and did not make `ready()` hold ends the wait.
+    async fn await_certificates(
+        &self,
+        refresher: &CertificateRefresher,
+        ready: impl Fn() -> bool,
+        seen: u64,
+        deadline: Instant,
+    ) -> Wait {
+        let mut abandoned = false;
+        loop {
+            if ready() {
+                return Wait::Ready;
+            }
+            if refresher.downloads() > seen {
+                // The count moves after the store: looked at again, the store is the new one.
+                return if ready() {
+                    Wait::Ready
+                } else {
+                    Wait::NotListed
+                };
+            }
+            let mut outcome = match refresher.plan(Instant::now()) {
+                Plan::Join(outcome) => outcome,
+                Plan::Start(flight, outcome) => {
+                    self.spawn_download(flight);
+                    outcome
+                }
+                Plan::BackingOff { until, last_error } => {
+                    if until >= deadline {
+                        return Wait::Failed(last_error);
+                    }
+                    tokio::time::sleep_until(until).await;
+                    continue;
+                }
+            };
+            let finished = outcome.wait_for(Option::is_some);
+            match tokio::time::timeout_at(deadline, finished).await {
+                Err(_) => return Wait::TimedOut,
+                Ok(Ok(finished)) => {
+                    if let Some(Err(error)) = &*finished {
+                        return Wait::Failed(error.clone());
+                    }
+                }
+                // The download's task went away without an outcome (its runtime is shutting
+                // down): try once more, then give up.
+                Ok(Err(_)) if !abandoned => abandoned = true,
+                Ok(Err(_)) => return Wait::TimedOut,
+            }
         }
     }
 
-    /// Signs and sends one request and reads its answer, at most `max_body_size` bytes of it. The
-    /// canonical URL is taken from the very `Url` that is sent. Signing runs on Tokio's blocking
-    /// pool: an RSA-2048 signature is a quarter of a millisecond of CPU, and a thousand of them on
-    /// the runtime's workers would hold back every other task (timers included) for a quarter of a
-    /// second.
-    pub(crate) async fn send_signed(
+    /// Runs a download of the platform certificates on its own task, so that neither the call
+    /// that started it nor the ones that wait for it can cancel it.
+    fn spawn_download(&self, flight: Flight) {
+        let client = self.clone();
+        let span = tracing::info_span!(
+            "wechatpay",
+            operation = "downloadCertificates",
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        tokio::spawn(
+            async move {
+                let Some(refresher) = &client.inner.refresher else {
+                    return;
+                };
+                let deadline = Instant::now() + client.inner.total_deadline;
+                let result = client
+                    .run(&http::Method::GET, CERTIFICATES_PATH, deadline, |answer| {
+                        std::future::ready(refresher.accept(
+                            &client.inner.verifier,
+                            answer.status,
+                            &answer.headers,
+                            &answer.body,
+                            SystemTime::now(),
+                        ))
+                    })
+                    .await;
+                refresher.finish(flight, result);
+            }
+            .instrument(span),
+        );
+    }
+
+    /// The attempts of one call, within `deadline`: each attempt signs and sends the request and
+    /// hands the answer to `accept`. A retryable failure is tried again after a backoff (or the
+    /// answer's `Retry-After`), unless that wait would cross the deadline: then the failure is
+    /// returned as it is.
+    async fn run<O, F, Fut>(
         &self,
-        method: http::Method,
-        url: reqwest::Url,
-    ) -> Result<Answer, Error> {
+        method: &http::Method,
+        path_and_query: &str,
+        deadline: Instant,
+        accept: F,
+    ) -> Result<O, Error>
+    where
+        F: Fn(Answer) -> Fut,
+        Fut: Future<Output = Result<O, Error>>,
+    {
+        let inner = &*self.inner;
+        let mut backoff = ExponentialBuilder::new()
+            .with_min_delay(inner.retry.initial_backoff)
+            .with_max_delay(inner.retry.max_backoff)
+            .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
+            .build();
+        let primary = Target::new(&inner.base_url, path_and_query)?;
+        let mut backup: Option<Target> = None;
+        let mut attempts = 0u32;
+        let mut last: Option<Error> = None;
+        loop {
+            attempts += 1;
+            tracing::Span::current().record("attempt", attempts);
+            let target = backup.as_ref().unwrap_or(&primary);
+            let attempt = async {
+                let answer = inner.send_signed(method, target).await?;
+                let span = tracing::Span::current();
+                span.record("status", answer.status);
+                if let Some(id) = request_id(&answer.headers) {
+                    span.record("request_id", id.as_str());
+                }
+                accept(answer).await
+            };
+            let error = match tokio::time::timeout_at(deadline, attempt).await {
+                Ok(Ok(output)) => return Ok(output),
+                Ok(Err(error)) => error,
+                Err(_) => {
+                    return Err(Error::DeadlineExceeded {
+                        deadline: inner.total_deadline,
+                        attempts,
+                        last: last.map(Box::new),
+                    });
+                }
+            };
+            // Network failures move the next attempts to the backup host, when there is one.
+            if let (
+                Error::Transport {
+                    kind: TransportKind::Connect | TransportKind::Timeout,
+                    ..
+                },
+                Some(base),
+                None,
+            ) = (&error, &inner.backup_base_url, &backup)
+            {
+                backup = Some(Target::new(base, path_and_query)?);
+            }
+            if !error.is_retryable() {
+                return Err(error);
+            }
+            let Some(delay) = backoff.next() else {
+                return Err(error);
+            };
+            let wait = error
+                .api()
+                .and_then(|api| api.retry_after)
+                .unwrap_or_else(|| full_jitter(delay));
+            if Instant::now() + wait >= deadline {
+                tracing::warn!(
+                    error = %error,
+                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "not retrying: the wait would cross the total deadline"
+                );
+                return Err(error);
+            }
+            tracing::warn!(
+                error = %error,
+                retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            last = Some(error);
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// How a wait for platform certificates ended.
+enum Wait {
+    /// What was needed is held.
+    Ready,
+    /// A download completed and did not bring it.
+    NotListed,
+    /// The download failed (or its back-off runs past the deadline): this is why.
+    Failed(Arc<Error>),
+    /// The deadline came first.
+    TimedOut,
+}
+
+/// Where one attempt goes: the URL, parsed once per call and host, and the canonical URL signed
+/// for it, taken from that very URL.
+struct Target {
+    url: reqwest::Url,
+    canonical: String,
+}
+
+impl Target {
+    fn new(base: &str, path_and_query: &str) -> Result<Self, Error> {
+        let text = format!("{base}{path_and_query}");
+        let url = reqwest::Url::parse(&text).map_err(|e| {
+            Error::Config(ConfigError::BaseUrl {
+                url: text.clone(),
+                reason: e.to_string(),
+            })
+        })?;
         let canonical = match url.query() {
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_owned(),
         };
+        Ok(Self { url, canonical })
+    }
+}
+
+impl Inner {
+    /// Signs and sends one request and reads its answer, at most `max_body_size` bytes of it.
+    /// Signing runs off the runtime's workers: an RSA-2048 signature is a quarter of a
+    /// millisecond of CPU, and a thousand of them on the workers would hold back every other
+    /// task (timers included) for a quarter of a second.
+    async fn send_signed(&self, method: &http::Method, target: &Target) -> Result<Answer, Error> {
         let signer = self.signer.clone();
-        let method_name = method.as_str().to_owned();
+        let method_name = method.as_str();
+        let canonical = target.canonical.as_str();
         // As many signatures at once as there are cores: more threads would only take CPU time
         // from the runtime's workers.
         let permit = self
@@ -274,14 +513,14 @@ impl Inner {
             .acquire()
             .await
             .map_err(|_| SigningFailed)?;
-        let sign = || signer.authorize(&method_name, &canonical, "");
         let authorization = match tokio::runtime::Handle::current().runtime_flavor() {
             // The worker hands its other tasks to another thread and signs at once.
-            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(sign)?,
+            tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| signer.authorize(method_name, canonical, ""))?
+            }
             // One thread only: the blocking pool keeps it free for the other tasks.
             _ => {
-                let signer = signer.clone();
-                let (method_name, canonical) = (method_name.clone(), canonical.clone());
+                let (method_name, canonical) = (method_name.to_owned(), canonical.to_owned());
                 tokio::task::spawn_blocking(move || signer.authorize(&method_name, &canonical, ""))
                     .await
                     .map_err(|_| SigningFailed)??
@@ -296,7 +535,7 @@ impl Inner {
             })?;
         let mut builder = self
             .http
-            .request(method, url.clone())
+            .request(method.clone(), target.url.clone())
             .timeout(self.attempt_timeout)
             .header(AUTHORIZATION, authorization)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
@@ -305,28 +544,26 @@ impl Inner {
             builder = builder.header(HEADER_SERIAL, serial.clone());
         }
         let transport = |source: reqwest::Error| Error::Transport {
-            url: without_query(&url),
+            url: without_query(&target.url),
             kind: TransportKind::of(&source),
             source,
         };
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let too_large = || Error::BodyTooLarge {
+        let headers = std::mem::take(response.headers_mut());
+        let too_large = |headers: &HeaderMap| Error::BodyTooLarge {
             limit: self.max_body_size,
             status,
-            request_id: request_id(&headers),
+            request_id: request_id(headers),
         };
-        if response
-            .content_length()
-            .is_some_and(|length| length > self.max_body_size as u64)
-        {
-            return Err(too_large());
+        let length = response.content_length();
+        if length.is_some_and(|length| length > self.max_body_size as u64) {
+            return Err(too_large(&headers));
         }
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(length.map_or(0, |l| l as usize));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > self.max_body_size {
-                return Err(too_large());
+                return Err(too_large(&headers));
             }
             body.extend_from_slice(&chunk);
         }

@@ -2,8 +2,10 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::certificates::CertificateEntryErrors;
 use crate::types::{ErrorCode, ErrorDetail};
 use crate::validate::InvalidParameter;
 use crate::verify::VerifyError;
@@ -33,12 +35,20 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// The call did not complete within the client's total deadline, across all its attempts.
-    #[error("no verified answer within the total deadline of {} ms ({attempts} attempts)", deadline.as_millis())]
+    #[error(
+        "no verified answer within the total deadline of {} ms ({attempts} attempts){}",
+        deadline.as_millis(),
+        last.as_ref().map(|e| format!("; the last attempt failed: {}", error_chain(e))).unwrap_or_default()
+    )]
     DeadlineExceeded {
         /// The deadline.
         deadline: Duration,
         /// How many attempts were started.
         attempts: u32,
+        /// The error of the last attempt that ended before the deadline, if one did: the real
+        /// cause (a 503 with its code and Request-ID, a refused connection) of running out of time.
+        #[source]
+        last: Option<Box<Error>>,
     },
     /// The answer's body is larger than the client accepts; it was not read further.
     #[error(
@@ -66,6 +76,29 @@ pub enum Error {
         status: u16,
         /// The answer's `Request-ID` header, if any.
         request_id: Option<String>,
+        /// The raw body, as received, for diagnosis only: nothing proves WeChat Pay sent it.
+        body: String,
+    },
+    /// An answer needed platform certificates (平台证书) that the client could not download: the
+    /// first download, before anything could be verified, or the one an answer naming a serial the
+    /// client does not hold waited for. `source` is why the download failed.
+    #[error(
+        "{}: {}",
+        match serial {
+            Some(serial) => format!("cannot verify the answer signed by platform certificate {serial} (Request-ID {}): the certificate download failed", request_id.as_deref().unwrap_or("none")),
+            None => "no platform certificate to verify answers with: the certificate download failed".to_owned(),
+        },
+        error_chain(source.as_ref())
+    )]
+    CertificatesUnavailable {
+        /// The `Wechatpay-Serial` the answer named; `None` when the call waited for the first
+        /// download, before sending anything.
+        serial: Option<String>,
+        /// The answer's `Request-ID`, when there was an answer.
+        request_id: Option<String>,
+        /// Why the download failed; shared by every call that waited for it.
+        #[source]
+        source: Arc<Error>,
     },
     /// A verified 2xx answer whose body does not decode into the expected type.
     #[error(
@@ -184,7 +217,8 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Api(api) => api.request_id.as_deref(),
-            Self::Verification { request_id, .. }
+            Self::CertificatesUnavailable { request_id, .. }
+            | Self::Verification { request_id, .. }
             | Self::Decode { request_id, .. }
             | Self::BodyTooLarge { request_id, .. } => request_id.as_deref(),
             _ => None,
@@ -364,18 +398,52 @@ pub enum ConfigError {
     },
     /// The merchant certificate serial number is not hex.
     #[error(
-        "the merchant certificate serial number {serial_no:?} is not hex: expected the 证书序列号 of \
-         apiclient_cert.pem, as the merchant platform shows it (40 uppercase hex digits)"
+        "the merchant certificate serial number (serial_no) {serial_no:?} is not hex: expected the \
+         证书序列号 of apiclient_cert.pem, as the merchant platform shows it (40 hex digits), or give \
+         the certificate itself (ClientBuilder::merchant_with_certificate)"
     )]
     MerchantSerialNo {
         /// The serial number given.
         serial_no: String,
     },
-    /// `GET /v3/certificates` answered with certificates that could not be used.
-    #[error("the platform certificates could not be used (Request-ID {}): {reason}", request_id.as_deref().unwrap_or("none"))]
-    Certificates {
-        /// Why.
-        reason: String,
+    /// The merchant API certificate's public key is not the merchant private key's: requests
+    /// signed with the key would be refused with `401 SIGN_ERROR`.
+    #[error(
+        "the merchant API certificate {certificate_serial} does not belong to the merchant private \
+         key: the certificate's modulus fingerprint is {certificate_modulus}, the key's is \
+         {private_key_modulus} (compare `openssl x509 -noout -modulus -in apiclient_cert.pem | \
+         openssl sha256` with `openssl rsa -noout -modulus -in apiclient_key.pem | openssl sha256`): \
+         use the apiclient_cert.pem and apiclient_key.pem of the same certificate application \
+         (证书申请)"
+    )]
+    MerchantCertificateMismatch {
+        /// The certificate's serial number.
+        certificate_serial: String,
+        /// The first 16 hex digits of the SHA-256 of the certificate's `Modulus=…` line, as
+        /// `openssl x509 -noout -modulus | openssl sha256` prints it.
+        certificate_modulus: String,
+        /// The same for the private key (`openssl rsa -noout -modulus | openssl sha256`): public
+        /// information, nothing of the private key.
+        private_key_modulus: String,
+    },
+    /// Two settings that cannot go together were both given.
+    #[error("{settings} cannot both be set: {fix}")]
+    Conflict {
+        /// The two settings.
+        settings: &'static str,
+        /// What to do instead.
+        fix: &'static str,
+    },
+    /// `GET /v3/certificates` listed no certificate this client could use: every entry failed to
+    /// decrypt or to parse (a wrong APIv3 key is the usual cause), or the list was empty.
+    #[error(
+        "none of the platform certificates WeChat Pay listed could be used (Request-ID {}): {entries}",
+        request_id.as_deref().unwrap_or("none")
+    )]
+    NoUsableCertificate {
+        /// Why each entry was skipped, in the answer's order.
+        #[source]
+        entries: CertificateEntryErrors,
         /// The answer's `Request-ID`.
         request_id: Option<String>,
     },

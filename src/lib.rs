@@ -74,6 +74,7 @@ mod builder;
 mod certificates;
 mod client;
 mod error;
+mod merchant_certificate;
 mod merchant_key;
 mod one_or_many;
 mod open_enum;
@@ -107,17 +108,22 @@ pub mod operations {
 pub use answer::{Response, decode_answer};
 pub use apiv3_key::{ApiV3Key, DecryptError};
 pub use builder::{
-    ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
+    ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_BACKOFF,
+    DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
 };
-pub use certificates::{CertificateEntryError, CertificateStore, PlatformCertificate};
+pub use certificates::{
+    CertificateEntryError, CertificateEntryErrors, CertificateStore, PlatformCertificate,
+};
 pub use client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
 pub use error::{ApiError, ConfigError, Error, TransportKind};
+pub use merchant_certificate::MerchantCertificate;
 pub use merchant_key::{MerchantKey, SigningFailed};
 pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
 pub use operations::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
 pub use public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
 pub use query::QueryString;
+pub use refresh::CertificateStatus;
 pub use retry::RetryPolicy;
 pub use signing::{Authorization, RequestSigner};
 pub use types::{ErrorBody, ErrorCode, ProfitSharingOrder, ReturnOrder};

@@ -4,11 +4,12 @@ use std::fmt;
 use std::path::Path;
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
+use zeroize::Zeroizing;
 
 use crate::error::ConfigError;
 use crate::pem_input;
@@ -19,7 +20,9 @@ const EXPECTED: &str = "the merchant API private key, apiclient_key.pem from the
 
 /// The merchant's API private key (商户API私钥): an RSA key of 2048 bits or more, loaded once.
 ///
-/// Its `Debug` output shows the key size only, never key material.
+/// Its `Debug` output shows the key size only, never key material. The PEM text read from a file
+/// and the decoded DER bytes are zeroed once parsed; the parsed key lives in aws-lc, whose
+/// allocator zeroes its memory when it is freed (when the last clone of the client is dropped).
 pub struct MerchantKey {
     key: RsaKeyPair,
     rng: SystemRandom,
@@ -35,13 +38,15 @@ impl MerchantKey {
             WHAT,
             EXPECTED,
         )?;
-        let der =
-            PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| ConfigError::Malformed {
+        // The DER bytes are the key: zeroed when dropped, whatever happens below.
+        let der = Zeroizing::new(PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
+            ConfigError::Malformed {
                 what: WHAT,
                 reason: e.to_string(),
                 expected: EXPECTED,
-            })?;
-        let parsed = match &der {
+            }
+        })?);
+        let parsed = match &*der {
             PrivateKeyDer::Pkcs8(pkcs8) => RsaKeyPair::from_pkcs8(pkcs8.secret_pkcs8_der()),
             PrivateKeyDer::Pkcs1(pkcs1) => RsaKeyPair::from_der(pkcs1.secret_pkcs1_der()),
             _ => {
@@ -69,9 +74,16 @@ impl MerchantKey {
         })
     }
 
-    /// Loads the key from a PEM file, e.g. `apiclient_key.pem`.
+    /// Loads the key from a PEM file, e.g. `apiclient_key.pem`. The text read is zeroed once the
+    /// key is parsed.
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        Self::from_pem(&pem_input::read_file(path.as_ref(), WHAT)?)
+        let pem = Zeroizing::new(pem_input::read_file(path.as_ref(), WHAT)?);
+        Self::from_pem(&pem)
+    }
+
+    /// The public half, DER `RSAPublicKey` (PKCS#1).
+    pub(crate) fn public_key_der(&self) -> &[u8] {
+        self.key.public_key().as_ref()
     }
 
     /// The key's size in bits.

@@ -1,31 +1,147 @@
-//! Keeping the platform certificates current: downloaded on first use (certificate-only mode), on
-//! a timer, and when an answer names a serial not known yet. Concurrent requests share one download.
+//! Keeping the platform certificates current without making calls wait for it.
+//!
+//! The refresher decides when a download of `GET /v3/certificates` runs and remembers how the last
+//! ones went; the client runs the download (through its retry and failover path) and waits for one
+//! only when it cannot verify without it:
+//!
+//! - a timed refresh runs beside the calls, which keep verifying with the certificates held
+//!   (stale-while-revalidate);
+//! - one download at a time: every caller that needs one joins the download in flight, and shares
+//!   its outcome, success or failure;
+//! - after a failure, no download starts before a back-off (doubling, capped) has passed.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
-use crate::answer::error_answer;
+use http::HeaderMap;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::answer::{error_answer, request_id, verification_error};
 use crate::apiv3_key::ApiV3Key;
 use crate::certificates::{
-    CertificateStore, CertificatesBody, PlatformCertificate, decrypt_entries,
+    CertificateEntryError, CertificateEntryErrors, CertificateStore, CertificatesBody,
+    decrypt_entries,
 };
-use crate::client::{CERTIFICATES_PATH, Inner};
 use crate::error::{ConfigError, Error};
 use crate::types::ErrorCode;
 use crate::verify::{SignatureHeaders, Verifier};
 
+/// How one download ended, as every caller that waited for it sees it.
+pub(crate) type Outcome = Result<(), Arc<Error>>;
+
+/// What a successful download gave.
+#[derive(Debug)]
+pub(crate) struct Downloaded {
+    certificates: Vec<crate::certificates::PlatformCertificate>,
+    skipped: Vec<CertificateEntryError>,
+    request_id: Option<String>,
+}
+
+/// The back-off after failed downloads: `initial`, doubled after each further failure, at most
+/// `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait after `failures` failures in a row (at least one).
+    fn after(self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(32);
+        self.initial
+            .saturating_mul(1u32 << doublings.min(31))
+            .min(self.max)
+    }
+}
+
 pub(crate) struct CertificateRefresher {
     apiv3_key: ApiV3Key,
     store: Arc<CertificateStore>,
-    /// Bumped by every completed download; a request that saw an older value knows someone else
-    /// refreshed while it waited.
-    generation: AtomicU64,
-    last: std::sync::Mutex<Option<Instant>>,
-    in_flight: tokio::sync::Mutex<()>,
     interval: Duration,
-    /// Download before the first request: true when no public key can verify answers meanwhile.
+    backoff: Backoff,
+    /// Download before the first call: true when no public key can verify answers meanwhile.
     eager: bool,
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The download in flight, if any: its outcome arrives on this channel.
+    flight: Option<watch::Receiver<Option<Outcome>>>,
+    /// Successful downloads so far.
+    downloads: u64,
+    last_success: Option<(Instant, SystemTime)>,
+    /// Failed downloads since the last success.
+    failures: u32,
+    /// No download starts before this, after a failure.
+    retry_at: Option<Instant>,
+    last_error: Option<Arc<Error>>,
+    /// The entries the last successful download skipped.
+    skipped: Arc<CertificateEntryErrors>,
+}
+
+/// What a caller that needs a download should do.
+pub(crate) enum Plan {
+    /// A download is in flight: wait for its outcome on this channel.
+    Join(watch::Receiver<Option<Outcome>>),
+    /// Run a download now and hand its result to [`CertificateRefresher::finish`] with this
+    /// flight; its outcome arrives on the channel too.
+    Start(Flight, watch::Receiver<Option<Outcome>>),
+    /// The last download failed and the back-off has not passed: none may start before `until`.
+    BackingOff {
+        until: Instant,
+        last_error: Arc<Error>,
+    },
+}
+
+/// The right to run the one download in flight. Dropped without [`CertificateRefresher::finish`]
+/// (a cancelled task), it leaves the way clear for the next one.
+pub(crate) struct Flight {
+    sender: watch::Sender<Option<Outcome>>,
+    state: Arc<Mutex<State>>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        let mut state = lock(&self.state);
+        if state
+            .flight
+            .as_ref()
+            .is_some_and(|flight| flight.same_channel(&self.sender.subscribe()))
+        {
+            state.flight = None;
+        }
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic while the lock was held leaves a state that is still whole (each field is written
+    // in one step).
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where the platform certificates stand: for health checks and dashboards.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CertificateStatus {
+    /// The serials held, sorted (expired ones included).
+    pub serials: Vec<String>,
+    /// When the last successful download completed.
+    pub last_download: Option<SystemTime>,
+    /// Downloads that failed since the last success.
+    pub consecutive_failures: u32,
+    /// Why the last download failed, when it did.
+    pub last_error: Option<Arc<Error>>,
+    /// How long until the next download may start, while backing off after a failure.
+    pub next_attempt_in: Option<Duration>,
+    /// The entries the last successful download skipped, and why.
+    pub skipped_entries: Arc<CertificateEntryErrors>,
+    /// Whether a download is running now.
+    pub downloading: bool,
 }
 
 impl CertificateRefresher {
@@ -33,90 +149,175 @@ impl CertificateRefresher {
         apiv3_key: ApiV3Key,
         store: Arc<CertificateStore>,
         interval: Duration,
+        backoff: Backoff,
         eager: bool,
     ) -> Self {
         Self {
             apiv3_key,
             store,
-            generation: AtomicU64::new(0),
-            last: std::sync::Mutex::new(None),
-            in_flight: tokio::sync::Mutex::new(()),
             interval,
+            backoff,
             eager,
+            state: Arc::default(),
         }
     }
 
-    /// The number of completed downloads: read it before verifying, pass it to [`Self::refresh`].
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    pub fn store(&self) -> &Arc<CertificateStore> {
+        &self.store
     }
 
-    fn is_due(&self) -> bool {
-        let last = *self.last.lock().unwrap_or_else(|p| p.into_inner());
-        last.is_none_or(|last| last.elapsed() >= self.interval)
+    /// The number of successful downloads: read it before verifying, to tell later whether a
+    /// download completed since.
+    pub fn downloads(&self) -> u64 {
+        lock(&self.state).downloads
     }
 
-    /// Downloads when none was done yet (certificate-only mode) or the interval passed. A timed
-    /// refresh that fails while certificates are known keeps them; a later request tries again.
-    pub async fn refresh_if_due(&self, client: &Inner) -> Result<(), Error> {
-        let generation = self.generation();
-        // With the public key configured too, certificates are fetched only when an answer names
-        // one (a merchant with only the public key must not fail on the download).
-        if !self.is_due() || (!self.eager && generation == 0) {
-            return Ok(());
+    /// Whether a call must wait for a first download before it is sent: nothing else can verify
+    /// its answer.
+    pub fn needs_first_download(&self) -> bool {
+        self.eager && self.store.serials().is_empty()
+    }
+
+    /// Whether a timed refresh should start now: the interval has passed since the last
+    /// successful download (or none was made yet, when certificates are used from the start), none
+    /// is in flight and no back-off is running. With the public key configured too, certificates
+    /// are fetched only once an answer names one, and refreshed only after that.
+    pub fn refresh_due(&self, now: Instant) -> bool {
+        let state = lock(&self.state);
+        let started = self.eager || state.downloads > 0;
+        let stale = state
+            .last_success
+            .is_none_or(|(at, _)| now.saturating_duration_since(at) >= self.interval);
+        started
+            && stale
+            && state.flight.is_none()
+            && state.retry_at.is_none_or(|until| now >= until)
+    }
+
+    /// Joins the download in flight, or starts one, or says how long the back-off still runs.
+    pub fn plan(&self, now: Instant) -> Plan {
+        let mut state = lock(&self.state);
+        if let Some(flight) = &state.flight {
+            return Plan::Join(flight.clone());
         }
-        match self.refresh(client, generation).await {
-            Err(error) if generation == 0 || self.store.serials().is_empty() => Err(error),
-            Err(error) => {
-                tracing::warn!(error = %error, "timed platform certificate refresh failed; keeping the known certificates");
-                Ok(())
-            }
-            Ok(()) => Ok(()),
+        if let (Some(until), Some(last_error)) = (state.retry_at, &state.last_error)
+            && now < until
+        {
+            return Plan::BackingOff {
+                until,
+                last_error: last_error.clone(),
+            };
         }
+        let (sender, receiver) = watch::channel(None);
+        state.flight = Some(receiver.clone());
+        Plan::Start(
+            Flight {
+                sender,
+                state: self.state.clone(),
+            },
+            receiver,
+        )
     }
 
-    /// Downloads the certificates unless another download completed since `seen` was read.
-    pub async fn refresh(&self, client: &Inner, seen: u64) -> Result<(), Error> {
-        let _one_at_a_time = self.in_flight.lock().await;
-        if self.generation() != seen {
-            return Ok(());
-        }
-        let certificates = self.download(client).await?;
-        self.store.replace(certificates);
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        tracing::info!(serials = ?self.store.serials(), "platform certificates downloaded");
-        Ok(())
-    }
-
-    /// `GET /v3/certificates`, signed; its answer is verified with the known keys and the
-    /// certificates it delivers.
-    async fn download(&self, client: &Inner) -> Result<Vec<PlatformCertificate>, Error> {
-        let url = client.url(client.base_url(), CERTIFICATES_PATH)?;
-        let answer = client.send_signed(http::Method::GET, url).await?;
-        let now = SystemTime::now();
-        let (status, headers, body) = (answer.status, &answer.headers, &answer.body);
-        let request_id = crate::answer::request_id(headers);
-        let verification = |reason| Error::Verification {
-            reason,
-            status,
-            request_id: request_id.clone(),
-        };
-        if !(200..300).contains(&status) {
-            // No refresh from inside a refresh: an error answer signed by a certificate not known
-            // yet (the first download has none) is reported unverified.
-            return Err(
-                match error_answer(client.verifier(), status, headers, body, now) {
-                    Error::Api(api)
-                        if api.status == 404 && api.code == Some(ErrorCode::ResourceNotExists) =>
-                    {
-                        Error::Config(ConfigError::NoPlatformCertificates {
-                            request_id: api.request_id,
-                        })
+    /// Records how a download went: the new certificates replace the old ones, or the failure
+    /// starts (or lengthens) the back-off and is kept. Traced either way. Every caller waiting
+    /// for this flight then sees its outcome.
+    pub fn finish(&self, flight: Flight, result: Result<Downloaded, Error>) {
+        let now = Instant::now();
+        let outcome = {
+            let mut state = lock(&self.state);
+            state.flight = None;
+            match result {
+                Ok(downloaded) => {
+                    for entry in &downloaded.skipped {
+                        tracing::warn!(
+                            serial = entry.serial(),
+                            error = %entry,
+                            request_id = downloaded.request_id.as_deref(),
+                            "platform certificate entry skipped"
+                        );
                     }
-                    other => other,
-                },
-            );
+                    // The store is replaced before the count moves, so that whoever sees the new
+                    // count sees the new certificates.
+                    self.store.replace(downloaded.certificates);
+                    state.downloads += 1;
+                    state.last_success = Some((now, SystemTime::now()));
+                    state.failures = 0;
+                    state.retry_at = None;
+                    state.last_error = None;
+                    state.skipped = Arc::new(CertificateEntryErrors(downloaded.skipped));
+                    tracing::info!(
+                        serials = ?self.store.serials(),
+                        skipped = state.skipped.0.len(),
+                        request_id = downloaded.request_id.as_deref(),
+                        "platform certificates downloaded"
+                    );
+                    Ok(())
+                }
+                Err(error) => {
+                    state.failures = state.failures.saturating_add(1);
+                    let wait = self.backoff.after(state.failures);
+                    state.retry_at = Some(now + wait);
+                    tracing::warn!(
+                        error = %error,
+                        consecutive_failures = state.failures,
+                        next_attempt_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        kept = ?self.store.serials(),
+                        "platform certificate download failed; the certificates held are kept"
+                    );
+                    let error = Arc::new(error);
+                    state.last_error = Some(error.clone());
+                    Err(error)
+                }
+            }
+        };
+        // Nobody may be listening (a timed refresh nobody waited for): that is fine.
+        let _ = flight.sender.send(Some(outcome));
+    }
+
+    /// Where the certificates stand.
+    pub fn status(&self) -> CertificateStatus {
+        let state = lock(&self.state);
+        let now = Instant::now();
+        CertificateStatus {
+            serials: self.store.serials(),
+            last_download: state.last_success.map(|(_, at)| at),
+            consecutive_failures: state.failures,
+            last_error: state.last_error.clone(),
+            next_attempt_in: state
+                .retry_at
+                .filter(|until| *until > now)
+                .map(|until| until - now),
+            skipped_entries: state.skipped.clone(),
+            downloading: state.flight.is_some(),
+        }
+    }
+
+    /// Accepts an answer of `GET /v3/certificates`: decrypts every entry, keeping the good ones
+    /// and skipping the bad, and verifies the answer with the keys already known and the
+    /// certificates it delivers.
+    pub fn accept(
+        &self,
+        verifier: &Verifier,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Downloaded, Error> {
+        let request_id = request_id(headers);
+        if !(200..300).contains(&status) {
+            // No download from inside a download: an error answer signed by a certificate not
+            // known yet (the first download has none) is reported unverified.
+            return Err(match error_answer(verifier, status, headers, body, now) {
+                Error::Api(api)
+                    if api.status == 404 && api.code == Some(ErrorCode::ResourceNotExists) =>
+                {
+                    Error::Config(ConfigError::NoPlatformCertificates {
+                        request_id: api.request_id,
+                    })
+                }
+                other => other,
+            });
         }
         let parsed: CertificatesBody =
             serde_json::from_slice(body).map_err(|source| Error::Decode {
@@ -125,28 +326,52 @@ impl CertificateRefresher {
                 request_id: request_id.clone(),
                 body: String::from_utf8_lossy(body).into_owned(),
             })?;
-        let certificates = decrypt_entries(&parsed, &self.apiv3_key, now).map_err(|e| {
-            Error::Config(ConfigError::Certificates {
-                reason: e.to_string(),
-                request_id: request_id.clone(),
-            })
-        })?;
+        let decrypted = decrypt_entries(&parsed, &self.apiv3_key);
+        if decrypted.certificates.is_empty() {
+            return Err(Error::Config(ConfigError::NoUsableCertificate {
+                entries: CertificateEntryErrors(decrypted.skipped),
+                request_id,
+            }));
+        }
         // The answer is verified with the keys already known and the certificates it delivers.
         // Trusting a delivered certificate is sound: it decrypted with the merchant's APIv3 key,
         // whose AES-GCM tag only WeChat Pay can produce. It is also necessary: on the first
         // download nothing is known yet, and after a rotation WeChat Pay signs this very answer
         // with the new certificate.
-        let signature = SignatureHeaders::from_headers(headers).map_err(verification)?;
         let known = self.store.certificates();
-        let mut verifier = Verifier::new().with_certificates(Arc::new(CertificateStore::new(
-            known.into_iter().chain(certificates.iter().cloned()),
-        )));
-        if let Some(key) = client.verifier().public_key() {
-            verifier = verifier.with_public_key(key.clone());
+        let mut with_delivered = Verifier::new()
+            .with_timestamp_window(verifier.timestamp_window())
+            .with_certificates(Arc::new(CertificateStore::new(
+                known
+                    .into_iter()
+                    .chain(decrypted.certificates.iter().cloned()),
+            )));
+        if let Some(key) = verifier.public_key() {
+            with_delivered = with_delivered.with_public_key(key.clone());
         }
-        verifier
-            .verify_at(&signature, body, now)
-            .map_err(verification)?;
-        Ok(certificates)
+        SignatureHeaders::from_headers(headers)
+            .and_then(|signature| with_delivered.verify_at(&signature, body, now))
+            .map_err(|reason| verification_error(reason, status, headers, body))?;
+        Ok(Downloaded {
+            certificates: decrypted.certificates,
+            skipped: decrypted.skipped,
+            request_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_cap() {
+        let backoff = Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        };
+        let waits: Vec<u64> = (1..=9).map(|n| backoff.after(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff.after(u32::MAX), Duration::from_secs(60));
     }
 }

@@ -78,6 +78,31 @@ pub enum VerifyError {
         /// The serial the answer named.
         serial: String,
     },
+    /// The answer names a platform certificate the client holds, but it has expired: WeChat Pay
+    /// no longer signs with it, so the answer is a replay or comes from elsewhere.
+    #[error(
+        "Wechatpay-Serial {serial} is a platform certificate that expired at Unix time {not_after} \
+         ({}): not accepted",
+        unix_time(*not_after)
+    )]
+    ExpiredCertificate {
+        /// The certificate's serial.
+        serial: String,
+        /// When it expired (`notAfter`), in Unix seconds.
+        not_after: i64,
+    },
+    /// The answer names a platform certificate the client holds that is not valid yet.
+    #[error(
+        "Wechatpay-Serial {serial} is a platform certificate valid only from Unix time {not_before} \
+         ({}): not accepted yet (is the local clock right?)",
+        unix_time(*not_before)
+    )]
+    CertificateNotYetValid {
+        /// The certificate's serial.
+        serial: String,
+        /// When it becomes valid (`notBefore`), in Unix seconds.
+        not_before: i64,
+    },
     /// The signature does not match the answer.
     #[error(
         "the signature does not match (Wechatpay-Serial {serial}): the answer was altered or not \
@@ -87,6 +112,12 @@ pub enum VerifyError {
         /// The serial of the key that was tried.
         serial: String,
     },
+}
+
+/// A Unix time as RFC 3339 UTC, for messages.
+fn unix_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(|| "out of range".to_owned(), |t| t.to_rfc3339())
 }
 
 /// Which kind of key verified an answer.
@@ -221,6 +252,11 @@ impl Verifier {
         self
     }
 
+    /// How far from local time `Wechatpay-Timestamp` may be.
+    pub fn timestamp_window(&self) -> Duration {
+        self.window
+    }
+
     /// The WeChat Pay public key this verifier uses, if any.
     pub fn public_key(&self) -> Option<&WechatPayPublicKey> {
         self.public_key.as_ref()
@@ -300,9 +336,10 @@ impl Verifier {
         let certificate = self
             .certificates
             .as_ref()
-            .and_then(|store| store.get(serial, now));
+            .and_then(|store| store.find(serial));
         match certificate {
             Some(certificate) => {
+                certificate.validity_at(now)?;
                 certificate
                     .key()
                     .verify_sig(&message, &signature)

@@ -13,7 +13,8 @@ mod common;
 
 use wechatpay_v3::simulator::{Simulator, VerificationMode};
 use wechatpay_v3::{
-    ApiV3Key, Client, ConfigError, MerchantKey, PlatformCertificate, WechatPayPublicKey,
+    ApiV3Key, Client, ConfigError, MerchantCertificate, MerchantKey, PlatformCertificate,
+    WechatPayPublicKey,
 };
 
 fn message(error: ConfigError) -> String {
@@ -234,4 +235,183 @@ async fn the_builder_names_what_is_missing_and_debug_shows_no_secret() {
         format!("{client:?}").contains("1900000001"),
         "Debug should still be useful: {client:?}"
     );
+}
+
+#[tokio::test]
+async fn the_merchant_serial_number_is_sent_in_upper_case_and_must_be_hex() {
+    let simulator = Simulator::start().await.unwrap();
+    let credentials = simulator.credentials();
+    let typed = format!(" {}\n", credentials.merchant_serial_no.to_lowercase());
+    let client = Client::builder()
+        .merchant(
+            &credentials.mchid,
+            typed,
+            credentials.merchant_key().unwrap(),
+        )
+        .wechatpay_public_key(credentials.wechatpay_public_key().unwrap())
+        .base_url(simulator.base_url())
+        .build()
+        .unwrap();
+    // The simulator, like WeChat Pay, knows the serial as the merchant platform shows it.
+    client.query_order(&common::order_request()).await.unwrap();
+    let authorization = simulator.requests()[0].authorization.clone().unwrap();
+    assert!(
+        authorization.contains(&format!("serial_no=\"{}\"", credentials.merchant_serial_no)),
+        "{authorization}"
+    );
+    for bad in ["", "3775B6A4-5ACD", "0x3775B6A4", "3775 B6A4"] {
+        let error = Client::builder()
+            .merchant("1900000001", bad, credentials.merchant_key().unwrap())
+            .wechatpay_public_key(credentials.wechatpay_public_key().unwrap())
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::MerchantSerialNo { serial_no } if serial_no == bad),
+            "{bad:?}: {error:?}"
+        );
+        assert!(message(error).contains("(serial_no)"));
+    }
+}
+
+/// What `openssl … | openssl sha256` prints, its first 16 hex digits.
+fn openssl_modulus_fingerprint(dir: &std::path::Path, args: &[&str]) -> String {
+    let modulus = common::openssl(dir, args, b"");
+    let digest = common::openssl(dir, &["sha256"], &modulus);
+    let digest = String::from_utf8(digest).unwrap();
+    digest.split_whitespace().last().unwrap()[..16].to_owned()
+}
+
+#[tokio::test]
+async fn the_merchant_certificate_gives_the_serial_and_must_hold_the_private_keys_public_key() {
+    let dir = common::scratch_dir("merchant-certificate");
+    let (key, _, _) = common::openssl_rsa_key(&dir, "merchant", 2048);
+    // A serial whose first hex digit is 0: WeChat Pay writes whole bytes, as openssl does.
+    let cert = common::openssl_certificate(
+        &dir,
+        &key,
+        Some("0x0A75B6A45ACD588826D15E583A95F5DD00000042"),
+        365,
+        "apiclient_cert.pem",
+    );
+    let printed = String::from_utf8(common::openssl(
+        &dir,
+        &["x509", "-noout", "-serial", "-in", "apiclient_cert.pem"],
+        b"",
+    ))
+    .unwrap();
+    let serial = printed.trim().strip_prefix("serial=").unwrap().to_owned();
+    let certificate = MerchantCertificate::from_pem_file(&cert).unwrap();
+    assert_eq!(certificate.serial(), serial);
+    assert_eq!(serial, "0A75B6A45ACD588826D15E583A95F5DD00000042");
+
+    // The simulator knows this merchant by its certificate; the client reads the serial from it.
+    let simulator = Simulator::builder()
+        .merchant(
+            "1900000002",
+            serial.clone(),
+            std::fs::read_to_string(&cert).unwrap(),
+        )
+        .start()
+        .await
+        .unwrap();
+    let public_key = simulator.credentials().wechatpay_public_key().unwrap();
+    let client = Client::builder()
+        .merchant_with_certificate(
+            "1900000002",
+            certificate.clone(),
+            MerchantKey::from_pem_file(&key).unwrap(),
+        )
+        .wechatpay_public_key(public_key.clone())
+        .base_url(simulator.base_url())
+        .build()
+        .unwrap();
+    client.query_order(&common::order_request()).await.unwrap();
+
+    // The certificate of another key: refused, with both moduli as openssl fingerprints them.
+    let (other, _, _) = common::openssl_rsa_key(&dir, "other", 2048);
+    let error = Client::builder()
+        .merchant_with_certificate(
+            "1900000002",
+            certificate,
+            MerchantKey::from_pem_file(&other).unwrap(),
+        )
+        .wechatpay_public_key(public_key)
+        .build()
+        .unwrap_err();
+    let ConfigError::MerchantCertificateMismatch {
+        certificate_serial,
+        certificate_modulus,
+        private_key_modulus,
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*certificate_serial, serial);
+    assert_eq!(
+        *certificate_modulus,
+        openssl_modulus_fingerprint(
+            &dir,
+            &["x509", "-noout", "-modulus", "-in", "apiclient_cert.pem"]
+        )
+    );
+    assert_eq!(
+        *private_key_modulus,
+        openssl_modulus_fingerprint(
+            &dir,
+            &["rsa", "-noout", "-modulus", "-in", other.to_str().unwrap()]
+        )
+    );
+    assert_ne!(certificate_modulus, private_key_modulus);
+    let text = message(error);
+    assert!(text.contains(&serial), "{text}");
+    assert!(text.contains("openssl x509 -noout -modulus"), "{text}");
+
+    // Not a certificate at all: what was expected is named.
+    let error = MerchantCertificate::from_pem_file(&key).unwrap_err();
+    assert!(matches!(error, ConfigError::WrongPem { .. }), "{error:?}");
+}
+
+#[test]
+fn a_connect_timeout_with_a_callers_own_http_client_is_refused() {
+    let dir = common::scratch_dir("connect-timeout-conflict");
+    let (key, _, public) = common::openssl_rsa_key(&dir, "k", 2048);
+    let builder = || {
+        Client::builder()
+            .merchant(
+                "1900000001",
+                "ABC",
+                MerchantKey::from_pem_file(&key).unwrap(),
+            )
+            .wechatpay_public_key(
+                WechatPayPublicKey::from_pem_file("PUB_KEY_ID_01", &public).unwrap(),
+            )
+    };
+    let error = builder()
+        .http_client(reqwest::Client::new())
+        .connect_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, ConfigError::Conflict { .. }), "{error:?}");
+    assert!(message(error).contains("connect_timeout"));
+    // Either one alone is fine.
+    assert!(
+        builder()
+            .http_client(reqwest::Client::new())
+            .build()
+            .is_ok()
+    );
+    assert!(
+        builder()
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn the_apiv3_key_is_zeroed_when_dropped() {
+    // `ZeroizeOnDrop` is the zeroize crate's promise that dropping zeroes the secret; the bound
+    // does not compile for a type that does not make it.
+    fn zeroed_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroed_on_drop::<ApiV3Key>();
 }

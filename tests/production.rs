@@ -210,6 +210,91 @@ async fn retry_after_is_honoured() {
 }
 
 #[tokio::test]
+async fn a_retry_after_past_the_deadline_returns_the_real_error_at_once() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator)
+        .total_deadline(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    simulator.inject_always(Fault::RateLimited {
+        retry_after_secs: 5,
+    });
+    let start = Instant::now();
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(
+        (api.status, api.code.clone()),
+        (429, Some(ErrorCode::FrequencyLimited))
+    );
+    assert!(api.request_id.is_some());
+    assert_eq!(api.retry_after, Some(Duration::from_secs(5)));
+    // It did not sleep into the deadline: one attempt, and back well before the 2 s.
+    assert_eq!(simulator.requests().len(), 1);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_exceeded_carries_the_last_real_error() {
+    let simulator = Simulator::start().await.unwrap();
+    simulator.inject(status(503, "SERVICE_UNAVAILABLE"));
+    simulator.inject_always(Fault::Delay(Duration::from_secs(60)));
+    let client = builder(&simulator)
+        .total_deadline(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    let Error::DeadlineExceeded {
+        attempts: 2,
+        last: Some(last),
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    let api = last.api().unwrap();
+    assert_eq!(
+        (api.status, api.code.clone()),
+        (503, Some(ErrorCode::ServiceUnavailable))
+    );
+    assert!(api.request_id.is_some());
+    assert!(
+        error.to_string().contains("503") && error.to_string().contains("SERVICE_UNAVAILABLE"),
+        "{error}"
+    );
+    assert!(std::error::Error::source(&error).is_some());
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let simulator = Simulator::start().await.unwrap();
+    let elsewhere = Simulator::start().await.unwrap();
+    let client = builder(&simulator).build().unwrap();
+    for location in [
+        format!(
+            "{}/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109",
+            elsewhere.base_url()
+        ),
+        // The same host: a redirect there would carry the Authorization header along.
+        format!("{}/v3/certificates", simulator.base_url()),
+    ] {
+        let before = simulator.requests().len();
+        simulator.inject(Fault::Redirect {
+            location: location.clone(),
+        });
+        let error = client.query_order(&order_request()).await.unwrap_err();
+        let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
+        assert_eq!((api.status, api.verified), (302, false), "{location}");
+        assert!(!error.is_retryable());
+        assert_eq!(simulator.requests().len() - before, 1, "{location}");
+    }
+    assert!(elsewhere.requests().is_empty());
+}
+
+#[tokio::test]
 async fn a_hung_server_ends_in_a_timeout_within_the_total_deadline() {
     let simulator = Simulator::start().await.unwrap();
     simulator.inject_always(Fault::Delay(Duration::from_secs(60)));
@@ -455,6 +540,7 @@ async fn the_certificate_download_itself_must_verify() {
         .client_builder(VerificationMode::PlatformCertificates)
         .unwrap()
         .no_retries()
+        .certificate_backoff(Duration::from_millis(10), Duration::from_millis(10))
         .build()
         .unwrap();
     // The first answer is the download of /v3/certificates.
@@ -462,7 +548,7 @@ async fn the_certificate_download_itself_must_verify() {
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(
         matches!(
-            error,
+            common::download_failure(&error),
             Error::Verification {
                 reason: VerifyError::SignatureProbe,
                 ..
@@ -474,7 +560,7 @@ async fn the_certificate_download_itself_must_verify() {
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(
         matches!(
-            error,
+            common::download_failure(&error),
             Error::Verification {
                 reason: VerifyError::MissingHeader(_),
                 ..

@@ -71,6 +71,27 @@ async fn calls_are_traced_without_secrets() {
     simulator.set_answer_signer(wechatpay_v3::simulator::AnswerSigner::PlatformCertificate);
     client.query_order(&order_request()).await.unwrap();
 
+    // A failed certificate download, then one with a bad entry among the good.
+    let certificates = simulator
+        .client_builder(VerificationMode::PlatformCertificates)
+        .unwrap()
+        .no_retries()
+        .certificate_backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .build()
+        .unwrap();
+    simulator.inject_on("/v3/certificates", status(503, "SERVICE_UNAVAILABLE"), 1);
+    certificates
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    simulator.inject_on(
+        "/v3/certificates",
+        Fault::BadCertificateEntry(wechatpay_v3::simulator::BadEntry::WrongAssociatedData),
+        1,
+    );
+    certificates.query_order(&order_request()).await.unwrap();
+
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in [
         "operation=\"queryOrder\"",
@@ -81,6 +102,14 @@ async fn calls_are_traced_without_secrets() {
         "retrying",
         "retry_in_ms=",
         "platform certificates downloaded",
+        "platform certificate download failed",
+        "consecutive_failures=1",
+        "next_attempt_in_ms=1",
+        "SERVICE_UNAVAILABLE",
+        "platform certificate entry skipped",
+        "serial=\"7E0F8C3A1B2D4E5F60718293A4B5C6D7E8F90A1B\"",
+        "skipped=1",
+        "operation=\"downloadCertificates\"",
     ] {
         assert!(log.contains(expected), "the log lacks {expected:?}:\n{log}");
     }

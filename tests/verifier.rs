@@ -325,23 +325,53 @@ fn an_unknown_serial() {
     ));
 }
 
+/// A certificate's `notBefore`/`notAfter` as openssl prints them (`notAfter=Dec 22 12:00:00 2026
+/// GMT`), in Unix seconds.
+fn openssl_date(dir: &std::path::Path, which: &str) -> i64 {
+    let out = common::openssl(dir, &["x509", "-noout", which, "-in", "cert.pem"], b"");
+    let text = String::from_utf8(out).unwrap();
+    let date = text.trim().split_once('=').unwrap().1;
+    chrono::NaiveDateTime::parse_from_str(date, "%b %e %H:%M:%S %Y GMT")
+        .unwrap()
+        .and_utc()
+        .timestamp()
+}
+
 #[test]
-fn an_expired_certificate_no_longer_verifies() {
+fn an_expired_or_not_yet_valid_certificate_is_reported_as_such() {
     let wp = wechatpay("verify-expired");
+    let dir = common::scratch_dir("verify-expired-dates");
+    std::fs::copy(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verify-expired/cert.pem"),
+        dir.join("cert.pem"),
+    )
+    .unwrap();
     let headers = signed(&wp.certificate_signer, &wp.serial, now_secs(), BODY);
     let headers = SignatureHeaders::from_headers(&headers).unwrap();
-    let later = SystemTime::now() + Duration::from_secs(31 * 86_400);
     let wide = wp
         .verifier
         .clone()
         .with_timestamp_window(Duration::from_secs(40 * 86_400));
     assert!(wide.verify_at(&headers, BODY, SystemTime::now()).is_ok());
+    // The dates come from the certificate, as openssl reads them.
+    let later = SystemTime::now() + Duration::from_secs(31 * 86_400);
     assert_eq!(
         wide.verify_at(&headers, BODY, later),
-        Err(VerifyError::UnknownSerial {
-            serial: wp.serial.clone()
+        Err(VerifyError::ExpiredCertificate {
+            serial: wp.serial.clone(),
+            not_after: openssl_date(&dir, "-enddate"),
         })
     );
+    let earlier = SystemTime::now() - Duration::from_secs(86_400);
+    let error = wide.verify_at(&headers, BODY, earlier).unwrap_err();
+    assert_eq!(
+        error,
+        VerifyError::CertificateNotYetValid {
+            serial: wp.serial.clone(),
+            not_before: openssl_date(&dir, "-startdate"),
+        }
+    );
+    assert!(error.to_string().contains("not accepted yet"), "{error}");
 }
 
 #[test]

@@ -46,19 +46,51 @@ pub enum Fault {
         /// The body, as sent.
         body: String,
     },
+    /// Answer `302 Found` with this `Location`, unsigned, as a misconfigured proxy would.
+    Redirect {
+        /// The `Location` header.
+        location: String,
+    },
+    /// On `GET /v3/certificates`: list one bad entry before the good ones.
+    BadCertificateEntry(BadEntry),
 }
 
-/// Faults waiting to be applied: the first applies to the next answer, for as many answers as it
-/// was given (or for ever).
+/// What is wrong with the entry [`Fault::BadCertificateEntry`] adds to the certificate list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BadEntry {
+    /// It decrypts, but to something that is not a certificate.
+    Unparsable,
+    /// Its certificate was encrypted with other associated data than the entry lists.
+    WrongAssociatedData,
+    /// Its ciphertext is damaged: it does not decrypt.
+    Undecryptable,
+}
+
+/// Faults waiting to be applied: the first that applies to a request's path (any path, or the one
+/// it was given) applies to its answer, for as many answers as it was given (or for ever).
 #[derive(Debug, Default)]
 pub(crate) struct FaultQueue {
-    queue: VecDeque<(Fault, Option<u32>)>,
+    queue: VecDeque<Queued>,
+}
+
+#[derive(Debug)]
+struct Queued {
+    fault: Fault,
+    /// Answers left; `None` for ever.
+    remaining: Option<u32>,
+    /// Only answers to this path, when set.
+    path: Option<String>,
 }
 
 impl FaultQueue {
-    pub fn push(&mut self, fault: Fault, times: Option<u32>) {
+    pub fn push(&mut self, fault: Fault, times: Option<u32>, path: Option<String>) {
         if times != Some(0) {
-            self.queue.push_back((fault, times));
+            self.queue.push_back(Queued {
+                fault,
+                remaining: times,
+                path,
+            });
         }
     }
 
@@ -66,14 +98,18 @@ impl FaultQueue {
         self.queue.clear();
     }
 
-    /// The fault for the next answer, if any.
-    pub fn next(&mut self) -> Option<Fault> {
-        let (fault, remaining) = self.queue.front_mut()?;
-        let fault = fault.clone();
-        if let Some(remaining) = remaining {
+    /// The fault for the next answer to `path`, if any.
+    pub fn next(&mut self, path: &str) -> Option<Fault> {
+        let index = self
+            .queue
+            .iter()
+            .position(|q| q.path.as_deref().is_none_or(|p| p == path))?;
+        let queued = self.queue.get_mut(index)?;
+        let fault = queued.fault.clone();
+        if let Some(remaining) = &mut queued.remaining {
             *remaining -= 1;
             if *remaining == 0 {
-                self.queue.pop_front();
+                self.queue.remove(index);
             }
         }
         Some(fault)
@@ -87,11 +123,11 @@ mod tests {
     #[test]
     fn faults_apply_in_order_for_their_count() {
         let mut queue = FaultQueue::default();
-        queue.push(Fault::NoSignature, Some(2));
-        queue.push(Fault::TamperBody, Some(0));
-        queue.push(Fault::UnknownSerial, Some(1));
-        queue.push(Fault::MalformedJson, None);
-        let seen: Vec<_> = (0..5).map(|_| queue.next()).collect();
+        queue.push(Fault::NoSignature, Some(2), None);
+        queue.push(Fault::TamperBody, Some(0), None);
+        queue.push(Fault::UnknownSerial, Some(1), None);
+        queue.push(Fault::MalformedJson, None, None);
+        let seen: Vec<_> = (0..5).map(|_| queue.next("/a")).collect();
         assert_eq!(
             seen,
             [
@@ -104,6 +140,18 @@ mod tests {
             .map(Some)
         );
         queue.clear();
-        assert_eq!(queue.next(), None);
+        assert_eq!(queue.next("/a"), None);
+    }
+
+    #[test]
+    fn a_fault_for_a_path_waits_for_that_path() {
+        let mut queue = FaultQueue::default();
+        queue.push(Fault::NoSignature, Some(2), Some("/v3/certificates".into()));
+        queue.push(Fault::TamperBody, Some(1), None);
+        assert_eq!(queue.next("/v3/x"), Some(Fault::TamperBody));
+        assert_eq!(queue.next("/v3/x"), None);
+        assert_eq!(queue.next("/v3/certificates"), Some(Fault::NoSignature));
+        assert_eq!(queue.next("/v3/certificates"), Some(Fault::NoSignature));
+        assert_eq!(queue.next("/v3/certificates"), None);
     }
 }

@@ -42,7 +42,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use credentials::Credentials;
-pub use faults::Fault;
+pub use faults::{BadEntry, Fault};
 pub use fixtures::{Fixtures, FixturesError};
 
 use crate::types::{ProfitSharingOrder, ReturnOrder};
@@ -144,18 +144,38 @@ pub(crate) struct PlatformIdentity {
     pem: String,
     serial: String,
     key: MerchantKey,
+    /// Valid from January 1st of the first year to January 1st of the second.
+    years: (i32, i32),
 }
 
 impl PlatformIdentity {
-    fn generate() -> Result<Self, SimulatorError> {
-        let certificate = keys::platform_certificate(2020, 2099)?;
+    fn generate(years: (i32, i32)) -> Result<Self, SimulatorError> {
+        let certificate = keys::platform_certificate(years.0, years.1)?;
         Ok(Self {
             key: MerchantKey::from_pem(&certificate.private_key_pem)?,
             pem: certificate.pem,
             serial: certificate.serial,
+            years,
         })
     }
+
+    /// Whether today is within its validity (January 1st to January 1st, UTC).
+    fn is_valid_now(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let year_start = |year: i32| {
+            chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(0, |t| t.and_utc().timestamp())
+        };
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        year_start(self.years.0) <= now && now < year_start(self.years.1)
+    }
 }
+
+/// The validity of the platform certificates the simulator makes, unless told otherwise.
+const PLATFORM_YEARS: (i32, i32) = (2020, 2099);
 
 impl State {
     fn data(&self) -> MutexGuard<'_, Data> {
@@ -219,7 +239,7 @@ impl SimulatorBuilder {
                 }
             };
         let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
-        let platform = PlatformIdentity::generate()?;
+        let platform = PlatformIdentity::generate(PLATFORM_YEARS)?;
         let mut apiv3 = [0u8; 16];
         aws_lc_rs::rand::fill(&mut apiv3)
             .map_err(|_| SimulatorError::Keys("no randomness".into()))?;
@@ -339,12 +359,30 @@ impl Simulator {
 
     /// Makes the next `times` answers misbehave.
     pub fn inject_times(&self, fault: Fault, times: u32) {
-        self.state.data().faults.push(fault, Some(times));
+        self.state.data().faults.push(fault, Some(times), None);
     }
 
     /// Makes every answer from now on misbehave, until [`clear_faults`](Self::clear_faults).
     pub fn inject_always(&self, fault: Fault) {
-        self.state.data().faults.push(fault, None);
+        self.state.data().faults.push(fault, None, None);
+    }
+
+    /// Makes the next `times` answers to requests for `path` (e.g. `/v3/certificates`) misbehave;
+    /// answers to other paths are left alone.
+    pub fn inject_on(&self, path: &str, fault: Fault, times: u32) {
+        self.state
+            .data()
+            .faults
+            .push(fault, Some(times), Some(path.to_owned()));
+    }
+
+    /// Makes every answer to requests for `path` misbehave, until
+    /// [`clear_faults`](Self::clear_faults).
+    pub fn inject_always_on(&self, path: &str, fault: Fault) {
+        self.state
+            .data()
+            .faults
+            .push(fault, None, Some(path.to_owned()));
     }
 
     /// Forgets the faults not applied yet.
@@ -386,13 +424,61 @@ impl Simulator {
     /// signs every answer from now on (public-key answers aside), and `GET /v3/certificates` lists
     /// it with the old ones. Returns the new serial.
     pub async fn rotate_platform_certificate(&self) -> Result<String, SimulatorError> {
-        // RSA key generation takes a while: off the runtime's threads.
-        let identity = tokio::task::spawn_blocking(PlatformIdentity::generate)
+        self.rotate_platform_certificate_valid(PLATFORM_YEARS.0, PLATFORM_YEARS.1)
             .await
-            .map_err(|e| SimulatorError::Keys(e.to_string()))??;
+    }
+
+    /// Like [`rotate_platform_certificate`](Self::rotate_platform_certificate), with a
+    /// certificate valid from January 1st of `from_year` to January 1st of `to_year`: an expired
+    /// one (e.g. 2015 to 2020) for a replayed or misconfigured signer, a future one for a wrong
+    /// clock.
+    pub async fn rotate_platform_certificate_valid(
+        &self,
+        from_year: i32,
+        to_year: i32,
+    ) -> Result<String, SimulatorError> {
+        // RSA key generation takes a while: off the runtime's threads.
+        let identity =
+            tokio::task::spawn_blocking(move || PlatformIdentity::generate((from_year, to_year)))
+                .await
+                .map_err(|e| SimulatorError::Keys(e.to_string()))??;
         let serial = identity.serial.clone();
         self.state.data().platform.push(Arc::new(identity));
         Ok(serial)
+    }
+
+    /// The five `Wechatpay-*` headers WeChat Pay would send with `body`, signed now with the WeChat
+    /// Pay public key's private half or the newest platform certificate: what a notification
+    /// (回调通知) carries, for testing a handler's verification.
+    pub fn sign(&self, body: &[u8], key: crate::KeySource) -> http::HeaderMap {
+        let platform = self.state.data().platform.last().cloned();
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let use_public_key = key == crate::KeySource::PublicKey;
+        let signed = server::signature(
+            &self.state,
+            platform.as_deref(),
+            use_public_key,
+            timestamp,
+            body,
+        );
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in [
+            ("wechatpay-timestamp", signed.timestamp.to_string()),
+            ("wechatpay-nonce", signed.nonce),
+            ("wechatpay-signature", signed.signature),
+            ("wechatpay-serial", signed.serial),
+            (
+                "wechatpay-signature-type",
+                crate::signing::SCHEME.to_owned(),
+            ),
+        ] {
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        headers
     }
 
     /// The serials of the platform certificates it lists, the one that signs last.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use super::checks::{self, Query, Rejection, rejection};
-use super::{AnswerSigner, Fault, SeenRequest, State};
+use super::{AnswerSigner, BadEntry, Fault, SeenRequest, State};
 use crate::signing::{SCHEME, new_nonce};
 
 /// Accepts connections until the task is aborted.
@@ -77,7 +77,8 @@ async fn handle(
     let (index, fault) = {
         let mut data = state.data();
         data.seen.push(seen);
-        (data.seen.len() - 1, data.faults.next())
+        let fault = data.faults.next(request.uri().path());
+        (data.seen.len() - 1, fault)
     };
     let record_status = |status: StatusCode| {
         if let Some(seen) = state.data().seen.get_mut(index) {
@@ -89,6 +90,15 @@ async fn handle(
     }
     if fault == Some(Fault::DropConnection) {
         return Err(DroppedOnPurpose);
+    }
+    if let Some(Fault::Redirect { location }) = &fault {
+        record_status(StatusCode::FOUND);
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::FOUND;
+        if let Ok(location) = HeaderValue::from_str(location) {
+            response.headers_mut().insert("location", location);
+        }
+        return Ok(response);
     }
     if let Some(Fault::Unsigned { status, body }) = &fault {
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -117,11 +127,13 @@ async fn handle(
         _ => body.to_string().into_bytes(),
     };
     record_status(status);
+    let listing_certificates = request.uri().path() == "/v3/certificates";
     Ok(sign(
         status,
         body,
         serial_asked.as_deref(),
         fault.as_ref(),
+        listing_certificates,
         state,
     ))
 }
@@ -184,7 +196,7 @@ fn answer(
         )
     };
     match request.uri().path() {
-        "/v3/certificates" => certificates(state),
+        "/v3/certificates" => certificates(state, fault),
         "/v3/ecommerce/profitsharing/orders" => {
             let wanted = query.order_request()?;
             let data = state.data();
@@ -216,8 +228,9 @@ fn answer(
     }
 }
 
-/// `GET /v3/certificates`: the platform certificate, encrypted with the merchant's APIv3 key.
-fn certificates(state: &State) -> Result<Value, Rejection> {
+/// `GET /v3/certificates`: the platform certificates, encrypted with the merchant's APIv3 key;
+/// with [`Fault::BadCertificateEntry`], a bad entry before them.
+fn certificates(state: &State, fault: Option<&Fault>) -> Result<Value, Rejection> {
     if state.data().no_certificates {
         return Err(rejection(
             StatusCode::NOT_FOUND,
@@ -230,27 +243,87 @@ fn certificates(state: &State) -> Result<Value, Rejection> {
         |why: &str| rejection(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", why, None);
     let platforms = state.data().platform.clone();
     let mut entries = Vec::new();
+    if let Some(Fault::BadCertificateEntry(bad)) = fault {
+        let serial = "7E0F8C3A1B2D4E5F60718293A4B5C6D7E8F90A1B";
+        let entry = match bad {
+            BadEntry::Unparsable => Sealed::new(b"not a certificate", "certificate"),
+            BadEntry::WrongAssociatedData => Sealed {
+                listed_associated_data: "certificate",
+                ..Sealed::new(b"not read", "other")
+            },
+            BadEntry::Undecryptable => Sealed {
+                damaged: true,
+                ..Sealed::new(b"not read", "certificate")
+            },
+        };
+        entries.push(
+            encrypted_entry(state, serial, entry, (2020, 2099))
+                .ok_or_else(|| system_error("encryption failed"))?,
+        );
+    }
     for platform in &platforms {
-        let mut nonce = [0u8; 6];
-        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| system_error("no randomness"))?;
-        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        let ciphertext = state
-            .apiv3_key
-            .encrypt(&nonce, "certificate", platform.pem.as_bytes())
-            .ok_or_else(|| system_error("encryption failed"))?;
-        entries.push(json!({
-            "serial_no": platform.serial,
-            "effective_time": "2020-01-01T08:00:00+08:00",
-            "expire_time": "2099-01-01T08:00:00+08:00",
-            "encrypt_certificate": {
-                "algorithm": "AEAD_AES_256_GCM",
-                "associated_data": "certificate",
-                "nonce": nonce,
-                "ciphertext": ciphertext,
-            }
-        }));
+        entries.push(
+            encrypted_entry(
+                state,
+                &platform.serial,
+                Sealed::new(platform.pem.as_bytes(), "certificate"),
+                platform.years,
+            )
+            .ok_or_else(|| system_error("encryption failed"))?,
+        );
     }
     Ok(json!({ "data": entries }))
+}
+
+/// What an entry of `GET /v3/certificates` holds, and how it is made wrong on purpose.
+struct Sealed<'a> {
+    plaintext: &'a [u8],
+    /// The associated data it is encrypted with.
+    associated_data: &'a str,
+    /// The associated data the entry lists.
+    listed_associated_data: &'a str,
+    /// A ciphertext that does not decrypt in its place.
+    damaged: bool,
+}
+
+impl<'a> Sealed<'a> {
+    fn new(plaintext: &'a [u8], associated_data: &'a str) -> Self {
+        Self {
+            plaintext,
+            associated_data,
+            listed_associated_data: associated_data,
+            damaged: false,
+        }
+    }
+}
+
+/// One entry of `GET /v3/certificates`, encrypted with the merchant's APIv3 key.
+fn encrypted_entry(
+    state: &State,
+    serial: &str,
+    sealed: Sealed<'_>,
+    years: (i32, i32),
+) -> Option<Value> {
+    let mut nonce = [0u8; 6];
+    aws_lc_rs::rand::fill(&mut nonce).ok()?;
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let ciphertext = match sealed.damaged {
+        true => "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+        false => state
+            .apiv3_key
+            .encrypt(&nonce, sealed.associated_data, sealed.plaintext)?,
+    };
+    Some(json!({
+        "serial_no": serial,
+        "effective_time": format!("{}-01-01T08:00:00+08:00", years.0),
+        "expire_time": format!("{}-01-01T08:00:00+08:00", years.1),
+        "encrypt_certificate": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "associated_data": sealed.listed_associated_data,
+            "nonce": nonce,
+            "ciphertext": ciphertext,
+        }
+    }))
 }
 
 fn with_unknown_enum_value(mut body: Value) -> Value {
@@ -274,6 +347,42 @@ fn with_unknown_field(mut body: Value) -> Value {
     body
 }
 
+/// A signature as WeChat Pay puts it in the `Wechatpay-*` headers.
+pub(crate) struct Signed {
+    pub timestamp: u64,
+    pub nonce: String,
+    pub signature: String,
+    pub serial: String,
+}
+
+/// Signs `body` at `timestamp` with a fresh nonce: with the WeChat Pay public key's private half,
+/// or with `platform`'s key when there is one and the public key was not asked for.
+pub(crate) fn signature(
+    state: &State,
+    platform: Option<&super::PlatformIdentity>,
+    use_public_key: bool,
+    timestamp: u64,
+    body: &[u8],
+) -> Signed {
+    let (key, serial) = match (use_public_key, platform) {
+        (false, Some(platform)) => (&platform.key, platform.serial.as_str()),
+        _ => (
+            &state.public_key_key,
+            state.credentials.wechatpay_public_key_id.as_str(),
+        ),
+    };
+    let nonce = new_nonce().unwrap_or_default();
+    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+    message.extend_from_slice(body);
+    message.push(b'\n');
+    Signed {
+        timestamp,
+        signature: key.sign(&message).unwrap_or_default(),
+        nonce,
+        serial: serial.to_owned(),
+    }
+}
+
 /// Signs an answer as WeChat Pay does: with the public key's private half when the request asked
 /// for it (`Wechatpay-Serial: PUB_KEY_ID_…`), else with the platform certificate's key, unless the
 /// simulator was told to use one of them for everything.
@@ -282,12 +391,20 @@ fn sign(
     mut body: Vec<u8>,
     serial_asked: Option<&str>,
     fault: Option<&Fault>,
+    listing_certificates: bool,
     state: &State,
 ) -> Response<Full<Bytes>> {
     let credentials = &state.credentials;
     let (answer_signer, platform) = {
         let data = state.data();
-        (data.answer_signer, data.platform.last().cloned())
+        // The list of certificates is signed by the newest certificate that is valid, as WeChat
+        // Pay signs; other answers by the newest one, valid or not, so that tests can make it
+        // sign with an expired one.
+        let platform = match listing_certificates {
+            true => data.platform.iter().rev().find(|p| p.is_valid_now()),
+            false => data.platform.last(),
+        };
+        (data.answer_signer, platform.cloned())
     };
     let use_public_key = match answer_signer {
         AnswerSigner::AsRequested => {
@@ -296,23 +413,12 @@ fn sign(
         AnswerSigner::PublicKey => true,
         AnswerSigner::PlatformCertificate => false,
     };
-    let (key, serial) = match (use_public_key, &platform) {
-        (false, Some(platform)) => (&platform.key, platform.serial.as_str()),
-        _ => (
-            &state.public_key_key,
-            credentials.wechatpay_public_key_id.as_str(),
-        ),
-    };
     let mut timestamp = now_secs();
     if let Some(Fault::StaleTimestamp(secs)) = fault {
         timestamp = timestamp.saturating_sub(*secs);
     }
-    let nonce = new_nonce().unwrap_or_default();
-    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-    message.extend_from_slice(&body);
-    message.push(b'\n');
-    let mut signature = key.sign(&message).unwrap_or_default();
-    let mut serial = serial.to_owned();
+    let signed = signature(state, platform.as_deref(), use_public_key, timestamp, &body);
+    let (nonce, mut signature, mut serial) = (signed.nonce, signed.signature, signed.serial);
     match fault {
         // A change a JSON parser does not notice, so that only the signature can catch it: a digit
         // moved by one, or else a space after the first byte.

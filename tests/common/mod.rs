@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use wechatpay_v3::{Client, KeySource, QueryOrderRequest};
+use wechatpay_v3::{Client, Error, KeySource, QueryOrderRequest};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
 pub fn order_request() -> QueryOrderRequest {
@@ -40,6 +40,15 @@ pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeyS
         sources.push(task.await.unwrap().unwrap());
     }
     sources
+}
+
+/// Why the certificate download a call needed failed: the source of an
+/// [`Error::CertificatesUnavailable`]; any other error fails the test.
+pub fn download_failure(error: &Error) -> &Error {
+    match error {
+        Error::CertificatesUnavailable { source, .. } => source,
+        other => panic!("expected a failed certificate download, got {other:?}"),
+    }
 }
 
 /// A file of the repository, by its path from the root.

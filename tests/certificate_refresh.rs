@@ -1,0 +1,436 @@
+//! Platform certificates when `GET /v3/certificates` misbehaves: a failed, slow or partly bad
+//! download costs the calls that need it, not every call. Each test counts the downloads the
+//! simulator sees.
+
+// A panic in a test is a failed test: the no-panic lints are for the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use common::order_request;
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use wechatpay_v3::simulator::{BadEntry, Fault, Simulator, VerificationMode};
+use wechatpay_v3::{
+    CertificateEntryError, ClientBuilder, DecryptError, Error, ErrorCode, KeySource, RetryPolicy,
+    VerifyError,
+};
+
+const CERTIFICATES: &str = "/v3/certificates";
+
+/// A client that verifies with platform certificates only, with short retry backoffs.
+fn builder(simulator: &Simulator) -> ClientBuilder {
+    simulator
+        .client_builder(VerificationMode::PlatformCertificates)
+        .unwrap()
+        .retry_policy(RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(20),
+        })
+}
+
+fn downloads(simulator: &Simulator) -> usize {
+    simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query == CERTIFICATES)
+        .count()
+}
+
+fn status(code: u16, name: &str) -> Fault {
+    Fault::Status {
+        status: code,
+        code: name.into(),
+    }
+}
+
+/// Waits (at most 10 s) until `done` holds: for what a background download leaves behind.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+#[tokio::test]
+async fn a_timed_refresh_runs_beside_the_calls_which_keep_the_certificates_held() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator)
+        .certificate_refresh_interval(Duration::from_millis(200))
+        .total_deadline(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    assert_eq!(downloads(&simulator), 1);
+
+    // The certificate endpoint hangs from now on. Once the interval has passed, calls start a
+    // refresh but do not wait for it: with a 3 s deadline they would all fail if they did.
+    simulator.inject_always_on(CERTIFICATES, Fault::Delay(Duration::from_secs(60)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..5 {
+        let answer = client.query_order(&order_request()).await.unwrap();
+        assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
+    }
+    assert_eq!(
+        downloads(&simulator),
+        2,
+        "one refresh, shared: the calls that came while it ran did not start another"
+    );
+    assert!(client.certificate_status().unwrap().downloading);
+}
+
+#[tokio::test]
+async fn a_timed_refresh_that_succeeds_replaces_the_certificates_in_the_background() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator)
+        .certificate_refresh_interval(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    let first = client.certificate_status().unwrap().last_download.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.query_order(&order_request()).await.unwrap();
+    eventually("the timed refresh completed", || {
+        client.certificate_status().unwrap().last_download > Some(first)
+    })
+    .await;
+    assert_eq!(downloads(&simulator), 2);
+    let status = client.certificate_status().unwrap();
+    assert_eq!(status.serials, simulator.platform_certificate_serials());
+    assert_eq!(status.consecutive_failures, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_share_one_download_when_it_fails() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator).build().unwrap();
+    simulator.inject_always_on(CERTIFICATES, status(500, "SYSTEM_ERROR"));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.query_order(&order_request()).await })
+        })
+        .collect();
+    for task in tasks {
+        let error = task.await.unwrap().unwrap_err();
+        let failure = common::download_failure(&error);
+        assert_eq!(
+            failure.api().map(|a| a.code.clone()),
+            Some(Some(ErrorCode::SystemError)),
+            "{error:?}"
+        );
+    }
+    // One download, tried three times (the retry policy), for all twenty callers; and no query
+    // was sent, since nothing could have verified its answer.
+    assert_eq!(downloads(&simulator), 3);
+    assert_eq!(simulator.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn after_a_failed_download_the_next_waits_for_a_growing_back_off() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator)
+        .no_retries()
+        .certificate_backoff(Duration::from_millis(400), Duration::from_secs(60))
+        .build()
+        .unwrap();
+    simulator.inject_always_on(CERTIFICATES, status(503, "SERVICE_UNAVAILABLE"));
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert_eq!(
+        common::download_failure(&error).api().map(|a| a.status),
+        Some(503)
+    );
+    assert_eq!(downloads(&simulator), 1);
+
+    // Typed: how many failures, why, and when the next download may start.
+    let status = client.certificate_status().unwrap();
+    assert_eq!(status.consecutive_failures, 1);
+    assert_eq!(
+        status
+            .last_error
+            .as_ref()
+            .and_then(|e| e.api())
+            .map(|a| a.status),
+        Some(503)
+    );
+    let wait = status.next_attempt_in.unwrap();
+    assert!(wait <= Duration::from_millis(400), "{wait:?}");
+
+    // The next call waits out the back-off (it ends before the call's deadline), then downloads
+    // once more.
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    assert!(matches!(error, Error::CertificatesUnavailable { .. }));
+    assert_eq!(downloads(&simulator), 2);
+    let status = client.certificate_status().unwrap();
+    assert_eq!(status.consecutive_failures, 2);
+    // Doubled: the second wait is 800 ms.
+    assert!(
+        status.next_attempt_in.unwrap() > Duration::from_millis(400),
+        "{status:?}"
+    );
+
+    // Once the endpoint recovers, the next download (after the back-off) succeeds.
+    simulator.clear_faults();
+    client.query_order(&order_request()).await.unwrap();
+    let status = client.certificate_status().unwrap();
+    assert_eq!(status.consecutive_failures, 0);
+    assert!(status.last_error.is_none() && status.next_attempt_in.is_none());
+}
+
+#[tokio::test]
+async fn a_call_during_the_back_off_of_a_deadline_shorter_than_it_fails_at_once() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator)
+        .no_retries()
+        .certificate_backoff(Duration::from_secs(30), Duration::from_secs(30))
+        .total_deadline(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    simulator.inject_always_on(CERTIFICATES, status(500, "SYSTEM_ERROR"));
+    for _ in 0..10 {
+        let error = client.query_order(&order_request()).await.unwrap_err();
+        assert!(matches!(
+            error,
+            Error::CertificatesUnavailable { serial: None, .. }
+        ));
+    }
+    assert_eq!(
+        downloads(&simulator),
+        1,
+        "the back-off held the others back"
+    );
+}
+
+#[tokio::test]
+async fn only_a_call_whose_answer_names_an_unknown_serial_waits_and_its_error_names_it() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator)
+        .total_deadline(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    // The endpoint hangs, and WeChat Pay rotates to a certificate the client does not hold.
+    simulator.inject_always_on(CERTIFICATES, Fault::Delay(Duration::from_secs(60)));
+    let new_serial = simulator.rotate_platform_certificate().await.unwrap();
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    match &error {
+        Error::Verification {
+            reason: VerifyError::UnknownSerial { serial },
+            status: 200,
+            ..
+        } => assert_eq!(*serial, new_serial),
+        other => panic!("{other:?}"),
+    }
+    assert!(error.to_string().contains(&new_serial), "{error}");
+}
+
+#[tokio::test]
+async fn an_unknown_serial_is_verified_once_the_download_brings_it() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator).build().unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    // A slow download: the call waits for it, within its deadline.
+    simulator.inject_on(CERTIFICATES, Fault::Delay(Duration::from_millis(300)), 1);
+    let new_serial = simulator.rotate_platform_certificate().await.unwrap();
+    let answer = client.query_order(&order_request()).await.unwrap();
+    assert_eq!(answer.verified().serial, new_serial);
+    assert_eq!(downloads(&simulator), 2);
+}
+
+#[tokio::test]
+async fn the_download_is_retried_like_every_call() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator).build().unwrap();
+    simulator.inject_on(CERTIFICATES, status(503, "SERVICE_UNAVAILABLE"), 1);
+    simulator.inject_on(CERTIFICATES, Fault::DropConnection, 1);
+    let answer = client.query_order(&order_request()).await.unwrap();
+    assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
+    assert_eq!(downloads(&simulator), 3);
+    let statuses: Vec<_> = simulator.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(503), None, Some(200), Some(200)]);
+}
+
+#[tokio::test]
+async fn the_download_fails_over_to_the_backup_host_like_every_call() {
+    let simulator = Simulator::start().await.unwrap();
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let client = builder(&simulator)
+        .base_url(&dead)
+        .backup_base_url(simulator.base_url())
+        .build()
+        .unwrap();
+    let answer = client.query_order(&order_request()).await.unwrap();
+    assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
+    assert_eq!(downloads(&simulator), 1);
+}
+
+#[tokio::test]
+async fn one_bad_entry_is_skipped_and_reported_and_the_good_ones_are_kept() {
+    for (bad, expected) in [
+        (
+            BadEntry::Unparsable,
+            (|e| matches!(e, CertificateEntryError::Parse { .. }))
+                as fn(&CertificateEntryError) -> bool,
+        ),
+        (BadEntry::WrongAssociatedData, |e| {
+            matches!(e, CertificateEntryError::Decrypt { .. })
+                && e.source()
+                    .and_then(|s| s.downcast_ref::<DecryptError>())
+                    .is_some_and(|s| *s == DecryptError::Authentication)
+        }),
+        (BadEntry::Undecryptable, |e| {
+            matches!(
+                e,
+                CertificateEntryError::Decrypt {
+                    source: DecryptError::Authentication,
+                    ..
+                }
+            )
+        }),
+    ] {
+        let simulator = Simulator::start().await.unwrap();
+        let client = builder(&simulator).build().unwrap();
+        simulator.inject_on(CERTIFICATES, Fault::BadCertificateEntry(bad), 1);
+        let answer = client.query_order(&order_request()).await.unwrap();
+        assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
+        let status = client.certificate_status().unwrap();
+        assert_eq!(status.serials, simulator.platform_certificate_serials());
+        let skipped = &status.skipped_entries.0;
+        assert_eq!(skipped.len(), 1, "{bad:?}: {skipped:?}");
+        assert!(expected(&skipped[0]), "{bad:?}: {:?}", skipped[0]);
+        assert_eq!(
+            skipped[0].serial(),
+            "7E0F8C3A1B2D4E5F60718293A4B5C6D7E8F90A1B"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_list_of_only_bad_entries_fails_with_every_entry_as_a_typed_source() {
+    let simulator = Simulator::start().await.unwrap();
+    // The wrong APIv3 key: no entry decrypts.
+    let credentials = simulator.credentials();
+    let client = builder(&simulator)
+        .apiv3_key(wechatpay_v3::ApiV3Key::new(&"w".repeat(32)).unwrap())
+        .build()
+        .unwrap();
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    let failure = common::download_failure(&error);
+    let Error::Config(wechatpay_v3::ConfigError::NoUsableCertificate { entries, .. }) = failure
+    else {
+        panic!("{failure:?}")
+    };
+    assert_eq!(entries.0.len(), 1);
+    assert_eq!(
+        entries.0[0].serial(),
+        credentials.platform_certificate_serial
+    );
+    // The chain of sources reaches the AES-GCM failure, typed.
+    let decrypt = failure
+        .source()
+        .and_then(|s| s.source())
+        .and_then(|s| s.source())
+        .and_then(|s| s.downcast_ref::<DecryptError>());
+    assert_eq!(decrypt, Some(&DecryptError::Authentication));
+}
+
+#[tokio::test]
+async fn an_answer_signed_by_an_expired_certificate_is_reported_as_expired() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = builder(&simulator).build().unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    let expired = simulator
+        .rotate_platform_certificate_valid(2015, 2020)
+        .await
+        .unwrap();
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    match &error {
+        Error::Verification {
+            reason:
+                VerifyError::ExpiredCertificate {
+                    serial, not_after, ..
+                },
+            ..
+        } => {
+            assert_eq!(*serial, expired);
+            // 2020-01-01T00:00:00Z
+            assert_eq!(*not_after, 1_577_836_800);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(error.to_string().contains("expired"), "{error}");
+    assert_eq!(downloads(&simulator), 2, "the list was fetched once for it");
+}
+
+#[tokio::test]
+async fn a_notification_signed_by_a_certificate_not_held_yet_can_fetch_it() {
+    let simulator = Simulator::start().await.unwrap();
+    // Answers verify with the public key: no certificate is ever downloaded for them.
+    let client = simulator
+        .client_builder(VerificationMode::Both)
+        .unwrap()
+        .build()
+        .unwrap();
+    client.query_order(&order_request()).await.unwrap();
+    assert_eq!(downloads(&simulator), 0);
+
+    let body = br#"{"id":"EV-2018022511223320873","event_type":"PROFITSHARING.SUCCESS"}"#;
+    let headers = simulator.sign(body, KeySource::PlatformCertificate);
+    let serial = headers["wechatpay-serial"].to_str().unwrap().to_owned();
+    assert!(matches!(
+        client.verifier().verify(&headers, body),
+        Err(VerifyError::UnknownSerial { .. })
+    ));
+    let certificate = client
+        .fetch_platform_certificate(&serial)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(certificate.serial(), serial);
+    let verified = client.verifier().verify(&headers, body).unwrap();
+    assert_eq!(verified.source, KeySource::PlatformCertificate);
+    assert_eq!(downloads(&simulator), 1);
+
+    // Held now: no second download. A serial WeChat Pay does not list is `None`, after one.
+    assert!(
+        client
+            .fetch_platform_certificate(&serial)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(downloads(&simulator), 1);
+    assert!(
+        client
+            .fetch_platform_certificate("0123456789ABCDEF")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(downloads(&simulator), 2);
+
+    // Without an APIv3 key there is nothing to download with.
+    let public_key_only = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(matches!(
+        public_key_only.fetch_platform_certificate(&serial).await,
+        Err(Error::Config(_))
+    ));
+}
