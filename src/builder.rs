@@ -315,9 +315,6 @@ impl ClientBuilder {
             total_deadline: self.total_deadline.unwrap_or(DEFAULT_TOTAL_DEADLINE),
             attempt_timeout: self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
             max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
-            signing_permits: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            )),
         }))
     }
 }
@@ -333,14 +330,20 @@ fn normalize_serial_no(serial_no: &str) -> Result<String, ConfigError> {
     Ok(trimmed.to_ascii_uppercase())
 }
 
-/// A base URL without its trailing `/`, checked.
-fn parse_base_url(url: &str) -> Result<String, ConfigError> {
-    let url = url.trim_end_matches('/').to_owned();
-    reqwest::Url::parse(&url).map_err(|e| ConfigError::BaseUrl {
-        url: url.clone(),
+/// A base URL, parsed; a trailing `/` is ignored.
+fn parse_base_url(url: &str) -> Result<reqwest::Url, ConfigError> {
+    let url = url.trim_end_matches('/');
+    let parsed = reqwest::Url::parse(url).map_err(|e| ConfigError::BaseUrl {
+        url: url.to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(url)
+    if parsed.cannot_be_a_base() || !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::BaseUrl {
+            url: url.to_owned(),
+            reason: "not an http or https URL".to_owned(),
+        });
+    }
+    Ok(parsed)
 }
 
 impl fmt::Debug for ClientBuilder {

@@ -2,7 +2,7 @@
 //! retries, timeouts, a body size cap and tracing.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -48,8 +48,9 @@ pub struct Client {
 /// What a client holds; shared by its clones.
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
-    pub(crate) base_url: String,
-    pub(crate) backup_base_url: Option<String>,
+    /// The base URL, parsed once: each call's URL is built from it.
+    pub(crate) base_url: reqwest::Url,
+    pub(crate) backup_base_url: Option<reqwest::Url>,
     pub(crate) signer: Arc<RequestSigner>,
     pub(crate) verifier: Verifier,
     pub(crate) user_agent: HeaderValue,
@@ -61,8 +62,6 @@ pub(crate) struct Inner {
     pub(crate) total_deadline: Duration,
     pub(crate) attempt_timeout: Duration,
     pub(crate) max_body_size: usize,
-    /// Bounds the signatures computed at once on the blocking pool.
-    pub(crate) signing_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// An answer as received: status, headers and raw body.
@@ -84,9 +83,9 @@ impl Client {
         }
     }
 
-    /// The base URL requests go to.
+    /// The base URL requests go to, without a trailing `/`.
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        self.inner.base_url.as_str().trim_end_matches('/')
     }
 
     /// The verifier this client checks answers with, to check notification callbacks with the same
@@ -97,7 +96,7 @@ impl Client {
 
     /// Validates a request and builds its URL, without sending it.
     pub fn prepare<Q: Request>(&self, request: &Q) -> Result<PreparedRequest<Q::Response>, Error> {
-        Ok(PreparedRequest::new(&self.inner.base_url, request)?)
+        Ok(PreparedRequest::new(self.base_url(), request)?)
     }
 
     /// Runs an operation: validate → sign → send → verify → decode, retried as the
@@ -392,7 +391,7 @@ impl Client {
             .with_max_delay(inner.retry.max_backoff)
             .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
             .build();
-        let primary = Target::new(&inner.base_url, path_and_query)?;
+        let primary = Target::new(&inner.base_url, path_and_query);
         let mut backup: Option<Target> = None;
         let mut attempts = 0u32;
         let mut last: Option<Error> = None;
@@ -430,7 +429,7 @@ impl Client {
                 None,
             ) = (&error, &inner.backup_base_url, &backup)
             {
-                backup = Some(Target::new(base, path_and_query)?);
+                backup = Some(Target::new(base, path_and_query));
             }
             if !error.is_retryable() {
                 return Err(error);
@@ -473,62 +472,40 @@ enum Wait {
     TimedOut,
 }
 
-/// Where one attempt goes: the URL, parsed once per call and host, and the canonical URL signed
-/// for it, taken from that very URL.
+/// Where one attempt goes: the URL, built once per call and host from the parsed base URL, and
+/// the canonical URL signed for it, taken from that very URL.
 struct Target {
     url: reqwest::Url,
     canonical: String,
 }
 
 impl Target {
-    fn new(base: &str, path_and_query: &str) -> Result<Self, Error> {
-        let text = format!("{base}{path_and_query}");
-        let url = reqwest::Url::parse(&text).map_err(|e| {
-            Error::Config(ConfigError::BaseUrl {
-                url: text.clone(),
-                reason: e.to_string(),
-            })
-        })?;
+    fn new(base: &reqwest::Url, path_and_query: &str) -> Self {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path_and_query, None),
+        };
+        let mut url = base.clone();
+        // A base URL with a path of its own (a proxy's prefix) keeps it.
+        match base.path().trim_end_matches('/') {
+            "" => url.set_path(path),
+            prefix => url.set_path(&format!("{prefix}{path}")),
+        }
+        url.set_query(query);
         let canonical = match url.query() {
             Some(query) => format!("{}?{query}", url.path()),
             None => url.path().to_owned(),
         };
-        Ok(Self { url, canonical })
+        Self { url, canonical }
     }
 }
 
 impl Inner {
     /// Signs and sends one request and reads its answer, at most `max_body_size` bytes of it.
-    /// Signing runs off the runtime's workers: an RSA-2048 signature is a quarter of a
-    /// millisecond of CPU, and a thousand of them on the workers would hold back every other
-    /// task (timers included) for a quarter of a second.
     async fn send_signed(&self, method: &http::Method, target: &Target) -> Result<Answer, Error> {
-        let signer = self.signer.clone();
-        let method_name = method.as_str();
-        let canonical = target.canonical.as_str();
-        // As many signatures at once as there are cores: more threads would only take CPU time
-        // from the runtime's workers.
-        let permit = self
-            .signing_permits
-            .acquire()
-            .await
-            .map_err(|_| SigningFailed)?;
-        let authorization = match tokio::runtime::Handle::current().runtime_flavor() {
-            // The worker hands its other tasks to another thread and signs at once.
-            tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| signer.authorize(method_name, canonical, ""))?
-            }
-            // One thread only: the blocking pool keeps it free for the other tasks.
-            _ => {
-                let (method_name, canonical) = (method_name.to_owned(), canonical.to_owned());
-                tokio::task::spawn_blocking(move || signer.authorize(&method_name, &canonical, ""))
-                    .await
-                    .map_err(|_| SigningFailed)??
-            }
-        };
-        drop(permit);
+        let authorization = self.sign(method.as_str(), &target.canonical).await?;
         let authorization =
-            HeaderValue::from_str(&authorization.header).map_err(|_| ConfigError::Malformed {
+            HeaderValue::try_from(authorization.header).map_err(|_| ConfigError::Malformed {
                 what: "the merchant id or serial number",
                 reason: "not a valid HTTP header value".to_owned(),
                 expected: "ASCII digits (mchid) and uppercase hex (serial number)",
@@ -575,6 +552,51 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Signs one request. An RSA-2048 signature is a quarter of a millisecond of CPU or more: run
+    /// on every worker of the runtime at once, a burst of them would hold back every other task
+    /// (timers and I/O included) for as long. On a multi-thread runtime with two workers or more,
+    /// signatures run where the call runs (no thread hop: the cheapest way), at most one fewer at
+    /// once than there are workers, across all clients, so that one worker is always free for the
+    /// other tasks; calls beyond that wait their turn without holding a worker. With one worker,
+    /// signatures move off it (`block_in_place`); on a current-thread runtime, whose one thread
+    /// runs everything, to the blocking pool; at most one per core at once.
+    async fn sign(
+        &self,
+        method: &str,
+        canonical: &str,
+    ) -> Result<crate::signing::Authorization, Error> {
+        static ON_WORKERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+        static OFF_WORKERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+        let handle = tokio::runtime::Handle::current();
+        let multi_thread = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+        let workers = handle.metrics().num_workers();
+        if multi_thread && workers > 1 {
+            let permits = ON_WORKERS.get_or_init(|| tokio::sync::Semaphore::new(workers - 1));
+            let _permit = permits.acquire().await.map_err(|_| SigningFailed)?;
+            return Ok(self.signer.authorize(method, canonical, "")?);
+        }
+        let permits = OFF_WORKERS.get_or_init(|| {
+            tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            )
+        });
+        let _permit = permits.acquire().await.map_err(|_| SigningFailed)?;
+        if multi_thread {
+            return Ok(tokio::task::block_in_place(|| {
+                self.signer.authorize(method, canonical, "")
+            })?);
+        }
+        let signer = self.signer.clone();
+        let (method, canonical) = (method.to_owned(), canonical.to_owned());
+        Ok(
+            tokio::task::spawn_blocking(move || signer.authorize(&method, &canonical, ""))
+                .await
+                .map_err(|_| SigningFailed)??,
+        )
+    }
+}
+
 fn without_query(url: &reqwest::Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
@@ -585,8 +607,11 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         f.debug_struct("Client")
-            .field("base_url", &inner.base_url)
-            .field("backup_base_url", &inner.backup_base_url)
+            .field("base_url", &inner.base_url.as_str())
+            .field(
+                "backup_base_url",
+                &inner.backup_base_url.as_ref().map(reqwest::Url::as_str),
+            )
             .field("signer", &inner.signer)
             .field("verifier", &inner.verifier)
             .field("retry", &inner.retry)

@@ -169,7 +169,11 @@ async fn after_a_failed_download_the_next_waits_for_a_growing_back_off() {
 
     // The next call waits out the back-off (it ends before the call's deadline), then downloads
     // once more.
-    let left = client.certificate_status().unwrap().next_attempt_in.unwrap();
+    let left = client
+        .certificate_status()
+        .unwrap()
+        .next_attempt_in
+        .unwrap();
     let start = std::time::Instant::now();
     let error = client.query_order(&order_request()).await.unwrap_err();
     assert!(start.elapsed() >= left, "{:?} < {left:?}", start.elapsed());
