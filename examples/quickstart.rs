@@ -9,9 +9,10 @@
 //!
 //! With these environment variables it queries another server instead, production included:
 //! `WECHATPAY_BASE_URL` (default `https://api.mch.weixin.qq.com`), `WECHATPAY_MCHID`,
-//! `WECHATPAY_MERCHANT_SERIAL_NO`, `WECHATPAY_MERCHANT_PRIVATE_KEY_PATH`, and
-//! `WECHATPAY_PUBLIC_KEY_PATH` with `WECHATPAY_PUBLIC_KEY_ID`, and/or `WECHATPAY_APIV3_KEY`
-//! (platform-certificate mode).
+//! `WECHATPAY_MERCHANT_SERIAL_NO` or `WECHATPAY_MERCHANT_CERTIFICATE_PATH` (`apiclient_cert.pem`,
+//! whose serial is read and whose key is checked against the private key),
+//! `WECHATPAY_MERCHANT_PRIVATE_KEY_PATH`, and `WECHATPAY_PUBLIC_KEY_PATH` with
+//! `WECHATPAY_PUBLIC_KEY_ID`, and/or `WECHATPAY_APIV3_KEY` (platform-certificate mode).
 //!
 //! Flags override the ids queried (defaults: the doc pages' examples): `--sub-mchid`,
 //! `--transaction-id`, `--out-order-no`, `--out-return-no`, and `--order-id` to find the return by
@@ -22,8 +23,8 @@ use std::process::ExitCode;
 use serde_json::Value;
 use wechatpay_v3::simulator::{Simulator, VerificationMode};
 use wechatpay_v3::{
-    ApiV3Key, Client, KeySource, MerchantKey, OrderReference, QueryOrderRequest,
-    QueryReturnOrderRequest, Response, WechatPayPublicKey,
+    ApiV3Key, Client, KeySource, MerchantCertificate, MerchantKey, OrderReference,
+    QueryOrderRequest, QueryReturnOrderRequest, Response, WechatPayPublicKey,
 };
 
 type Failure = Box<dyn std::error::Error>;
@@ -88,10 +89,11 @@ fn required_env(name: &str) -> Result<String, Failure> {
 
 /// A client from the environment, or `None` when no `WECHATPAY_` variable is set.
 fn client_from_env() -> Result<Option<Client>, Failure> {
-    const NAMES: [&str; 7] = [
+    const NAMES: [&str; 8] = [
         "WECHATPAY_BASE_URL",
         "WECHATPAY_MCHID",
         "WECHATPAY_MERCHANT_SERIAL_NO",
+        "WECHATPAY_MERCHANT_CERTIFICATE_PATH",
         "WECHATPAY_MERCHANT_PRIVATE_KEY_PATH",
         "WECHATPAY_PUBLIC_KEY_PATH",
         "WECHATPAY_PUBLIC_KEY_ID",
@@ -101,11 +103,30 @@ fn client_from_env() -> Result<Option<Client>, Failure> {
         return Ok(None);
     }
     let key = MerchantKey::from_pem_file(required_env("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH")?)?;
-    let mut builder = Client::builder().merchant(
-        required_env("WECHATPAY_MCHID")?,
-        required_env("WECHATPAY_MERCHANT_SERIAL_NO")?,
-        key,
-    );
+    let mchid = required_env("WECHATPAY_MCHID")?;
+    let mut builder = match (
+        env("WECHATPAY_MERCHANT_SERIAL_NO"),
+        env("WECHATPAY_MERCHANT_CERTIFICATE_PATH"),
+    ) {
+        (Some(serial_no), None) => Client::builder().merchant(mchid, serial_no, key),
+        (None, Some(path)) => Client::builder().merchant_with_certificate(
+            mchid,
+            MerchantCertificate::from_pem_file(path)?,
+            key,
+        ),
+        (None, None) => {
+            return Err(
+                "WECHATPAY_MERCHANT_SERIAL_NO or WECHATPAY_MERCHANT_CERTIFICATE_PATH is \
+                        not set (needed when any WECHATPAY_ variable is)"
+                    .into(),
+            );
+        }
+        (Some(_), Some(_)) => {
+            return Err("set one of WECHATPAY_MERCHANT_SERIAL_NO and \
+                        WECHATPAY_MERCHANT_CERTIFICATE_PATH, not both"
+                .into());
+        }
+    };
     if let Some(base_url) = env("WECHATPAY_BASE_URL") {
         builder = builder.base_url(base_url);
     }

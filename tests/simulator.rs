@@ -652,6 +652,65 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
 }
 
 #[test]
+fn the_quickstart_reads_the_serial_from_the_merchant_certificate() {
+    let dir = common::scratch_dir("quickstart-certificate");
+    let (key, _, _) = common::openssl_rsa_key(&dir, "merchant", 2048);
+    let certificate = common::openssl_certificate(
+        &dir,
+        &key,
+        Some("0x3775B6A45ACD588826D15E583A95F5DD00000077"),
+        365,
+        "apiclient_cert.pem",
+    );
+    let server = mock_server(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--mchid",
+        "1900000077",
+        "--merchant-serial-no",
+        "3775B6A45ACD588826D15E583A95F5DD00000077",
+        "--merchant-public-key",
+        certificate.to_str().unwrap(),
+        "--credentials-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let env = [
+        ("WECHATPAY_BASE_URL", server.base_url.as_str()),
+        ("WECHATPAY_MCHID", "1900000077"),
+        (
+            "WECHATPAY_MERCHANT_CERTIFICATE_PATH",
+            certificate.to_str().unwrap(),
+        ),
+        ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
+        ("WECHATPAY_APIV3_KEY", &read(&dir, "apiv3_key")),
+    ];
+    let output = quickstart(&env, &[]);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The certificate of another key is refused before anything is sent.
+    let (other, _, _) = common::openssl_rsa_key(&dir, "other", 2048);
+    let mut env = env.to_vec();
+    env.retain(|(name, _)| *name != "WECHATPAY_MERCHANT_PRIVATE_KEY_PATH");
+    env.push((
+        "WECHATPAY_MERCHANT_PRIVATE_KEY_PATH",
+        other.to_str().unwrap(),
+    ));
+    let output = quickstart(&env, &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("3775B6A45ACD588826D15E583A95F5DD00000077")
+            && stderr.contains("does not belong to the merchant private key"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_quickstart_says_what_is_missing() {
     let output = quickstart(&[("WECHATPAY_MCHID", "1900000001")], &[]);
     assert!(!output.status.success());

@@ -1,6 +1,7 @@
-//! `cargo xtask bench`: `openssl speed rsa2048`, the criterion benchmarks, `openssl speed` again,
-//! then a table of the figures and their ratios to OpenSSL, printed and written into BENCHMARKS.md
-//! (between its `measured` markers; the analysis around them is kept).
+//! `cargo xtask bench`: `openssl speed rsa2048`, the criterion benchmarks, the client's CPU time per
+//! query (`benches/cpu_per_query.rs`), `openssl speed` again, then a table of the figures and their
+//! ratios to OpenSSL, printed and written into BENCHMARKS.md (between its `measured` markers; the
+//! analysis around them is kept).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -119,31 +120,73 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
-/// Runs everything and writes BENCHMARKS.md.
-pub fn bench(root: &Path) -> Result<(), Error> {
-    let before = openssl_speed()?;
-    eprintln!("running cargo bench --bench client");
+/// Runs `cargo bench --bench NAME` in `root`, with `env` set.
+fn cargo_bench(root: &Path, name: &str, env: &[(&str, &Path)]) -> Result<(), Error> {
+    let shown = format!("cargo bench --bench {name}");
+    eprintln!("running {shown}");
     let status = Command::new(env!("CARGO"))
-        .args(["bench", "--bench", "client"])
+        .args(["bench", "--bench", name])
+        .envs(env.iter().copied())
         .current_dir(root)
         .status()
         .map_err(|e| Error::Command {
-            command: "cargo bench".into(),
+            command: shown.clone(),
             message: e.to_string(),
         })?;
     if !status.success() {
         return Err(Error::Command {
-            command: "cargo bench --bench client".into(),
+            command: shown,
             message: status.to_string(),
         });
     }
+    Ok(())
+}
+
+/// The client's CPU time per query, in µs, as `benches/cpu_per_query.rs` wrote it.
+#[derive(Clone, Copy, Debug)]
+struct CpuPerQuery {
+    sequential: f64,
+    concurrent: f64,
+    bare_sequential: f64,
+    bare_concurrent: f64,
+    in_flight: u64,
+}
+
+fn cpu_per_query(path: &Path) -> Result<CpuPerQuery, Error> {
+    let estimate = |message: String| Error::Estimate {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| estimate(e.to_string()))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| estimate(e.to_string()))?;
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| estimate(format!("no number {name}")))
+    };
+    Ok(CpuPerQuery {
+        sequential: field("sequential_us")?,
+        concurrent: field("concurrent_us")?,
+        bare_sequential: field("bare_sequential_us")?,
+        bare_concurrent: field("bare_concurrent_us")?,
+        in_flight: json.get("in_flight").and_then(Value::as_u64).unwrap_or(16),
+    })
+}
+
+/// Runs everything and writes BENCHMARKS.md.
+pub fn bench(root: &Path) -> Result<(), Error> {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let cpu_json = target.join("cpu-per-query.json");
+    let before = openssl_speed()?;
+    cargo_bench(root, "client", &[])?;
+    cargo_bench(root, "cpu_per_query", &[("CPU_PER_QUERY_OUT", &cpu_json)])?;
     let after = openssl_speed()?;
+    let cpu = cpu_per_query(&cpu_json)?;
     let openssl = OpenSsl {
         sign_per_s: (before.sign_per_s + after.sign_per_s) / 2.0,
         verify_per_s: (before.verify_per_s + after.verify_per_s) / 2.0,
     };
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let criterion = target.join("criterion");
     let ns = |id: &str| median_ns(&criterion, id);
     let (sign, verify) = (ns("sign")?, ns("verify")?);
@@ -159,7 +202,7 @@ pub fn bench(root: &Path) -> Result<(), Error> {
     let mut table = String::new();
     table.push_str(&format!(
         "Machine: {} ({cores} cores). OpenSSL: `openssl speed -seconds 3 rsa2048` before and after the \
-         criterion run: {:.0} and {:.0} sign/s, {:.0} and {:.0} verify/s (their means are used below).\n\n",
+         benchmarks: {:.0} and {:.0} sign/s, {:.0} and {:.0} verify/s (their means are used below).\n\n",
         cpu_model(),
         before.sign_per_s,
         after.sign_per_s,
@@ -209,6 +252,38 @@ pub fn bench(root: &Path) -> Result<(), Error> {
             2.0 * openssl.sign_per_s,
             per_second / (2.0 * openssl.sign_per_s)
         ));
+    }
+    let sign_us = 1e6 / openssl.sign_per_s;
+    for (name, us, target_ratio) in [
+        ("cpu_per_query/sequential".to_owned(), cpu.sequential, true),
+        (
+            format!("cpu_per_query/{}_in_flight", cpu.in_flight),
+            cpu.concurrent,
+            true,
+        ),
+        (
+            "cpu_per_query/bare/sequential".to_owned(),
+            cpu.bare_sequential,
+            false,
+        ),
+        (
+            format!("cpu_per_query/bare/{}_in_flight", cpu.in_flight),
+            cpu.bare_concurrent,
+            false,
+        ),
+    ] {
+        let ratio = us / sign_us;
+        let rest = if target_ratio {
+            format!(
+                "one OpenSSL signature = {sign_us:.1} µs | {ratio:.3} | ≤ 1.15, {}",
+                verdict(ratio <= 1.15)
+            )
+        } else {
+            format!(
+                "one OpenSSL signature = {sign_us:.1} µs | {ratio:.3} | reported (plain reqwest)"
+            )
+        };
+        table.push_str(&row(&name, us * 1e3, 1, &rest));
     }
     println!("{table}");
 
