@@ -7,9 +7,10 @@ use std::time::{Duration, SystemTime};
 use http::HeaderMap;
 use serde::de::DeserializeOwned;
 
+use crate::error::VerifyError;
 use crate::error::{ApiError, Error};
 use crate::types::ErrorBody;
-use crate::verify::{SignatureHeaders, Verified, Verifier, VerifyError};
+use crate::verify::{SignatureHeaders, Verified, Verifier};
 
 /// A verified, decoded answer, with its HTTP status, `Request-ID`, headers and raw body.
 #[derive(Clone, Debug)]

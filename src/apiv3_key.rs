@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, DecryptError};
 
 /// The APIv3 key (APIv3密钥) set in the merchant platform: exactly 32 bytes.
 ///
@@ -25,26 +25,6 @@ impl Drop for ApiV3Key {
 
 /// The key is zeroed on drop (the `Drop` above): a promise callers can require in their bounds.
 impl ZeroizeOnDrop for ApiV3Key {}
-
-/// Why an AES-256-GCM payload (an `encrypt_certificate` entry) could not be decrypted.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecryptError {
-    /// The algorithm is not `AEAD_AES_256_GCM`.
-    #[error("unsupported algorithm {0:?}: expected AEAD_AES_256_GCM")]
-    Algorithm(String),
-    /// The nonce is not 12 bytes.
-    #[error("the nonce is {0} bytes: expected 12")]
-    NonceLength(usize),
-    /// The ciphertext is not base64.
-    #[error("the ciphertext is not base64")]
-    Base64,
-    /// The tag does not match: a wrong APIv3 key, or a tampered or truncated ciphertext.
-    #[error(
-        "authentication failed: the APIv3 key is wrong, or the ciphertext was altered or truncated"
-    )]
-    Authentication,
-}
 
 impl ApiV3Key {
     /// The key as set in the merchant platform: 32 characters, used as their UTF-8 bytes. Read it

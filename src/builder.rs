@@ -34,6 +34,13 @@ pub const DEFAULT_CERTIFICATE_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between failed platform certificate downloads, by default.
 pub const DEFAULT_CERTIFICATE_BACKOFF_MAX: Duration = Duration::from_secs(60);
 
+impl Client {
+    /// A builder: give it the merchant's credentials and at least one way to verify answers.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
 /// Builds a [`Client`].
 #[derive(Default)]
 pub struct ClientBuilder {

@@ -12,11 +12,10 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Deserialize;
 
-use crate::apiv3_key::{ApiV3Key, DecryptError};
-use crate::error::ConfigError;
+use crate::apiv3_key::ApiV3Key;
+use crate::error::{CertificateEntryError, ConfigError};
 use crate::pem_input;
 use crate::public_key::parse_rsa_public_key;
-use crate::verify::VerifyError;
 
 const WHAT: &str = "the platform certificate";
 const EXPECTED: &str =
@@ -78,7 +77,9 @@ impl PlatformCertificate {
 
     /// Whether `now` is within the certificate's validity.
     pub fn is_valid_at(&self, now: SystemTime) -> bool {
-        self.validity_at(now).is_ok()
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        self.not_before <= now && now <= self.not_after
     }
 
     /// When the certificate starts to be valid (its `notBefore`), in Unix seconds.
@@ -89,25 +90,6 @@ impl PlatformCertificate {
     /// When the certificate stops being valid (its `notAfter`), in Unix seconds.
     pub fn not_after(&self) -> i64 {
         self.not_after
-    }
-
-    /// `Ok` when `now` is within the validity, else why not, as a verification error.
-    pub(crate) fn validity_at(&self, now: SystemTime) -> Result<(), VerifyError> {
-        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        if now > self.not_after {
-            Err(VerifyError::ExpiredCertificate {
-                serial: self.serial.clone(),
-                not_after: self.not_after,
-            })
-        } else if now < self.not_before {
-            Err(VerifyError::CertificateNotYetValid {
-                serial: self.serial.clone(),
-                not_before: self.not_before,
-            })
-        } else {
-            Ok(())
-        }
     }
 
     pub(crate) fn key(&self) -> &ParsedPublicKey {
@@ -230,92 +212,6 @@ pub(crate) struct EncryptedCertificate {
     pub nonce: String,
     pub associated_data: String,
     pub ciphertext: String,
-}
-
-/// Why an entry of `GET /v3/certificates` was not usable. The entry is skipped; the others are
-/// kept.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CertificateEntryError {
-    /// The entry did not decrypt (a wrong APIv3 key, a wrong `associated_data`, a damaged
-    /// ciphertext).
-    #[error("the certificate {serial} did not decrypt: {source}")]
-    Decrypt {
-        /// The entry's `serial_no`.
-        serial: String,
-        /// Why.
-        #[source]
-        source: DecryptError,
-    },
-    /// The decrypted certificate did not parse.
-    #[error("the certificate {serial} did not parse: {source}")]
-    Parse {
-        /// The entry's `serial_no`.
-        serial: String,
-        /// Why.
-        #[source]
-        source: ConfigError,
-    },
-    /// The decrypted certificate's serial is not the entry's `serial_no`.
-    #[error("the entry says serial {entry} but the certificate's serial is {certificate}")]
-    SerialMismatch {
-        /// The entry's `serial_no`.
-        entry: String,
-        /// The certificate's own serial.
-        certificate: String,
-    },
-    /// The entry is not an object with `serial_no` and `encrypt_certificate` {`algorithm`,
-    /// `nonce`, `associated_data`, `ciphertext`}.
-    #[error("the entry {serial:?} is malformed: {source}")]
-    Malformed {
-        /// The entry's `serial_no`, when it has one.
-        serial: String,
-        /// What the JSON decoder said.
-        #[source]
-        source: serde_json::Error,
-    },
-}
-
-impl CertificateEntryError {
-    /// The `serial_no` of the entry that was skipped.
-    pub fn serial(&self) -> &str {
-        match self {
-            Self::Decrypt { serial, .. }
-            | Self::Parse { serial, .. }
-            | Self::Malformed { serial, .. } => serial,
-            Self::SerialMismatch { entry, .. } => entry,
-        }
-    }
-}
-
-/// The entries of a `GET /v3/certificates` answer that could not be used, in the answer's order.
-/// Its source is the first entry's error.
-#[derive(Debug, Default)]
-pub struct CertificateEntryErrors(pub Vec<CertificateEntryError>);
-
-impl fmt::Display for CertificateEntryErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.as_slice() {
-            [] => f.write_str("the list was empty"),
-            entries => {
-                for (i, entry) in entries.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("; ")?;
-                    }
-                    write!(f, "{entry}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for CertificateEntryErrors {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0
-            .first()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
 }
 
 /// What a `GET /v3/certificates` answer gave: the certificates that decrypted and parsed (expired

@@ -13,19 +13,18 @@ use tracing::Instrument;
 
 use crate::answer::{Response, decode_verified, request_id, verify_answer};
 use crate::certificates::PlatformCertificate;
-use crate::error::{ConfigError, Error, TransportKind};
-use crate::merchant_key::SigningFailed;
+use crate::error::{ConfigError, Error, SigningFailed, TransportKind, VerifyError};
 use crate::operation::{PreparedRequest, Request};
 use crate::refresh::{CertificateRefresher, CertificateStatus, Flight, Plan};
 use crate::retry::{RetryPolicy, full_jitter};
 use crate::signing::RequestSigner;
-use crate::verify::{HEADER_SERIAL, Verifier, VerifyError};
-
-pub use crate::builder::ClientBuilder;
+use crate::verify::{HEADER_SERIAL, Verifier};
 
 /// The production host of WeChat Pay API v3.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 /// WeChat Pay's documented backup host, for [`ClientBuilder::failover`].
+///
+/// [`ClientBuilder::failover`]: crate::ClientBuilder::failover
 pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
 /// The path that lists the platform certificates.
 pub const CERTIFICATES_PATH: &str = "/v3/certificates";
@@ -72,11 +71,6 @@ pub(crate) struct Answer {
 }
 
 impl Client {
-    /// A builder: give it the merchant's credentials and at least one way to verify answers.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     pub(crate) fn from_inner(inner: Inner) -> Self {
         Self {
             inner: Arc::new(inner),
@@ -177,23 +171,11 @@ impl Client {
         let deadline = Instant::now() + self.inner.total_deadline;
         let seen = refresher.downloads();
         let store = refresher.store();
-        match self
+        let wait = self
             .await_certificates(refresher, || store.contains(serial), seen, deadline)
-            .await
-        {
-            Wait::Ready => Ok(store.find(serial)),
-            Wait::NotListed => Ok(None),
-            Wait::Failed(source) => Err(Error::CertificatesUnavailable {
-                serial: Some(serial.to_owned()),
-                request_id: None,
-                source,
-            }),
-            Wait::TimedOut => Err(Error::DeadlineExceeded {
-                deadline: self.inner.total_deadline,
-                attempts: 0,
-                last: None,
-            }),
-        }
+            .await;
+        self.settled(wait, Some(serial))?;
+        Ok(store.find(serial))
     }
 
     /// Before a call is sent: waits for the first download when nothing else could verify its
@@ -206,22 +188,10 @@ impl Client {
         if refresher.needs_first_download() {
             let store = refresher.store();
             let seen = refresher.downloads();
-            return match self
+            let wait = self
                 .await_certificates(refresher, || !store.serials().is_empty(), seen, deadline)
-                .await
-            {
-                Wait::Ready | Wait::NotListed => Ok(()),
-                Wait::Failed(source) => Err(Error::CertificatesUnavailable {
-                    serial: None,
-                    request_id: None,
-                    source,
-                }),
-                Wait::TimedOut => Err(Error::DeadlineExceeded {
-                    deadline: self.inner.total_deadline,
-                    attempts: 0,
-                    last: None,
-                }),
-            };
+                .await;
+            return self.settled(wait, None);
         }
         if refresher.refresh_due(Instant::now())
             && let Plan::Start(flight, _) = refresher.plan(Instant::now())
@@ -229,6 +199,25 @@ impl Client {
             self.spawn_download(flight);
         }
         Ok(())
+    }
+
+    /// A wait for certificates made before anything was sent, as the call's result: a failed
+    /// download is [`Error::CertificatesUnavailable`], the deadline [`Error::DeadlineExceeded`]
+    /// (no attempt was made); otherwise the caller looks at what the store holds now.
+    fn settled(&self, wait: Wait, serial: Option<&str>) -> Result<(), Error> {
+        match wait {
+            Wait::Ready | Wait::NotListed => Ok(()),
+            Wait::Failed(source) => Err(Error::CertificatesUnavailable {
+                serial: serial.map(str::to_owned),
+                request_id: None,
+                source,
+            }),
+            Wait::TimedOut => Err(Error::DeadlineExceeded {
+                deadline: self.inner.total_deadline,
+                attempts: 0,
+                last: None,
+            }),
+        }
     }
 
     /// Verifies and decodes an answer. An answer that names a platform certificate the client

@@ -1,14 +1,14 @@
-//! The crate's errors: [`Error`] for a call, [`ConfigError`] for building a client.
+//! The crate's errors, in one place: [`Error`] for a call, [`ConfigError`] for building a client,
+//! and the reasons they carry ([`VerifyError`], [`DecryptError`], [`CertificateEntryError`],
+//! [`SigningFailed`]). This module imports none of the modules that return them.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::certificates::CertificateEntryErrors;
 use crate::types::{ErrorCode, ErrorDetail};
 use crate::validate::InvalidParameter;
-use crate::verify::VerifyError;
 
 /// Why a call did not return a verified, decoded answer.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum Error {
     Config(#[from] ConfigError),
     /// The request could not be signed.
     #[error(transparent)]
-    Signing(#[from] crate::merchant_key::SigningFailed),
+    Signing(#[from] SigningFailed),
     /// The request did not get an answer: connection, TLS, timeout or a dropped connection.
     #[error("no answer from {url} ({kind}): {}", error_chain(source))]
     Transport {
@@ -479,4 +479,212 @@ pub enum ConfigError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
+}
+
+/// Why an answer or a callback was not accepted as WeChat Pay's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// A signature header is missing: the answer is not signed.
+    #[error("the {0} header is missing: the answer is not signed by WeChat Pay")]
+    MissingHeader(&'static str),
+    /// A signature header appears more than once.
+    #[error("the {0} header appears more than once")]
+    DuplicateHeader(&'static str),
+    /// A signature header is not visible ASCII.
+    #[error("the {0} header is not visible ASCII")]
+    MalformedHeader(&'static str),
+    /// `Wechatpay-Signature-Type` names another scheme.
+    #[error("Wechatpay-Signature-Type is {0:?}: only WECHATPAY2-SHA256-RSA2048 is supported")]
+    UnsupportedSignatureType(String),
+    /// The signature is one of WeChat Pay's probes (`WECHATPAY/SIGNTEST/…`), sent to check that
+    /// merchants really verify: it always fails.
+    #[error(
+        "the signature is a WeChat Pay signature probe (WECHATPAY/SIGNTEST/…), sent to check that \
+         answers are verified: rejected, as it must be"
+    )]
+    SignatureProbe,
+    /// `Wechatpay-Timestamp` is not a number of seconds.
+    #[error("Wechatpay-Timestamp {0:?} is not a Unix time in seconds")]
+    MalformedTimestamp(String),
+    /// `Wechatpay-Timestamp` is too far from local time: a replay, or a wrong clock.
+    #[error(
+        "Wechatpay-Timestamp {timestamp} is {skew_secs} s from local time, more than the {window_secs} s \
+         allowed: a replayed answer, or a wrong clock"
+    )]
+    StaleTimestamp {
+        /// The signed timestamp.
+        timestamp: i64,
+        /// How far it is from local time, in seconds.
+        skew_secs: u64,
+        /// The tolerance, in seconds.
+        window_secs: u64,
+    },
+    /// `Wechatpay-Signature` is not base64.
+    #[error("Wechatpay-Signature is not base64")]
+    MalformedSignature,
+    /// No configured key has this serial.
+    #[error(
+        "no key for Wechatpay-Serial {serial:?}: it is neither the WeChat Pay public key's id nor the \
+         serial of a known platform certificate"
+    )]
+    UnknownSerial {
+        /// The serial the answer named.
+        serial: String,
+    },
+    /// The answer names a platform certificate the client holds, but it has expired: WeChat Pay
+    /// no longer signs with it, so the answer is a replay or comes from elsewhere.
+    #[error(
+        "Wechatpay-Serial {serial} is a platform certificate that expired at Unix time {not_after} \
+         ({}): not accepted",
+        unix_time(*not_after)
+    )]
+    ExpiredCertificate {
+        /// The certificate's serial.
+        serial: String,
+        /// When it expired (`notAfter`), in Unix seconds.
+        not_after: i64,
+    },
+    /// The answer names a platform certificate the client holds that is not valid yet.
+    #[error(
+        "Wechatpay-Serial {serial} is a platform certificate valid only from Unix time {not_before} \
+         ({}): not accepted yet (is the local clock right?)",
+        unix_time(*not_before)
+    )]
+    CertificateNotYetValid {
+        /// The certificate's serial.
+        serial: String,
+        /// When it becomes valid (`notBefore`), in Unix seconds.
+        not_before: i64,
+    },
+    /// The signature does not match the answer.
+    #[error(
+        "the signature does not match (Wechatpay-Serial {serial}): the answer was altered or not \
+         signed by WeChat Pay"
+    )]
+    BadSignature {
+        /// The serial of the key that was tried.
+        serial: String,
+    },
+}
+
+/// A Unix time as RFC 3339 UTC, for messages.
+fn unix_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(|| "out of range".to_owned(), |t| t.to_rfc3339())
+}
+
+/// The crypto library could not sign or draw a nonce (an internal error of aws-lc-rs or of the
+/// system's random number generator, not a problem of the input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the request could not be signed: aws-lc-rs or the system's random number generator reported \
+     an internal error"
+)]
+pub struct SigningFailed;
+
+/// Why an AES-256-GCM payload (an `encrypt_certificate` entry) could not be decrypted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The algorithm is not `AEAD_AES_256_GCM`.
+    #[error("unsupported algorithm {0:?}: expected AEAD_AES_256_GCM")]
+    Algorithm(String),
+    /// The nonce is not 12 bytes.
+    #[error("the nonce is {0} bytes: expected 12")]
+    NonceLength(usize),
+    /// The ciphertext is not base64.
+    #[error("the ciphertext is not base64")]
+    Base64,
+    /// The tag does not match: a wrong APIv3 key, or a tampered or truncated ciphertext.
+    #[error(
+        "authentication failed: the APIv3 key is wrong, or the ciphertext was altered or truncated"
+    )]
+    Authentication,
+}
+
+/// Why an entry of `GET /v3/certificates` was not usable. The entry is skipped; the others are
+/// kept.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateEntryError {
+    /// The entry did not decrypt (a wrong APIv3 key, a wrong `associated_data`, a damaged
+    /// ciphertext).
+    #[error("the certificate {serial} did not decrypt: {source}")]
+    Decrypt {
+        /// The entry's `serial_no`.
+        serial: String,
+        /// Why.
+        #[source]
+        source: DecryptError,
+    },
+    /// The decrypted certificate did not parse.
+    #[error("the certificate {serial} did not parse: {source}")]
+    Parse {
+        /// The entry's `serial_no`.
+        serial: String,
+        /// Why.
+        #[source]
+        source: ConfigError,
+    },
+    /// The decrypted certificate's serial is not the entry's `serial_no`.
+    #[error("the entry says serial {entry} but the certificate's serial is {certificate}")]
+    SerialMismatch {
+        /// The entry's `serial_no`.
+        entry: String,
+        /// The certificate's own serial.
+        certificate: String,
+    },
+    /// The entry is not an object with `serial_no` and `encrypt_certificate` {`algorithm`,
+    /// `nonce`, `associated_data`, `ciphertext`}.
+    #[error("the entry {serial:?} is malformed: {source}")]
+    Malformed {
+        /// The entry's `serial_no`, when it has one.
+        serial: String,
+        /// What the JSON decoder said.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl CertificateEntryError {
+    /// The `serial_no` of the entry that was skipped.
+    pub fn serial(&self) -> &str {
+        match self {
+            Self::Decrypt { serial, .. }
+            | Self::Parse { serial, .. }
+            | Self::Malformed { serial, .. } => serial,
+            Self::SerialMismatch { entry, .. } => entry,
+        }
+    }
+}
+
+/// The entries of a `GET /v3/certificates` answer that could not be used, in the answer's order.
+/// Its source is the first entry's error.
+#[derive(Debug, Default)]
+pub struct CertificateEntryErrors(pub Vec<CertificateEntryError>);
+
+impl fmt::Display for CertificateEntryErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [] => f.write_str("the list was empty"),
+            entries => {
+                for (i, entry) in entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{entry}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for CertificateEntryErrors {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .first()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }

@@ -106,19 +106,20 @@ pub mod operations {
 }
 
 pub use answer::{Response, decode_answer};
-pub use apiv3_key::{ApiV3Key, DecryptError};
+pub use apiv3_key::ApiV3Key;
 pub use builder::{
     ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_BACKOFF,
     DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
 };
-pub use certificates::{
-    CertificateEntryError, CertificateEntryErrors, CertificateStore, PlatformCertificate,
-};
+pub use certificates::{CertificateStore, PlatformCertificate};
 pub use client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
-pub use error::{ApiError, ConfigError, Error, TransportKind};
+pub use error::{
+    ApiError, CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError, Error,
+    SigningFailed, TransportKind,
+};
 pub use merchant_certificate::MerchantCertificate;
-pub use merchant_key::{MerchantKey, SigningFailed};
+pub use merchant_key::MerchantKey;
 pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
 pub use operations::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
 pub use public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};

@@ -74,18 +74,21 @@ impl MerchantCertificate {
 /// A serial number as WeChat Pay writes it: the big-endian bytes of the number, without leading
 /// zero bytes, two upper-case hex digits each (as the official Go SDK prints it).
 fn serial_hex(raw: &[u8]) -> String {
-    let start = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
-    let digits: String = raw
+    match upper_hex(raw) {
+        digits if digits.is_empty() => "00".to_owned(),
+        digits => digits,
+    }
+}
+
+/// Big-endian bytes as upper-case hex, two digits a byte, leading zero bytes left out.
+fn upper_hex(bytes: &[u8]) -> String {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes
         .get(start..)
         .unwrap_or_default()
         .iter()
         .map(|b| format!("{b:02X}"))
-        .collect();
-    if digits.is_empty() {
-        "00".to_owned()
-    } else {
-        digits
-    }
+        .collect()
 }
 
 fn malformed(reason: impl ToString) -> ConfigError {
@@ -105,16 +108,7 @@ pub(crate) fn modulus_fingerprint(rsa_public_key: &[u8]) -> String {
         Ok((_, key)) => key.modulus,
         Err(_) => return "unknown".to_owned(),
     };
-    let start = modulus
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(modulus.len());
-    let hex: String = modulus
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
+    let hex = upper_hex(modulus);
     let line = format!("Modulus={hex}\n");
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, line.as_bytes());
     digest

@@ -11,7 +11,7 @@ use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 use zeroize::Zeroizing;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, SigningFailed};
 use crate::pem_input;
 
 const WHAT: &str = "the merchant private key";
@@ -102,15 +102,6 @@ impl MerchantKey {
         Ok(STANDARD.encode(signature))
     }
 }
-
-/// The crypto library could not sign or draw a nonce (an internal error of aws-lc-rs or of the
-/// system's random number generator, not a problem of the input).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the request could not be signed: aws-lc-rs or the system's random number generator reported \
-     an internal error"
-)]
-pub struct SigningFailed;
 
 impl fmt::Debug for MerchantKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

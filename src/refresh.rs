@@ -19,11 +19,8 @@ use tokio::time::Instant;
 
 use crate::answer::{error_answer, request_id, verification_error};
 use crate::apiv3_key::ApiV3Key;
-use crate::certificates::{
-    CertificateEntryError, CertificateEntryErrors, CertificateStore, CertificatesBody,
-    decrypt_entries,
-};
-use crate::error::{ConfigError, Error};
+use crate::certificates::{CertificateStore, CertificatesBody, decrypt_entries};
+use crate::error::{CertificateEntryError, CertificateEntryErrors, ConfigError, Error};
 use crate::types::ErrorCode;
 use crate::verify::{SignatureHeaders, Verifier};
 

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::merchant_key::{MerchantKey, SigningFailed};
+use crate::error::SigningFailed;
+use crate::merchant_key::MerchantKey;
 
 /// The authorization scheme of WeChat Pay API v3.
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";

@@ -12,15 +12,14 @@
 
 mod common;
 
-use common::order_request;
+use common::{dead_base_url, order_request, quick_retries, status};
 
 use std::error::Error as _;
 use std::time::Duration;
 
 use wechatpay_v3::simulator::{BadEntry, Fault, Simulator, VerificationMode};
 use wechatpay_v3::{
-    CertificateEntryError, ClientBuilder, DecryptError, Error, ErrorCode, KeySource, RetryPolicy,
-    VerifyError,
+    CertificateEntryError, ClientBuilder, DecryptError, Error, ErrorCode, KeySource, VerifyError,
 };
 
 const CERTIFICATES: &str = "/v3/certificates";
@@ -30,11 +29,7 @@ fn builder(simulator: &Simulator) -> ClientBuilder {
     simulator
         .client_builder(VerificationMode::PlatformCertificates)
         .unwrap()
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(20),
-        })
+        .retry_policy(quick_retries())
 }
 
 fn downloads(simulator: &Simulator) -> usize {
@@ -43,13 +38,6 @@ fn downloads(simulator: &Simulator) -> usize {
         .iter()
         .filter(|r| r.path_and_query == CERTIFICATES)
         .count()
-}
-
-fn status(code: u16, name: &str) -> Fault {
-    Fault::Status {
-        status: code,
-        code: name.into(),
-    }
 }
 
 /// Waits (at most 10 s) until `done` holds: for what a background download leaves behind.
@@ -271,10 +259,7 @@ async fn the_download_is_retried_like_every_call() {
 #[tokio::test]
 async fn the_download_fails_over_to_the_backup_host_like_every_call() {
     let simulator = Simulator::start().await.unwrap();
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let dead = dead_base_url();
     let client = builder(&simulator)
         .base_url(&dead)
         .backup_base_url(simulator.base_url())

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::order_request;
+use common::{dead_base_url, order_request, quick_retries, status};
 
 use std::time::{Duration, Instant};
 
@@ -25,18 +25,7 @@ fn builder(simulator: &Simulator) -> ClientBuilder {
     simulator
         .client_builder(VerificationMode::PublicKey)
         .unwrap()
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-        })
-}
-
-fn status(code: u16, name: &str) -> Fault {
-    Fault::Status {
-        status: code,
-        code: name.into(),
-    }
+        .retry_policy(quick_retries())
 }
 
 #[tokio::test]
@@ -188,7 +177,7 @@ async fn retry_after_is_honoured() {
     });
     let start = Instant::now();
     assert!(client.query_order(&order_request()).await.is_ok());
-    // The backoff alone would be at most 50 ms.
+    // The backoff alone would be at most 20 ms.
     assert!(
         start.elapsed() >= Duration::from_secs(1),
         "{:?}",
@@ -398,11 +387,7 @@ async fn an_endless_streamed_body_is_cut_at_the_cap() {
 #[tokio::test]
 async fn network_failures_fail_over_to_the_backup_host_when_asked() {
     let simulator = Simulator::start().await.unwrap();
-    // A port nothing listens on.
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let dead = dead_base_url();
     let client = builder(&simulator)
         .base_url(&dead)
         .backup_base_url(simulator.base_url())

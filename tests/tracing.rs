@@ -14,20 +14,13 @@
 
 mod common;
 
-use common::order_request;
+use common::{order_request, status};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wechatpay_v3::RetryPolicy;
 use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-
-fn status(code: u16, name: &str) -> Fault {
-    Fault::Status {
-        status: code,
-        code: name.into(),
-    }
-}
 
 /// A tracing writer that keeps everything written, for the test to read.
 #[derive(Clone, Default)]

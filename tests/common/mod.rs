@@ -10,7 +10,10 @@
 
 use std::path::PathBuf;
 
-use wechatpay_v3::{Client, Error, KeySource, QueryOrderRequest};
+use std::time::Duration;
+
+use wechatpay_v3::simulator::Fault;
+use wechatpay_v3::{Client, Error, KeySource, QueryOrderRequest, RetryPolicy};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
 pub fn order_request() -> QueryOrderRequest {
@@ -40,6 +43,29 @@ pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeyS
         sources.push(task.await.unwrap().unwrap());
     }
     sources
+}
+
+/// An error answer with this status and code, as the simulator's fault.
+pub fn status(code: u16, name: &str) -> Fault {
+    Fault::Status {
+        status: code,
+        code: name.into(),
+    }
+}
+
+/// The default three attempts with short backoffs, so that tests do not wait.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    }
+}
+
+/// The base URL of a loopback port nothing listens on: connections to it are refused.
+pub fn dead_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
 }
 
 /// Why the certificate download a call needed failed: the source of an
