@@ -547,7 +547,8 @@ impl Inner {
     /// (timers and I/O included) for as long. On a multi-thread runtime with two workers or more,
     /// signatures run where the call runs (no thread hop: the cheapest way), at most one fewer at
     /// once than there are workers, across all clients, so that one worker is always free for the
-    /// other tasks; calls beyond that wait their turn without holding a worker. With one worker,
+    /// other tasks; calls beyond that wait their turn without holding a worker (the bound is
+    /// sized by the first multi-thread runtime that signs, as a process has one). With one worker,
     /// signatures move off it (`block_in_place`); on a current-thread runtime, whose one thread
     /// runs everything, to the blocking pool; at most one per core at once.
     async fn sign(
