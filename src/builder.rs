@@ -288,7 +288,7 @@ impl ClientBuilder {
             verifier = verifier.with_public_key(key);
         }
         let store = Arc::new(CertificateStore::new(self.certificates));
-        if self.apiv3_key.is_some() || !store.serials().is_empty() {
+        if self.apiv3_key.is_some() || !store.is_empty() {
             verifier = verifier.with_certificates(store.clone());
         }
         let eager = public_key_serial.is_none();

@@ -153,6 +153,11 @@ impl CertificateStore {
         self.snapshot().values().cloned().collect()
     }
 
+    /// Whether no certificate is known.
+    pub fn is_empty(&self) -> bool {
+        self.snapshot().is_empty()
+    }
+
     /// The serials known, sorted.
     pub fn serials(&self) -> Vec<String> {
         let mut serials: Vec<String> = self.snapshot().keys().cloned().collect();

@@ -189,13 +189,11 @@ impl Client {
             let store = refresher.store();
             let seen = refresher.downloads();
             let wait = self
-                .await_certificates(refresher, || !store.serials().is_empty(), seen, deadline)
+                .await_certificates(refresher, || !store.is_empty(), seen, deadline)
                 .await;
             return self.settled(wait, None);
         }
-        if refresher.refresh_due(Instant::now())
-            && let Plan::Start(flight, _) = refresher.plan(Instant::now())
-        {
+        if let Some(flight) = refresher.start_timed_refresh(Instant::now()) {
             self.spawn_download(flight);
         }
         Ok(())

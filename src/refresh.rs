@@ -46,10 +46,8 @@ pub(crate) struct Backoff {
 impl Backoff {
     /// The wait after `failures` failures in a row (at least one).
     fn after(self, failures: u32) -> Duration {
-        let doublings = failures.saturating_sub(1).min(32);
-        self.initial
-            .saturating_mul(1u32 << doublings.min(31))
-            .min(self.max)
+        let doublings = failures.saturating_sub(1).min(31);
+        self.initial.saturating_mul(1u32 << doublings).min(self.max)
     }
 }
 
@@ -172,23 +170,25 @@ impl CertificateRefresher {
     /// Whether a call must wait for a first download before it is sent: nothing else can verify
     /// its answer.
     pub fn needs_first_download(&self) -> bool {
-        self.eager && self.store.serials().is_empty()
+        self.eager && self.store.is_empty()
     }
 
-    /// Whether a timed refresh should start now: the interval has passed since the last
-    /// successful download (or none was made yet, when certificates are used from the start), none
-    /// is in flight and no back-off is running. With the public key configured too, certificates
-    /// are fetched only once an answer names one, and refreshed only after that.
-    pub fn refresh_due(&self, now: Instant) -> bool {
-        let state = lock(&self.state);
+    /// Starts a timed refresh when one is due: the interval has passed since the last successful
+    /// download (or none was made yet, when certificates are used from the start), none is in
+    /// flight and no back-off is running. With the public key configured too, certificates are
+    /// fetched only once an answer names one, and refreshed only after that. The caller runs the
+    /// download of the flight returned.
+    pub fn start_timed_refresh(&self, now: Instant) -> Option<Flight> {
+        let mut state = lock(&self.state);
         let started = self.eager || state.downloads > 0;
         let stale = state
             .last_success
             .is_none_or(|(at, _)| now.saturating_duration_since(at) >= self.interval);
-        started
+        let due = started
             && stale
             && state.flight.is_none()
-            && state.retry_at.is_none_or(|until| now >= until)
+            && state.retry_at.is_none_or(|until| now >= until);
+        due.then(|| self.start(&mut state).0)
     }
 
     /// Joins the download in flight, or starts one, or says how long the back-off still runs.
@@ -205,15 +205,19 @@ impl CertificateRefresher {
                 last_error: last_error.clone(),
             };
         }
+        let (flight, receiver) = self.start(&mut state);
+        Plan::Start(flight, receiver)
+    }
+
+    /// A new flight, recorded as the one in flight.
+    fn start(&self, state: &mut State) -> (Flight, watch::Receiver<Option<Outcome>>) {
         let (sender, receiver) = watch::channel(None);
         state.flight = Some(receiver.clone());
-        Plan::Start(
-            Flight {
-                sender,
-                state: self.state.clone(),
-            },
-            receiver,
-        )
+        let flight = Flight {
+            sender,
+            state: self.state.clone(),
+        };
+        (flight, receiver)
     }
 
     /// Records how a download went: the new certificates replace the old ones, or the failure
