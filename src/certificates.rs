@@ -16,6 +16,7 @@ use crate::apiv3_key::ApiV3Key;
 use crate::error::{CertificateEntryError, ConfigError};
 use crate::pem_input;
 use crate::public_key::parse_rsa_public_key;
+use crate::sensitive::EncryptionKey;
 
 const WHAT: &str = "the platform certificate";
 const EXPECTED: &str =
@@ -29,6 +30,7 @@ pub struct PlatformCertificate {
     not_before: i64,
     not_after: i64,
     key: ParsedPublicKey,
+    encryption: EncryptionKey,
 }
 
 impl PlatformCertificate {
@@ -62,7 +64,14 @@ impl PlatformCertificate {
         let serial = format!("{:X}", certificate.tbs_certificate.serial);
         let validity = certificate.validity();
         let key = parse_rsa_public_key(certificate.public_key().raw, WHAT, EXPECTED)?;
+        let encryption = EncryptionKey::from_spki(&serial, certificate.public_key().raw).ok_or(
+            ConfigError::NotRsa {
+                what: WHAT,
+                expected: EXPECTED,
+            },
+        )?;
         Ok(Self {
+            encryption,
             serial,
             not_before: validity.not_before.timestamp(),
             not_after: validity.not_after.timestamp(),
@@ -94,6 +103,11 @@ impl PlatformCertificate {
 
     pub(crate) fn key(&self) -> &ParsedPublicKey {
         &self.key
+    }
+
+    /// The key that encrypts sensitive fields with this certificate, named by its serial.
+    pub fn encryption_key(&self) -> &EncryptionKey {
+        &self.encryption
     }
 }
 
@@ -156,6 +170,15 @@ impl CertificateStore {
     /// Whether no certificate is known.
     pub fn is_empty(&self) -> bool {
         self.snapshot().is_empty()
+    }
+
+    /// The valid certificate (at `now`) that became valid last: the one to encrypt with.
+    pub fn newest_valid(&self, now: SystemTime) -> Option<PlatformCertificate> {
+        self.snapshot()
+            .values()
+            .filter(|c| c.is_valid_at(now))
+            .max_by_key(|c| (c.not_before, c.not_after))
+            .cloned()
     }
 
     /// The serials known, sorted.

@@ -6,17 +6,18 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use http::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::answer::{Response, decode_verified, request_id, verify_answer};
 use crate::certificates::PlatformCertificate;
-use crate::error::{ConfigError, Error, SigningFailed, TransportKind, VerifyError};
-use crate::operation::{PreparedRequest, Request};
+use crate::error::{ConfigError, EncryptError, Error, SigningFailed, TransportKind, VerifyError};
+use crate::operation::{Operation, PreparedRequest, Request};
 use crate::refresh::{CertificateRefresher, CertificateStatus, Flight, Plan};
 use crate::retry::{RetryPolicy, full_jitter};
+use crate::sensitive::EncryptionKey;
 use crate::signing::RequestSigner;
 use crate::verify::{HEADER_SERIAL, Verifier};
 
@@ -88,9 +89,32 @@ impl Client {
         &self.inner.verifier
     }
 
-    /// Validates a request and builds its URL, without sending it.
+    /// Validates a request and builds its URL and body (its sensitive fields encrypted), without
+    /// sending it.
     pub fn prepare<Q: Request>(&self, request: &Q) -> Result<PreparedRequest<Q::Response>, Error> {
-        Ok(PreparedRequest::new(self.base_url(), request)?)
+        let key = self.encryption_key_for(Q::OPERATION);
+        PreparedRequest::with_encryption(self.base_url(), request, key.as_ref())
+    }
+
+    /// The key sensitive fields are encrypted with: the WeChat Pay public key when the client has
+    /// it (WeChat Pay recommends it), else the newest valid platform certificate; `None` when
+    /// there is neither.
+    pub fn encryption_key(&self) -> Option<EncryptionKey> {
+        let verifier = &self.inner.verifier;
+        if let Some(key) = verifier.public_key() {
+            return Some(EncryptionKey::from(key));
+        }
+        verifier
+            .certificates()
+            .and_then(|store| store.newest_valid(SystemTime::now()))
+            .map(|certificate| EncryptionKey::from(&certificate))
+    }
+
+    fn encryption_key_for(&self, operation: &Operation) -> Option<EncryptionKey> {
+        if operation.sensitive_fields.is_empty() {
+            return None;
+        }
+        self.encryption_key()
     }
 
     /// Runs an operation: validate → sign → send → verify → decode, retried as the
@@ -108,17 +132,23 @@ impl Client {
             latency_ms = tracing::field::Empty,
         );
         async {
-            let prepared = self.prepare(request)?;
+            // A request that breaks a rule fails before anything waits.
+            request.validate()?;
             let start = Instant::now();
             let deadline = start + self.inner.total_deadline;
             let result = async {
+                // In certificate mode, a sensitive field needs a certificate to be encrypted with.
                 self.certificates_before_sending(deadline).await?;
-                self.run(
-                    prepared.method(),
-                    prepared.path_and_query(),
-                    deadline,
-                    |answer| self.accept_answer::<Q::Response>(answer, deadline),
-                )
+                let prepared = self.prepare(request)?;
+                let call = Call {
+                    operation: Q::OPERATION,
+                    path_and_query: prepared.path_and_query(),
+                    body: prepared.body(),
+                    encrypted_with: prepared.encrypted_with(),
+                };
+                self.run(&call, deadline, |answer| {
+                    self.accept_answer::<Q::Response>(answer, deadline)
+                })
                 .await
             }
             .await;
@@ -341,7 +371,7 @@ impl Client {
                 };
                 let deadline = Instant::now() + client.inner.total_deadline;
                 let result = client
-                    .run(&http::Method::GET, CERTIFICATES_PATH, deadline, |answer| {
+                    .run(&Call::certificates(), deadline, |answer| {
                         std::future::ready(refresher.accept(
                             &client.inner.verifier,
                             answer.status,
@@ -363,8 +393,7 @@ impl Client {
     /// returned as it is.
     async fn run<O, F, Fut>(
         &self,
-        method: &http::Method,
-        path_and_query: &str,
+        call: &Call<'_>,
         deadline: Instant,
         accept: F,
     ) -> Result<O, Error>
@@ -378,6 +407,7 @@ impl Client {
             .with_max_delay(inner.retry.max_backoff)
             .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
             .build();
+        let path_and_query = call.path_and_query;
         let primary = Target::new(&inner.base_url, path_and_query);
         let mut backup: Option<Target> = None;
         let mut attempts = 0u32;
@@ -387,7 +417,7 @@ impl Client {
             tracing::Span::current().record("attempt", attempts);
             let target = backup.as_ref().unwrap_or(&primary);
             let attempt = async {
-                let answer = inner.send_signed(method, target).await?;
+                let answer = inner.send_signed(call, target).await?;
                 let span = tracing::Span::current();
                 span.record("status", answer.status);
                 if let Some(id) = request_id(&answer.headers) {
@@ -418,7 +448,7 @@ impl Client {
             {
                 backup = Some(Target::new(base, path_and_query));
             }
-            if !error.is_retryable() {
+            if !call.operation.may_retry(&error) {
                 return Err(error);
             }
             let Some(delay) = backoff.next() else {
@@ -459,6 +489,39 @@ enum Wait {
     TimedOut,
 }
 
+/// What one call sends on every attempt: the same path, query and body bytes, signed afresh.
+struct Call<'a> {
+    operation: &'a Operation,
+    path_and_query: &'a str,
+    body: &'a str,
+    /// The key the body's sensitive fields were encrypted with, for `Wechatpay-Serial`.
+    encrypted_with: Option<&'a str>,
+}
+
+/// `GET /v3/certificates`, as the refresher downloads it.
+const CERTIFICATES: Operation = Operation {
+    id: "listCertificates",
+    summary: "下载平台证书",
+    method: http::Method::GET,
+    path: CERTIFICATES_PATH,
+    query_encoding: crate::QueryEncoding::FormRfc3986,
+    errors: &[],
+    idempotent: true,
+    sensitive_fields: &[],
+    example_answer: None,
+};
+
+impl Call<'static> {
+    fn certificates() -> Self {
+        Self {
+            operation: &CERTIFICATES,
+            path_and_query: CERTIFICATES_PATH,
+            body: "",
+            encrypted_with: None,
+        }
+    }
+}
+
 /// Where one attempt goes: the URL, built once per call and host from the parsed base URL, and
 /// the canonical URL signed for it, taken from that very URL.
 struct Target {
@@ -489,8 +552,11 @@ impl Target {
 
 impl Inner {
     /// Signs and sends one request and reads its answer, at most `max_body_size` bytes of it.
-    async fn send_signed(&self, method: &http::Method, target: &Target) -> Result<Answer, Error> {
-        let authorization = self.sign(method.as_str(), &target.canonical).await?;
+    async fn send_signed(&self, call: &Call<'_>, target: &Target) -> Result<Answer, Error> {
+        let method = &call.operation.method;
+        let authorization = self
+            .sign(method.as_str(), &target.canonical, call.body)
+            .await?;
         let authorization =
             HeaderValue::try_from(authorization.header).map_err(|_| ConfigError::Malformed {
                 what: "the merchant id or serial number",
@@ -504,8 +570,20 @@ impl Inner {
             .header(AUTHORIZATION, authorization)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(USER_AGENT, self.user_agent.clone());
-        if let Some(serial) = &self.public_key_serial {
-            builder = builder.header(HEADER_SERIAL, serial.clone());
+        // The key of the encrypted fields, or else the public key WeChat Pay should sign with.
+        match call.encrypted_with.map(HeaderValue::try_from) {
+            Some(Ok(serial)) => builder = builder.header(HEADER_SERIAL, serial),
+            Some(Err(_)) => return Err(Error::Encryption(EncryptError::Failed)),
+            None => {
+                if let Some(serial) = &self.public_key_serial {
+                    builder = builder.header(HEADER_SERIAL, serial.clone());
+                }
+            }
+        }
+        if !call.body.is_empty() {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(call.body.to_owned());
         }
         let transport = |source: reqwest::Error| Error::Transport {
             url: without_query(&target.url),
@@ -553,6 +631,7 @@ impl Inner {
         &self,
         method: &str,
         canonical: &str,
+        body: &str,
     ) -> Result<crate::signing::Authorization, Error> {
         static ON_WORKERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
         static OFF_WORKERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
@@ -562,7 +641,7 @@ impl Inner {
         if multi_thread && workers > 1 {
             let permits = ON_WORKERS.get_or_init(|| tokio::sync::Semaphore::new(workers - 1));
             let _permit = permits.acquire().await.map_err(|_| SigningFailed)?;
-            return Ok(self.signer.authorize(method, canonical, "")?);
+            return Ok(self.signer.authorize(method, canonical, body)?);
         }
         let permits = OFF_WORKERS.get_or_init(|| {
             tokio::sync::Semaphore::new(
@@ -572,13 +651,13 @@ impl Inner {
         let _permit = permits.acquire().await.map_err(|_| SigningFailed)?;
         if multi_thread {
             return Ok(tokio::task::block_in_place(|| {
-                self.signer.authorize(method, canonical, "")
+                self.signer.authorize(method, canonical, body)
             })?);
         }
         let signer = self.signer.clone();
-        let (method, canonical) = (method.to_owned(), canonical.to_owned());
+        let (method, canonical, body) = (method.to_owned(), canonical.to_owned(), body.to_owned());
         Ok(
-            tokio::task::spawn_blocking(move || signer.authorize(&method, &canonical, ""))
+            tokio::task::spawn_blocking(move || signer.authorize(&method, &canonical, &body))
                 .await
                 .map_err(|_| SigningFailed)??,
         )

@@ -23,6 +23,16 @@ pub enum Error {
     /// The request could not be signed.
     #[error(transparent)]
     Signing(#[from] SigningFailed),
+    /// The request's body could not be written as JSON; nothing was sent.
+    #[error("the request body could not be written as JSON: {source}")]
+    InvalidBody {
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A sensitive field of the request could not be encrypted; nothing was sent.
+    #[error(transparent)]
+    Encryption(#[from] EncryptError),
     /// The request did not get an answer: connection, TLS, timeout or a dropped connection.
     #[error("no answer from {url} ({kind}): {}", error_chain(source))]
     Transport {
@@ -582,6 +592,40 @@ fn unix_time(seconds: i64) -> String {
      an internal error"
 )]
 pub struct SigningFailed;
+
+/// Why a sensitive field (敏感信息) could not be encrypted. The message never holds the plaintext.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptError {
+    /// There is no key to encrypt with: neither the WeChat Pay public key nor a valid platform
+    /// certificate.
+    #[error(
+        "a sensitive field needs a key to be encrypted with: configure the WeChat Pay public key \
+         (ClientBuilder::wechatpay_public_key), or the APIv3 key so that platform certificates are \
+         downloaded, and make sure one of them is valid now"
+    )]
+    NoKey,
+    /// The plaintext is longer than RSAES-OAEP can encrypt with the key.
+    #[error(
+        "a sensitive field is {actual} bytes long; RSAES-OAEP with this key encrypts at most {max}"
+    )]
+    TooLong {
+        /// The most bytes the key can encrypt.
+        max: usize,
+        /// The plaintext's length in bytes.
+        actual: usize,
+    },
+    /// The cryptographic library failed.
+    #[error("aws-lc-rs could not encrypt a sensitive field (an internal error)")]
+    Failed,
+    /// A [`Sensitive`](crate::Sensitive) was serialised outside the client, which alone encrypts
+    /// it.
+    #[error(
+        "a sensitive field is only serialised encrypted, by the client: send the request with its \
+         method, or encrypt the field yourself with EncryptionKey::encrypt"
+    )]
+    OutsideTheClient,
+}
 
 /// Why an AES-256-GCM payload (an `encrypt_certificate` entry) could not be decrypted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

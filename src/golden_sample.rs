@@ -12,14 +12,164 @@ mod operations {
     include!("../xtask/tests/golden/expected/operations.rs");
 }
 
-use operations::{FindWidgetRequest, WidgetKey};
+use operations::{
+    CreateWidgetRequest, FindWidgetRequest, NewPart, Owner, QueryWidgetPriceRequest, WidgetKey,
+};
 use types::{PartList, Widget, WidgetState};
 
-use crate::{InvalidParameter, ParameterRule, PreparedRequest, Request};
+use crate::{EncryptionKey, Error, InvalidParameter, ParameterRule, PreparedRequest, Request};
 
 /// Validates a request and builds it, as the client does before signing.
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
-    PreparedRequest::new("http://127.0.0.1:1/", request)
+    match PreparedRequest::new("http://127.0.0.1:1/", request) {
+        Ok(prepared) => Ok(prepared),
+        Err(Error::InvalidRequest(invalid)) => Err(invalid),
+        Err(other) => panic!("not a validation error: {other}"),
+    }
+}
+
+/// A fresh RSA key pair: the encrypting half as an [`EncryptionKey`] named `serial`, and the
+/// decrypting half.
+fn key_pair(serial: &str) -> (EncryptionKey, aws_lc_rs::rsa::OaepPrivateDecryptingKey) {
+    use aws_lc_rs::encoding::AsDer;
+    let private =
+        aws_lc_rs::rsa::PrivateDecryptingKey::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let public = private.public_key();
+    let spki = public.as_der().unwrap();
+    let key = EncryptionKey::from_spki(serial, spki.as_ref()).unwrap();
+    (
+        key,
+        aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(private).unwrap(),
+    )
+}
+
+fn new_widget() -> CreateWidgetRequest {
+    CreateWidgetRequest::new(
+        "S/1?#%",
+        "wid",
+        WidgetState::New,
+        vec![NewPart {
+            label: "ab".into(),
+            count: 2,
+            secret: Some("秘密".into()),
+        }],
+        Owner {
+            real_name: "张三".into(),
+        },
+    )
+}
+
+#[test]
+fn a_body_is_written_once_with_its_sensitive_fields_encrypted() {
+    let (key, decrypting) = key_pair("PUB_KEY_ID_0000000000000000000000000000000001");
+    let prepared =
+        PreparedRequest::with_encryption("http://127.0.0.1:1", &new_widget(), Some(&key)).unwrap();
+    // The path parameter is one segment, whatever it holds; no query without the optional one.
+    assert_eq!(
+        prepared.path_and_query(),
+        "/v1/shops/S%2F1%3F%23%25/widgets"
+    );
+    assert_eq!(prepared.encrypted_with(), Some(key.serial()));
+    assert!(!prepared.body().contains("张三") && !prepared.body().contains("秘密"));
+    let body: serde_json::Value = serde_json::from_str(prepared.body()).unwrap();
+    assert_eq!(body["name"], "wid");
+    assert_eq!(body["state"], "NEW");
+    assert_eq!(body["parts"][0]["label"], "ab");
+    assert_eq!(body["parts"][0]["count"], 2);
+    assert!(
+        body.get("made_at").is_none(),
+        "an absent optional field is left out"
+    );
+    assert!(
+        body.get("shop_id").is_none(),
+        "a path parameter is not in the body"
+    );
+    let decrypt = |field: &serde_json::Value| {
+        use base64::Engine;
+        let ciphertext = base64::engine::general_purpose::STANDARD
+            .decode(field.as_str().unwrap())
+            .unwrap();
+        let mut out = vec![0u8; decrypting.min_output_size()];
+        let plain = decrypting
+            .decrypt(
+                &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+                &ciphertext,
+                &mut out,
+                None,
+            )
+            .unwrap();
+        String::from_utf8(plain.to_vec()).unwrap()
+    };
+    assert_eq!(decrypt(&body["owner"]["real_name"]), "张三");
+    assert_eq!(decrypt(&body["parts"][0]["secret"]), "秘密");
+    assert_eq!(
+        operations::CREATE_WIDGET.sensitive_fields,
+        ["/parts/*/secret", "/owner/real_name"]
+    );
+    const { assert!(operations::CREATE_WIDGET.idempotent) };
+
+    // Without a key, nothing is built.
+    assert!(matches!(
+        PreparedRequest::new("http://127.0.0.1:1", &new_widget()),
+        Err(Error::Encryption(crate::EncryptError::NoKey))
+    ));
+}
+
+#[test]
+fn nested_rules_name_the_path_down_to_the_field() {
+    let (key, _) = key_pair("PUB_KEY_ID_0000000000000000000000000000000001");
+    let rejected = |edit: &dyn Fn(&mut CreateWidgetRequest)| {
+        let mut request = new_widget();
+        edit(&mut request);
+        match PreparedRequest::with_encryption("http://127.0.0.1:1", &request, Some(&key)) {
+            Err(Error::InvalidRequest(invalid)) => invalid,
+            other => panic!("{other:?}"),
+        }
+    };
+    let second_part = |label: &str| NewPart {
+        label: label.into(),
+        count: 1,
+        secret: None,
+    };
+    let error = rejected(&|r| r.parts.push(second_part("aB")));
+    assert_eq!(error.parameter, "parts[1].label");
+    assert_eq!(
+        error.rule,
+        ParameterRule::Charset {
+            allowed: "a-z",
+            found: 'B'
+        }
+    );
+    let error = rejected(&|r| r.owner.real_name = "".into());
+    assert_eq!(error.parameter, "owner.real_name");
+    assert_eq!(error.rule, ParameterRule::Required);
+    let error = rejected(&|r| r.parts.clear());
+    assert_eq!(
+        (error.parameter.as_str(), error.rule),
+        ("parts", ParameterRule::Required)
+    );
+    let error = rejected(&|r| r.parts.extend([second_part("c"), second_part("d")]));
+    assert_eq!(error.rule, ParameterRule::MaxItems { max: 2, actual: 3 });
+    let error = rejected(&|r| r.shop_id = "..".into());
+    assert_eq!(
+        (error.parameter.as_str(), error.rule),
+        ("shop_id", ParameterRule::DotSegment)
+    );
+}
+
+#[test]
+fn a_path_segment_and_a_query_parameter_mix() {
+    let request = QueryWidgetPriceRequest::new("W 1/2", "CNY");
+    let prepared = prepare(&request).unwrap();
+    assert_eq!(
+        prepared.path_and_query(),
+        "/v1/widgets/W%201%2F2/price?currency=CNY"
+    );
+    assert_eq!(prepared.body(), "");
+    assert_eq!(
+        operations::QUERY_WIDGET_PRICE.example_answer,
+        Some(r#"{"widget_id":"W1","state":"NEW","price":100}"#)
+    );
 }
 
 #[test]
@@ -54,7 +204,7 @@ fn rules_apply_to_the_chosen_member_only() {
     assert_eq!(
         prepare(&request).unwrap_err(),
         InvalidParameter {
-            parameter: "out_widget_no",
+            parameter: "out_widget_no".to_owned(),
             rule: ParameterRule::Charset {
                 allowed: r"0-9a-z_\-",
                 found: 'U'
@@ -90,4 +240,58 @@ fn the_sample_types_decode_leniently_and_keep_what_they_do_not_know() {
     assert_eq!(back["parts"], serde_json::json!([{"name": "bolt"}]));
     assert!(back.get("extra").is_none());
     assert_eq!(WidgetState::from("IN_STOCK"), WidgetState::InStock);
+}
+
+/// The code generated from the test pages of endpoints outside the profit-sharing family
+/// (`xtask/tests/pages/`), which import with no overlay entry: compiled here, and used.
+mod other_pages {
+    pub mod types {
+        include!("../xtask/tests/pages/expected/types.rs");
+    }
+
+    pub mod operations {
+        include!("../xtask/tests/pages/expected/operations.rs");
+    }
+}
+
+#[test]
+fn pages_of_other_endpoints_give_working_requests() {
+    use other_pages::operations::{
+        CreateRefundAmount, CreateRefundGoodsDetail, CreateRefundRequest, QueryRefundRequest,
+    };
+    let mut request = CreateRefundRequest::new(
+        "1900000109",
+        "R1",
+        CreateRefundAmount {
+            refund: 888,
+            total: 888,
+            currency: other_pages::types::Currency::Cny,
+        },
+    );
+    request.goods_detail = Some(vec![CreateRefundGoodsDetail {
+        merchant_goods_id: String::new(),
+        refund_quantity: 1,
+    }]);
+    match PreparedRequest::new("http://127.0.0.1:1", &request) {
+        Err(Error::InvalidRequest(invalid)) => {
+            assert_eq!(invalid.parameter, "goods_detail[0].merchant_goods_id");
+        }
+        other => panic!("{other:?}"),
+    }
+    request.goods_detail = None;
+    request.notify = Some(true);
+    let prepared = prepare(&request).unwrap();
+    assert_eq!(prepared.path_and_query(), "/v3/refund/domestic/refunds");
+    assert_eq!(
+        prepared.body(),
+        r#"{"sub_mchid":"1900000109","out_refund_no":"R1","amount":{"refund":888,"total":888,"currency":"CNY"},"notify":true}"#
+    );
+    // The page says 幂等.
+    const { assert!(other_pages::operations::CREATE_REFUND.idempotent) };
+
+    let prepared = prepare(&QueryRefundRequest::new("R/1", "1900000109")).unwrap();
+    assert_eq!(
+        prepared.path_and_query(),
+        "/v3/refund/domestic/refunds/R%2F1?sub_mchid=1900000109"
+    );
 }

@@ -73,6 +73,7 @@ mod apiv3_key;
 mod builder;
 mod certificates;
 mod client;
+mod encoding;
 mod error;
 mod merchant_certificate;
 mod merchant_key;
@@ -84,6 +85,7 @@ mod public_key;
 pub mod query;
 mod refresh;
 mod retry;
+mod sensitive;
 pub mod signing;
 #[cfg(feature = "simulator")]
 pub mod simulator;
@@ -115,17 +117,22 @@ pub use builder::{
 pub use certificates::{CertificateStore, PlatformCertificate};
 pub use client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
 pub use error::{
-    ApiError, CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError, Error,
-    SigningFailed, TransportKind,
+    ApiError, CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError,
+    EncryptError, Error, SigningFailed, TransportKind,
 };
 pub use merchant_certificate::MerchantCertificate;
 pub use merchant_key::MerchantKey;
 pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
-pub use operations::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
+pub use operations::{
+    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
+    QueryOrderRequest, QueryReturnOrderRequest,
+};
 pub use public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
 pub use query::QueryString;
 pub use refresh::CertificateStatus;
 pub use retry::RetryPolicy;
+pub use sensitive::{EncryptionKey, Sensitive};
 pub use signing::{Authorization, RequestSigner};
 pub use types::{ErrorBody, ErrorCode, ProfitSharingOrder, ReturnOrder};
 pub use validate::{InvalidParameter, ParameterRule};

@@ -9,6 +9,7 @@ use rustls_pki_types::pem::PemObject;
 
 use crate::error::ConfigError;
 use crate::pem_input;
+use crate::sensitive::EncryptionKey;
 
 const WHAT: &str = "the WeChat Pay public key";
 const EXPECTED: &str = "the WeChat Pay public key (微信支付公钥) downloaded from the merchant platform, \
@@ -24,6 +25,7 @@ pub const PUBLIC_KEY_ID_PREFIX: &str = "PUB_KEY_ID_";
 pub struct WechatPayPublicKey {
     id: String,
     key: ParsedPublicKey,
+    encryption: EncryptionKey,
 }
 
 impl WechatPayPublicKey {
@@ -33,8 +35,25 @@ impl WechatPayPublicKey {
         if !id.starts_with(PUBLIC_KEY_ID_PREFIX) || id.len() == PUBLIC_KEY_ID_PREFIX.len() {
             return Err(ConfigError::PublicKeyId { id });
         }
-        let key = parse_rsa_public_key_pem(pem, WHAT, EXPECTED)?;
-        Ok(Self { id, key })
+        pem_input::expect_labels(pem, &["PUBLIC KEY"], WHAT, EXPECTED)?;
+        let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
+            ConfigError::Malformed {
+                what: WHAT,
+                reason: e.to_string(),
+                expected: EXPECTED,
+            }
+        })?;
+        let key = parse_rsa_public_key(der.as_ref(), WHAT, EXPECTED)?;
+        let encryption =
+            EncryptionKey::from_spki(&id, der.as_ref()).ok_or(ConfigError::NotRsa {
+                what: WHAT,
+                expected: EXPECTED,
+            })?;
+        Ok(Self {
+            id,
+            key,
+            encryption,
+        })
     }
 
     /// Loads the key from a PEM file, e.g. `pub_key.pem`, and its id.
@@ -53,8 +72,14 @@ impl WechatPayPublicKey {
     pub(crate) fn key(&self) -> &ParsedPublicKey {
         &self.key
     }
+
+    /// The key that encrypts sensitive fields, named by this key's id.
+    pub fn encryption_key(&self) -> &EncryptionKey {
+        &self.encryption
+    }
 }
 
+#[cfg(feature = "simulator")]
 /// Parses a PEM `BEGIN PUBLIC KEY` RSA key for SHA256withRSA verification.
 pub(crate) fn parse_rsa_public_key_pem(
     pem: &str,

@@ -3,15 +3,10 @@
 //! WeChat Pay signs the path and query exactly as they travel (PROTOCOL.md section 1), so the one
 //! string this module produces is what the signature covers and what goes on the wire.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 
-/// Characters sent as they are: RFC 3986's unreserved set. Everything else is percent-encoded as
-/// UTF-8, so the string is the same whatever HTTP library later parses it.
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// Characters sent as they are: RFC 3986's unreserved set; see [`crate::encoding`].
+const ENCODE: &percent_encoding::AsciiSet = crate::encoding::ENCODED;
 
 /// A query string under construction: `name=value` pairs joined by `&`, in the order pushed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -22,7 +22,11 @@ use wechatpay_v3::{
 
 /// Validates a request and builds it for the production host, as the client does before signing.
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
-    PreparedRequest::new(wechatpay_v3::DEFAULT_BASE_URL, request)
+    match PreparedRequest::new(wechatpay_v3::DEFAULT_BASE_URL, request) {
+        Ok(prepared) => Ok(prepared),
+        Err(wechatpay_v3::Error::InvalidRequest(invalid)) => Err(invalid),
+        Err(other) => panic!("not a validation error: {other}"),
+    }
 }
 
 fn return_request(order: OrderReference) -> QueryReturnOrderRequest {
@@ -105,14 +109,14 @@ fn query_order_parameters_are_validated_and_named() {
     assert_eq!(
         rejected(|r| r.sub_mchid.clear()),
         InvalidParameter {
-            parameter: "sub_mchid",
+            parameter: "sub_mchid".to_owned(),
             rule: ParameterRule::Required
         }
     );
     assert_eq!(
         rejected(|r| r.transaction_id = "4".repeat(33)),
         InvalidParameter {
-            parameter: "transaction_id",
+            parameter: "transaction_id".to_owned(),
             rule: ParameterRule::MaxLength {
                 max: 32,
                 actual: 33
@@ -136,7 +140,7 @@ fn query_return_order_parameters_are_validated_and_named() {
     assert_eq!(
         prepare(&request).unwrap_err(),
         InvalidParameter {
-            parameter: "order_id",
+            parameter: "order_id".to_owned(),
             rule: ParameterRule::Required
         }
     );
@@ -144,7 +148,7 @@ fn query_return_order_parameters_are_validated_and_named() {
     assert_eq!(
         prepare(&request).unwrap_err(),
         InvalidParameter {
-            parameter: "out_order_no",
+            parameter: "out_order_no".to_owned(),
             rule: ParameterRule::MaxLength {
                 max: 64,
                 actual: 65

@@ -60,11 +60,28 @@ pub(crate) fn check_headers(
     Ok(())
 }
 
+/// A request with a body must say it is JSON, as the real API insists.
+pub(crate) fn check_content_type(content_type: Option<&str>) -> Result<(), Rejection> {
+    let media_type = content_type
+        .and_then(|value| value.split(';').next())
+        .map(str::trim);
+    if !media_type.is_some_and(|t| t.eq_ignore_ascii_case("application/json")) {
+        return Err(rejection(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "Content-Type必须为application/json (the body must be sent as application/json)",
+            None,
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the `Authorization` header against the request as received; remembers the nonce.
 pub(crate) fn check_signature(
     authorization: Option<&str>,
     method: &str,
     path_and_query: &str,
+    body: &str,
     merchant: &Merchant,
     nonces: &mut HashMap<String, u64>,
     now: u64,
@@ -134,7 +151,7 @@ pub(crate) fn check_signature(
             "timestamp is more than 300 s from the server's time",
         ));
     }
-    let message = signing_message(method, path_and_query, signed_at, nonce, "");
+    let message = signing_message(method, path_and_query, signed_at, nonce, body);
     let signature = STANDARD
         .decode(signature)
         .map_err(|_| sign_error("signature is not base64"))?;
@@ -223,6 +240,178 @@ fn param_error(field: &str, message: &str) -> Rejection {
 fn validated<Q: Request>(request: Q) -> Result<Q, Rejection> {
     request
         .validate()
-        .map_err(|invalid| param_error(invalid.parameter, &format!("参数错误: {invalid}")))?;
+        .map_err(|invalid| param_error(&invalid.parameter, &format!("参数错误: {invalid}")))?;
     Ok(request)
+}
+
+/// Checks a request with a JSON body as the real API does: its sensitive fields decrypt with the
+/// private key `Wechatpay-Serial` names, the body decodes into the request type and follows the
+/// spec's rules. Answers from the operation's example answer, with the request's ids in it.
+pub(crate) fn body_request<Q>(
+    state: &super::State,
+    serial: Option<&str>,
+    body: &str,
+) -> Result<serde_json::Value, Rejection>
+where
+    Q: Request + serde::de::DeserializeOwned,
+{
+    let mut value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| param_error("", &format!("请求体不是JSON (the body is not JSON: {e})")))?;
+    let sensitive = Q::OPERATION.sensitive_fields;
+    if sensitive
+        .iter()
+        .any(|pointer| has_value_at(&value, pointer))
+    {
+        decrypt_sensitive(state, serial, &mut value, sensitive)?;
+    }
+    let request: Q = serde_path_to_error::deserialize(&value).map_err(|e| {
+        let field = e.path().to_string();
+        param_error(&field, &format!("参数错误: {field}: {}", e.inner()))
+    })?;
+    let request = validated(request)?;
+    answer_from_example(&request, &value)
+}
+
+/// The operation's example answer, each top-level string field that the request also has (e.g.
+/// `sub_mchid`, `out_order_no`) replaced by the request's value.
+pub(crate) fn answer_from_example<Q: Request>(
+    _request: &Q,
+    sent: &serde_json::Value,
+) -> Result<serde_json::Value, Rejection> {
+    let example = Q::OPERATION
+        .example_answer
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let Some(mut answer) = example else {
+        return Ok(serde_json::Value::Null);
+    };
+    if let (Some(answer), Some(sent)) = (answer.as_object_mut(), sent.as_object()) {
+        for (key, value) in answer.iter_mut() {
+            if let Some(mine @ serde_json::Value::String(_)) = sent.get(key)
+                && value.is_string()
+            {
+                *value = mine.clone();
+            }
+        }
+    }
+    Ok(answer)
+}
+
+/// Whether a pointer with `*` wildcards reaches a value.
+fn has_value_at(value: &serde_json::Value, pointer: &str) -> bool {
+    let mut found = false;
+    let _ = visit(&mut value.clone(), &segments(pointer), "", &mut |_, _| {
+        found = true;
+        Ok(())
+    });
+    found
+}
+
+fn segments(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// Calls `f` on every string the pointer's segments reach (`*`: every item of an array), with the
+/// field's path as the real API names it (`receivers[0].receiver_name`).
+fn visit(
+    value: &mut serde_json::Value,
+    segments: &[String],
+    path: &str,
+    f: &mut dyn FnMut(&mut serde_json::Value, &str) -> Result<(), Rejection>,
+) -> Result<(), Rejection> {
+    let Some((first, rest)) = segments.split_first() else {
+        return if value.is_string() {
+            f(value, path)
+        } else {
+            Ok(())
+        };
+    };
+    if first == "*" {
+        if let Some(items) = value.as_array_mut() {
+            for (index, item) in items.iter_mut().enumerate() {
+                visit(item, rest, &format!("{path}[{index}]"), f)?;
+            }
+        }
+        return Ok(());
+    }
+    match value.get_mut(first.as_str()) {
+        Some(child) => {
+            let path = if path.is_empty() {
+                first.clone()
+            } else {
+                format!("{path}.{first}")
+            };
+            visit(child, rest, &path, f)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Replaces each sensitive field's ciphertext by its plaintext, decrypted with the private key of
+/// the WeChat Pay public key or platform certificate `serial` names.
+fn decrypt_sensitive(
+    state: &super::State,
+    serial: Option<&str>,
+    value: &mut serde_json::Value,
+    pointers: &[&str],
+) -> Result<(), Rejection> {
+    let platform;
+    let key = match serial {
+        Some(id) if id == state.credentials.wechatpay_public_key_id => &state.public_key_decrypt,
+        Some(serial) => {
+            platform = state
+                .data()
+                .platform
+                .iter()
+                .find(|p| p.serial.eq_ignore_ascii_case(serial))
+                .cloned();
+            match &platform {
+                Some(platform) => &platform.decrypt,
+                None => {
+                    return Err(param_error(
+                        "Wechatpay-Serial",
+                        "Wechatpay-Serial 不是微信支付公钥ID或平台证书序列号 (it names no WeChat Pay key)",
+                    ));
+                }
+            }
+        }
+        None => {
+            return Err(param_error(
+                "Wechatpay-Serial",
+                "含敏感信息的请求须在Wechatpay-Serial中填写加密所用的公钥ID或平台证书序列号 \
+                 (a request with sensitive fields must name the key in Wechatpay-Serial)",
+            ));
+        }
+    };
+    for pointer in pointers {
+        visit(value, &segments(pointer), "", &mut |field, path| {
+            let undecryptable = || {
+                param_error(
+                    path,
+                    &format!(
+                        "{path} 解密失败 (does not decrypt with the key Wechatpay-Serial names)"
+                    ),
+                )
+            };
+            let ciphertext = STANDARD
+                .decode(field.as_str().unwrap_or_default())
+                .map_err(|_| undecryptable())?;
+            let mut plaintext = vec![0u8; key.min_output_size()];
+            let plaintext = key
+                .decrypt(
+                    &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+                    &ciphertext,
+                    &mut plaintext,
+                    None,
+                )
+                .map_err(|_| undecryptable())?;
+            let plaintext = String::from_utf8(plaintext.to_vec()).map_err(|_| undecryptable())?;
+            *field = serde_json::Value::String(plaintext);
+            Ok(())
+        })?;
+    }
+    Ok(())
 }

@@ -78,3 +78,17 @@ pub(crate) fn platform_certificate(
         serial,
     })
 }
+
+/// The RSAES-OAEP decrypting half of a private key given as PKCS#8 PEM: what WeChat Pay decrypts
+/// sensitive fields with.
+pub(crate) fn decrypting_key(
+    pem: &str,
+) -> Result<aws_lc_rs::rsa::OaepPrivateDecryptingKey, SimulatorError> {
+    use rustls_pki_types::pem::PemObject;
+    let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| SimulatorError::Keys(e.to_string()))?;
+    let key = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der.secret_pkcs8_der())
+        .map_err(|e| SimulatorError::Keys(e.to_string()))?;
+    aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(key)
+        .map_err(|_| SimulatorError::Keys("not an RSA key for OAEP".into()))
+}

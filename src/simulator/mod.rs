@@ -109,6 +109,10 @@ pub struct SeenRequest {
     pub user_agent: Option<String>,
     /// The `Accept` header, if any.
     pub accept: Option<String>,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body, as received (sensitive fields as their ciphertext).
+    pub body: String,
     /// The status the simulator answered; `None` when it dropped the connection.
     pub status: Option<u16>,
 }
@@ -118,6 +122,8 @@ pub(crate) struct State {
     credentials: Credentials,
     merchant: checks::Merchant,
     public_key_key: MerchantKey,
+    /// The private half of the WeChat Pay public key, to decrypt sensitive fields encrypted to it.
+    public_key_decrypt: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
     /// TCP connections accepted so far.
     connections: std::sync::atomic::AtomicU64,
     apiv3_key: ApiV3Key,
@@ -144,6 +150,8 @@ pub(crate) struct PlatformIdentity {
     pem: String,
     serial: String,
     key: MerchantKey,
+    /// The same private key, to decrypt sensitive fields encrypted to this certificate.
+    decrypt: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
     /// Valid from January 1st of the first year to January 1st of the second.
     years: (i32, i32),
 }
@@ -153,6 +161,7 @@ impl PlatformIdentity {
         let certificate = keys::platform_certificate(years.0, years.1)?;
         Ok(Self {
             key: MerchantKey::from_pem(&certificate.private_key_pem)?,
+            decrypt: keys::decrypting_key(&certificate.private_key_pem)?,
             pem: certificate.pem,
             serial: certificate.serial,
             years,
@@ -262,6 +271,7 @@ impl SimulatorBuilder {
             },
             credentials,
             public_key_key: MerchantKey::from_pem(&public_key_private_pem)?,
+            public_key_decrypt: keys::decrypting_key(&public_key_private_pem)?,
             connections: std::sync::atomic::AtomicU64::new(0),
             apiv3_key: ApiV3Key::new(&apiv3_key)?,
             data: Mutex::new(Data {

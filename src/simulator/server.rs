@@ -11,6 +11,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+use http_body_util::BodyExt;
+
 use super::checks::{self, Query, Rejection, rejection};
 use super::{AnswerSigner, BadEntry, Fault, SeenRequest, State};
 use crate::signing::{SCHEME, new_nonce};
@@ -43,9 +45,12 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
 #[error("connection dropped on purpose")]
 struct DroppedOnPurpose;
 
-fn header<'a>(request: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
-    request.headers().get(name).and_then(|v| v.to_str().ok())
+fn header<'a>(request: &'a http::request::Parts, name: &str) -> Option<&'a str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+/// The most body the simulator reads, as the real API caps request bodies.
+const MAX_REQUEST_BODY: usize = 1 << 20;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -57,9 +62,18 @@ async fn handle(
     request: Request<Incoming>,
     state: &State,
 ) -> Result<Response<Full<Bytes>>, DroppedOnPurpose> {
-    let method = request.method().as_str().to_owned();
+    let (request, incoming) = request.into_parts();
+    // A body that cannot be read whole (too large, or the client went away) is an empty one: the
+    // signature check then refuses the request.
+    let body = http_body_util::Limited::new(incoming, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let method = request.method.as_str().to_owned();
     let path_and_query = request
-        .uri()
+        .uri
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .to_owned();
@@ -71,13 +85,15 @@ async fn handle(
         wechatpay_serial: serial_asked.clone(),
         user_agent: header(&request, "user-agent").map(str::to_owned),
         accept: header(&request, "accept").map(str::to_owned),
+        content_type: header(&request, "content-type").map(str::to_owned),
+        body: body.clone(),
         status: None,
     };
     // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
     let (index, fault) = {
         let mut data = state.data();
         data.seen.push(seen);
-        let fault = data.faults.next(request.uri().path());
+        let fault = data.faults.next(request.uri.path());
         (data.seen.len() - 1, fault)
     };
     let record_status = |status: StatusCode| {
@@ -108,7 +124,15 @@ async fn handle(
         return Ok(response);
     }
 
-    let (status, body) = match answer(&request, &method, &path_and_query, fault.as_ref(), state) {
+    let answered = answer(
+        &request,
+        &method,
+        &path_and_query,
+        &body,
+        fault.as_ref(),
+        state,
+    );
+    let (status, body) = match answered {
         Ok(body) => (StatusCode::OK, body),
         Err(Rejection { status, body }) => (status, body),
     };
@@ -127,7 +151,7 @@ async fn handle(
         _ => body.to_string().into_bytes(),
     };
     record_status(status);
-    let listing_certificates = request.uri().path() == "/v3/certificates";
+    let listing_certificates = request.uri.path() == "/v3/certificates";
     Ok(sign(
         status,
         body,
@@ -140,13 +164,17 @@ async fn handle(
 
 /// The answer's body, or an error answer.
 fn answer(
-    request: &Request<Incoming>,
+    request: &http::request::Parts,
     method: &str,
     path_and_query: &str,
+    body: &str,
     fault: Option<&Fault>,
     state: &State,
 ) -> Result<Value, Rejection> {
     checks::check_headers(header(request, "accept"), header(request, "user-agent"))?;
+    if !body.is_empty() || method == "POST" {
+        checks::check_content_type(header(request, "content-type"))?;
+    }
     {
         let mut data = state.data();
         if !data.accept_unsigned || header(request, "authorization").is_some() {
@@ -155,6 +183,7 @@ fn answer(
                 authorization,
                 method,
                 path_and_query,
+                body,
                 &state.merchant,
                 &mut data.nonces,
                 now_secs(),
@@ -178,15 +207,7 @@ fn answer(
             None,
         ));
     }
-    if method != "GET" {
-        return Err(rejection(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "INVALID_REQUEST",
-            "只支持GET (only GET)",
-            None,
-        ));
-    }
-    let query = Query::parse(request.uri().query().unwrap_or(""));
+    let query = Query::parse(request.uri.query().unwrap_or(""));
     let not_found = || {
         rejection(
             StatusCode::NOT_FOUND,
@@ -195,9 +216,12 @@ fn answer(
             None,
         )
     };
-    match request.uri().path() {
-        "/v3/certificates" => certificates(state, fault),
-        "/v3/ecommerce/profitsharing/orders" => {
+    let serial = header(request, "wechatpay-serial");
+    let path = request.uri.path();
+    const PREFIX: &str = "/v3/ecommerce/profitsharing/";
+    match (method, path) {
+        ("GET", "/v3/certificates") => certificates(state, fault),
+        ("GET", "/v3/ecommerce/profitsharing/orders") => {
             let wanted = query.order_request()?;
             let data = state.data();
             let order = data.fixtures.order(
@@ -209,7 +233,7 @@ fn answer(
                 .and_then(|o| serde_json::to_value(o).ok())
                 .ok_or_else(not_found)
         }
-        "/v3/ecommerce/profitsharing/returnorders" => {
+        ("GET", "/v3/ecommerce/profitsharing/returnorders") => {
             let wanted = query.return_order_request()?;
             let data = state.data();
             let order =
@@ -218,6 +242,35 @@ fn answer(
             order
                 .and_then(|o| serde_json::to_value(o).ok())
                 .ok_or_else(not_found)
+        }
+        ("POST", "/v3/ecommerce/profitsharing/orders") => {
+            checks::body_request::<crate::CreateOrderRequest>(state, serial, body)
+        }
+        ("POST", "/v3/ecommerce/profitsharing/returnorders") => {
+            checks::body_request::<crate::CreateReturnOrderRequest>(state, serial, body)
+        }
+        ("POST", "/v3/ecommerce/profitsharing/finish-order") => {
+            checks::body_request::<crate::FinishOrderRequest>(state, serial, body)
+        }
+        ("POST", "/v3/ecommerce/profitsharing/receivers/add") => {
+            checks::body_request::<crate::AddReceiverRequest>(state, serial, body)
+        }
+        ("POST", "/v3/ecommerce/profitsharing/receivers/delete") => {
+            checks::body_request::<crate::DeleteReceiverRequest>(state, serial, body)
+        }
+        ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
+            let id = path
+                .strip_prefix("/v3/ecommerce/profitsharing/orders/")
+                .and_then(|rest| rest.strip_suffix("/amounts"))
+                .ok_or_else(not_found)?;
+            let id = percent_encoding::percent_decode_str(id)
+                .decode_utf8()
+                .map_err(|_| not_found())?;
+            let request = crate::QueryOrderAmountsRequest::new(id.into_owned());
+            checks::answer_from_example(
+                &request,
+                &json!({"transaction_id": request.transaction_id}),
+            )
         }
         _ => Err(rejection(
             StatusCode::NOT_FOUND,

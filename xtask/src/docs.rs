@@ -36,6 +36,8 @@ pub struct Page {
     pub request: Vec<Field>,
     pub response: Vec<Field>,
     pub request_example: Option<String>,
+    /// The JSON body of the request example (the ```json block under 请求示例), checked to be JSON.
+    pub request_body_example: Option<serde_json::Value>,
     /// The JSON answer examples (each checked to be JSON).
     pub response_examples: Vec<serde_json::Value>,
     pub errors: Vec<ErrorRow>,
@@ -46,6 +48,9 @@ pub struct Page {
 pub struct Field {
     pub name: String,
     pub line: usize,
+    /// How deep the field is nested: 0 for a top-level field, 1 for `+ name` (a field of the
+    /// object or array above it), 2 for `++ name`.
+    pub depth: usize,
     #[serde(rename = "type")]
     pub kind: Kind,
     pub max_length: Option<usize>,
@@ -66,6 +71,7 @@ pub struct Field {
 pub enum Kind {
     String,
     Int,
+    Boolean,
     Array,
     Object,
 }
@@ -127,6 +133,7 @@ fn clean(text: &str) -> String {
     text.replace("<br>", "\n")
         .replace("\\*", "*")
         .replace("\\_", "_")
+        .replace("\\|", "|")
         .replace('：', ":")
         .trim()
         .to_owned()
@@ -220,7 +227,14 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                     &format!("a JSON example between ```json and ```: {e}"),
                 )
             })?;
-            page.response_examples.push(example);
+            if section == "request_example" {
+                if page.request_body_example.is_some() {
+                    return Err(error(number, "one JSON request example under 请求示例"));
+                }
+                page.request_body_example = Some(example);
+            } else {
+                page.response_examples.push(example);
+            }
             index += close + 1;
         } else if trimmed.starts_with('|') {
             let start = index;
@@ -256,10 +270,23 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
     Ok(page)
 }
 
-/// The cells of a table row, trimmed, without the outer pipes.
+/// The cells of a table row, trimmed, without the outer pipes; `\|` is a pipe inside a cell.
 fn cells(line: &str) -> Vec<String> {
     let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
-    inner.split('|').map(|c| c.trim().to_owned()).collect()
+    let mut cells = vec![String::new()];
+    let mut escaped = false;
+    for c in inner.chars() {
+        match (c, escaped) {
+            ('|', false) => cells.push(String::new()),
+            _ => {
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(c);
+                }
+            }
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    cells.into_iter().map(|c| c.trim().to_owned()).collect()
 }
 
 fn fields(
@@ -288,10 +315,23 @@ fn fields(
             field.example = Some(clean(text));
             continue;
         }
+        let depth = name.chars().take_while(|c| *c == '+').count();
+        let name = name.trim_start_matches('+').trim().to_owned();
+        let parent_depth = fields.last().map_or(0, |f: &Field| {
+            f.depth + usize::from(matches!(f.kind, Kind::Array | Kind::Object))
+        });
+        if depth > parent_depth || name.is_empty() {
+            return Err(error(
+                *number,
+                "a field name with at most one `+` more than the array or object field above it",
+            ));
+        }
         let (kind, max_length) = parse_kind(kind).ok_or_else(|| {
             error(
                 *number,
-                &format!("a type of string, string(N), int or array, not {kind:?}"),
+                &format!(
+                    "a type of string, string(N), int, boolean, object or array, not {kind:?}"
+                ),
             )
         })?;
         let required = match required.as_str() {
@@ -326,8 +366,9 @@ fn fields(
         let description = rest.trim_start_matches([',', ' ']).trim().to_owned();
         let enum_values = enum_values(&description);
         fields.push(Field {
-            name: name.clone(),
+            name,
             line: *number,
+            depth,
             kind,
             max_length,
             required,
@@ -347,6 +388,7 @@ fn parse_kind(text: &str) -> Option<(Kind, Option<usize>)> {
     match text {
         "string" => Some((Kind::String, None)),
         "int" | "int64" | "integer" => Some((Kind::Int, None)),
+        "boolean" | "bool" => Some((Kind::Boolean, None)),
         "array" => Some((Kind::Array, None)),
         "object" => Some((Kind::Object, None)),
         _ => {
@@ -563,7 +605,7 @@ mod tests {
             (
                 "| transaction_id | string(32) |",
                 "| transaction_id | string(x)  |",
-                "a type of string, string(N), int or array",
+                "a type of string, string(N), int, boolean, object or array",
             ),
             (
                 "| out_order_no   | string(64) | 是   |",

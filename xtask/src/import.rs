@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 
 use crate::docs::{self, Page, PageError};
 
+mod naming;
 mod operations;
 mod overlay;
 mod page_fields;
@@ -144,14 +145,6 @@ pub fn import_text(
         components: IndexMap::new(),
         auto_components: IndexMap::new(),
     };
-    for label in importer.pages.keys() {
-        if !overlay.operations.iter().any(|op| op.page == *label) {
-            return Err(Error::overlay(
-                "#/operations",
-                format!("no operation for the page {label}: add one with its operationId"),
-            ));
-        }
-    }
     let document = importer.document()?;
     let yaml = crate::yaml::to_string(&document).map_err(Error::Yaml)?;
     Ok(Imported {
@@ -240,21 +233,9 @@ impl<'a> Importer<'a> {
                 "errors.component makes this component from the 错误码 tables: give it another name",
             ));
         }
-        let mut paths = Map::new();
-        for (index, op) in overlay.operations.iter().enumerate() {
-            let at = format!("#/operations/{index}");
-            let (path, method, operation) = self.operation(op, &at)?;
-            let entry = paths.entry(path.clone()).or_insert_with(|| json!({}));
-            if let Value::Object(methods) = entry
-                && methods.insert(method.clone(), operation).is_some()
-            {
-                return Err(Error::overlay(
-                    format!("{at}/page"),
-                    format!("a second page for {} {path}", method.to_ascii_uppercase()),
-                ));
-            }
-        }
+        // The overlay's components first: the pages' enum fields reuse them.
         self.schemas()?;
+        let paths = self.operations()?;
         let mut schemas = Map::new();
         for (name, schema) in self
             .components
@@ -263,24 +244,14 @@ impl<'a> Importer<'a> {
         {
             schemas.insert(name, schema);
         }
-        let named = overlay
-            .operations
-            .iter()
-            .enumerate()
-            .map(|(i, op)| {
-                (
-                    format!("#/operations/{i}/response/schema"),
-                    &op.response.schema,
-                )
-            })
-            .chain([("#/errors/body".to_owned(), &overlay.errors.body)]);
-        for (at, name) in named {
-            if !schemas.contains_key(name) {
-                return Err(Error::overlay(
-                    at,
-                    format!("no component {name} (the components are the entries of schemas)"),
-                ));
-            }
+        if !schemas.contains_key(&overlay.errors.body) {
+            return Err(Error::overlay(
+                "#/errors/body",
+                format!(
+                    "no component {} (the components are the entries of schemas)",
+                    overlay.errors.body
+                ),
+            ));
         }
         let mut document = overlay.spec.clone();
         document.insert("paths".to_owned(), Value::Object(paths));

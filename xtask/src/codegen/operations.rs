@@ -1,12 +1,16 @@
 //! Operations → request types, operation metadata and client methods.
 //!
-//! Each operation gets a `…Request` struct with one field per query parameter (an enum where the
-//! spec's `x-exactly-one-of` joins parameters), a `validate` that enforces `required`, `maxLength`
-//! and `pattern`, an `Operation` constant for the layer that signs and sends, and a method on
-//! `Client` named after the `operationId`.
+//! Each operation gets a `…Request` struct: one field per path or query parameter and per field of
+//! its JSON body (an enum where the spec's `x-exactly-one-of` joins two of them), a `validate` that
+//! enforces `required`, `maxLength`, `pattern` and `maxItems` down to nested fields (naming the
+//! path, `receivers[2].description`), the writers of its path, query and body, an `Operation`
+//! constant for the layer that signs and sends, and a method on `Client` named after the
+//! `operationId`. The objects a body holds are structs of their own, generated here, not by typify:
+//! they are written (and checked) by the caller, not read from an answer.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
-use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, StatusCode, Type};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -14,28 +18,67 @@ use serde_json::Value;
 use super::Error;
 use super::spec::{Spec, check_ident, pointer_key, ref_name};
 
+/// One operation of the spec, as the generator reads it.
 struct Operation {
     id: String,
     summary: String,
     description: String,
+    method: String,
     path: String,
-    params: Vec<Param>,
+    /// The path and query parameters, then the body's fields.
+    fields: Vec<Field>,
     groups: Vec<Group>,
-    response: String,
+    /// The component the body is, if the operation has one.
+    body: Option<String>,
+    /// The component the answer decodes into; `None` for an answer without a body (204).
+    response: Option<String>,
     errors: Vec<DocumentedError>,
+    idempotent: bool,
+    /// The JSON pointers of the body's sensitive fields (`*` for every item of an array).
+    sensitive: Vec<String>,
+    example_answer: Option<String>,
 }
 
-struct Param {
+/// Where a field of a request travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Location {
+    Path,
+    Query,
+    Body,
+}
+
+/// A field of a request: a parameter or a property of a body object.
+#[derive(Clone)]
+struct Field {
     name: String,
     description: String,
     required: bool,
+    location: Location,
+    kind: Kind,
     max_length: Option<usize>,
+    max_items: Option<usize>,
     /// The character class of a `^[…]+$` pattern, and its ranges.
     charset: Option<(String, Vec<(char, char)>)>,
     example: Option<String>,
+    sensitive: bool,
 }
 
-/// Parameters of which exactly one must be given (`x-exactly-one-of`).
+/// The type of a request field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    String,
+    DateTime,
+    Int,
+    Bool,
+    /// An open enum of `types.rs`.
+    Enum(String),
+    /// A request object, generated here.
+    Object(String),
+    Array(Box<Kind>),
+}
+
+/// Fields of which exactly one must be given (`x-exactly-one-of`).
+#[derive(Clone)]
 struct Group {
     name: String,
     field: String,
@@ -49,49 +92,150 @@ struct DocumentedError {
     solution: String,
 }
 
+/// A request object of a body: a component generated as a struct here.
+struct RequestObject {
+    name: String,
+    description: String,
+    fields: Vec<Field>,
+}
+
 /// The request types, operation constants and client methods of every operation.
 pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
-    let mut out = TokenStream::new();
-    for (path, item) in &spec.api.paths.paths {
+    let mut operations = Vec::new();
+    let paths = spec
+        .raw
+        .get("paths")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (path, item) in &paths {
         let pointer = format!("#/paths/{}", pointer_key(path));
-        let ReferenceOr::Item(item) = item else {
+        let item = item
+            .as_object()
+            .ok_or_else(|| Error::spec(&pointer, "a path item must be an object"))?;
+        if item.contains_key("$ref") {
             return Err(Error::spec(
                 pointer,
                 "a path item must be inline, not a $ref",
             ));
-        };
-        if !item.parameters.is_empty() {
+        }
+        if item.contains_key("parameters") {
             return Err(Error::spec(
                 format!("{pointer}/parameters"),
                 "declare parameters on the operation",
             ));
         }
-        for (method, operation) in item.iter() {
+        for (method, operation) in item {
             let pointer = format!("{pointer}/{method}");
-            if method != "get" {
+            if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
                 return Err(Error::spec(
                     pointer,
-                    "only GET operations are supported so far",
+                    "a method of get, post, put, patch or delete",
                 ));
             }
-            let operation = read_operation(path, operation, &pointer)?;
-            out.extend(operation_tokens(&operation));
+            operations.push(read_operation(spec, path, method, operation, &pointer)?);
         }
+    }
+    let objects = request_objects(spec, &operations)?;
+
+    let mut out = TokenStream::new();
+    let mut groups: BTreeMap<String, (Vec<String>, TokenStream)> = BTreeMap::new();
+    for op in &operations {
+        for group in &op.groups {
+            let pointer = format!("the x-exactly-one-of group {} of {}", group.name, op.id);
+            match groups.get(&group.name) {
+                Some((members, _)) if *members != group.members => {
+                    return Err(Error::spec(
+                        pointer,
+                        format!(
+                            "{} is another group's name, with the members {members:?}",
+                            group.name
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    groups.insert(
+                        group.name.clone(),
+                        (group.members.clone(), group_tokens(group, &op.fields)),
+                    );
+                }
+            }
+        }
+    }
+    for (_, tokens) in groups.values() {
+        out.extend(tokens.clone());
+    }
+    for object in &objects {
+        out.extend(object_tokens(object));
+    }
+    for op in &operations {
+        out.extend(operation_tokens(op));
     }
     Ok(out)
 }
 
+/// The names of the object components a request body holds (the body's own and those nested in
+/// it): [`super::types`] leaves them to this module.
+pub fn request_components(spec: &Spec) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut pending: Vec<String> = Vec::new();
+    if let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for operation in item.values() {
+                if let Some(name) = operation
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(ref_name)
+                {
+                    pending.push(name.to_owned());
+                }
+            }
+        }
+    }
+    while let Some(name) = pending.pop() {
+        let Some(schema) = spec.schema(&name) else {
+            continue;
+        };
+        if schema.get("enum").is_some() || !found.insert(name) {
+            continue;
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for property in properties.into_iter().flat_map(|p| p.values()) {
+            let reference = property
+                .get("$ref")
+                .or_else(|| property.pointer("/items/$ref"))
+                .and_then(Value::as_str)
+                .and_then(ref_name);
+            if let Some(reference) = reference {
+                pending.push(reference.to_owned());
+            }
+        }
+    }
+    found
+}
+
+fn text(object: &Value, key: &str, pointer: &str, why: &str) -> Result<String, Error> {
+    object
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::spec(format!("{pointer}/{key}"), why))
+}
+
 fn read_operation(
+    spec: &Spec,
     path: &str,
-    op: &openapiv3::Operation,
+    method: &str,
+    op: &Value,
     pointer: &str,
 ) -> Result<Operation, Error> {
-    let id = op.operation_id.clone().ok_or_else(|| {
-        Error::spec(
-            format!("{pointer}/operationId"),
-            "an operation needs an operationId: it names the method",
-        )
-    })?;
+    let id = text(
+        op,
+        "operationId",
+        pointer,
+        "an operation needs an operationId: it names the method",
+    )?;
     for (name, what) in [
         (id.to_snake_case(), "the method name made of it,"),
         (id.to_shouty_snake_case(), "the constant name made of it,"),
@@ -102,172 +246,527 @@ fn read_operation(
     ] {
         check_ident(&name, &format!("{pointer}/operationId"), what)?;
     }
-    let summary = op.summary.clone().ok_or_else(|| {
-        Error::spec(
-            format!("{pointer}/summary"),
-            "an operation needs a summary: the doc page's Chinese title",
-        )
-    })?;
-    let description = op.description.clone().ok_or_else(|| {
-        Error::spec(
-            format!("{pointer}/description"),
-            "an operation needs a description",
-        )
-    })?;
+    let summary = text(
+        op,
+        "summary",
+        pointer,
+        "an operation needs a summary: the doc page's Chinese title",
+    )?;
+    let description = text(
+        op,
+        "description",
+        pointer,
+        "an operation needs a description",
+    )?;
 
-    let mut params = Vec::new();
-    for (index, param) in op.parameters.iter().enumerate() {
-        params.push(read_param(param, &format!("{pointer}/parameters/{index}"))?);
+    let mut fields = Vec::new();
+    let parameters = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (index, param) in parameters.iter().enumerate() {
+        fields.push(read_param(param, &format!("{pointer}/parameters/{index}"))?);
     }
-    let groups = read_groups(op, &params, pointer)?;
-
-    let mut response = None;
-    let mut errors = Vec::new();
-    for (status, answer) in &op.responses.responses {
-        let StatusCode::Code(status) = *status else {
+    let template: Vec<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    for name in &template {
+        if !fields
+            .iter()
+            .any(|f| f.name == *name && f.location == Location::Path)
+        {
             return Err(Error::spec(
-                format!("{pointer}/responses"),
-                "status ranges (4XX) are not supported",
+                format!("{pointer}/parameters"),
+                format!("no path parameter {name} for the {{{name}}} in the path"),
             ));
-        };
-        let at = format!("{pointer}/responses/{status}");
-        let ReferenceOr::Item(answer) = answer else {
-            return Err(Error::spec(at, "a response must be inline, not a $ref"));
-        };
-        if (200..300).contains(&status) {
-            if response.is_some() {
-                return Err(Error::spec(at, "only one success response is supported"));
-            }
-            let schema = answer
-                .content
-                .get("application/json")
-                .and_then(|media| media.schema.as_ref());
-            match schema {
-                Some(ReferenceOr::Reference { reference }) => match ref_name(reference) {
-                    Some(name) => response = Some(name.to_owned()),
-                    None => {
-                        return Err(Error::spec(
-                            at,
-                            format!("{reference} is not a component schema"),
-                        ));
-                    }
-                },
-                _ => {
-                    return Err(Error::spec(
-                        format!("{at}/content"),
-                        "a success response needs application/json with a $ref to a component schema",
-                    ));
-                }
-            }
-        } else {
-            errors.extend(read_error_codes(
-                status,
-                answer.extensions.get("x-error-codes"),
-                &at,
-            )?);
         }
     }
-    let response = response.ok_or_else(|| {
-        Error::spec(
+    if let Some(stray) = fields
+        .iter()
+        .find(|f| f.location == Location::Path && !template.contains(&f.name.as_str()))
+    {
+        return Err(Error::spec(
+            format!("{pointer}/parameters"),
+            format!(
+                "the path parameter {} has no {{{}}} in the path",
+                stray.name, stray.name
+            ),
+        ));
+    }
+
+    let mut body = None;
+    let mut sensitive = Vec::new();
+    if let Some(request_body) = op.get("requestBody") {
+        let at = format!("{pointer}/requestBody");
+        if method == "get" || method == "delete" {
+            return Err(Error::spec(at, "a GET or DELETE has no body"));
+        }
+        let name = request_body
+            .pointer("/content/application~1json/schema/$ref")
+            .and_then(Value::as_str)
+            .and_then(ref_name)
+            .ok_or_else(|| {
+                Error::spec(
+                    format!("{at}/content"),
+                    "a body of application/json with a $ref to a component schema",
+                )
+            })?;
+        let schema_at = format!("#/components/schemas/{}", pointer_key(name));
+        let object = spec
+            .schema(name)
+            .ok_or_else(|| Error::spec(&at, format!("no component {name}")))?;
+        for field in read_object(spec, object, &schema_at)? {
+            if fields.iter().any(|f| f.name == field.name) {
+                return Err(Error::spec(
+                    format!("{schema_at}/properties/{}", pointer_key(&field.name)),
+                    "a body field with the name of a parameter",
+                ));
+            }
+            fields.push(field);
+        }
+        sensitive_pointers(spec, object, "", &mut sensitive, &mut BTreeSet::new());
+        body = Some(name.to_owned());
+    }
+    let groups = read_groups(op, &fields, pointer)?;
+
+    let mut response = None;
+    let mut has_success = false;
+    let mut example_answer = None;
+    let mut errors = Vec::new();
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (status, answer) in &responses {
+        let at = format!("{pointer}/responses/{status}");
+        let status: u16 = status.parse().map_err(|_| {
+            Error::spec(&at, "a status code (ranges such as 4XX are not supported)")
+        })?;
+        if answer.get("$ref").is_some() {
+            return Err(Error::spec(at, "a response must be inline, not a $ref"));
+        }
+        if (200..300).contains(&status) {
+            if has_success {
+                return Err(Error::spec(at, "only one success response is supported"));
+            }
+            has_success = true;
+            let Some(content) = answer.get("content") else {
+                if status != 204 {
+                    return Err(Error::spec(
+                        at,
+                        "a success response without content must be 204 (No Content)",
+                    ));
+                }
+                continue;
+            };
+            let name = content
+                .pointer("/application~1json/schema/$ref")
+                .and_then(Value::as_str)
+                .and_then(ref_name)
+                .ok_or_else(|| {
+                    Error::spec(
+                        format!("{at}/content"),
+                        "a success response needs application/json with a $ref to a component schema",
+                    )
+                })?;
+            response = Some(name.to_owned());
+            example_answer = content
+                .pointer("/application~1json/example")
+                .map(Value::to_string);
+        } else {
+            errors.extend(read_error_codes(status, answer.get("x-error-codes"), &at)?);
+        }
+    }
+    if !has_success {
+        return Err(Error::spec(
             format!("{pointer}/responses"),
             "an operation needs a 2xx response",
-        )
-    })?;
+        ));
+    }
+    let idempotent = match op.get("x-idempotent") {
+        None => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => {
+            return Err(Error::spec(
+                format!("{pointer}/x-idempotent"),
+                "true or false",
+            ));
+        }
+    };
     Ok(Operation {
         id,
         summary,
         description,
+        method: method.to_ascii_uppercase(),
         path: path.to_owned(),
-        params,
+        fields,
         groups,
+        body,
         response,
         errors,
+        idempotent,
+        sensitive,
+        example_answer,
     })
 }
 
-fn read_param(param: &ReferenceOr<openapiv3::Parameter>, pointer: &str) -> Result<Param, Error> {
-    let ReferenceOr::Item(param) = param else {
+fn read_param(param: &Value, pointer: &str) -> Result<Field, Error> {
+    if param.get("$ref").is_some() {
         return Err(Error::spec(
             pointer,
             "a parameter must be inline, not a $ref",
         ));
-    };
-    let openapiv3::Parameter::Query {
-        parameter_data: data,
-        ..
-    } = param
-    else {
-        return Err(Error::spec(
-            format!("{pointer}/in"),
-            "only query parameters are supported (the pages' `path` labels travel in the query)",
-        ));
-    };
-    check_ident(&data.name, &format!("{pointer}/name"), "the field name")?;
+    }
+    let name = text(param, "name", pointer, "a parameter needs a name")?;
     check_ident(
-        &data.name.to_upper_camel_case(),
+        &name.to_snake_case(),
         &format!("{pointer}/name"),
-        "the variant name",
+        "the field name",
     )?;
-    let description = data.description.clone().ok_or_else(|| {
-        Error::spec(
-            format!("{pointer}/description"),
-            "a parameter needs a description",
-        )
-    })?;
-    let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &data.format else {
-        return Err(Error::spec(
-            format!("{pointer}/schema"),
-            "a parameter needs an inline schema",
-        ));
+    let location = match param.get("in").and_then(Value::as_str) {
+        Some("query") => Location::Query,
+        Some("path") => Location::Path,
+        other => {
+            return Err(Error::spec(
+                format!("{pointer}/in"),
+                format!("a parameter in the query or the path, not {other:?}"),
+            ));
+        }
     };
-    let SchemaKind::Type(Type::String(string)) = &schema.schema_kind else {
+    let required = param.get("required") == Some(&Value::Bool(true));
+    if location == Location::Path && !required {
         return Err(Error::spec(
-            format!("{pointer}/schema"),
-            "only string parameters are supported so far",
-        ));
-    };
-    if !string.enumeration.is_empty() || string.min_length.is_some() {
-        return Err(Error::spec(
-            format!("{pointer}/schema"),
-            "enum and minLength are not supported on parameters yet",
+            format!("{pointer}/required"),
+            "a path parameter is required",
         ));
     }
-    let charset = match &string.pattern {
+    let schema = param
+        .get("schema")
+        .ok_or_else(|| Error::spec(pointer, "a parameter needs an inline schema"))?;
+    let description = text(
+        param,
+        "description",
+        pointer,
+        "a parameter needs a description",
+    )?;
+    let mut field = read_field(
+        &name,
+        &description,
+        required,
+        location,
+        schema,
+        &format!("{pointer}/schema"),
+    )?;
+    if !matches!(field.kind, Kind::String | Kind::Int | Kind::Bool) {
+        return Err(Error::spec(
+            format!("{pointer}/schema"),
+            "a parameter is a string, an integer or a boolean",
+        ));
+    }
+    if field.sensitive {
+        return Err(Error::spec(
+            format!("{pointer}/schema/x-sensitive"),
+            "a sensitive field travels encrypted in a body, not in the URL",
+        ));
+    }
+    field.example = match param.get("example") {
+        None => None,
+        Some(Value::String(example)) => Some(example.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    Ok(field)
+}
+
+/// The fields of a request object component.
+fn read_object(spec: &Spec, object: &Value, pointer: &str) -> Result<Vec<Field>, Error> {
+    if object.get("type").and_then(Value::as_str) != Some("object") {
+        return Err(Error::spec(
+            format!("{pointer}/type"),
+            "a request body (or an object in one) is `type: object`",
+        ));
+    }
+    let required: Vec<&str> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let properties = object
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut fields = Vec::new();
+    for (name, property) in &properties {
+        let at = format!("{pointer}/properties/{}", pointer_key(name));
+        check_ident(
+            &rust_field_name(name).to_string(),
+            &at,
+            "the field name made of it",
+        )?;
+        let description = property
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                property
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(ref_name)
+                    .and_then(|target| spec.schema(target))
+                    .and_then(|target| target.get("description"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .ok_or_else(|| {
+                Error::spec(
+                    &at,
+                    "a property needs a description: it becomes the field's doc comment",
+                )
+            })?;
+        let mut field = read_field(
+            name,
+            &description,
+            required.contains(&name.as_str()),
+            Location::Body,
+            property,
+            &at,
+        )?;
+        // A `$ref` is an enum of types.rs or an object generated here.
+        field.kind = resolve(spec, field.kind, &at)?;
+        fields.push(field);
+    }
+    Ok(fields)
+}
+
+/// Tells a `$ref` to an enum from one to an object.
+fn resolve(spec: &Spec, kind: Kind, at: &str) -> Result<Kind, Error> {
+    match kind {
+        Kind::Object(name) => match spec.schema(&name) {
+            Some(target) if target.get("enum").is_some() => Ok(Kind::Enum(name)),
+            Some(target) if target.get("type").and_then(Value::as_str) == Some("object") => {
+                Ok(Kind::Object(name))
+            }
+            _ => Err(Error::spec(
+                at,
+                format!("{name} is neither a string enum nor an object"),
+            )),
+        },
+        Kind::Array(item) => Ok(Kind::Array(Box::new(resolve(spec, *item, at)?))),
+        other => Ok(other),
+    }
+}
+
+/// A field from its schema.
+fn read_field(
+    name: &str,
+    description: &str,
+    required: bool,
+    location: Location,
+    schema: &Value,
+    pointer: &str,
+) -> Result<Field, Error> {
+    let kind = read_kind(schema, pointer)?;
+    let max_length = schema
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok());
+    let max_items = schema
+        .get("maxItems")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok());
+    if schema.get("minLength").is_some() || schema.get("enum").is_some() {
+        return Err(Error::spec(
+            pointer,
+            "minLength and inline enums are not supported on request fields (an enum is a component)",
+        ));
+    }
+    let charset = match schema.get("pattern").and_then(Value::as_str) {
         None => None,
         Some(pattern) => Some(parse_charset(pattern).ok_or_else(|| {
             Error::spec(
-                format!("{pointer}/schema/pattern"),
+                format!("{pointer}/pattern"),
                 format!("the pattern {pattern:?} is not of the supported form ^[class]+$ (ranges, characters, \\-)"),
             )
         })?),
     };
-    let example = match &data.example {
-        None => None,
+    let sensitive = schema.get("x-sensitive") == Some(&Value::Bool(true));
+    if sensitive && kind != Kind::String {
+        return Err(Error::spec(
+            format!("{pointer}/x-sensitive"),
+            "only a string field can be sensitive (it travels as base64 ciphertext)",
+        ));
+    }
+    let example = match schema.get("example") {
+        None | Some(Value::Object(_) | Value::Array(_)) => None,
         Some(Value::String(example)) => Some(example.clone()),
-        Some(_) => {
-            return Err(Error::spec(
-                format!("{pointer}/example"),
-                "the example of a string must be a string",
-            ));
-        }
+        Some(other) => Some(other.to_string()),
     };
-    Ok(Param {
-        name: data.name.clone(),
-        description,
-        required: data.required,
-        max_length: string.max_length,
+    Ok(Field {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        required,
+        location,
+        kind,
+        max_length: max_length.filter(|_| !sensitive),
+        max_items,
         charset,
         example,
+        sensitive,
     })
 }
 
-fn read_groups(
-    op: &openapiv3::Operation,
-    params: &[Param],
-    pointer: &str,
-) -> Result<Vec<Group>, Error> {
+fn read_kind(schema: &Value, pointer: &str) -> Result<Kind, Error> {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = ref_name(reference)
+            .ok_or_else(|| Error::spec(pointer, format!("{reference} is not a component")))?;
+        return Ok(Kind::Object(name.to_owned()));
+    }
+    match (
+        schema.get("type").and_then(Value::as_str),
+        schema.get("format").and_then(Value::as_str),
+    ) {
+        (Some("string"), Some("date-time")) => Ok(Kind::DateTime),
+        (Some("string"), _) => Ok(Kind::String),
+        (Some("integer"), _) => Ok(Kind::Int),
+        (Some("boolean"), _) => Ok(Kind::Bool),
+        (Some("array"), _) => {
+            let items = schema
+                .get("items")
+                .ok_or_else(|| Error::spec(pointer, "an array needs `items`"))?;
+            let item = read_kind(items, &format!("{pointer}/items"))?;
+            if matches!(item, Kind::Array(_)) {
+                return Err(Error::spec(
+                    format!("{pointer}/items"),
+                    "an array of arrays is not supported",
+                ));
+            }
+            Ok(Kind::Array(Box::new(item)))
+        }
+        (other, _) => Err(Error::spec(
+            pointer,
+            format!("a string, integer, boolean, array or $ref, not {other:?}"),
+        )),
+    }
+}
+
+/// The JSON pointers of the sensitive fields under `object` (`*` for each item of an array).
+fn sensitive_pointers(
+    spec: &Spec,
+    object: &Value,
+    prefix: &str,
+    out: &mut Vec<String>,
+    seen: &mut BTreeSet<String>,
+) {
+    let properties = object.get("properties").and_then(Value::as_object);
+    for (name, property) in properties.into_iter().flatten() {
+        let here = format!("{prefix}/{}", pointer_key(name));
+        if property.get("x-sensitive") == Some(&Value::Bool(true)) {
+            out.push(here.clone());
+        }
+        let (reference, under) = match (property.get("$ref"), property.pointer("/items/$ref")) {
+            (Some(reference), _) => (reference, here),
+            (None, Some(reference)) => (reference, format!("{here}/*")),
+            (None, None) => continue,
+        };
+        if let Some(name) = reference.as_str().and_then(ref_name)
+            && seen.insert(name.to_owned())
+            && let Some(target) = spec.schema(name)
+        {
+            sensitive_pointers(spec, target, &under, out, seen);
+            seen.remove(name);
+        }
+    }
+}
+
+/// The request objects the bodies hold, nested ones included, in name order.
+fn request_objects(spec: &Spec, operations: &[Operation]) -> Result<Vec<RequestObject>, Error> {
+    let bodies: BTreeSet<&str> = operations
+        .iter()
+        .filter_map(|op| op.body.as_deref())
+        .collect();
+    let answers: BTreeSet<String> = response_components(spec);
+    let mut objects = Vec::new();
+    for name in request_components(spec) {
+        let pointer = format!("#/components/schemas/{}", pointer_key(&name));
+        if answers.contains(&name) {
+            return Err(Error::spec(
+                pointer,
+                "an object in both a request body and an answer: give each its own component",
+            ));
+        }
+        if bodies.contains(name.as_str()) {
+            // A body's fields are those of its operation's request type.
+            continue;
+        }
+        let object = spec
+            .schema(&name)
+            .ok_or_else(|| Error::spec(&pointer, "no such component"))?;
+        let description = text(
+            object,
+            "description",
+            &pointer,
+            "a description is required: it becomes the doc comment",
+        )?;
+        check_ident(&name, &pointer, "the schema name")?;
+        objects.push(RequestObject {
+            fields: read_object(spec, object, &pointer)?,
+            name,
+            description,
+        });
+    }
+    Ok(objects)
+}
+
+/// The object components an answer reaches.
+fn response_components(spec: &Spec) -> BTreeSet<String> {
+    let mut pending: Vec<String> = Vec::new();
+    if let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for operation in item.values() {
+                let responses = operation.get("responses").and_then(Value::as_object);
+                for answer in responses.into_iter().flat_map(|r| r.values()) {
+                    if let Some(name) = answer
+                        .pointer("/content/application~1json/schema/$ref")
+                        .and_then(Value::as_str)
+                        .and_then(ref_name)
+                    {
+                        pending.push(name.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !found.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = spec.schema(&name) {
+            collect_refs(schema, &mut pending);
+        }
+    }
+    found
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(ref_name) {
+                out.push(name.to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+fn read_groups(op: &Value, fields: &[Field], pointer: &str) -> Result<Vec<Group>, Error> {
     let at = format!("{pointer}/x-exactly-one-of");
-    let Some(raw) = op.extensions.get("x-exactly-one-of") else {
+    let Some(raw) = op.get("x-exactly-one-of") else {
         return Ok(Vec::new());
     };
     let list = raw
@@ -303,8 +802,9 @@ fn read_groups(
                 "a group joins at least two parameters",
             ));
         }
+        let mut location = None;
         for member in &members {
-            match params.iter().find(|p| &p.name == member) {
+            match fields.iter().find(|p| &p.name == member) {
                 None => {
                     return Err(Error::spec(
                         format!("{at}/parameters"),
@@ -319,7 +819,21 @@ fn read_groups(
                         ),
                     ));
                 }
-                Some(_) => {}
+                Some(param) if param.kind != Kind::String || param.location == Location::Path => {
+                    return Err(Error::spec(
+                        format!("{at}/parameters"),
+                        format!("{member}: a group joins string fields of the query or the body"),
+                    ));
+                }
+                Some(param) => {
+                    if location.is_some_and(|l| l != param.location) {
+                        return Err(Error::spec(
+                            format!("{at}/parameters"),
+                            "a group joins fields of one place: the query or the body",
+                        ));
+                    }
+                    location = Some(param.location);
+                }
             }
             if groups.iter().any(|g| g.members.contains(member)) {
                 return Err(Error::spec(
@@ -412,55 +926,252 @@ fn parse_charset(pattern: &str) -> Option<(String, Vec<(char, char)>)> {
     }
 }
 
-fn param_doc(param: &Param) -> String {
+/// The Rust name of a field: its wire name in snake_case, with `_` after a keyword (`type_`).
+fn rust_field_name(wire: &str) -> proc_macro2::Ident {
+    let name = wire.to_snake_case();
+    if syn::parse_str::<syn::Ident>(&name).is_err() {
+        return format_ident!("{name}_");
+    }
+    format_ident!("{name}")
+}
+
+fn type_tokens(kind: &Kind, sensitive: bool) -> TokenStream {
+    match kind {
+        Kind::String if sensitive => quote!(crate::Sensitive),
+        Kind::String => quote!(::std::string::String),
+        Kind::DateTime => quote!(::chrono::DateTime<::chrono::FixedOffset>),
+        Kind::Int => quote!(i64),
+        Kind::Bool => quote!(bool),
+        Kind::Enum(name) => {
+            let name = format_ident!("{name}");
+            quote!(super::types::#name)
+        }
+        Kind::Object(name) => {
+            let name = format_ident!("{name}");
+            quote!(#name)
+        }
+        Kind::Array(item) => {
+            let item = type_tokens(item, false);
+            quote!(::std::vec::Vec<#item>)
+        }
+    }
+}
+
+fn field_doc(field: &Field) -> String {
     let mut rules = Vec::new();
-    rules.push(if param.required {
+    rules.push(if field.required {
         "Required (必填)".to_owned()
     } else {
         "Optional".to_owned()
     });
-    if let Some(max) = param.max_length {
+    if let Some(max) = field.max_length {
         rules.push(format!("at most {max} characters"));
     }
-    if let Some((class, _)) = &param.charset {
+    if let Some((class, _)) = &field.charset {
         rules.push(format!("only the characters `[{class}]`"));
     }
+    if let Some(max) = field.max_items {
+        rules.push(format!("at most {max} items"));
+    }
+    if matches!(field.kind, Kind::Array(_)) && field.required {
+        rules.push("at least one item".to_owned());
+    }
+    if field.sensitive {
+        rules.push(
+            "sensitive (敏感信息): holds the plaintext, which `Debug` never shows; the client \
+             encrypts it with RSAES-OAEP just before sending"
+                .to_owned(),
+        );
+    }
+    let place = match field.location {
+        Location::Path => " (a path segment)",
+        Location::Query => " (in the query string)",
+        Location::Body => "",
+    };
     let mut doc = format!(
-        "`{}`: {}\n\n{}.",
-        param.name,
-        param.description.trim(),
+        "`{}`{place}: {}\n\n{}.",
+        field.name,
+        field.description.trim(),
         rules.join("; ")
     );
-    if let Some(example) = &param.example {
+    if let Some(example) = &field.example {
         doc.push_str(&format!(" Example: `{example}`."));
     }
     doc
 }
 
-fn validate_tokens(param: &Param, value: &TokenStream) -> TokenStream {
-    let name = &param.name;
+/// The checks of a string `value` (a `&str` expression) named `name`.
+fn string_checks(field: &Field, name: &TokenStream, value: &TokenStream) -> TokenStream {
     let mut checks = TokenStream::new();
-    if param.required {
+    if field.required {
         checks.extend(quote! { crate::validate::check_required(#name, #value)?; });
     }
-    if let Some(max) = param.max_length {
+    if field.location == Location::Path {
+        checks.extend(quote! { crate::validate::check_path_segment(#name, #value)?; });
+    }
+    if let Some(max) = field.max_length {
         let max = Literal::usize_unsuffixed(max);
         checks.extend(quote! { crate::validate::check_max_length(#name, #value, #max)?; });
     }
-    if let Some((class, ranges)) = &param.charset {
-        let arms = ranges.iter().map(|&(lo, hi)| {
-            let (lo_lit, hi_lit) = (Literal::character(lo), Literal::character(hi));
-            if lo == hi {
-                quote!(#lo_lit)
-            } else {
-                quote!(#lo_lit..=#hi_lit)
-            }
+    if let Some((class, ranges)) = &field.charset {
+        let ranges = ranges.iter().map(|&(lo, hi)| {
+            let (lo, hi) = (Literal::character(lo), Literal::character(hi));
+            quote!((#lo, #hi))
         });
         checks.extend(quote! {
-            crate::validate::check_charset(#name, #value, #class, |c| ::std::matches!(c, #(#arms)|*))?;
+            crate::validate::check_charset(#name, #value, #class, &[#(#ranges),*])?;
         });
     }
     checks
+}
+
+/// The checks of `value`, an expression of type `&T` for the field's type `T`.
+fn value_checks(field: &Field, value: &TokenStream) -> TokenStream {
+    let name_text = &field.name;
+    let name = quote!(#name_text);
+    match &field.kind {
+        Kind::String if field.sensitive => {
+            string_checks(field, &name, &quote!(crate::Sensitive::expose(#value)))
+        }
+        Kind::String => string_checks(field, &name, value),
+        Kind::Object(object) => {
+            let object = format_ident!("{object}");
+            quote! {
+                #object::validate(#value).map_err(|e| e.within(#name_text, ::std::option::Option::None))?;
+            }
+        }
+        Kind::Array(item) => {
+            let mut checks = TokenStream::new();
+            if field.required {
+                checks.extend(
+                    quote! { crate::validate::check_not_empty(#name, <[_]>::len(#value))?; },
+                );
+            }
+            if let Some(max) = field.max_items {
+                let max = Literal::usize_unsuffixed(max);
+                checks.extend(
+                    quote! { crate::validate::check_max_items(#name, <[_]>::len(#value), #max)?; },
+                );
+            }
+            if let Kind::Object(object) = &**item {
+                let object = format_ident!("{object}");
+                checks.extend(quote! {
+                    for (index, item) in <[_]>::iter(#value).enumerate() {
+                        #object::validate(item).map_err(|e| e.within(#name_text, ::std::option::Option::Some(index)))?;
+                    }
+                });
+            }
+            checks
+        }
+        Kind::DateTime | Kind::Int | Kind::Bool | Kind::Enum(_) => TokenStream::new(),
+    }
+}
+
+/// A field's declaration, its checks, and (for a body) its serde attributes.
+fn field_tokens(field: &Field, with_serde: bool) -> (TokenStream, TokenStream) {
+    let ident = rust_field_name(&field.name);
+    let doc = field_doc(field);
+    let ty = type_tokens(&field.kind, field.sensitive);
+    let wire = &field.name;
+    let mut attributes = TokenStream::new();
+    if with_serde {
+        if field.location != Location::Body {
+            attributes.extend(quote! { #[serde(skip)] });
+        } else if ident != wire.as_str() {
+            attributes.extend(quote! { #[serde(rename = #wire)] });
+        }
+        if field.location == Location::Body && !field.required {
+            attributes.extend(
+                quote! { #[serde(default, skip_serializing_if = "::std::option::Option::is_none")] },
+            );
+        }
+    }
+    let (declaration, checks) = if field.required {
+        let checks = value_checks(field, &quote!(&self.#ident));
+        (
+            quote! { #[doc = #doc] #attributes pub #ident: #ty, },
+            checks,
+        )
+    } else {
+        let check = value_checks(field, &quote!(value));
+        let checks = if check.is_empty() {
+            TokenStream::new()
+        } else {
+            quote! { if let ::std::option::Option::Some(value) = &self.#ident { #check } }
+        };
+        (
+            quote! { #[doc = #doc] #attributes pub #ident: ::std::option::Option<#ty>, },
+            checks,
+        )
+    };
+    (declaration, checks)
+}
+
+fn group_tokens(group: &Group, fields: &[Field]) -> TokenStream {
+    let ty = format_ident!("{}", group.name);
+    let group_doc = group.description.trim();
+    let members: Vec<&Field> = group
+        .members
+        .iter()
+        .filter_map(|m| fields.iter().find(|p| &p.name == m))
+        .collect();
+    let variants: Vec<_> = members
+        .iter()
+        .map(|p| format_ident!("{}", p.name.to_upper_camel_case()))
+        .collect();
+    let docs = members.iter().map(|p| {
+        field_doc(&Field {
+            required: true,
+            ..(*p).clone()
+        })
+    });
+    let wire: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
+    let enum_doc = format!(
+        "{group_doc}\n\nExactly one of {}: an enum, so that both or neither cannot be expressed.",
+        wire.iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    );
+    quote! {
+        #[doc = #enum_doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        pub enum #ty {
+            #( #[doc = #docs] #[serde(rename = #wire)] #variants(::std::string::String), )*
+        }
+    }
+}
+
+fn object_tokens(object: &RequestObject) -> TokenStream {
+    let name = format_ident!("{}", object.name);
+    let doc = object.description.trim();
+    let mut declarations = Vec::new();
+    let mut checks = Vec::new();
+    for field in &object.fields {
+        let (declaration, check) = field_tokens(field, true);
+        declarations.push(declaration);
+        checks.push(check);
+    }
+    let validate_doc = format!(
+        "Checks every field of this `{}` against the spec's rules; the error names the field. \
+         The request holding it calls this from its own `validate`, which names the path down to it.",
+        object.name
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct #name {
+            #(#declarations)*
+        }
+
+        impl #name {
+            #[doc = #validate_doc]
+            pub fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
+                #(#checks)*
+                ::std::result::Result::Ok(())
+            }
+        }
+    }
 }
 
 fn operation_tokens(op: &Operation) -> TokenStream {
@@ -468,145 +1179,210 @@ fn operation_tokens(op: &Operation) -> TokenStream {
     let request = format_ident!("{prefix}Request");
     let method_name = format_ident!("{}", op.id.to_snake_case());
     let constant = format_ident!("{}", op.id.to_shouty_snake_case());
-    let response = format_ident!("{}", op.response);
-    let (summary, path, id) = (&op.summary, &op.path, &op.id);
+    let response = match &op.response {
+        Some(name) => {
+            let name = format_ident!("{name}");
+            quote!(super::types::#name)
+        }
+        None => quote!(()),
+    };
+    let (summary, path, id, method) = (&op.summary, &op.path, &op.id, &op.method);
+    let method_ident = format_ident!("{method}");
     let description = op.description.trim();
+    let with_serde = op.body.is_some();
 
-    // Struct fields, `new` arguments, validation and query writing, in the spec's parameter order;
-    // a group takes the place of its first member.
+    // Struct fields, `new` arguments, validation and writers, in the spec's order; a group takes
+    // the place of its first member.
     let mut fields = Vec::new();
     let mut args = Vec::new();
     let mut inits = Vec::new();
     let mut checks = Vec::new();
-    let mut writes = Vec::new();
-    let mut group_types = Vec::new();
-    for param in &op.params {
-        if let Some(group) = op.groups.iter().find(|g| g.members.contains(&param.name)) {
-            if group.members.first() != Some(&param.name) {
+    let mut query_writes = Vec::new();
+    for field in &op.fields {
+        if let Some(group) = op.groups.iter().find(|g| g.members.contains(&field.name)) {
+            if group.members.first() != Some(&field.name) {
                 continue;
             }
-            let field = format_ident!("{}", group.field);
+            let ident = format_ident!("{}", group.field);
             let ty = format_ident!("{}", group.name);
             let group_doc = group.description.trim();
-            fields.push(quote! { #[doc = #group_doc] pub #field: #ty, });
-            args.push(quote! { #field: #ty });
-            inits.push(quote! { #field });
-            let members: Vec<&Param> = group
+            let serde = match (with_serde, field.location) {
+                (false, _) => TokenStream::new(),
+                (true, Location::Body) => quote! { #[serde(flatten)] },
+                (true, _) => quote! { #[serde(skip)] },
+            };
+            fields.push(quote! { #[doc = #group_doc] #serde pub #ident: #ty, });
+            args.push(quote! { #ident: #ty });
+            inits.push(quote! { #ident });
+            let members: Vec<&Field> = group
                 .members
                 .iter()
-                .filter_map(|m| op.params.iter().find(|p| &p.name == m))
+                .filter_map(|m| op.fields.iter().find(|p| &p.name == m))
                 .collect();
             let variants: Vec<_> = members
                 .iter()
                 .map(|p| format_ident!("{}", p.name.to_upper_camel_case()))
                 .collect();
-            let docs = members.iter().map(|p| {
-                param_doc(&Param {
-                    required: true,
-                    ..clone_param(p)
-                })
-            });
-            let wire: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
-            let value = quote!(value);
             let member_checks = members.iter().map(|p| {
-                validate_tokens(
-                    &Param {
+                value_checks(
+                    &Field {
                         required: true,
-                        ..clone_param(p)
+                        ..(*p).clone()
                     },
-                    &value,
+                    &quote!(value),
                 )
             });
             checks.push(quote! {
-                match &self.#field {
+                match &self.#ident {
                     #( #ty::#variants(value) => { #member_checks } )*
                 }
             });
-            writes.push(quote! {
-                match &self.#field {
-                    #( #ty::#variants(value) => query.push(#wire, value), )*
-                }
-            });
-            let enum_doc = format!(
-                "{group_doc}\n\nExactly one of {}: an enum, so that both or neither cannot be expressed.",
-                wire.iter()
-                    .map(|w| format!("`{w}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            );
-            group_types.push(quote! {
-                #[doc = #enum_doc]
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                pub enum #ty {
-                    #( #[doc = #docs] #variants(::std::string::String), )*
-                }
-            });
+            if field.location == Location::Query {
+                let wire = members.iter().map(|p| p.name.as_str());
+                query_writes.push(quote! {
+                    match &self.#ident {
+                        #( #ty::#variants(value) => query.push(#wire, value), )*
+                    }
+                });
+            }
             continue;
         }
-        let field = format_ident!("{}", param.name);
-        let doc = param_doc(param);
-        let wire = &param.name;
-        if param.required {
-            let value = quote!(&self.#field);
-            let check = validate_tokens(param, &value);
-            fields.push(quote! { #[doc = #doc] pub #field: ::std::string::String, });
-            args.push(quote! { #field: impl ::std::convert::Into<::std::string::String> });
-            inits.push(quote! { #field: #field.into() });
-            checks.push(check);
-            writes.push(quote! { query.push(#wire, &self.#field); });
+        let ident = rust_field_name(&field.name);
+        let (declaration, check) = field_tokens(field, with_serde);
+        fields.push(declaration);
+        checks.push(check);
+        let ty = type_tokens(&field.kind, field.sensitive);
+        if field.required {
+            args.push(quote! { #ident: impl ::std::convert::Into<#ty> });
+            inits.push(quote! { #ident: #ident.into() });
         } else {
-            let value = quote!(value);
-            let check = validate_tokens(param, &value);
-            fields.push(
-                quote! { #[doc = #doc] pub #field: ::std::option::Option<::std::string::String>, },
-            );
-            inits.push(quote! { #field: ::std::option::Option::None });
-            // An optional parameter without rules has nothing to check.
-            if !check.is_empty() {
-                checks.push(
-                    quote! { if let ::std::option::Option::Some(value) = &self.#field { #check } },
-                );
-            }
-            writes.push(quote! {
-                if let ::std::option::Option::Some(value) = &self.#field { query.push(#wire, value); }
+            inits.push(quote! { #ident: ::std::option::Option::None });
+        }
+        if field.location == Location::Query {
+            let wire = &field.name;
+            let text = match field.kind {
+                Kind::String => quote!(value),
+                _ => quote!(&value.to_string()),
+            };
+            query_writes.push(if field.required {
+                quote! { { let value = &self.#ident; query.push(#wire, #text); } }
+            } else {
+                quote! { if let ::std::option::Option::Some(value) = &self.#ident { query.push(#wire, #text); } }
             });
         }
     }
+
+    // The path: its literal pieces, and each `{name}` as one percent-encoded segment.
+    let mut path_writes = Vec::new();
+    let mut rest = path.as_str();
+    while let Some((before, after)) = rest.split_once('{') {
+        let (name, tail) = after.split_once('}').unwrap_or((after, ""));
+        if !before.is_empty() {
+            path_writes.push(quote! { path.push_str(#before); });
+        }
+        let ident = rust_field_name(name);
+        let is_string = op
+            .fields
+            .iter()
+            .any(|f| f.name == name && f.kind == Kind::String);
+        path_writes.push(if is_string {
+            quote! { crate::encoding::push_segment(path, &self.#ident); }
+        } else {
+            quote! { crate::encoding::push_segment(path, &self.#ident.to_string()); }
+        });
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        path_writes.push(quote! { path.push_str(#rest); });
+    }
+    let query_write = if query_writes.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            fn write_query(&self, query: &mut crate::QueryString) {
+                #(#query_writes)*
+            }
+        }
+    };
+    let body_write = if with_serde {
+        quote! {
+            fn write_body(&self, body: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<bool, ::serde_json::Error> {
+                ::serde_json::to_writer(body, self)?;
+                ::std::result::Result::Ok(true)
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    let serde_derives = if with_serde {
+        quote! { ::serde::Serialize, ::serde::Deserialize, }
+    } else {
+        TokenStream::new()
+    };
 
     let errors = op.errors.iter().map(|e| {
         let (status, code, solution) = (Literal::u16_unsuffixed(e.status), &e.code, &e.solution);
         quote! { crate::DocumentedError { status: #status, code: #code, solution: #solution } }
     });
+    let sensitive = &op.sensitive;
+    let example_answer = match &op.example_answer {
+        Some(example) => quote!(::std::option::Option::Some(#example)),
+        None => quote!(::std::option::Option::None),
+    };
+    let idempotent = op.idempotent;
     let request_doc = format!(
-        "The parameters of {summary} (`GET {path}`): see [`crate::Client::{method_name}`]."
+        "The parameters of {summary} (`{method} {path}`): see [`crate::Client::{method_name}`]."
     );
-    let const_doc = format!("The metadata of {summary}: `GET {path}`, operation `{id}`.");
+    let new_doc = if op
+        .fields
+        .iter()
+        .any(|f| !f.required && !op.groups.iter().any(|g| g.members.contains(&f.name)))
+    {
+        "A request from its required fields, in the spec's order; the optional ones start as `None`."
+    } else {
+        "A request from its fields, in the spec's order."
+    };
+    let const_doc = format!("The metadata of {summary}: `{method} {path}`, operation `{id}`.");
+    let retried = if method == "GET" || idempotent {
+        "Retried on a failure that may pass (see [`RetryPolicy`](crate::RetryPolicy)), every attempt \
+         with the same body, signed afresh."
+    } else {
+        "Not idempotent: retried only when the request certainly did not reach WeChat Pay (the \
+         connection could not be made)."
+    };
+    let decodes = match &op.response {
+        Some(name) => format!("decodes it into [`{name}`](super::types::{name})"),
+        None => "returns its status and headers (the answer has no body)".to_owned(),
+    };
+    let encrypts = if op.sensitive.is_empty() {
+        ""
+    } else {
+        " Its sensitive fields are encrypted first, with the WeChat Pay public key (or the newest \
+         valid platform certificate), which `Wechatpay-Serial` names."
+    };
     let method_doc = format!(
-        "{summary}: `GET {path}`.\n\n{description}\n\n\
+        "{summary}: `{method} {path}`.\n\n{description}\n\n\
          Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and \
-         decodes it into [`{}`](super::types::{}).\n\n\
-         # Errors\n\n[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter breaks a \
-         rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).",
-        op.response, op.response
+         {decodes}.{encrypts} {retried}\n\n\
+         # Errors\n\n[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a field breaks a \
+         rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error)."
     );
     quote! {
-        #(#group_types)*
-
         #[doc = #request_doc]
-        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[derive(Clone, Debug, PartialEq, Eq, #serde_derives)]
         pub struct #request {
             #(#fields)*
         }
 
         impl #request {
-            /// A request from its required parameters; optional ones start empty.
+            #[doc = #new_doc]
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits),* }
             }
         }
 
         impl crate::Request for #request {
-            type Response = super::types::#response;
+            type Response = #response;
 
             const OPERATION: &'static crate::Operation = &#constant;
 
@@ -615,19 +1391,26 @@ fn operation_tokens(op: &Operation) -> TokenStream {
                 ::std::result::Result::Ok(())
             }
 
-            fn write_query(&self, query: &mut crate::QueryString) {
-                #(#writes)*
+            fn write_path(&self, path: &mut ::std::string::String) {
+                #(#path_writes)*
             }
+
+            #query_write
+
+            #body_write
         }
 
         #[doc = #const_doc]
         pub const #constant: crate::Operation = crate::Operation {
             id: #id,
             summary: #summary,
-            method: ::http::Method::GET,
+            method: ::http::Method::#method_ident,
             path: #path,
             query_encoding: crate::QueryEncoding::FormRfc3986,
             errors: &[#(#errors),*],
+            idempotent: #idempotent,
+            sensitive_fields: &[#(#sensitive),*],
+            example_answer: #example_answer,
         };
 
         impl crate::Client {
@@ -635,21 +1418,10 @@ fn operation_tokens(op: &Operation) -> TokenStream {
             pub async fn #method_name(
                 &self,
                 request: &#request,
-            ) -> ::std::result::Result<crate::Response<super::types::#response>, crate::Error> {
+            ) -> ::std::result::Result<crate::Response<#response>, crate::Error> {
                 self.execute(request).await
             }
         }
-    }
-}
-
-fn clone_param(param: &Param) -> Param {
-    Param {
-        name: param.name.clone(),
-        description: param.description.clone(),
-        required: param.required,
-        max_length: param.max_length,
-        charset: param.charset.clone(),
-        example: param.example.clone(),
     }
 }
 

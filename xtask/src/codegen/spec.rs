@@ -7,10 +7,12 @@ use super::Error;
 /// The prefix of every reference the spec may make.
 pub const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
 
-/// A parsed spec: the typed OpenAPI document for paths and operations, and the raw JSON of the
-/// component schemas (typify reads them in its own JSON Schema model, extensions included).
+/// A parsed spec, checked to be an OpenAPI 3.0 document (by `openapiv3`'s model) whose every
+/// `$ref` resolves: its JSON, and its component schemas (typify reads them in its own JSON Schema
+/// model, extensions included).
 pub struct Spec {
-    pub api: openapiv3::OpenAPI,
+    /// The whole document as JSON, extensions included.
+    pub raw: Value,
     schemas: Map<String, Value>,
 }
 
@@ -29,7 +31,7 @@ impl Spec {
                 ));
             }
         }
-        let api: openapiv3::OpenAPI =
+        let _shape: openapiv3::OpenAPI =
             serde_path_to_error::deserialize(&raw).map_err(|error| Error::Shape {
                 pointer: error.path().to_string().replace('.', "/"),
                 message: error.inner().to_string(),
@@ -40,7 +42,7 @@ impl Spec {
             .cloned()
             .unwrap_or_default();
         check_refs(&raw, "#", &schemas)?;
-        Ok(Self { api, schemas })
+        Ok(Self { raw, schemas })
     }
 
     /// The component schemas, in the spec's order.

@@ -68,9 +68,10 @@ fn a_new_property_is_stale_until_regenerated() {
     assert_eq!(generate(&target, false).unwrap(), Outcome::UpToDate);
     assert_eq!(generate(&target, true).unwrap(), Outcome::UpToDate);
 
-    let edited = original.replace(
-        "        parts:\n",
-        "        serial_no:\n          type: string\n          description: The serial number.\n        parts:\n",
+    let edited = original.replacen(
+        "          description: When the widget was made.\n",
+        "          description: When the widget was made.\n        serial_no:\n          type: string\n          description: The serial number.\n",
+        1,
     );
     assert_ne!(edited, original);
     std::fs::write(&spec, edited).unwrap();
@@ -118,7 +119,7 @@ fn errors_name_the_spec_element_at_fault() {
         (
             "$ref: \"#/components/schemas/WidgetState\"",
             "$ref: \"#/components/schemas/Nope\"",
-            "#/components/schemas/Widget/properties/state/$ref",
+            "#/components/schemas/CreateWidgetRequest/properties/state/$ref",
         ),
         (
             "pattern: \"^[0-9a-z_\\\\-]+$\"",

@@ -40,6 +40,8 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
     let mut enums = Vec::new();
     let mut lists = Vec::new();
     let mut structs = Vec::new();
+    // The objects of request bodies are generated with their operations.
+    let requests = super::operations::request_components(spec);
     for (name, schema) in spec.schemas() {
         let pointer = format!("#/components/schemas/{}", pointer_key(name));
         check_ident(name, &pointer, "the schema name")?;
@@ -54,6 +56,8 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
             .ok_or_else(|| Error::spec(&pointer, "a component schema must be an object"))?;
         if object.contains_key("enum") {
             enums.push(open_enum(name, object, &pointer)?);
+        } else if requests.contains(name) {
+            continue;
         } else if object.get("x-one-or-many") == Some(&Value::Bool(true)) {
             lists.push(one_or_many(name, object, &pointer)?);
         } else {

@@ -15,40 +15,33 @@ use crate::docs;
 #[serde(deny_unknown_fields)]
 pub struct Overlay {
     pub spec: Map<String, Value>,
-    pub operations: Vec<OperationOverlay>,
+    /// By page (`docs/NAME.md`); a page without an entry imports as it is.
+    #[serde(default)]
+    pub operations: IndexMap<String, OperationOverlay>,
     pub errors: ErrorsOverlay,
     pub schemas: IndexMap<String, SchemaOverlay>,
 }
 
-/// `operations[]`: one per page.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// `operations.PAGE`: what the overlay says about a page's operation.
+#[derive(Debug, Default, Deserialize)]
 pub struct OperationOverlay {
-    pub page: String,
+    /// Replaces the operation id derived from the method and path.
     #[serde(rename = "operationId")]
-    pub operation_id: String,
+    pub operation_id: Option<String>,
     pub description: Option<String>,
-    pub path_parameters_in: Option<Relocation>,
+    /// Names for the page's 二选一 groups (a group the overlay does not name gets a derived name).
     #[serde(rename = "x-exactly-one-of", default)]
     pub exactly_one_of: Vec<OneOfTwo>,
+    /// Fields of the 请求参数 table (`NAME`, or `PARENT.NAME` for a `+` row).
     #[serde(default)]
-    pub parameters: IndexMap<String, FieldOverlay>,
-    pub response: ResponseOverlay,
-    #[serde(flatten)]
-    pub extensions: Map<String, Value>,
-}
-
-/// `path-parameters-in`: where the parameters a page labels `path` really go.
-#[derive(Debug, Deserialize)]
-pub struct Relocation {
-    #[serde(rename = "in")]
-    pub location: String,
+    pub request: IndexMap<String, FieldOverlay>,
+    pub response: Option<ResponseOverlay>,
     #[serde(flatten)]
     pub extensions: Map<String, Value>,
 }
 
 /// An `x-exactly-one-of` group, copied into the spec as it is.
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OneOfTwo {
     pub name: String,
@@ -57,11 +50,10 @@ pub struct OneOfTwo {
     pub parameters: Vec<String>,
 }
 
-/// `response`: the component a success answer decodes into.
+/// `response`: the description of the success answer.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseOverlay {
-    pub schema: String,
     pub description: String,
 }
 

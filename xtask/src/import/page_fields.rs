@@ -5,9 +5,11 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Error;
+use super::schema_json::example_value;
 use crate::docs::{Field, PageError};
 
 /// A field of an object on a page: a row of a 返回参数 table, or a key of an answer example.
+#[derive(Clone)]
 pub struct PageField<'a> {
     pub name: String,
     pub page: &'a Path,
@@ -16,6 +18,35 @@ pub struct PageField<'a> {
     pub row: Option<&'a Field>,
     /// The example value.
     pub example: Option<Value>,
+    /// The fields of an object (or of an array's objects) that the table lists below it, as
+    /// `+ name` rows.
+    pub children: Vec<PageField<'a>>,
+}
+
+/// The rows of a table as a tree: each field with the `+` rows below it as its children.
+pub fn tree<'a>(rows: &'a [Field], page: &'a Path) -> Vec<PageField<'a>> {
+    fn level<'a>(
+        rows: &mut std::iter::Peekable<std::slice::Iter<'a, Field>>,
+        depth: usize,
+        page: &'a Path,
+    ) -> Vec<PageField<'a>> {
+        let mut fields = Vec::new();
+        while let Some(row) = rows.next_if(|row| row.depth == depth) {
+            let children = level(rows, depth + 1, page);
+            fields.push(PageField {
+                name: row.name.clone(),
+                page,
+                line: row.line,
+                row: Some(row),
+                example: row.example.as_ref().map(|e| example_value(row.kind, e)),
+                children,
+            });
+        }
+        fields
+    }
+    // The parser refuses a row nested deeper than one level below the row above it, so every
+    // row is reached.
+    level(&mut rows.iter().peekable(), 0, page)
 }
 
 impl PageField<'_> {
@@ -38,6 +69,14 @@ impl PageField<'_> {
             expected: expected.into(),
         })
     }
+}
+
+/// Whether a field's description says it travels encrypted (敏感信息): it mentions 敏感, 加密 or
+/// 密文 (as in 只能传密文).
+pub fn is_sensitive(field: &Field) -> bool {
+    ["敏感", "加密", "密文"]
+        .iter()
+        .any(|word| field.description.contains(word))
 }
 
 /// A field's description without its `枚举值` lines, on one line.

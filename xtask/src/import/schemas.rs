@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use heck::ToUpperCamelCase;
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
-use super::page_fields::{PageField, fill, gloss, one_line};
+use super::naming;
+use super::page_fields::{PageField, fill, gloss, one_line, prose, tree};
 use super::schema_json::{
-    canonical, copy_extensions, example_value, merge, scalar_schema, schema_ref,
+    canonical, copy_extensions, merge, row_schema, scalar_schema, schema_ref,
 };
 use super::{Error, FieldOverlay, Importer, SchemaOverlay, only_extensions};
 use crate::docs::{Kind, PageError, Required};
@@ -30,18 +30,7 @@ impl<'a> Importer<'a> {
                 ));
             }
             let (path, page) = self.page(label, &format!("{at}/table"))?;
-            return Ok(Some(
-                page.response
-                    .iter()
-                    .map(|row| PageField {
-                        name: row.name.clone(),
-                        page: path,
-                        line: row.line,
-                        row: Some(row),
-                        example: row.example.as_ref().map(|e| example_value(row.kind, e)),
-                    })
-                    .collect(),
-            ));
+            return Ok(Some(tree(&page.response, path)));
         }
         if let Some(source) = &overlay.example {
             let (label, key) = source.split_once('#').unwrap_or((source, ""));
@@ -76,6 +65,7 @@ impl<'a> Importer<'a> {
                         line,
                         row: None,
                         example: Some(value),
+                        children: Vec::new(),
                     })
                     .collect(),
             ));
@@ -159,7 +149,15 @@ impl<'a> Importer<'a> {
                     )),
                 }
             } else {
-                let schema = self.object_schema(name, entry, &claims, &at)?;
+                let fields = self.object_fields(name)?.unwrap_or_default();
+                let description = entry.description.as_deref().ok_or_else(|| {
+                    Error::overlay(
+                        &at,
+                        "a description: the pages give an object none (it becomes the type's doc \
+                         comment)",
+                    )
+                })?;
+                let schema = self.object_schema(name, entry, fields, description, &claims, &at)?;
                 self.components.insert(name.clone(), schema);
             }
         }
@@ -183,14 +181,17 @@ impl<'a> Importer<'a> {
         Ok(fields.into_iter().find(|f| f.name == field))
     }
 
-    fn object_schema(
+    /// An object component made of `fields`, adjusted by the overlay's `entry`; the `+` rows
+    /// below a field become components of their own.
+    pub(super) fn object_schema(
         &mut self,
         name: &str,
         entry: &SchemaOverlay,
+        fields: Vec<PageField<'a>>,
+        description: &str,
         claims: &BTreeMap<&str, &str>,
         at: &str,
     ) -> Result<Value, Error> {
-        let fields = self.object_fields(name)?.unwrap_or_default();
         if let Some(source) = &entry.example {
             let (label, key) = source.split_once('#').unwrap_or((source, ""));
             let on_page = self
@@ -250,12 +251,6 @@ impl<'a> Importer<'a> {
             }
         }
         let mut schema = Map::new();
-        let description = entry.description.as_deref().ok_or_else(|| {
-            Error::overlay(
-                at,
-                "a description: the pages give an object none (it becomes the type's doc comment)",
-            )
-        })?;
         schema.insert("type".to_owned(), json!("object"));
         schema.insert("description".to_owned(), json!(one_line(description, " ")));
         copy_extensions(&mut schema, &entry.extensions);
@@ -267,10 +262,10 @@ impl<'a> Importer<'a> {
     }
 
     /// The schema of a field no component claims.
-    fn property_schema(
+    pub(super) fn property_schema(
         &mut self,
         parent: &str,
-        field: &PageField<'_>,
+        field: &PageField<'a>,
         overlay: &FieldOverlay,
     ) -> Result<Value, Error> {
         let description = match (&overlay.description, field.row) {
@@ -285,21 +280,58 @@ impl<'a> Importer<'a> {
                 "",
             ),
         };
+        if let Some(row) = field.row
+            && !field.children.is_empty()
+        {
+            // An object, or an array of objects, whose fields are the `+` rows below it.
+            let component = naming::nested_component(parent, &field.name);
+            let text = fill(
+                overlay.description.as_deref(),
+                &row.chinese_name,
+                &prose(row),
+                "",
+            );
+            let schema = self.object_schema(
+                &component,
+                &SchemaOverlay::default(),
+                field.children.clone(),
+                &text,
+                &BTreeMap::new(),
+                &format!("#/components/schemas/{component}"),
+            )?;
+            self.add_component(&component, schema, field.page, field.line)?;
+            return match row.kind {
+                Kind::Array => Ok(json!({
+                    "type": "array",
+                    "description": text,
+                    "items": schema_ref(&component),
+                })),
+                Kind::Object => Ok(schema_ref(&component)),
+                other => Err(field.error(format!(
+                    "`+` rows only below an object or array field, not below a {other:?}"
+                ))),
+            };
+        }
         if !field.enum_values().is_empty() {
-            // An enum no overlay entry names: a component named after the field.
-            let mut component = field.name.to_upper_camel_case();
+            // An enum no overlay entry names: an enum component that has every value already,
+            // or one named after the field.
+            if let Some(existing) = self.enum_holding(field.enum_values()) {
+                return Ok(schema_ref(&existing));
+            }
+            let mut component = naming::enum_component(&field.name);
             if self.overlay.schemas.contains_key(&component)
+                || self.components.contains_key(&component)
                 || self.auto_components.contains_key(&component)
                 || component == self.overlay.errors.component
             {
                 component = format!("{parent}{component}");
             }
             let schema = self.enum_schema(&component, &SchemaOverlay::default(), field, "")?;
-            self.auto_components.insert(component.clone(), schema);
+            self.add_component(&component, schema, field.page, field.line)?;
             return Ok(schema_ref(&component));
         }
         let mut schema = match field.row {
-            Some(row) => scalar_schema(row.kind, row.max_length).ok_or_else(|| {
+            Some(row) => row_schema(row).ok_or_else(|| {
                 field.error(format!(
                     "{} typed {:?}: an object or a list needs a component in schema/overlay.yaml \
                      (`field: {parent}.{}`), the page does not say what it holds",
@@ -332,6 +364,24 @@ impl<'a> Importer<'a> {
             schema.insert("example".to_owned(), example.clone());
         }
         Ok(Value::Object(canonical(schema)))
+    }
+
+    /// The first enum component (the overlay's, then the importer's) that has every one of
+    /// `values`.
+    fn enum_holding(&self, values: &[(String, String)]) -> Option<String> {
+        self.components
+            .iter()
+            .chain(self.auto_components.iter())
+            .filter(|(name, _)| **name != self.overlay.errors.component)
+            .find(|(_, schema)| {
+                let listed = schema.get("enum").and_then(Value::as_array);
+                listed.is_some_and(|listed| {
+                    values
+                        .iter()
+                        .all(|(value, _)| listed.iter().any(|v| v.as_str() == Some(value)))
+                })
+            })
+            .map(|(name, _)| name.clone())
     }
 
     fn enum_schema(

@@ -4,33 +4,79 @@
 /**Which widget, by exactly one of its ids.
 
 Exactly one of `widget_id` or `out_widget_no`: an enum, so that both or neither cannot be expressed.*/
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
 pub enum WidgetKey {
-    /**`widget_id`: The widget's id.
+    /**`widget_id` (in the query string): The widget's id.
 
 Required (必填); at most 16 characters.*/
+    #[serde(rename = "widget_id")]
     WidgetId(::std::string::String),
-    /**`out_widget_no`: The shop's own number for the widget.
+    /**`out_widget_no` (in the query string): The shop's own number for the widget.
 
 Required (必填); at most 16 characters; only the characters `[0-9a-z_\-]`.*/
+    #[serde(rename = "out_widget_no")]
     OutWidgetNo(::std::string::String),
+}
+///A part of a new widget.
+#[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NewPart {
+    /**`label`: The part's label.
+
+Required (必填); at most 3 characters; only the characters `[a-z]`.*/
+    pub label: ::std::string::String,
+    /**`count`: How many.
+
+Required (必填).*/
+    pub count: i64,
+    /**`secret`: A secret about the part.
+
+Optional; sensitive (敏感信息): holds the plaintext, which `Debug` never shows; the client encrypts it with RSAES-OAEP just before sending.*/
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub secret: ::std::option::Option<crate::Sensitive>,
+}
+impl NewPart {
+    ///Checks every field of this `NewPart` against the spec's rules; the error names the field. The request holding it calls this from its own `validate`, which names the path down to it.
+    pub fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
+        crate::validate::check_required("label", &self.label)?;
+        crate::validate::check_max_length("label", &self.label, 3)?;
+        crate::validate::check_charset("label", &self.label, "a-z", &[('a', 'z')])?;
+        ::std::result::Result::Ok(())
+    }
+}
+///Who owns the new widget.
+#[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Owner {
+    /**`real_name`: The owner's real name.
+
+Required (必填); sensitive (敏感信息): holds the plaintext, which `Debug` never shows; the client encrypts it with RSAES-OAEP just before sending.*/
+    pub real_name: crate::Sensitive,
+}
+impl Owner {
+    ///Checks every field of this `Owner` against the spec's rules; the error names the field. The request holding it calls this from its own `validate`, which names the path down to it.
+    pub fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
+        crate::validate::check_required(
+            "real_name",
+            crate::Sensitive::expose(&self.real_name),
+        )?;
+        ::std::result::Result::Ok(())
+    }
 }
 ///The parameters of 查询小部件 (`GET /v1/widgets`): see [`crate::Client::find_widget`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FindWidgetRequest {
-    /**`shop_id`: The shop.
+    /**`shop_id` (in the query string): The shop.
 
 Required (必填); at most 8 characters. Example: `S1`.*/
     pub shop_id: ::std::string::String,
     ///Which widget, by exactly one of its ids.
     pub key: WidgetKey,
-    /**`colour`: Only widgets of this colour.
+    /**`colour` (in the query string): Only widgets of this colour.
 
 Optional.*/
     pub colour: ::std::option::Option<::std::string::String>,
 }
 impl FindWidgetRequest {
-    /// A request from its required parameters; optional ones start empty.
+    ///A request from its required fields, in the spec's order; the optional ones start as `None`.
     pub fn new(
         shop_id: impl ::std::convert::Into<::std::string::String>,
         key: WidgetKey,
@@ -60,14 +106,20 @@ impl crate::Request for FindWidgetRequest {
                     "out_widget_no",
                     value,
                     "0-9a-z_\\-",
-                    |c| ::std::matches!(c, '0'..= '9' | 'a'..= 'z' | '_' | '-'),
+                    &[('0', '9'), ('a', 'z'), ('_', '_'), ('-', '-')],
                 )?;
             }
         }
         ::std::result::Result::Ok(())
     }
+    fn write_path(&self, path: &mut ::std::string::String) {
+        path.push_str("/v1/widgets");
+    }
     fn write_query(&self, query: &mut crate::QueryString) {
-        query.push("shop_id", &self.shop_id);
+        {
+            let value = &self.shop_id;
+            query.push("shop_id", value);
+        }
         match &self.key {
             WidgetKey::WidgetId(value) => query.push("widget_id", value),
             WidgetKey::OutWidgetNo(value) => query.push("out_widget_no", value),
@@ -91,20 +143,221 @@ pub const FIND_WIDGET: crate::Operation = crate::Operation {
             solution: "Check the id.",
         },
     ],
+    idempotent: false,
+    sensitive_fields: &[],
+    example_answer: ::std::option::Option::None,
 };
 impl crate::Client {
     /**查询小部件: `GET /v1/widgets`.
 
 Find one widget by exactly one of two ids.
 
-Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`Widget`](super::types::Widget).
+Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`Widget`](super::types::Widget). Retried on a failure that may pass (see [`RetryPolicy`](crate::RetryPolicy)), every attempt with the same body, signed afresh.
 
 # Errors
 
-[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
+[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a field breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
     pub async fn find_widget(
         &self,
         request: &FindWidgetRequest,
+    ) -> ::std::result::Result<crate::Response<super::types::Widget>, crate::Error> {
+        self.execute(request).await
+    }
+}
+///The parameters of 创建小部件 (`POST /v1/shops/{shop_id}/widgets`): see [`crate::Client::create_widget`].
+#[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateWidgetRequest {
+    /**`shop_id` (a path segment): The shop.
+
+Required (必填); at most 8 characters.*/
+    #[serde(skip)]
+    pub shop_id: ::std::string::String,
+    /**`dry_run` (in the query string): Only check the request.
+
+Optional.*/
+    #[serde(skip)]
+    pub dry_run: ::std::option::Option<bool>,
+    /**`name`: The widget's name.
+
+Required (必填); at most 4 characters.*/
+    pub name: ::std::string::String,
+    /**`state`: The state of a widget.
+
+Required (必填).*/
+    pub state: super::types::WidgetState,
+    /**`parts`: The parts.
+
+Required (必填); at most 2 items; at least one item.*/
+    pub parts: ::std::vec::Vec<NewPart>,
+    /**`owner`: Who owns the new widget.
+
+Required (必填).*/
+    pub owner: Owner,
+    /**`made_at`: When it was made.
+
+Optional.*/
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub made_at: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
+}
+impl CreateWidgetRequest {
+    ///A request from its required fields, in the spec's order; the optional ones start as `None`.
+    pub fn new(
+        shop_id: impl ::std::convert::Into<::std::string::String>,
+        name: impl ::std::convert::Into<::std::string::String>,
+        state: impl ::std::convert::Into<super::types::WidgetState>,
+        parts: impl ::std::convert::Into<::std::vec::Vec<NewPart>>,
+        owner: impl ::std::convert::Into<Owner>,
+    ) -> Self {
+        Self {
+            shop_id: shop_id.into(),
+            dry_run: ::std::option::Option::None,
+            name: name.into(),
+            state: state.into(),
+            parts: parts.into(),
+            owner: owner.into(),
+            made_at: ::std::option::Option::None,
+        }
+    }
+}
+impl crate::Request for CreateWidgetRequest {
+    type Response = ();
+    const OPERATION: &'static crate::Operation = &CREATE_WIDGET;
+    fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
+        crate::validate::check_required("shop_id", &self.shop_id)?;
+        crate::validate::check_path_segment("shop_id", &self.shop_id)?;
+        crate::validate::check_max_length("shop_id", &self.shop_id, 8)?;
+        crate::validate::check_required("name", &self.name)?;
+        crate::validate::check_max_length("name", &self.name, 4)?;
+        crate::validate::check_not_empty("parts", <[_]>::len(&self.parts))?;
+        crate::validate::check_max_items("parts", <[_]>::len(&self.parts), 2)?;
+        for (index, item) in <[_]>::iter(&self.parts).enumerate() {
+            NewPart::validate(item)
+                .map_err(|e| e.within("parts", ::std::option::Option::Some(index)))?;
+        }
+        Owner::validate(&self.owner)
+            .map_err(|e| e.within("owner", ::std::option::Option::None))?;
+        ::std::result::Result::Ok(())
+    }
+    fn write_path(&self, path: &mut ::std::string::String) {
+        path.push_str("/v1/shops/");
+        crate::encoding::push_segment(path, &self.shop_id);
+        path.push_str("/widgets");
+    }
+    fn write_query(&self, query: &mut crate::QueryString) {
+        if let ::std::option::Option::Some(value) = &self.dry_run {
+            query.push("dry_run", &value.to_string());
+        }
+    }
+    fn write_body(
+        &self,
+        body: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::serde_json::to_writer(body, self)?;
+        ::std::result::Result::Ok(true)
+    }
+}
+///The metadata of 创建小部件: `POST /v1/shops/{shop_id}/widgets`, operation `createWidget`.
+pub const CREATE_WIDGET: crate::Operation = crate::Operation {
+    id: "createWidget",
+    summary: "创建小部件",
+    method: ::http::Method::POST,
+    path: "/v1/shops/{shop_id}/widgets",
+    query_encoding: crate::QueryEncoding::FormRfc3986,
+    errors: &[],
+    idempotent: true,
+    sensitive_fields: &["/parts/*/secret", "/owner/real_name"],
+    example_answer: ::std::option::Option::None,
+};
+impl crate::Client {
+    /**创建小部件: `POST /v1/shops/{shop_id}/widgets`.
+
+Create a widget in a shop, with a nested object, a list and a sensitive field.
+
+Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and returns its status and headers (the answer has no body). Its sensitive fields are encrypted first, with the WeChat Pay public key (or the newest valid platform certificate), which `Wechatpay-Serial` names. Retried on a failure that may pass (see [`RetryPolicy`](crate::RetryPolicy)), every attempt with the same body, signed afresh.
+
+# Errors
+
+[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a field breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
+    pub async fn create_widget(
+        &self,
+        request: &CreateWidgetRequest,
+    ) -> ::std::result::Result<crate::Response<()>, crate::Error> {
+        self.execute(request).await
+    }
+}
+///The parameters of 查询价格 (`GET /v1/widgets/{widget_id}/price`): see [`crate::Client::query_widget_price`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryWidgetPriceRequest {
+    /**`widget_id` (a path segment): The widget's id.
+
+Required (必填).*/
+    pub widget_id: ::std::string::String,
+    /**`currency` (in the query string): The currency.
+
+Required (必填); at most 3 characters.*/
+    pub currency: ::std::string::String,
+}
+impl QueryWidgetPriceRequest {
+    ///A request from its fields, in the spec's order.
+    pub fn new(
+        widget_id: impl ::std::convert::Into<::std::string::String>,
+        currency: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            widget_id: widget_id.into(),
+            currency: currency.into(),
+        }
+    }
+}
+impl crate::Request for QueryWidgetPriceRequest {
+    type Response = super::types::Widget;
+    const OPERATION: &'static crate::Operation = &QUERY_WIDGET_PRICE;
+    fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
+        crate::validate::check_required("widget_id", &self.widget_id)?;
+        crate::validate::check_path_segment("widget_id", &self.widget_id)?;
+        crate::validate::check_required("currency", &self.currency)?;
+        crate::validate::check_max_length("currency", &self.currency, 3)?;
+        ::std::result::Result::Ok(())
+    }
+    fn write_path(&self, path: &mut ::std::string::String) {
+        path.push_str("/v1/widgets/");
+        crate::encoding::push_segment(path, &self.widget_id);
+        path.push_str("/price");
+    }
+    fn write_query(&self, query: &mut crate::QueryString) {
+        {
+            let value = &self.currency;
+            query.push("currency", value);
+        }
+    }
+}
+///The metadata of 查询价格: `GET /v1/widgets/{widget_id}/price`, operation `queryWidgetPrice`.
+pub const QUERY_WIDGET_PRICE: crate::Operation = crate::Operation {
+    id: "queryWidgetPrice",
+    summary: "查询价格",
+    method: ::http::Method::GET,
+    path: "/v1/widgets/{widget_id}/price",
+    query_encoding: crate::QueryEncoding::FormRfc3986,
+    errors: &[],
+    idempotent: false,
+    sensitive_fields: &[],
+    example_answer: ::std::option::Option::Some(
+        "{\"widget_id\":\"W1\",\"state\":\"NEW\",\"price\":100}",
+    ),
+};
+impl crate::Client {
+    /**查询价格: `GET /v1/widgets/{widget_id}/price`.
+
+The price of one widget, by a path segment and a query parameter.
+
+Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the answer and decodes it into [`Widget`](super::types::Widget). Retried on a failure that may pass (see [`RetryPolicy`](crate::RetryPolicy)), every attempt with the same body, signed afresh.
+
+# Errors
+
+[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a field breaks a rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error).*/
+    pub async fn query_widget_price(
+        &self,
+        request: &QueryWidgetPriceRequest,
     ) -> ::std::result::Result<crate::Response<super::types::Widget>, crate::Error> {
         self.execute(request).await
     }

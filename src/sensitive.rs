@@ -1,0 +1,263 @@
+//! Sensitive fields (敏感信息): the plaintext a caller gives, and its encryption just before sending.
+//!
+//! WeChat Pay wants fields such as a receiver's real name encrypted with RSAES-OAEP (SHA-1, MGF1
+//! with SHA-1, no label), base64-encoded, under the WeChat Pay public key or a platform
+//! certificate, which the request's `Wechatpay-Serial` names (PROTOCOL.md section 7). A generated
+//! request holds such a field as [`Sensitive`]; the client serialises the body once, inside
+//! [`seal_body`], where each `Sensitive` becomes its ciphertext. Serialised anywhere else, a
+//! `Sensitive` is an error: its plaintext never reaches a body, a log or an error message.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+use crate::certificates::PlatformCertificate;
+use crate::error::EncryptError;
+use crate::public_key::WechatPayPublicKey;
+
+/// The plaintext of a sensitive field (敏感信息), e.g. the real name of a receiver of a split.
+///
+/// `Debug` never shows it, and it is zeroed when dropped. The client encrypts it just before
+/// sending; serialised outside the client (e.g. `serde_json::to_string(&request)`), it is an error
+/// rather than the plaintext. Decoded (by [`serde::Deserialize`]), it takes the string as its
+/// plaintext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive(Zeroizing<String>);
+
+impl Sensitive {
+    /// A sensitive field holding `plaintext`.
+    pub fn new(plaintext: impl Into<String>) -> Self {
+        Self(Zeroizing::new(plaintext.into()))
+    }
+
+    /// The plaintext.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Sensitive {
+    fn from(plaintext: String) -> Self {
+        Self::new(plaintext)
+    }
+}
+
+impl From<&str> for Sensitive {
+    fn from(plaintext: &str) -> Self {
+        Self::new(plaintext)
+    }
+}
+
+impl fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sensitive(<redacted>)")
+    }
+}
+
+impl serde::Serialize for Sensitive {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let sealed = SEALING.with(|sealing| {
+            let mut sealing = sealing.borrow_mut();
+            let Some(sealing) = sealing.as_mut() else {
+                return Err(EncryptError::OutsideTheClient);
+            };
+            let result = match &sealing.key {
+                Some(key) => key.encrypt(self.expose()),
+                None => Err(EncryptError::NoKey),
+            };
+            match result {
+                Ok(ciphertext) => {
+                    sealing.used = true;
+                    Ok(ciphertext)
+                }
+                Err(error) => {
+                    sealing.error.get_or_insert(error.clone());
+                    Err(error)
+                }
+            }
+        });
+        match sealed {
+            Ok(ciphertext) => serializer.serialize_str(&ciphertext),
+            // The message names no plaintext.
+            Err(error) => Err(S::Error::custom(error)),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sensitive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+/// A public key that encrypts sensitive fields: the WeChat Pay public key or a platform
+/// certificate's, with the id `Wechatpay-Serial` must name when it is used.
+#[derive(Clone)]
+pub struct EncryptionKey {
+    serial: String,
+    key: Arc<OaepPublicEncryptingKey>,
+}
+
+impl EncryptionKey {
+    /// The key in an X.509 `SubjectPublicKeyInfo` (DER), named `serial`.
+    pub(crate) fn from_spki(serial: &str, der: &[u8]) -> Option<Self> {
+        let key = PublicEncryptingKey::from_der(der).ok()?;
+        Some(Self {
+            serial: serial.to_owned(),
+            key: Arc::new(OaepPublicEncryptingKey::new(key).ok()?),
+        })
+    }
+
+    /// The id to send in `Wechatpay-Serial` with a request whose fields it encrypted: the public
+    /// key's `PUB_KEY_ID_…` or the certificate's serial.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// The most bytes of plaintext one field may hold (214 with a 2048-bit key).
+    pub fn max_plaintext_len(&self) -> usize {
+        self.key.max_plaintext_size(&OAEP_SHA1_MGF1SHA1)
+    }
+
+    /// Encrypts one field's plaintext: RSAES-OAEP with SHA-1 and MGF1-SHA-1, no label, then
+    /// base64 (standard alphabet, padded), as WeChat Pay specifies. Randomised: two encryptions of
+    /// one plaintext differ, and both decrypt to it.
+    ///
+    /// # Errors
+    ///
+    /// [`EncryptError::TooLong`] when the plaintext exceeds [`max_plaintext_len`](Self::max_plaintext_len);
+    /// [`EncryptError::Failed`] if the cryptographic library fails.
+    pub fn encrypt(&self, plaintext: &str) -> Result<String, EncryptError> {
+        let max = self.max_plaintext_len();
+        if plaintext.len() > max {
+            return Err(EncryptError::TooLong {
+                max,
+                actual: plaintext.len(),
+            });
+        }
+        let mut out = vec![0u8; self.key.ciphertext_size()];
+        let ciphertext = self
+            .key
+            .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext.as_bytes(), &mut out, None)
+            .map_err(|_| EncryptError::Failed)?;
+        Ok(STANDARD.encode(ciphertext))
+    }
+}
+
+impl From<&WechatPayPublicKey> for EncryptionKey {
+    fn from(key: &WechatPayPublicKey) -> Self {
+        key.encryption_key().clone()
+    }
+}
+
+impl From<&PlatformCertificate> for EncryptionKey {
+    fn from(certificate: &PlatformCertificate) -> Self {
+        certificate.encryption_key().clone()
+    }
+}
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptionKey")
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sealing in progress on this thread: set by [`seal_body`] for one serialisation.
+struct Sealing {
+    key: Option<EncryptionKey>,
+    used: bool,
+    error: Option<EncryptError>,
+}
+
+thread_local! {
+    static SEALING: RefCell<Option<Sealing>> = const { RefCell::new(None) };
+}
+
+/// Clears the thread's sealing when the serialisation ends, however it ends.
+struct Unset;
+
+impl Drop for Unset {
+    fn drop(&mut self) {
+        SEALING.with(|sealing| sealing.borrow_mut().take());
+    }
+}
+
+/// Serialises a body with `write`, each [`Sensitive`] in it encrypted with `key`. Returns what
+/// `write` returned and whether a field was encrypted (then `Wechatpay-Serial` must name `key`).
+pub(crate) fn seal_body<T>(
+    key: Option<&EncryptionKey>,
+    write: impl FnOnce() -> Result<T, serde_json::Error>,
+) -> Result<(T, bool), SealError> {
+    SEALING.with(|sealing| {
+        *sealing.borrow_mut() = Some(Sealing {
+            key: key.cloned(),
+            used: false,
+            error: None,
+        });
+    });
+    let _unset = Unset;
+    let written = write();
+    let (used, error) = SEALING.with(|sealing| {
+        sealing
+            .borrow_mut()
+            .take()
+            .map_or((false, None), |s| (s.used, s.error))
+    });
+    match (written, error) {
+        (_, Some(error)) => Err(SealError::Encrypt(error)),
+        (Ok(value), None) => Ok((value, used)),
+        (Err(error), None) => Err(SealError::Json(error)),
+    }
+}
+
+/// Why a body could not be written.
+#[derive(Debug)]
+pub(crate) enum SealError {
+    Encrypt(EncryptError),
+    Json(serde_json::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_plaintext() {
+        let name = Sensitive::new("张三");
+        assert_eq!(format!("{name:?}"), "Sensitive(<redacted>)");
+        assert_eq!(format!("{:?}", Some(&name)), "Some(Sensitive(<redacted>))");
+        assert_eq!(name.expose(), "张三");
+    }
+
+    #[test]
+    fn outside_the_client_a_sensitive_field_does_not_serialise() {
+        let error = serde_json::to_string(&Sensitive::new("张三")).unwrap_err();
+        assert!(!error.to_string().contains("张三"), "{error}");
+        assert!(error.to_string().contains("client"), "{error}");
+    }
+
+    #[test]
+    fn without_a_key_sealing_fails_and_clears_itself() {
+        let error = seal_body(None, || serde_json::to_vec(&Sensitive::new("张三"))).unwrap_err();
+        assert!(matches!(error, SealError::Encrypt(EncryptError::NoKey)));
+        // The next serialisation on this thread is outside the client again.
+        assert!(serde_json::to_string(&Sensitive::new("x")).is_err());
+        // A body without a sensitive field needs no key.
+        let (body, used) = seal_body(None, || serde_json::to_vec(&"plain")).unwrap();
+        assert_eq!((body.as_slice(), used), (&b"\"plain\""[..], false));
+    }
+
+    #[test]
+    fn decoding_takes_the_string_as_plaintext() {
+        let name: Sensitive = serde_json::from_str("\"张三\"").unwrap();
+        assert_eq!(name.expose(), "张三");
+    }
+}
