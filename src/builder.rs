@@ -130,9 +130,15 @@ impl ClientBuilder {
     }
 
     /// After a connection failure or a timeout, send the next attempts of the call to WeChat Pay's
-    /// documented backup host, [`BACKUP_BASE_URL`] (default: off).
+    /// documented backup host, [`BACKUP_BASE_URL`] (default: off). A backup host already given
+    /// with [`backup_base_url`](Self::backup_base_url) is kept; `false` removes either.
     pub fn failover(mut self, enabled: bool) -> Self {
-        self.backup_base_url = enabled.then(|| BACKUP_BASE_URL.to_owned());
+        if enabled {
+            self.backup_base_url
+                .get_or_insert_with(|| BACKUP_BASE_URL.to_owned());
+        } else {
+            self.backup_base_url = None;
+        }
         self
     }
 

@@ -1,0 +1,501 @@
+//! The operations with a JSON body or a path segment, over loopback against the simulator:
+//! bodies signed and sent byte for byte, sensitive fields encrypted, path segments encoded, and
+//! retries that depend on whether the operation is idempotent. Byte-level facts are checked
+//! against `openssl` and Python.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::process::Command;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use wechatpay_v3::simulator::{Simulator, VerificationMode};
+use wechatpay_v3::types::{ReceiverType, RelationType};
+use wechatpay_v3::{
+    AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    DeleteReceiverRequest, Error, FinishOrderRequest, OrderReference, ParameterRule,
+    QueryOrderAmountsRequest, WechatPayPublicKey,
+};
+
+fn receiver(name: Option<&str>) -> CreateOrderReceiver {
+    CreateOrderReceiver {
+        type_: ReceiverType::PersonalOpenid,
+        receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        amount: 190,
+        description: "分给个人".into(),
+        receiver_name: name.map(Into::into),
+    }
+}
+
+fn split(name: Option<&str>) -> CreateOrderRequest {
+    let mut request = CreateOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+        vec![receiver(name)],
+        false,
+    );
+    request.appid = Some("wx8888888888888888".into());
+    request
+}
+
+async fn client(simulator: &Simulator, mode: VerificationMode) -> Client {
+    simulator
+        .client_builder(mode)
+        .unwrap()
+        .retry_policy(common::quick_retries())
+        .build()
+        .unwrap()
+}
+
+/// The signing message of a request the simulator saw, from its Authorization header and the
+/// exact bytes received; and the signature the header carries.
+fn signed_message(seen: &wechatpay_v3::simulator::SeenRequest) -> (Vec<u8>, String) {
+    let authorization = seen.authorization.as_deref().unwrap();
+    let field = |name: &str| {
+        let start = authorization.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        let end = authorization[start..].find('"').unwrap() + start;
+        authorization[start..end].to_owned()
+    };
+    let message = format!(
+        "{}\n{}\n{}\n{}\n{}\n",
+        seen.method,
+        seen.path_and_query,
+        field("timestamp"),
+        field("nonce_str"),
+        seen.body
+    );
+    (message.into_bytes(), field("signature"))
+}
+
+#[tokio::test]
+async fn a_split_signs_the_exact_body_sent_and_its_receiver_name_travels_encrypted() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let answer = client.create_order(&split(Some("张三"))).await.unwrap();
+    assert_eq!(answer.out_order_no, "P20150806125346");
+    assert_eq!(answer.order_id, "3008450740201411110007820472");
+
+    let seen = simulator.requests().pop().unwrap();
+    assert_eq!(
+        (seen.method.as_str(), seen.path_and_query.as_str()),
+        ("POST", "/v3/ecommerce/profitsharing/orders")
+    );
+    assert_eq!(seen.content_type.as_deref(), Some("application/json"));
+    assert_eq!(
+        seen.wechatpay_serial.as_deref(),
+        Some(simulator.credentials().wechatpay_public_key_id.as_str())
+    );
+    assert!(!seen.body.contains("张三"), "{}", seen.body);
+    let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap();
+    assert_eq!(body["receivers"][0]["type"], "PERSONAL_OPENID");
+    assert_eq!(body["finish"], false);
+    assert!(
+        body["receivers"][0]["receiver_name"]
+            .as_str()
+            .unwrap()
+            .len()
+            > 300
+    );
+
+    // The signature over the body received is the one openssl makes (RSA PKCS#1 v1.5 is
+    // deterministic), with the merchant's key.
+    let dir = common::scratch_dir("operations-sign");
+    std::fs::write(
+        dir.join("merchant.pem"),
+        simulator
+            .credentials()
+            .merchant_private_key_pem
+            .clone()
+            .unwrap(),
+    )
+    .unwrap();
+    let (message, signature) = signed_message(&seen);
+    let expected = STANDARD.encode(common::openssl(
+        &dir,
+        &["dgst", "-sha256", "-sign", "merchant.pem"],
+        &message,
+    ));
+    assert_eq!(signature, expected);
+}
+
+#[tokio::test]
+async fn ciphertexts_decrypt_with_openssl_oaep_to_the_plaintext() {
+    let dir = common::scratch_dir("operations-oaep");
+    let (private, _, public) = common::openssl_rsa_key(&dir, "wechatpay", 2048);
+    let key =
+        WechatPayPublicKey::from_pem_file("PUB_KEY_ID_0114232806712025022800000000000001", &public)
+            .unwrap();
+    let simulator = Simulator::start().await.unwrap();
+    let client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .wechatpay_public_key(key.clone())
+        .build()
+        .unwrap();
+    let name = "欧阳娜娜 Zoë";
+    let prepared = client.prepare(&split(Some(name))).unwrap();
+    assert_eq!(prepared.encrypted_with(), Some(key.id()));
+    let body: serde_json::Value = serde_json::from_str(prepared.body()).unwrap();
+    let ciphertext = STANDARD
+        .decode(body["receivers"][0]["receiver_name"].as_str().unwrap())
+        .unwrap();
+    let private = private.to_str().unwrap();
+    let plaintext = common::openssl(
+        &dir,
+        &[
+            "pkeyutl",
+            "-decrypt",
+            "-inkey",
+            private,
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha1",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha1",
+        ],
+        &ciphertext,
+    );
+    assert_eq!(String::from_utf8(plaintext).unwrap(), name);
+    // OAEP is randomised: a second body differs, and decrypts to the same name.
+    let again = client.prepare(&split(Some(name))).unwrap();
+    assert_ne!(again.body(), prepared.body());
+
+    // The public function gives the same kind of ciphertext.
+    let sealed = key.encryption_key().encrypt("李四").unwrap();
+    let plaintext = common::openssl(
+        &dir,
+        &[
+            "pkeyutl",
+            "-decrypt",
+            "-inkey",
+            private,
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+        ],
+        &STANDARD.decode(sealed).unwrap(),
+    );
+    assert_eq!(plaintext, "李四".as_bytes());
+
+    // Too long for RSA-2048 OAEP (214 bytes): a clear error, nothing sent.
+    let long = "名".repeat(72);
+    match client.create_order(&split(Some(&long))).await {
+        Err(Error::Encryption(wechatpay_v3::EncryptError::TooLong {
+            max: 214,
+            actual: 216,
+        })) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(simulator.requests().is_empty());
+}
+
+#[tokio::test]
+async fn in_certificate_mode_the_newest_valid_certificate_encrypts_and_is_named() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    client.create_order(&split(Some("张三"))).await.unwrap();
+    let seen = simulator.requests().pop().unwrap();
+    assert_eq!(
+        seen.wechatpay_serial.as_deref(),
+        Some(simulator.credentials().platform_certificate_serial.as_str())
+    );
+    // A body without a sensitive field names no certificate.
+    client.create_order(&split(None)).await.unwrap();
+    let seen = simulator.requests().pop().unwrap();
+    assert_eq!(seen.wechatpay_serial, None);
+}
+
+#[tokio::test]
+async fn every_new_operation_round_trips() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::Both).await;
+
+    let mut add = AddReceiverRequest::new(
+        ReceiverType::MerchantId,
+        "190001001",
+        RelationType::Supplier,
+    );
+    add.name = Some("示例商户全称".into());
+    let added = client.add_receiver(&add).await.unwrap();
+    assert_eq!(added.account, "190001001");
+    assert_eq!(added.type_, ReceiverType::MerchantId);
+
+    let deleted = client
+        .delete_receiver(&DeleteReceiverRequest::new(
+            ReceiverType::MerchantId,
+            "190001002",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(deleted.account, "190001002");
+
+    let returned = client
+        .create_return_order(&CreateReturnOrderRequest::new(
+            "1900000109",
+            OrderReference::OutOrderNo("P20150806125346".into()),
+            "R20190516001",
+            "86693852",
+            10,
+            "分账回退",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(returned.out_return_no, "R20190516001");
+    let body: serde_json::Value =
+        serde_json::from_str(&simulator.requests().pop().unwrap().body).unwrap();
+    assert_eq!(body["out_order_no"], "P20150806125346");
+    assert!(body.get("order_id").is_none(), "one of the two, not both");
+
+    let finished = client
+        .finish_order(&FinishOrderRequest::new(
+            "1900000109",
+            "4208450740201411110007820472",
+            "P20150806125347",
+            "分账完结",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(finished.out_order_no, "P20150806125347");
+
+    let amounts = client
+        .query_order_amounts(&QueryOrderAmountsRequest::new(
+            "4208450740201411110007820472",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(amounts.unsplit_amount, 1000);
+    assert_eq!(amounts.transaction_id, "4208450740201411110007820472");
+    let seen = simulator.requests().pop().unwrap();
+    assert_eq!(
+        seen.path_and_query,
+        "/v3/ecommerce/profitsharing/orders/4208450740201411110007820472/amounts"
+    );
+    assert_eq!((seen.body.as_str(), seen.content_type), ("", None));
+}
+
+#[tokio::test]
+async fn path_segments_are_encoded_as_python_quotes_them() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let values = ["42/../x?y=1#z", "100%", "a b+c&d", "订单-1._~"];
+    for value in values {
+        let answer = client
+            .query_order_amounts(&QueryOrderAmountsRequest::new(value))
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.transaction_id, value,
+            "the simulator decoded one segment"
+        );
+        let seen = simulator.requests().pop().unwrap();
+        let quoted = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=''), end='')",
+                value,
+            ])
+            .output()
+            .expect("python3 is the reference for path encoding");
+        let quoted = String::from_utf8(quoted.stdout).unwrap();
+        assert_eq!(
+            seen.path_and_query,
+            format!("/v3/ecommerce/profitsharing/orders/{quoted}/amounts")
+        );
+    }
+    for dots in [".", ".."] {
+        match client
+            .query_order_amounts(&QueryOrderAmountsRequest::new(dots))
+            .await
+        {
+            Err(Error::InvalidRequest(invalid)) => {
+                assert_eq!(invalid.rule, ParameterRule::DotSegment)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_idempotent_is_sent_once_and_an_idempotent_one_again_with_the_same_bytes()
+ {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    simulator.inject_on(
+        "/v3/ecommerce/profitsharing/receivers/add",
+        common::status(500, "SYSTEM_ERROR"),
+        3,
+    );
+    let add = AddReceiverRequest::new(
+        ReceiverType::MerchantId,
+        "190001001",
+        RelationType::Supplier,
+    );
+    let error = client.add_receiver(&add).await.unwrap_err();
+    assert_eq!(error.api().unwrap().status, 500);
+    assert_eq!(simulator.requests().len(), 1, "sent once");
+
+    simulator.inject_on(
+        "/v3/ecommerce/profitsharing/orders",
+        common::status(500, "SYSTEM_ERROR"),
+        1,
+    );
+    client.create_order(&split(Some("张三"))).await.unwrap();
+    let seen: Vec<_> = simulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path_and_query.ends_with("/orders"))
+        .collect();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].status, Some(500));
+    assert_eq!(
+        seen[0].body, seen[1].body,
+        "the same bytes, the same ciphertext"
+    );
+    assert_ne!(
+        seen[0].authorization, seen[1].authorization,
+        "signed afresh"
+    );
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_idempotent_is_retried_when_the_connection_could_not_be_made() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .base_url(common::dead_base_url())
+        .backup_base_url(simulator.base_url())
+        // Kept: failover(true) does not replace a backup host given before.
+        .failover(true)
+        .retry_policy(common::quick_retries())
+        .build()
+        .unwrap();
+    let add = AddReceiverRequest::new(
+        ReceiverType::MerchantId,
+        "190001001",
+        RelationType::Supplier,
+    );
+    client.add_receiver(&add).await.unwrap();
+    assert_eq!(simulator.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn nested_rules_are_checked_before_sending_and_name_the_path() {
+    let simulator = Simulator::start().await.unwrap();
+    let client = client(&simulator, VerificationMode::PublicKey).await;
+    let mut request = split(None);
+    let mut second = receiver(None);
+    second.description = "长".repeat(81);
+    request.receivers.push(second);
+    match client.create_order(&request).await {
+        Err(Error::InvalidRequest(invalid)) => {
+            assert_eq!(invalid.parameter, "receivers[1].description");
+            assert_eq!(
+                invalid.rule,
+                ParameterRule::MaxLength {
+                    max: 80,
+                    actual: 81
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    request.receivers = (0..51).map(|_| receiver(None)).collect();
+    match client.create_order(&request).await {
+        Err(Error::InvalidRequest(invalid)) => {
+            assert_eq!(invalid.parameter, "receivers");
+            assert_eq!(
+                invalid.rule,
+                ParameterRule::MaxItems {
+                    max: 50,
+                    actual: 51
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    request.receivers.clear();
+    assert!(matches!(
+        client.create_order(&request).await,
+        Err(Error::InvalidRequest(_))
+    ));
+    assert!(simulator.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn the_simulator_checks_a_body_like_the_real_api() {
+    let simulator = Simulator::start().await.unwrap();
+    simulator.set_accept_unsigned(true);
+    let http = reqwest::Client::new();
+    let post = |body: &'static str, content_type: &'static str| {
+        http.post(format!(
+            "{}/v3/ecommerce/profitsharing/receivers/add",
+            simulator.base_url()
+        ))
+        .header("accept", "application/json")
+        .header("user-agent", "test")
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+    };
+    let answer = post(
+        r#"{"type":"MERCHANT_ID","account":"1","relation_type":7}"#,
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["code"], "PARAM_ERROR");
+    assert_eq!(body["detail"]["field"], "relation_type");
+
+    let answer = post(
+        r#"{"type":"MERCHANT_ID","account":"1","relation_type":"SUPPLIER"}"#,
+        "text/plain",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["code"], "INVALID_REQUEST");
+
+    let answer = post(
+        r#"{"type":"MERCHANT_ID","account":"1","relation_type":"SUPPLIER"}"#,
+        "application/json; charset=utf-8",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    // A sensitive field that does not decrypt is refused, naming it.
+    let answer = http
+        .post(format!(
+            "{}/v3/ecommerce/profitsharing/orders",
+            simulator.base_url()
+        ))
+        .header("accept", "application/json")
+        .header("user-agent", "test")
+        .header("content-type", "application/json")
+        .header(
+            "wechatpay-serial",
+            simulator.credentials().wechatpay_public_key_id.clone(),
+        )
+        .body(
+            r#"{"sub_mchid":"1900000109","transaction_id":"4208450740201411110007820472",
+                "out_order_no":"P1","finish":false,"receivers":[{"type":"MERCHANT_ID",
+                "receiver_account":"1","amount":1,"description":"d","receiver_name":"bm90IGNpcGhlcnRleHQ="}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["detail"]["field"], "receivers[0].receiver_name");
+}
