@@ -1,8 +1,11 @@
-//! A WeChat Pay API v3 client (微信支付 APIv3) for e-commerce platforms (电商收付通), starting
-//! with the two profit-sharing queries:
+//! A WeChat Pay API v3 client (微信支付 APIv3) for e-commerce platforms (电商收付通): the
+//! profit-sharing (分账) family, e.g.
 //!
+//! - [`Client::create_order`]: 请求分账, `POST /v3/ecommerce/profitsharing/orders`;
 //! - [`Client::query_order`]: 查询分账结果, `GET /v3/ecommerce/profitsharing/orders`;
-//! - [`Client::query_return_order`]: 查询分账回退结果, `GET /v3/ecommerce/profitsharing/returnorders`.
+//! - [`Client::query_return_order`]: 查询分账回退结果, `GET /v3/ecommerce/profitsharing/returnorders`;
+//!
+//! and the return, finish, amounts and receiver operations (see the README's table).
 //!
 //! The request and response types ([`operations`], [`types`]) are generated from the OpenAPI spec
 //! in `schema/` by `cargo xtask codegen`; this crate's handwritten modules are what the generated
