@@ -8,6 +8,10 @@
 //!   over loopback, keep-alive: validate, sign, send, verify, decode;
 //! - `roundtrip/bare`: the same GET to the same route with plain reqwest, no signing, no
 //!   verification: the baseline for the client's overhead;
+//! - `roundtrip/create_order`: one `create_order` (a split to one receiver whose name is a
+//!   sensitive field) through the client: validate, encrypt the name (RSAES-OAEP), serialise the
+//!   body, sign it, send, verify, decode;
+//! - `encrypt`: one sensitive field encrypted with the WeChat Pay public key (RSAES-OAEP, SHA-1);
 //! - `throughput/N`: N queries at once through one client (time per batch of N).
 
 // A panic in a benchmark is a broken benchmark: the no-panic lints are for the library.
@@ -47,6 +51,25 @@ fn order_request() -> QueryOrderRequest {
         "4208450740201411110007820472",
         "P20150806125346",
     )
+}
+
+/// A split of the 请求分账 page's example order to one person, whose name travels encrypted.
+fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
+    let mut request = wechatpay_v3::CreateOrderRequest::new(
+        "1900000109",
+        "4208450740201411110007820472",
+        "P20150806125346",
+        vec![wechatpay_v3::CreateOrderReceiver {
+            type_: wechatpay_v3::types::ReceiverType::PersonalOpenid,
+            receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+            amount: 190,
+            description: "分给个人".into(),
+            receiver_name: Some("张三".into()),
+        }],
+        false,
+    );
+    request.appid = Some("wx8888888888888888".into());
+    request
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -156,7 +179,23 @@ fn roundtrip(c: &mut Criterion) {
         assert_eq!(status, 200);
     });
 
+    let split = create_order_request();
+    rt.block_on(async { client.create_order(&split).await.unwrap() });
+    let key = simulator.credentials();
+    let key = wechatpay_v3::WechatPayPublicKey::from_pem(
+        key.wechatpay_public_key_id.clone(),
+        &key.wechatpay_public_key_pem,
+    )
+    .unwrap();
+    c.bench_function("encrypt", |b| {
+        b.iter(|| black_box(key.encryption_key().encrypt(black_box("张三")).unwrap()))
+    });
+
     let mut group = c.benchmark_group("roundtrip");
+    group.bench_function("create_order", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(client.create_order(black_box(&split)).await.unwrap()) })
+    });
     group.bench_function("signed", |b| {
         b.to_async(&rt)
             .iter(|| async { black_box(client.query_order(black_box(&request)).await.unwrap()) })
