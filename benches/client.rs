@@ -11,6 +11,9 @@
 //! - `roundtrip/create_order`: one `create_order` (a split to one receiver whose name is a
 //!   sensitive field) through the client: validate, encrypt the name (RSAES-OAEP), serialise the
 //!   body, sign it, send, verify, decode;
+//! - `roundtrip/bare_create_order`: the same POST (a body encrypted once, beforehand) with plain
+//!   reqwest, no signing, no verification: its baseline, which includes the simulator's own
+//!   decryption of the name (one RSA private-key operation on the same cores);
 //! - `encrypt`: one sensitive field encrypted with the WeChat Pay public key (RSAES-OAEP, SHA-1);
 //! - `throughput/N`: N queries at once through one client (time per batch of N).
 
@@ -191,10 +194,33 @@ fn roundtrip(c: &mut Criterion) {
         b.iter(|| black_box(key.encryption_key().encrypt(black_box("张三")).unwrap()))
     });
 
+    let prepared = client.prepare(&split).unwrap();
+    let (split_url, split_body, split_serial) = (
+        prepared.url().to_owned(),
+        prepared.body().to_owned(),
+        prepared.encrypted_with().unwrap().to_owned(),
+    );
+    let bare_split = || {
+        bare.post(&split_url)
+            .header("Accept", "application/json")
+            .header("User-Agent", "bench")
+            .header("Content-Type", "application/json")
+            .header("Wechatpay-Serial", &split_serial)
+            .body(split_body.clone())
+            .send()
+    };
+    rt.block_on(async { assert_eq!(bare_split().await.unwrap().status(), 200) });
+
     let mut group = c.benchmark_group("roundtrip");
     group.bench_function("create_order", |b| {
         b.to_async(&rt)
             .iter(|| async { black_box(client.create_order(black_box(&split)).await.unwrap()) })
+    });
+    group.bench_function("bare_create_order", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = bare_split().await.unwrap();
+            black_box(response.bytes().await.unwrap())
+        })
     });
     group.bench_function("signed", |b| {
         b.to_async(&rt)

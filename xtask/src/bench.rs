@@ -193,12 +193,13 @@ pub fn bench(root: &Path) -> Result<(), Error> {
     let (decode_order, decode_return) = (ns("decode/order")?, ns("decode/return_order")?);
     let (signed, bare) = (ns("roundtrip/signed")?, ns("roundtrip/bare")?);
     let (encrypt, create_order) = (ns("encrypt")?, ns("roundtrip/create_order")?);
+    let bare_create_order = ns("roundtrip/bare_create_order")?;
 
     let sign_ratio = (1e9 / sign) / openssl.sign_per_s;
     let verify_ratio = (1e9 / verify) / openssl.verify_per_s;
     let openssl_pair_ns = 1e9 / openssl.sign_per_s + 1e9 / openssl.verify_per_s;
     let roundtrip_ratio = signed / (bare + openssl_pair_ns);
-    let create_order_ratio = create_order / (bare + openssl_pair_ns);
+    let create_order_ratio = create_order / (bare_create_order + openssl_pair_ns);
     // An OAEP encryption is one RSA public-key operation, as a verification is.
     let encrypt_ratio = encrypt / (1e9 / openssl.verify_per_s);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -257,12 +258,18 @@ pub fn bench(root: &Path) -> Result<(), Error> {
         ),
     ));
     table.push_str(&row(
+        "roundtrip/bare_create_order",
+        bare_create_order,
+        1,
+        "| |",
+    ));
+    table.push_str(&row(
         "roundtrip/create_order",
         create_order,
         1,
         &format!(
-            "bare + OpenSSL sign + verify = {:.1} µs | {create_order_ratio:.3} | ≤ 1.10, {}",
-            (bare + openssl_pair_ns) / 1e3,
+            "bare_create_order + OpenSSL sign + verify = {:.1} µs | {create_order_ratio:.3} | ≤ 1.10, {}",
+            (bare_create_order + openssl_pair_ns) / 1e3,
             verdict(create_order_ratio <= 1.10)
         ),
     ));
