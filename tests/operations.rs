@@ -45,6 +45,28 @@ fn split(name: Option<&str>) -> CreateOrderRequest {
     request
 }
 
+/// `ciphertext` decrypted by `openssl pkeyutl` with the private key at `key`, RSAES-OAEP with
+/// `options` (openssl's OAEP defaults to SHA-1 and MGF1-SHA-1).
+fn openssl_oaep_decrypt(
+    dir: &std::path::Path,
+    key: &str,
+    options: &[&str],
+    ciphertext: &[u8],
+) -> Vec<u8> {
+    let mut args = vec![
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        key,
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+    ];
+    for option in options {
+        args.extend(["-pkeyopt", option]);
+    }
+    common::openssl(dir, &args, ciphertext)
+}
+
 async fn client(simulator: &Simulator, mode: VerificationMode) -> Client {
     simulator
         .client_builder(mode)
@@ -147,20 +169,10 @@ async fn ciphertexts_decrypt_with_openssl_oaep_to_the_plaintext() {
         .decode(body["receivers"][0]["receiver_name"].as_str().unwrap())
         .unwrap();
     let private = private.to_str().unwrap();
-    let plaintext = common::openssl(
+    let plaintext = openssl_oaep_decrypt(
         &dir,
-        &[
-            "pkeyutl",
-            "-decrypt",
-            "-inkey",
-            private,
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-            "-pkeyopt",
-            "rsa_oaep_md:sha1",
-            "-pkeyopt",
-            "rsa_mgf1_md:sha1",
-        ],
+        private,
+        &["rsa_oaep_md:sha1", "rsa_mgf1_md:sha1"],
         &ciphertext,
     );
     assert_eq!(String::from_utf8(plaintext).unwrap(), name);
@@ -170,18 +182,7 @@ async fn ciphertexts_decrypt_with_openssl_oaep_to_the_plaintext() {
 
     // The public function gives the same kind of ciphertext.
     let sealed = key.encryption_key().encrypt("李四").unwrap();
-    let plaintext = common::openssl(
-        &dir,
-        &[
-            "pkeyutl",
-            "-decrypt",
-            "-inkey",
-            private,
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-        ],
-        &STANDARD.decode(sealed).unwrap(),
-    );
+    let plaintext = openssl_oaep_decrypt(&dir, private, &[], &STANDARD.decode(sealed).unwrap());
     assert_eq!(plaintext, "李四".as_bytes());
 
     // Too long for RSA-2048 OAEP (214 bytes): a clear error, nothing sent.

@@ -26,6 +26,31 @@ enum Location {
     Body,
 }
 
+/// The property of a field whose `+` rows became the component `component`: an array of it or
+/// a reference to it, by the field's type.
+pub(super) fn nested_property(
+    field: &PageField<'_>,
+    component: &str,
+    description: &str,
+    overlay: &FieldOverlay,
+) -> Result<Value, Error> {
+    match field.row.map(|row| row.kind) {
+        Some(docs::Kind::Array) => {
+            let mut property = Map::new();
+            property.insert("type".to_owned(), json!("array"));
+            property.insert("description".to_owned(), json!(description));
+            property.insert("items".to_owned(), schema_ref(component));
+            merge(&mut property, overlay.schema.as_ref());
+            copy_extensions(&mut property, &overlay.extensions);
+            Ok(Value::Object(super::schema_json::canonical(property)))
+        }
+        Some(docs::Kind::Object) => Ok(schema_ref(component)),
+        other => Err(field.error(format!(
+            "`+` rows only below an object or array field, not below a {other:?}"
+        ))),
+    }
+}
+
 /// Whether a method carries a body.
 fn has_body(method: &str) -> bool {
     !matches!(method, "get" | "delete" | "head")
@@ -500,23 +525,7 @@ impl<'a> Importer<'a> {
                 &format!("{at}/{}", field.name),
             )?;
             self.add_component(&component, schema, field.page, field.line)?;
-            let mut property = Map::new();
-            match row.kind {
-                docs::Kind::Array => {
-                    property.insert("type".to_owned(), json!("array"));
-                    property.insert("description".to_owned(), json!(description));
-                    property.insert("items".to_owned(), schema_ref(&component));
-                    merge(&mut property, overlay.schema.as_ref());
-                    copy_extensions(&mut property, &overlay.extensions);
-                    return Ok(Value::Object(super::schema_json::canonical(property)));
-                }
-                docs::Kind::Object => return Ok(schema_ref(&component)),
-                other => {
-                    return Err(field.error(format!(
-                        "`+` rows only below an object or array field, not below a {other:?}"
-                    )));
-                }
-            }
+            return nested_property(field, &component, &description, overlay);
         }
         if matches!(row.kind, docs::Kind::Array | docs::Kind::Object) {
             return Err(field.error(format!(

@@ -300,17 +300,7 @@ impl<'a> Importer<'a> {
                 &format!("#/components/schemas/{component}"),
             )?;
             self.add_component(&component, schema, field.page, field.line)?;
-            return match row.kind {
-                Kind::Array => Ok(json!({
-                    "type": "array",
-                    "description": text,
-                    "items": schema_ref(&component),
-                })),
-                Kind::Object => Ok(schema_ref(&component)),
-                other => Err(field.error(format!(
-                    "`+` rows only below an object or array field, not below a {other:?}"
-                ))),
-            };
+            return super::operations::nested_property(field, &component, &text, overlay);
         }
         if !field.enum_values().is_empty() {
             // An enum no overlay entry names: an enum component that has every value already,
