@@ -133,7 +133,10 @@ pub(crate) fn decode_verified<T: DeserializeOwned>(
     headers: HeaderMap,
     body: Vec<u8>,
 ) -> Result<Response<T>, Error> {
-    match serde_json::from_slice(&body) {
+    // An answer without a body (204 No Content) decodes as JSON `null`: into `()` for an
+    // operation that answers nothing, and into an error for one that should have answered.
+    let json: &[u8] = if body.is_empty() { b"null" } else { &body };
+    match serde_json::from_slice(json) {
         Ok(data) => Ok(Response {
             data,
             status,
@@ -211,4 +214,31 @@ fn api_error(status: u16, headers: &HeaderMap, body: &[u8], verified: bool) -> E
         body: String::from_utf8_lossy(body).into_owned(),
         retry_after: retry_after(headers),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::KeySource;
+
+    fn verified() -> Verified {
+        Verified {
+            serial: "PUB_KEY_ID_0000".to_owned(),
+            source: KeySource::PublicKey,
+        }
+    }
+
+    #[test]
+    fn an_answer_without_a_body_is_a_unit_and_not_an_object() {
+        let answer: Response<()> =
+            decode_verified(verified(), 204, HeaderMap::new(), Vec::new()).unwrap();
+        assert_eq!(answer.status(), 204);
+        let missing = decode_verified::<crate::types::ErrorBody>(
+            verified(),
+            204,
+            HeaderMap::new(),
+            Vec::new(),
+        );
+        assert!(matches!(missing, Err(Error::Decode { status: 204, .. })));
+    }
 }
