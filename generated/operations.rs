@@ -125,12 +125,10 @@ impl crate::Request for FinishOrderRequest {
     fn write_path(&self, path: &mut ::std::string::String) {
         path.push_str("/v3/ecommerce/profitsharing/finish-order");
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 完结分账: `POST /v3/ecommerce/profitsharing/finish-order`, operation `finishOrder`.
@@ -423,12 +421,10 @@ impl crate::Request for CreateOrderRequest {
     fn write_path(&self, path: &mut ::std::string::String) {
         path.push_str("/v3/ecommerce/profitsharing/orders");
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 请求分账: `POST /v3/ecommerce/profitsharing/orders`, operation `createOrder`.
@@ -731,12 +727,10 @@ impl crate::Request for AddReceiverRequest {
     fn write_path(&self, path: &mut ::std::string::String) {
         path.push_str("/v3/ecommerce/profitsharing/receivers/add");
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 添加分账接收方: `POST /v3/ecommerce/profitsharing/receivers/add`, operation `addReceiver`.
@@ -869,12 +863,10 @@ impl crate::Request for DeleteReceiverRequest {
     fn write_path(&self, path: &mut ::std::string::String) {
         path.push_str("/v3/ecommerce/profitsharing/receivers/delete");
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 删除分账接收方: `POST /v3/ecommerce/profitsharing/receivers/delete`, operation `deleteReceiver`.
@@ -1060,12 +1052,10 @@ impl crate::Request for CreateReturnOrderRequest {
     fn write_path(&self, path: &mut ::std::string::String) {
         path.push_str("/v3/ecommerce/profitsharing/returnorders");
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 请求分账回退: `POST /v3/ecommerce/profitsharing/returnorders`, operation `createReturnOrder`.

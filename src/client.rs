@@ -92,8 +92,14 @@ impl Client {
     /// Validates a request and builds its URL and body (its sensitive fields encrypted), without
     /// sending it.
     pub fn prepare<Q: Request>(&self, request: &Q) -> Result<PreparedRequest<Q::Response>, Error> {
+        request.validate()?;
+        self.build(request)
+    }
+
+    /// Builds the URL and body of a request already validated.
+    fn build<Q: Request>(&self, request: &Q) -> Result<PreparedRequest<Q::Response>, Error> {
         let key = self.encryption_key_for(Q::OPERATION);
-        PreparedRequest::with_encryption(self.base_url(), request, key.as_ref())
+        PreparedRequest::build(self.base_url(), request, key.as_ref())
     }
 
     /// The key sensitive fields are encrypted with: the WeChat Pay public key when the client has
@@ -139,12 +145,21 @@ impl Client {
             let result = async {
                 // In certificate mode, a sensitive field needs a certificate to be encrypted with.
                 self.certificates_before_sending(deadline).await?;
-                let prepared = self.prepare(request)?;
+                let prepared = self.build(request)?;
+                // The key of the encrypted fields, or else the public key WeChat Pay should sign
+                // the answer with.
+                let serial = match prepared.encrypted_with() {
+                    Some(serial) => Some(
+                        HeaderValue::try_from(serial)
+                            .map_err(|_| Error::Encryption(EncryptError::Failed))?,
+                    ),
+                    None => self.inner.public_key_serial.clone(),
+                };
                 let call = Call {
                     operation: Q::OPERATION,
                     path_and_query: prepared.path_and_query(),
                     body: prepared.body(),
-                    encrypted_with: prepared.encrypted_with(),
+                    serial,
                 };
                 self.run(&call, deadline, |answer| {
                     self.accept_answer::<Q::Response>(answer, deadline)
@@ -371,7 +386,7 @@ impl Client {
                 };
                 let deadline = Instant::now() + client.inner.total_deadline;
                 let result = client
-                    .run(&Call::certificates(), deadline, |answer| {
+                    .run(&Call::certificates(&client.inner), deadline, |answer| {
                         std::future::ready(refresher.accept(
                             &client.inner.verifier,
                             answer.status,
@@ -494,8 +509,9 @@ struct Call<'a> {
     operation: &'a Operation,
     path_and_query: &'a str,
     body: &'a str,
-    /// The key the body's sensitive fields were encrypted with, for `Wechatpay-Serial`.
-    encrypted_with: Option<&'a str>,
+    /// `Wechatpay-Serial`: the key the body's sensitive fields were encrypted with, or else the
+    /// public key the answer should be signed with.
+    serial: Option<HeaderValue>,
 }
 
 /// `GET /v3/certificates`, as the refresher downloads it.
@@ -512,12 +528,13 @@ const CERTIFICATES: Operation = Operation {
 };
 
 impl Call<'static> {
-    fn certificates() -> Self {
+    /// The certificate download, asking for answers signed as every other call asks.
+    fn certificates(inner: &Inner) -> Self {
         Self {
             operation: &CERTIFICATES,
             path_and_query: CERTIFICATES_PATH,
             body: "",
-            encrypted_with: None,
+            serial: inner.public_key_serial.clone(),
         }
     }
 }
@@ -570,15 +587,8 @@ impl Inner {
             .header(AUTHORIZATION, authorization)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(USER_AGENT, self.user_agent.clone());
-        // The key of the encrypted fields, or else the public key WeChat Pay should sign with.
-        match call.encrypted_with.map(HeaderValue::try_from) {
-            Some(Ok(serial)) => builder = builder.header(HEADER_SERIAL, serial),
-            Some(Err(_)) => return Err(Error::Encryption(EncryptError::Failed)),
-            None => {
-                if let Some(serial) = &self.public_key_serial {
-                    builder = builder.header(HEADER_SERIAL, serial.clone());
-                }
-            }
+        if let Some(serial) = &call.serial {
+            builder = builder.header(HEADER_SERIAL, serial.clone());
         }
         if !call.body.is_empty() {
             builder = builder

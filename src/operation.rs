@@ -95,11 +95,10 @@ pub trait Request {
         let _ = query;
     }
 
-    /// Writes the JSON body to `body`; returns whether the operation has one. Sensitive fields
-    /// serialise only inside the client, which encrypts them (see [`crate::Sensitive`]).
-    fn write_body(&self, body: &mut Vec<u8>) -> Result<bool, serde_json::Error> {
-        let _ = body;
-        Ok(false)
+    /// The JSON body; empty for an operation without one. Sensitive fields serialise only inside
+    /// the client, which encrypts them (see [`crate::Sensitive`]).
+    fn to_body(&self) -> Result<String, serde_json::Error> {
+        Ok(String::new())
     }
 }
 
@@ -145,6 +144,18 @@ impl<R> PreparedRequest<R> {
         Q: Request<Response = R>,
     {
         request.validate()?;
+        Self::build(base_url, request, key)
+    }
+
+    /// Builds the URL and body of a request already validated.
+    pub(crate) fn build<Q>(
+        base_url: &str,
+        request: &Q,
+        key: Option<&EncryptionKey>,
+    ) -> Result<Self, Error>
+    where
+        Q: Request<Response = R>,
+    {
         let operation = Q::OPERATION;
         let base_url = base_url.trim_end_matches('/');
         let mut url = String::with_capacity(base_url.len() + operation.path.len() + 64);
@@ -158,15 +169,10 @@ impl<R> PreparedRequest<R> {
             url.push('?');
             url.push_str(&query);
         }
-        let mut bytes = Vec::new();
-        let (_, encrypted) =
-            seal_body(key, || request.write_body(&mut bytes)).map_err(|e| match e {
-                SealError::Encrypt(error) => Error::Encryption(error),
-                SealError::Json(source) => Error::InvalidBody { source },
-            })?;
-        // serde_json writes UTF-8.
-        let body =
-            String::from_utf8(bytes).map_err(|_| Error::Encryption(crate::EncryptError::Failed))?;
+        let (body, encrypted) = seal_body(key, || request.to_body()).map_err(|e| match e {
+            SealError::Encrypt(error) => Error::Encryption(error),
+            SealError::Json(source) => Error::InvalidBody { source },
+        })?;
         Ok(Self {
             operation,
             url,

@@ -1306,9 +1306,8 @@ fn operation_tokens(op: &Operation) -> TokenStream {
     };
     let body_write = if with_serde {
         quote! {
-            fn write_body(&self, body: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<bool, ::serde_json::Error> {
-                ::serde_json::to_writer(body, self)?;
-                ::std::result::Result::Ok(true)
+            fn to_body(&self) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+                ::serde_json::to_string(self)
             }
         }
     } else {

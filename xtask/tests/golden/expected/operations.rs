@@ -248,12 +248,10 @@ impl crate::Request for CreateWidgetRequest {
             query.push("dry_run", &value.to_string());
         }
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 创建小部件: `POST /v1/shops/{shop_id}/widgets`, operation `createWidget`.

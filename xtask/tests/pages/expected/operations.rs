@@ -112,12 +112,10 @@ impl crate::Request for CreateRefundRequest {
     fn write_path(&self, path: &mut ::std::string::String) {
         path.push_str("/v3/refund/domestic/refunds");
     }
-    fn write_body(
+    fn to_body(
         &self,
-        body: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<bool, ::serde_json::Error> {
-        ::serde_json::to_writer(body, self)?;
-        ::std::result::Result::Ok(true)
+    ) -> ::std::result::Result<::std::string::String, ::serde_json::Error> {
+        ::serde_json::to_string(self)
     }
 }
 ///The metadata of 申请退款: `POST /v3/refund/domestic/refunds`, operation `createRefund`.
