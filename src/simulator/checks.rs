@@ -257,25 +257,18 @@ where
 {
     let mut value: serde_json::Value = serde_json::from_str(body)
         .map_err(|e| param_error("", &format!("请求体不是JSON (the body is not JSON: {e})")))?;
-    let sensitive = Q::OPERATION.sensitive_fields;
-    if sensitive
-        .iter()
-        .any(|pointer| has_value_at(&value, pointer))
-    {
-        decrypt_sensitive(state, serial, &mut value, sensitive)?;
-    }
+    decrypt_sensitive(state, serial, &mut value, Q::OPERATION.sensitive_fields)?;
     let request: Q = serde_path_to_error::deserialize(&value).map_err(|e| {
         let field = e.path().to_string();
         param_error(&field, &format!("参数错误: {field}: {}", e.inner()))
     })?;
-    let request = validated(request)?;
-    answer_from_example(&request, &value)
+    validated(request)?;
+    answer_from_example::<Q>(&value)
 }
 
 /// The operation's example answer, each top-level string field that the request also has (e.g.
 /// `sub_mchid`, `out_order_no`) replaced by the request's value.
 pub(crate) fn answer_from_example<Q: Request>(
-    _request: &Q,
     sent: &serde_json::Value,
 ) -> Result<serde_json::Value, Rejection> {
     let example = Q::OPERATION
@@ -294,16 +287,6 @@ pub(crate) fn answer_from_example<Q: Request>(
         }
     }
     Ok(answer)
-}
-
-/// Whether a pointer with `*` wildcards reaches a value.
-fn has_value_at(value: &serde_json::Value, pointer: &str) -> bool {
-    let mut found = false;
-    let _ = visit(&mut value.clone(), &segments(pointer), "", &mut |_, _| {
-        found = true;
-        Ok(())
-    });
-    found
 }
 
 fn segments(pointer: &str) -> Vec<String> {
@@ -350,44 +333,69 @@ fn visit(
     }
 }
 
+/// A private key that decrypts sensitive fields: the WeChat Pay public key's or a platform
+/// certificate's.
+enum DecryptingKey<'a> {
+    PublicKey(&'a aws_lc_rs::rsa::OaepPrivateDecryptingKey),
+    Platform(std::sync::Arc<super::PlatformIdentity>),
+}
+
+impl DecryptingKey<'_> {
+    fn key(&self) -> &aws_lc_rs::rsa::OaepPrivateDecryptingKey {
+        match self {
+            Self::PublicKey(key) => key,
+            Self::Platform(platform) => &platform.decrypt,
+        }
+    }
+}
+
+/// The private key of the WeChat Pay public key or platform certificate `serial` names.
+fn decrypting_key<'a>(
+    state: &'a super::State,
+    serial: Option<&str>,
+) -> Result<DecryptingKey<'a>, Rejection> {
+    match serial {
+        Some(id) if id == state.credentials.wechatpay_public_key_id => {
+            Ok(DecryptingKey::PublicKey(&state.public_key_decrypt))
+        }
+        Some(serial) => state
+            .data()
+            .platform
+            .iter()
+            .find(|p| p.serial.eq_ignore_ascii_case(serial))
+            .cloned()
+            .map(DecryptingKey::Platform)
+            .ok_or_else(|| {
+                param_error(
+                    "Wechatpay-Serial",
+                    "Wechatpay-Serial 不是微信支付公钥ID或平台证书序列号 (it names no WeChat Pay key)",
+                )
+            }),
+        None => Err(param_error(
+            "Wechatpay-Serial",
+            "含敏感信息的请求须在Wechatpay-Serial中填写加密所用的公钥ID或平台证书序列号 \
+             (a request with sensitive fields must name the key in Wechatpay-Serial)",
+        )),
+    }
+}
+
 /// Replaces each sensitive field's ciphertext by its plaintext, decrypted with the private key of
-/// the WeChat Pay public key or platform certificate `serial` names.
+/// the WeChat Pay public key or platform certificate `serial` names (looked up at the first field
+/// the body has: a body without one needs no `Wechatpay-Serial`).
 fn decrypt_sensitive(
     state: &super::State,
     serial: Option<&str>,
     value: &mut serde_json::Value,
     pointers: &[&str],
 ) -> Result<(), Rejection> {
-    let platform;
-    let key = match serial {
-        Some(id) if id == state.credentials.wechatpay_public_key_id => &state.public_key_decrypt,
-        Some(serial) => {
-            platform = state
-                .data()
-                .platform
-                .iter()
-                .find(|p| p.serial.eq_ignore_ascii_case(serial))
-                .cloned();
-            match &platform {
-                Some(platform) => &platform.decrypt,
-                None => {
-                    return Err(param_error(
-                        "Wechatpay-Serial",
-                        "Wechatpay-Serial 不是微信支付公钥ID或平台证书序列号 (it names no WeChat Pay key)",
-                    ));
-                }
-            }
-        }
-        None => {
-            return Err(param_error(
-                "Wechatpay-Serial",
-                "含敏感信息的请求须在Wechatpay-Serial中填写加密所用的公钥ID或平台证书序列号 \
-                 (a request with sensitive fields must name the key in Wechatpay-Serial)",
-            ));
-        }
-    };
+    let mut found: Option<DecryptingKey<'_>> = None;
     for pointer in pointers {
         visit(value, &segments(pointer), "", &mut |field, path| {
+            let key = match &found {
+                Some(key) => key,
+                None => found.insert(decrypting_key(state, serial)?),
+            }
+            .key();
             let undecryptable = || {
                 param_error(
                     path,

@@ -266,10 +266,8 @@ fn answer(
             let id = percent_encoding::percent_decode_str(id)
                 .decode_utf8()
                 .map_err(|_| not_found())?;
-            let request = crate::QueryOrderAmountsRequest::new(id.into_owned());
-            checks::answer_from_example(
-                &request,
-                &json!({"transaction_id": request.transaction_id}),
+            checks::answer_from_example::<crate::QueryOrderAmountsRequest>(
+                &json!({ "transaction_id": id }),
             )
         }
         _ => Err(rejection(
