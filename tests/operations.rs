@@ -33,16 +33,45 @@ fn receiver(name: Option<&str>) -> CreateOrderReceiver {
     }
 }
 
+/// A split of the doc pages' example transaction to one person, under a number of its own (the
+/// page's P20150806125346 is the simulator's example order already).
 fn split(name: Option<&str>) -> CreateOrderRequest {
+    split_numbered("P20261130000001", name)
+}
+
+fn split_numbered(out_order_no: &str, name: Option<&str>) -> CreateOrderRequest {
     let mut request = CreateOrderRequest::new(
         "1900000109",
         "4208450740201411110007820472",
-        "P20150806125346",
+        out_order_no,
         vec![receiver(name)],
         false,
     );
     request.appid = Some("wx8888888888888888".into());
     request
+}
+
+/// Adds the person `split` shares with, named 张三 as the split names them.
+async fn add_person(client: &Client) {
+    let mut add = AddReceiverRequest::new(
+        ReceiverType::PersonalOpenid,
+        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        RelationType::Distributor,
+    );
+    add.appid = Some("wx8888888888888888".into());
+    add.name = Some("张三".into());
+    client.add_receiver(&add).await.unwrap();
+}
+
+/// A supplier, as the 添加分账接收方 page's example adds it.
+fn supplier() -> AddReceiverRequest {
+    let mut add = AddReceiverRequest::new(
+        ReceiverType::MerchantId,
+        "190001001",
+        RelationType::Supplier,
+    );
+    add.name = Some("示例商户全称".into());
+    add
 }
 
 /// `ciphertext` decrypted by `openssl pkeyutl` with the private key at `key`, RSAES-OAEP with
@@ -100,9 +129,13 @@ fn signed_message(seen: &wechatpay_v3::simulator::SeenRequest) -> (Vec<u8>, Stri
 async fn a_split_signs_the_exact_body_sent_and_its_receiver_name_travels_encrypted() {
     let simulator = Simulator::start().await.unwrap();
     let client = client(&simulator, VerificationMode::PublicKey).await;
+    add_person(&client).await;
     let answer = client.create_order(&split(Some("张三"))).await.unwrap();
-    assert_eq!(answer.out_order_no, "P20150806125346");
-    assert_eq!(answer.order_id, "3008450740201411110007820472");
+    assert_eq!(answer.out_order_no, "P20261130000001");
+    assert_eq!(
+        answer.receivers[0].receiver_account,
+        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    );
 
     let seen = simulator.requests().pop().unwrap();
     assert_eq!(
@@ -201,6 +234,7 @@ async fn ciphertexts_decrypt_with_openssl_oaep_to_the_plaintext() {
 async fn in_certificate_mode_the_newest_valid_certificate_encrypts_and_is_named() {
     let simulator = Simulator::start().await.unwrap();
     let client = client(&simulator, VerificationMode::PlatformCertificates).await;
+    add_person(&client).await;
     client.create_order(&split(Some("张三"))).await.unwrap();
     let seen = simulator.requests().pop().unwrap();
     assert_eq!(
@@ -208,62 +242,17 @@ async fn in_certificate_mode_the_newest_valid_certificate_encrypts_and_is_named(
         Some(simulator.credentials().platform_certificate_serial.as_str())
     );
     // A body without a sensitive field names no certificate.
-    client.create_order(&split(None)).await.unwrap();
+    let mut second = split_numbered("P20261130000002", None);
+    second.receivers[0].amount = 100; // 190 + 100: within 30 % of the 1000 fen paid
+    client.create_order(&second).await.unwrap();
     let seen = simulator.requests().pop().unwrap();
     assert_eq!(seen.wechatpay_serial, None);
 }
 
 #[tokio::test]
 async fn every_new_operation_round_trips() {
-    let simulator = Simulator::start().await.unwrap();
+    let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
     let client = client(&simulator, VerificationMode::Both).await;
-
-    let mut add = AddReceiverRequest::new(
-        ReceiverType::MerchantId,
-        "190001001",
-        RelationType::Supplier,
-    );
-    add.name = Some("示例商户全称".into());
-    let added = client.add_receiver(&add).await.unwrap();
-    assert_eq!(added.account, "190001001");
-    assert_eq!(added.type_, ReceiverType::MerchantId);
-
-    let deleted = client
-        .delete_receiver(&DeleteReceiverRequest::new(
-            ReceiverType::MerchantId,
-            "190001002",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(deleted.account, "190001002");
-
-    let returned = client
-        .create_return_order(&CreateReturnOrderRequest::new(
-            "1900000109",
-            OrderReference::OutOrderNo("P20150806125346".into()),
-            "R20190516001",
-            "86693852",
-            10,
-            "分账回退",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(returned.out_return_no, "R20190516001");
-    let body: serde_json::Value =
-        serde_json::from_str(&simulator.requests().pop().unwrap().body).unwrap();
-    assert_eq!(body["out_order_no"], "P20150806125346");
-    assert!(body.get("order_id").is_none(), "one of the two, not both");
-
-    let finished = client
-        .finish_order(&FinishOrderRequest::new(
-            "1900000109",
-            "4208450740201411110007820472",
-            "P20150806125347",
-            "分账完结",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(finished.out_order_no, "P20150806125347");
 
     let amounts = client
         .query_order_amounts(&QueryOrderAmountsRequest::new(
@@ -271,7 +260,7 @@ async fn every_new_operation_round_trips() {
         ))
         .await
         .unwrap();
-    assert_eq!(amounts.unsplit_amount, 1000);
+    assert_eq!(amounts.unsplit_amount, 1000, "the page's example");
     assert_eq!(amounts.transaction_id, "4208450740201411110007820472");
     let seen = simulator.requests().pop().unwrap();
     assert_eq!(
@@ -279,6 +268,58 @@ async fn every_new_operation_round_trips() {
         "/v3/ecommerce/profitsharing/orders/4208450740201411110007820472/amounts"
     );
     assert_eq!((seen.body.as_str(), seen.content_type), ("", None));
+
+    let added = client.add_receiver(&supplier()).await.unwrap();
+    assert_eq!(added.account, "190001001");
+    assert_eq!(added.type_, ReceiverType::MerchantId);
+
+    let mut split = split_numbered("P20261130000003", None);
+    split.receivers[0] = CreateOrderReceiver {
+        type_: ReceiverType::MerchantId,
+        receiver_account: "190001001".into(),
+        amount: 100,
+        description: "分给供应商".into(),
+        receiver_name: None,
+    };
+    client.create_order(&split).await.unwrap();
+    simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
+
+    let returned = client
+        .create_return_order(&CreateReturnOrderRequest::new(
+            "1900000109",
+            OrderReference::OutOrderNo("P20261130000003".into()),
+            "R20261130000001",
+            "190001001",
+            10,
+            "分账回退",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(returned.out_return_no, "R20261130000001");
+    let body: serde_json::Value =
+        serde_json::from_str(&simulator.requests().pop().unwrap().body).unwrap();
+    assert_eq!(body["out_order_no"], "P20261130000003");
+    assert!(body.get("order_id").is_none(), "one of the two, not both");
+
+    let deleted = client
+        .delete_receiver(&DeleteReceiverRequest::new(
+            ReceiverType::MerchantId,
+            "190001001",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(deleted.account, "190001001");
+
+    let finished = client
+        .finish_order(&FinishOrderRequest::new(
+            "1900000109",
+            "4208450740201411110007820472",
+            "P20261130000004",
+            "分账完结",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(finished.out_order_no, "P20261130000004");
 }
 
 #[tokio::test]
@@ -287,6 +328,7 @@ async fn path_segments_are_encoded_as_python_quotes_them() {
     let client = client(&simulator, VerificationMode::PublicKey).await;
     let values = ["42/../x?y=1#z", "100%", "a b+c&d", "订单-1._~"];
     for value in values {
+        simulator.add_transaction("1900000109", value, 100);
         let answer = client
             .query_order_amounts(&QueryOrderAmountsRequest::new(value))
             .await
@@ -328,19 +370,15 @@ async fn a_post_that_is_not_idempotent_is_sent_once_and_an_idempotent_one_again_
  {
     let simulator = Simulator::start().await.unwrap();
     let client = client(&simulator, VerificationMode::PublicKey).await;
+    add_person(&client).await;
     simulator.inject_on(
         "/v3/ecommerce/profitsharing/receivers/add",
         common::status(500, "SYSTEM_ERROR"),
         3,
     );
-    let add = AddReceiverRequest::new(
-        ReceiverType::MerchantId,
-        "190001001",
-        RelationType::Supplier,
-    );
-    let error = client.add_receiver(&add).await.unwrap_err();
+    let error = client.add_receiver(&supplier()).await.unwrap_err();
     assert_eq!(error.api().unwrap().status, 500);
-    assert_eq!(simulator.requests().len(), 1, "sent once");
+    assert_eq!(simulator.requests().len(), 2, "sent once");
 
     simulator.inject_on(
         "/v3/ecommerce/profitsharing/orders",
@@ -378,12 +416,7 @@ async fn a_post_that_is_not_idempotent_is_retried_when_the_connection_could_not_
         .retry_policy(common::quick_retries())
         .build()
         .unwrap();
-    let add = AddReceiverRequest::new(
-        ReceiverType::MerchantId,
-        "190001001",
-        RelationType::Supplier,
-    );
-    client.add_receiver(&add).await.unwrap();
+    client.add_receiver(&supplier()).await.unwrap();
     assert_eq!(simulator.requests().len(), 1);
 }
 
@@ -468,7 +501,7 @@ async fn the_simulator_checks_a_body_like_the_real_api() {
     assert_eq!(body["code"], "INVALID_REQUEST");
 
     let answer = post(
-        r#"{"type":"MERCHANT_ID","account":"1","relation_type":"SUPPLIER"}"#,
+        r#"{"type":"MERCHANT_ID","account":"1","name":"n","relation_type":"SUPPLIER"}"#,
         "application/json; charset=utf-8",
     )
     .await

@@ -237,7 +237,8 @@ fn param_error(field: &str, message: &str) -> Rejection {
     rejection(StatusCode::BAD_REQUEST, "PARAM_ERROR", message, Some(field))
 }
 
-fn validated<Q: Request>(request: Q) -> Result<Q, Rejection> {
+/// The request, if it follows the spec's rules; else `PARAM_ERROR` naming the parameter.
+pub(crate) fn validated<Q: Request>(request: Q) -> Result<Q, Rejection> {
     request
         .validate()
         .map_err(|invalid| param_error(&invalid.parameter, &format!("参数错误: {invalid}")))?;
@@ -246,12 +247,12 @@ fn validated<Q: Request>(request: Q) -> Result<Q, Rejection> {
 
 /// Checks a request with a JSON body as the real API does: its sensitive fields decrypt with the
 /// private key `Wechatpay-Serial` names, the body decodes into the request type and follows the
-/// spec's rules. Answers from the operation's example answer, with the request's ids in it.
+/// spec's rules. Returns the request, sensitive fields in plaintext.
 pub(crate) fn body_request<Q>(
     state: &super::State,
     serial: Option<&str>,
     body: &str,
-) -> Result<serde_json::Value, Rejection>
+) -> Result<Q, Rejection>
 where
     Q: Request + serde::de::DeserializeOwned,
 {
@@ -262,31 +263,7 @@ where
         let field = e.path().to_string();
         param_error(&field, &format!("参数错误: {field}: {}", e.inner()))
     })?;
-    validated(request)?;
-    answer_from_example::<Q>(&value)
-}
-
-/// The operation's example answer, each top-level string field that the request also has (e.g.
-/// `sub_mchid`, `out_order_no`) replaced by the request's value.
-pub(crate) fn answer_from_example<Q: Request>(
-    sent: &serde_json::Value,
-) -> Result<serde_json::Value, Rejection> {
-    let example = Q::OPERATION
-        .example_answer
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
-    let Some(mut answer) = example else {
-        return Ok(serde_json::Value::Null);
-    };
-    if let (Some(answer), Some(sent)) = (answer.as_object_mut(), sent.as_object()) {
-        for (key, value) in answer.iter_mut() {
-            if let Some(mine @ serde_json::Value::String(_)) = sent.get(key)
-                && value.is_string()
-            {
-                *value = mine.clone();
-            }
-        }
-    }
-    Ok(answer)
+    validated(request)
 }
 
 fn segments(pointer: &str) -> Vec<String> {

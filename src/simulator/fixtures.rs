@@ -7,12 +7,21 @@ use serde_json::json;
 
 use crate::types::{ProfitSharingOrder, ReturnOrder};
 
-/// The profit-sharing orders and return orders the simulator knows, as the API returns them.
+/// What the simulator starts with: paid transactions to split, and orders and return orders
+/// answered exactly as given.
 ///
-/// As JSON (for `--fixtures FILE`): `{"orders": [ … ], "return_orders": [ … ]}`, each entry an
-/// answer of 查询分账结果 or 查询分账回退结果.
+/// As JSON (for `--fixtures FILE`): `{"transactions": [ … ], "orders": [ … ], "return_orders":
+/// [ … ]}`, each key optional. A transaction is `{"sub_mchid": …, "transaction_id": …, "amount":
+/// fen}`; an order or a return order is an answer of 查询分账结果 or 查询分账回退结果.
+///
+/// The orders and return orders are answers, not state: they move no money, and the queries find
+/// them before the orders the simulator made. Their `out_order_no`s are taken: a split or a finish
+/// that uses one is refused as a reused number.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fixtures {
+    /// Paid transactions, each with all of its amount left to split.
+    #[serde(default)]
+    pub transactions: Vec<Transaction>,
     /// Answers of 查询分账结果, found by `sub_mchid`, `transaction_id` and `out_order_no`.
     #[serde(default)]
     pub orders: Vec<ProfitSharingOrder>,
@@ -20,6 +29,17 @@ pub struct Fixtures {
     /// `out_order_no`.
     #[serde(default)]
     pub return_orders: Vec<ReturnOrder>,
+}
+
+/// A paid transaction (a WeChat Pay order) of a sub-merchant, which splits take money from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// The sub-merchant paid (二级商户号).
+    pub sub_mchid: String,
+    /// WeChat Pay's order id (微信订单号).
+    pub transaction_id: String,
+    /// What was paid, in fen.
+    pub amount: i64,
 }
 
 /// Why a fixtures file could not be used.
@@ -37,14 +57,16 @@ pub enum FixturesError {
     },
     /// The file is not fixtures JSON.
     #[error(
-        "the fixtures are not {{\"orders\": [...], \"return_orders\": [...]}} of API answers: {0}"
+        "the fixtures are not {{\"transactions\": [...], \"orders\": [...], \"return_orders\": [...]}}: {0}"
     )]
     Json(#[from] serde_json::Error),
 }
 
 impl Fixtures {
-    /// The doc pages' examples, field for field: order P20150806125346 of sub-merchant 1900000109
-    /// (its one receiver in an array, as the API sends it), and its return R20190516001.
+    /// The doc pages' examples: transaction 4208450740201411110007820472 of sub-merchant
+    /// 1900000109, paid 1000 fen (what 查询订单剩余待分金额 shows for it), all of it left to
+    /// split; and, field for field, order P20150806125346 (its one receiver in an array, as the
+    /// API sends it) and its return R20190516001.
     pub fn doc_examples() -> Self {
         // These are constants that decode into the generated types (the tests check it); were one
         // not to, the simulator would start with no orders rather than fail.
@@ -80,6 +102,11 @@ impl Fixtures {
             "finish_time": "2015-05-20T13:29:35.120+08:00"
         }));
         Self {
+            transactions: vec![Transaction {
+                sub_mchid: "1900000109".into(),
+                transaction_id: "4208450740201411110007820472".into(),
+                amount: 1000,
+            }],
             orders: order.into_iter().collect(),
             return_orders: return_order.into_iter().collect(),
         }
@@ -112,6 +139,11 @@ impl Fixtures {
                 && o.transaction_id == transaction_id
                 && o.out_order_no == out_order_no
         })
+    }
+
+    /// Whether an order of the fixtures has this `out_order_no`.
+    pub fn uses_out_order_no(&self, out_order_no: &str) -> bool {
+        self.orders.iter().any(|o| o.out_order_no == out_order_no)
     }
 
     /// The return order with these ids; `order` is `order_id` or `out_order_no`, as the request has it.

@@ -31,21 +31,23 @@ mod credentials;
 mod faults;
 mod fixtures;
 mod keys;
+mod ledger;
 mod server;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use credentials::Credentials;
 pub use faults::{BadEntry, Fault};
-pub use fixtures::{Fixtures, FixturesError};
+pub use fixtures::{Fixtures, FixturesError, Transaction};
 
-use crate::types::{ProfitSharingOrder, ReturnOrder};
+use crate::types::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
 use crate::{ApiV3Key, ClientBuilder, ConfigError, MerchantKey, PlatformCertificate};
 
 /// Why the simulator could not start.
@@ -67,6 +69,14 @@ pub enum SimulatorError {
     /// A key given to the simulator did not load.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A setting of the builder is out of range.
+    #[error("simulator setting {setting}: {why}")]
+    Setting {
+        /// The builder method.
+        setting: &'static str,
+        /// What the range is.
+        why: &'static str,
+    },
 }
 
 /// How a client built by [`Simulator::client_builder`] verifies answers.
@@ -127,13 +137,15 @@ pub(crate) struct State {
     /// TCP connections accepted so far.
     connections: std::sync::atomic::AtomicU64,
     apiv3_key: ApiV3Key,
+    rules: ledger::Rules,
     data: Mutex<Data>,
 }
 
 /// The part of the state that changes while it runs.
-#[derive(Default)]
 pub(crate) struct Data {
     fixtures: Fixtures,
+    /// Transactions, receivers, splits and returns.
+    ledger: ledger::Ledger,
     faults: faults::FaultQueue,
     seen: Vec<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
@@ -187,6 +199,15 @@ impl PlatformIdentity {
 const PLATFORM_YEARS: (i32, i32) = (2020, 2099);
 
 impl State {
+    /// What the ledger needs for one call, at the simulator's time now.
+    fn context(&self, data: &Data) -> ledger::Context<'_> {
+        ledger::Context {
+            now: data.ledger.now(),
+            rules: &self.rules,
+            platform_mchid: &self.merchant.mchid,
+        }
+    }
+
     fn data(&self) -> MutexGuard<'_, Data> {
         // A panic in a handler while holding the lock leaves data that is still whole.
         self.data
@@ -195,12 +216,35 @@ impl State {
     }
 }
 
+/// How long a split, a finish or a return stays `PROCESSING` unless told otherwise.
+pub const DEFAULT_PROCESSING_DELAY: Duration = Duration::from_secs(3);
+
 /// Configures a [`Simulator`] before it starts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SimulatorBuilder {
     addr: Option<SocketAddr>,
     merchant: Option<(String, String, String)>,
     fixtures: Option<Fixtures>,
+    max_ratio_percent: u8,
+    processing_delay: Duration,
+    clock_speed: f64,
+    max_splits_per_transaction: u32,
+    max_kept: usize,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        Self {
+            addr: None,
+            merchant: None,
+            fixtures: None,
+            max_ratio_percent: 30,
+            processing_delay: DEFAULT_PROCESSING_DELAY,
+            clock_speed: 1.0,
+            max_splits_per_transaction: 20,
+            max_kept: 10_000,
+        }
+    }
 }
 
 impl SimulatorBuilder {
@@ -228,9 +272,71 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The most of a paid transaction that its splits may give to receivers other than the
+    /// sub-merchant itself, in percent (default 30, the usual limit of an e-commerce platform);
+    /// more is refused with `403 RULE_LIMIT`. At most 100.
+    pub fn max_ratio_percent(mut self, percent: u8) -> Self {
+        self.max_ratio_percent = percent;
+        self
+    }
+
+    /// How long, on the simulator's clock, a split, a finish or a return stays `PROCESSING`
+    /// before it is done (default [`DEFAULT_PROCESSING_DELAY`]).
+    pub fn processing_delay(mut self, delay: Duration) -> Self {
+        self.processing_delay = delay;
+        self
+    }
+
+    /// How fast the simulator's clock runs: 1.0 (the default) as real time, 60.0 a minute per
+    /// second, 0.0 not at all, so that only [`Simulator::advance`] moves it (what tests want: a
+    /// split stays `PROCESSING` until the test says otherwise). Finite and not negative.
+    pub fn clock_speed(mut self, speed: f64) -> Self {
+        self.clock_speed = speed;
+        self
+    }
+
+    /// How many split requests one transaction takes (default 20, as WeChat Pay documents for
+    /// 多次分账); one more is refused with `400 INVALID_REQUEST`. At least 1.
+    pub fn max_splits_per_transaction(mut self, splits: u32) -> Self {
+        self.max_splits_per_transaction = splits;
+        self
+    }
+
+    /// How many transactions, receivers, orders and return orders it keeps, each (default
+    /// 10,000): past that the oldest is forgotten, so that a long-running simulator stays within
+    /// bounded memory. At least 1.
+    pub fn max_kept(mut self, entries: usize) -> Self {
+        self.max_kept = entries;
+        self
+    }
+
     /// Generates the keys, binds the socket and starts serving. Must be called inside a Tokio
     /// runtime; the simulator stops when the returned value is dropped.
     pub async fn start(self) -> Result<Simulator, SimulatorError> {
+        let setting = |setting, why| Err(SimulatorError::Setting { setting, why });
+        if self.max_ratio_percent > 100 {
+            return setting("max_ratio_percent", "at most 100");
+        }
+        if !self.clock_speed.is_finite() || self.clock_speed < 0.0 {
+            return setting("clock_speed", "a finite number, 0.0 or more");
+        }
+        if self.max_splits_per_transaction == 0 {
+            return setting("max_splits_per_transaction", "at least 1");
+        }
+        if self.max_kept == 0 {
+            return setting("max_kept", "at least 1");
+        }
+        let rules = ledger::Rules {
+            max_ratio_percent: self.max_ratio_percent,
+            processing_delay: self.processing_delay,
+            max_splits_per_transaction: self.max_splits_per_transaction,
+            max_kept: self.max_kept,
+        };
+        let fixtures = self.fixtures.unwrap_or_else(Fixtures::doc_examples);
+        let mut ledger = ledger::Ledger::new(ledger::Clock::new(self.clock_speed), rules.max_kept);
+        for t in &fixtures.transactions {
+            ledger.add_transaction(&t.sub_mchid, &t.transaction_id, t.amount);
+        }
         let (mchid, merchant_serial_no, merchant_private_key_pem, merchant_public_key) =
             match self.merchant {
                 Some((mchid, serial_no, public_pem)) => {
@@ -274,10 +380,17 @@ impl SimulatorBuilder {
             public_key_decrypt: keys::decrypting_key(&public_key_private_pem)?,
             connections: std::sync::atomic::AtomicU64::new(0),
             apiv3_key: ApiV3Key::new(&apiv3_key)?,
+            rules,
             data: Mutex::new(Data {
-                fixtures: self.fixtures.unwrap_or_else(Fixtures::doc_examples),
+                fixtures,
+                ledger,
+                faults: faults::FaultQueue::default(),
+                seen: Vec::new(),
+                nonces: HashMap::new(),
+                no_certificates: false,
+                answer_signer: AnswerSigner::default(),
+                accept_unsigned: false,
                 platform: vec![Arc::new(platform)],
-                ..Data::default()
             }),
         });
         let addr = self.addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -506,9 +619,46 @@ impl Simulator {
         self.state.data().fixtures.clone()
     }
 
-    /// Replaces the fixtures.
+    /// Replaces the orders and return orders answered as given, and adds (or replaces, with all
+    /// of their amount unsplit) the fixtures' transactions.
     pub fn set_fixtures(&self, fixtures: Fixtures) {
-        self.state.data().fixtures = fixtures;
+        let mut data = self.state.data();
+        for t in &fixtures.transactions {
+            data.ledger
+                .add_transaction(&t.sub_mchid, &t.transaction_id, t.amount);
+        }
+        data.fixtures = fixtures;
+    }
+
+    /// Adds a paid transaction of `sub_mchid` to split, `amount` fen, all of it unsplit (replacing
+    /// one with the same `transaction_id`, and what was split of it).
+    pub fn add_transaction(&self, sub_mchid: &str, transaction_id: &str, amount: i64) {
+        self.state
+            .data()
+            .ledger
+            .add_transaction(sub_mchid, transaction_id, amount);
+    }
+
+    /// Moves the simulator's clock forward: splits, finishes and returns due by then are done.
+    pub fn advance(&self, by: Duration) {
+        self.state.data().ledger.advance(by);
+    }
+
+    /// The simulator's time now, in Beijing time as WeChat Pay writes it: the times in its answers
+    /// (`finish_time`) are on this clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        self.state.data().ledger.now()
+    }
+
+    /// Makes the next return (请求分账回退) end `FAIL` with `reason` instead of `SUCCESS`, when it
+    /// is done. Calls queue up, one per return.
+    pub fn fail_next_return(&self, reason: ReturnFailReason) {
+        self.state.data().ledger.fail_next_return(reason);
+    }
+
+    /// How many orders (splits and finishes) it keeps now; at most [`SimulatorBuilder::max_kept`].
+    pub fn orders_kept(&self) -> usize {
+        self.state.data().ledger.orders_kept()
     }
 
     /// Adds or replaces (by `sub_mchid`, `transaction_id`, `out_order_no`) a profit-sharing order.

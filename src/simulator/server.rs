@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use http_body_util::BodyExt;
 
 use super::checks::{self, Query, Rejection, rejection};
+use super::ledger::to_json;
 use super::{AnswerSigner, BadEntry, Fault, SeenRequest, State};
 use crate::signing::{SCHEME, new_nonce};
 
@@ -224,39 +225,71 @@ fn answer(
         ("GET", "/v3/ecommerce/profitsharing/orders") => {
             let wanted = query.order_request()?;
             let data = state.data();
-            let order = data.fixtures.order(
+            let (sub_mchid, transaction_id, out_order_no) = (
                 &wanted.sub_mchid,
                 &wanted.transaction_id,
                 &wanted.out_order_no,
             );
-            order
-                .and_then(|o| serde_json::to_value(o).ok())
-                .ok_or_else(not_found)
+            match data.fixtures.order(sub_mchid, transaction_id, out_order_no) {
+                Some(order) => to_json(order),
+                None => {
+                    let now = data.ledger.now();
+                    let order = data
+                        .ledger
+                        .order(sub_mchid, transaction_id, out_order_no, now)
+                        .ok_or_else(not_found)?;
+                    to_json(&order)
+                }
+            }
         }
         ("GET", "/v3/ecommerce/profitsharing/returnorders") => {
             let wanted = query.return_order_request()?;
             let data = state.data();
-            let order =
-                data.fixtures
-                    .return_order(&wanted.sub_mchid, &wanted.out_return_no, &wanted.order);
-            order
-                .and_then(|o| serde_json::to_value(o).ok())
-                .ok_or_else(not_found)
+            let (sub_mchid, out_return_no) = (&wanted.sub_mchid, &wanted.out_return_no);
+            match data
+                .fixtures
+                .return_order(sub_mchid, out_return_no, &wanted.order)
+            {
+                Some(order) => to_json(order),
+                None => {
+                    let now = data.ledger.now();
+                    let order = data
+                        .ledger
+                        .return_order(sub_mchid, out_return_no, &wanted.order, now)
+                        .ok_or_else(not_found)?;
+                    to_json(&order)
+                }
+            }
         }
         ("POST", "/v3/ecommerce/profitsharing/orders") => {
-            checks::body_request::<crate::CreateOrderRequest>(state, serial, body)
+            let request = checks::body_request::<crate::CreateOrderRequest>(state, serial, body)?;
+            let mut data = state.data();
+            let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
+            let context = state.context(&data);
+            data.ledger.create_order(request, taken, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/returnorders") => {
-            checks::body_request::<crate::CreateReturnOrderRequest>(state, serial, body)
+            let request =
+                checks::body_request::<crate::CreateReturnOrderRequest>(state, serial, body)?;
+            let mut data = state.data();
+            let context = state.context(&data);
+            data.ledger.create_return_order(request, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/finish-order") => {
-            checks::body_request::<crate::FinishOrderRequest>(state, serial, body)
+            let request = checks::body_request::<crate::FinishOrderRequest>(state, serial, body)?;
+            let mut data = state.data();
+            let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
+            let context = state.context(&data);
+            data.ledger.finish_order(request, taken, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/add") => {
-            checks::body_request::<crate::AddReceiverRequest>(state, serial, body)
+            let request = checks::body_request::<crate::AddReceiverRequest>(state, serial, body)?;
+            state.data().ledger.add_receiver(request)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/delete") => {
-            checks::body_request::<crate::DeleteReceiverRequest>(state, serial, body)
+            let request =
+                checks::body_request::<crate::DeleteReceiverRequest>(state, serial, body)?;
+            state.data().ledger.delete_receiver(request)
         }
         ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
             let id = path
@@ -266,9 +299,9 @@ fn answer(
             let id = percent_encoding::percent_decode_str(id)
                 .decode_utf8()
                 .map_err(|_| not_found())?;
-            checks::answer_from_example::<crate::QueryOrderAmountsRequest>(
-                &json!({ "transaction_id": id }),
-            )
+            let request = crate::QueryOrderAmountsRequest::new(id);
+            checks::validated(request.clone())?;
+            state.data().ledger.amounts(&request.transaction_id)
         }
         _ => Err(rejection(
             StatusCode::NOT_FOUND,

@@ -1,0 +1,886 @@
+//! The money the simulator keeps: paid transactions, receivers, splits, returns, and the rules the
+//! real API applies to them.
+//!
+//! Nothing here runs on its own: a split or a return records when it is due, and every read
+//! compares that with the simulator's clock. The maps are bounded: past the cap the oldest entry
+//! is dropped.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Offset as _, SubsecRound as _};
+use http::StatusCode;
+use serde_json::Value;
+
+use super::checks::{Rejection, rejection};
+use crate::types::{
+    CreateOrderResponse, CreateOrderResponseReceiver, CreateReturnOrderResponse,
+    FinishOrderResponse, OrderStatus, ProfitSharingOrder, Receiver, ReceiverResult, ReceiverType,
+    ReturnFailReason, ReturnOrder, ReturnResult,
+};
+use crate::{
+    AddReceiverRequest, CreateOrderRequest, CreateReturnOrderRequest, DeleteReceiverRequest,
+    FinishOrderRequest, OrderReference,
+};
+
+/// The rules a simulator applies, fixed when it starts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rules {
+    /// The most of a transaction that may be split to others, in percent.
+    pub max_ratio_percent: u8,
+    /// How long a split, a finish or a return stays `PROCESSING`, on the simulator's clock.
+    pub processing_delay: Duration,
+    /// The most split requests one transaction takes.
+    pub max_splits_per_transaction: u32,
+    /// The most transactions, receivers, orders and returns each kept.
+    pub max_kept: usize,
+}
+
+/// The simulator's clock: real time since it started, times the speed, plus what
+/// [`Ledger::advance`] added.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    started: std::time::Instant,
+    started_at: DateTime<FixedOffset>,
+    speed: f64,
+}
+
+/// Beijing time, as WeChat Pay writes its times.
+pub(crate) fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Utc.fix())
+}
+
+impl Clock {
+    /// A clock that starts at the current time and runs `speed` times as fast as real time (0: it
+    /// moves only when advanced).
+    pub fn new(speed: f64) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            started_at: chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                .with_timezone(&beijing()),
+            speed,
+        }
+    }
+
+    /// The time now, `advanced` past the running clock.
+    fn now(&self, advanced: Duration) -> DateTime<FixedOffset> {
+        let run = Duration::try_from_secs_f64(self.started.elapsed().as_secs_f64() * self.speed)
+            .unwrap_or(Duration::MAX);
+        // Milliseconds, as WeChat Pay writes its times.
+        later(later(self.started_at, run), advanced).trunc_subsecs(3)
+    }
+}
+
+/// `at` plus `by`, or the latest time chrono holds.
+fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOffset> {
+    chrono::TimeDelta::from_std(by)
+        .ok()
+        .and_then(|by| at.checked_add_signed(by))
+        .unwrap_or(DateTime::<chrono::Utc>::MAX_UTC.with_timezone(&beijing()))
+}
+
+/// Entries kept in the order they came, the oldest dropped past the cap.
+struct Bounded<V> {
+    map: HashMap<String, V>,
+    arrival: VecDeque<String>,
+    cap: usize,
+}
+
+impl<V> Bounded<V> {
+    fn new(cap: usize) -> Self {
+        Self {
+            map: HashMap::new(),
+            arrival: VecDeque::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.map.get_mut(key)
+    }
+
+    /// Inserts or replaces; returns the entries dropped to stay under the cap.
+    fn insert(&mut self, key: String, value: V) -> Vec<V> {
+        if self.map.insert(key.clone(), value).is_none() {
+            self.arrival.push_back(key);
+        }
+        let mut dropped = Vec::new();
+        while self.map.len() > self.cap {
+            let Some(oldest) = self.arrival.pop_front() else {
+                break;
+            };
+            dropped.extend(self.map.remove(&oldest));
+        }
+        dropped
+    }
+
+    fn remove(&mut self, key: &str) -> Option<V> {
+        let value = self.map.remove(key)?;
+        self.arrival.retain(|k| k != key);
+        Some(value)
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// A paid transaction of a sub-merchant, and what is left of it to split.
+#[derive(Debug)]
+struct Transaction {
+    sub_mchid: String,
+    amount: i64,
+    /// Not split yet nor unfrozen by a finish (订单剩余待分金额).
+    unsplit: i64,
+    /// Split to receivers other than the sub-merchant itself: what the ratio limits.
+    shared: i64,
+    /// Split requests taken.
+    splits: u32,
+}
+
+/// A receiver added with 添加分账接收方.
+#[derive(Debug)]
+struct AddedReceiver {
+    /// The name given when it was added: a split that names the receiver must give the same.
+    name: Option<String>,
+}
+
+/// A split (请求分账) or a finish (完结分账), under its `out_order_no`.
+#[derive(Debug)]
+struct Order {
+    kind: OrderKind,
+    sub_mchid: String,
+    transaction_id: String,
+    order_id: String,
+    accepted_at: DateTime<FixedOffset>,
+    done_at: DateTime<FixedOffset>,
+    /// The returns taken from this order, by `out_return_no`.
+    returns: Vec<String>,
+}
+
+#[derive(Debug)]
+enum OrderKind {
+    Split {
+        request: Box<CreateOrderRequest>,
+        shares: Vec<Share>,
+    },
+    Finish {
+        request: FinishOrderRequest,
+        amount: i64,
+    },
+}
+
+/// One receiver's part of a split.
+#[derive(Debug)]
+struct Share {
+    type_: ReceiverType,
+    account: String,
+    amount: i64,
+    description: String,
+    detail_id: String,
+}
+
+/// A return (请求分账回退), under its `out_return_no`.
+#[derive(Debug)]
+struct Return {
+    request: CreateReturnOrderRequest,
+    order_id: String,
+    out_order_no: String,
+    transaction_id: String,
+    return_no: String,
+    accepted_at: DateTime<FixedOffset>,
+    done_at: DateTime<FixedOffset>,
+    /// Why it fails when it is done; `None`: it succeeds.
+    fails_with: Option<ReturnFailReason>,
+}
+
+impl Return {
+    fn result(&self, now: DateTime<FixedOffset>) -> ReturnResult {
+        match (now >= self.done_at, &self.fails_with) {
+            (false, _) => ReturnResult::Processing,
+            (true, None) => ReturnResult::Success,
+            (true, Some(_)) => ReturnResult::Fail,
+        }
+    }
+
+    fn view(&self, now: DateTime<FixedOffset>) -> ReturnOrder {
+        let result = self.result(now);
+        let done = result != ReturnResult::Processing;
+        ReturnOrder {
+            amount: self.request.amount,
+            fail_reason: self.fails_with.clone().filter(|_| done),
+            finish_time: done.then_some(self.done_at),
+            order_id: self.order_id.clone(),
+            out_order_no: self.out_order_no.clone(),
+            out_return_no: self.request.out_return_no.clone(),
+            result,
+            return_mchid: self.request.return_mchid.clone(),
+            return_no: self.return_no.clone(),
+            sub_mchid: self.request.sub_mchid.clone(),
+        }
+    }
+}
+
+/// What a call needs besides the ledger.
+pub(crate) struct Context<'a> {
+    pub now: DateTime<FixedOffset>,
+    pub rules: &'a Rules,
+    /// The platform merchant the simulator serves (the `mchid` requests are signed with).
+    pub platform_mchid: &'a str,
+}
+
+/// The state of every sub-merchant's money.
+pub(crate) struct Ledger {
+    clock: Clock,
+    advanced: Duration,
+    transactions: Bounded<Transaction>,
+    receivers: Bounded<AddedReceiver>,
+    orders: Bounded<Order>,
+    /// `order_id` → `out_order_no`.
+    order_ids: HashMap<String, String>,
+    returns: Bounded<Return>,
+    /// Reasons the next returns fail with, first first.
+    failing_returns: VecDeque<ReturnFailReason>,
+    /// The last number used in WeChat Pay's ids.
+    serial: u64,
+}
+
+fn invalid(message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
+}
+
+fn param_error(field: &str, message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "PARAM_ERROR", message, Some(field))
+}
+
+fn not_enough(message: &str) -> Rejection {
+    rejection(StatusCode::FORBIDDEN, "NOT_ENOUGH", message, None)
+}
+
+fn not_found() -> Rejection {
+    rejection(
+        StatusCode::NOT_FOUND,
+        "RESOURCE_NOT_EXISTS",
+        "记录不存在",
+        None,
+    )
+}
+
+/// An answer's body.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Rejection> {
+    serde_json::to_value(value).map_err(|e| {
+        rejection(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            &format!("系统错误 ({e})"),
+            None,
+        )
+    })
+}
+
+fn receiver_key(type_: &ReceiverType, account: &str) -> String {
+    format!("{}\n{account}", type_.as_str())
+}
+
+impl Ledger {
+    pub fn new(clock: Clock, max_kept: usize) -> Self {
+        Self {
+            clock,
+            advanced: Duration::ZERO,
+            transactions: Bounded::new(max_kept),
+            receivers: Bounded::new(max_kept),
+            orders: Bounded::new(max_kept),
+            order_ids: HashMap::new(),
+            returns: Bounded::new(max_kept),
+            failing_returns: VecDeque::new(),
+            serial: 0,
+        }
+    }
+
+    /// The simulator's time now.
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.clock.now(self.advanced)
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&mut self, by: Duration) {
+        self.advanced = self.advanced.saturating_add(by);
+    }
+
+    /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it).
+    pub fn add_transaction(&mut self, sub_mchid: &str, transaction_id: &str, amount: i64) {
+        self.transactions.insert(
+            transaction_id.to_owned(),
+            Transaction {
+                sub_mchid: sub_mchid.to_owned(),
+                amount,
+                unsplit: amount,
+                shared: 0,
+                splits: 0,
+            },
+        );
+    }
+
+    /// Makes the next return fail with `reason` when it is done.
+    pub fn fail_next_return(&mut self, reason: ReturnFailReason) {
+        self.failing_returns.push_back(reason);
+    }
+
+    /// How many orders (splits and finishes) it keeps now.
+    pub fn orders_kept(&self) -> usize {
+        self.orders.len()
+    }
+
+    fn next_id(&mut self, prefix: &str, digits: usize) -> String {
+        self.serial += 1;
+        format!("{prefix}{:0digits$}", self.serial)
+    }
+
+    fn insert_order(&mut self, out_order_no: String, order: Order) {
+        self.order_ids
+            .insert(order.order_id.clone(), out_order_no.clone());
+        for dropped in self.orders.insert(out_order_no, order) {
+            self.order_ids.remove(&dropped.order_id);
+        }
+    }
+
+    /// 添加分账接收方: adds or updates a receiver.
+    pub fn add_receiver(&mut self, request: AddReceiverRequest) -> Result<Value, Rejection> {
+        check_receiver_type(&request.type_, "type")?;
+        if request.type_ != ReceiverType::MerchantId && request.appid.is_none() {
+            return Err(param_error(
+                "appid",
+                "接收方类型为个人时必须传入appid (appid is required for a PERSONAL_OPENID receiver)",
+            ));
+        }
+        if request.type_ == ReceiverType::MerchantId && request.name.is_none() {
+            return Err(param_error(
+                "name",
+                "接收方类型为MERCHANT_ID时必须填写商户全称 (name is required for a MERCHANT_ID receiver)",
+            ));
+        }
+        self.receivers.insert(
+            receiver_key(&request.type_, &request.account),
+            AddedReceiver { name: request.name },
+        );
+        Ok(serde_json::json!({"type": request.type_.as_str(), "account": request.account}))
+    }
+
+    /// 删除分账接收方: removes a receiver added before.
+    pub fn delete_receiver(&mut self, request: DeleteReceiverRequest) -> Result<Value, Rejection> {
+        self.receivers
+            .remove(&receiver_key(&request.type_, &request.account))
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "分账接收方不存在 (receiver {} {} was not added)",
+                    request.type_.as_str(),
+                    request.account
+                ))
+            })?;
+        Ok(serde_json::json!({"type": request.type_.as_str(), "account": request.account}))
+    }
+
+    /// The transaction a split or a finish is for, which must be the sub-merchant's.
+    fn transaction_of(
+        &self,
+        sub_mchid: &str,
+        transaction_id: &str,
+    ) -> Result<&Transaction, Rejection> {
+        self.transactions
+            .get(transaction_id)
+            .filter(|t| t.sub_mchid == sub_mchid)
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "订单不存在或不是该二级商户的分账订单 (no paid transaction {transaction_id} of \
+                     sub_mchid {sub_mchid}; seed one with add_transaction or the fixtures)"
+                ))
+            })
+    }
+
+    /// 请求分账.
+    pub fn create_order(
+        &mut self,
+        request: CreateOrderRequest,
+        taken_by_fixture: bool,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = context.now;
+        if let Some(order) = self.orders.get(&request.out_order_no) {
+            return match &order.kind {
+                OrderKind::Split { request: first, .. } if **first == request => {
+                    to_json(&create_answer(order, now))
+                }
+                _ => Err(reused(&request.out_order_no)),
+            };
+        }
+        if taken_by_fixture {
+            return Err(reused(&request.out_order_no));
+        }
+        let transaction = self.transaction_of(&request.sub_mchid, &request.transaction_id)?;
+        let mut total: i64 = 0;
+        let mut shared: i64 = 0;
+        for (index, receiver) in request.receivers.iter().enumerate() {
+            let at = |field: &str| format!("receivers[{index}].{field}");
+            check_receiver_type(&receiver.type_, &at("type"))?;
+            if receiver.amount <= 0 {
+                return Err(param_error(
+                    &at("amount"),
+                    "分账金额必须大于0 (the amount must be at least 1 fen)",
+                ));
+            }
+            if receiver.type_ != ReceiverType::MerchantId && request.appid.is_none() {
+                return Err(param_error(
+                    "appid",
+                    "接收方中有个人类型时必须传入appid (appid is required with a PERSONAL_OPENID receiver)",
+                ));
+            }
+            let merchant = receiver.type_ == ReceiverType::MerchantId;
+            let is_self = merchant && receiver.receiver_account == request.sub_mchid;
+            let is_platform = merchant && receiver.receiver_account == context.platform_mchid;
+            if request.finish && !is_platform {
+                return Err(invalid(&format!(
+                    "完结分账时接收方只能是电商平台商户 (with finish: true the only receiver may be \
+                     the platform, MERCHANT_ID {}; {} is not)",
+                    context.platform_mchid,
+                    at("receiver_account")
+                )));
+            }
+            if !is_self && !is_platform {
+                let added = self
+                    .receivers
+                    .get(&receiver_key(&receiver.type_, &receiver.receiver_account))
+                    .ok_or_else(|| {
+                        invalid(&format!(
+                            "分账接收方未添加 (receiver {} {} was not added with add_receiver)",
+                            receiver.type_.as_str(),
+                            receiver.receiver_account
+                        ))
+                    })?;
+                if let (Some(given), Some(known)) = (&receiver.receiver_name, &added.name)
+                    && given.expose() != known
+                {
+                    return Err(invalid(&format!(
+                        "分账接收方姓名不匹配 ({} is not the name receiver {} was added with)",
+                        at("receiver_name"),
+                        receiver.receiver_account
+                    )));
+                }
+            }
+            total = total
+                .checked_add(receiver.amount)
+                .ok_or_else(|| param_error(&at("amount"), "分账金额过大 (amounts overflow)"))?;
+            if !is_self {
+                shared = shared.saturating_add(receiver.amount);
+            }
+        }
+        if transaction.splits >= context.rules.max_splits_per_transaction {
+            return Err(invalid(&format!(
+                "对同一笔订单最多能发起{}次分账请求 (transaction {} took its {} split requests)",
+                context.rules.max_splits_per_transaction,
+                request.transaction_id,
+                context.rules.max_splits_per_transaction
+            )));
+        }
+        if total > transaction.unsplit {
+            return Err(not_enough(&format!(
+                "可分金额不足 (the receivers add up to {total} fen; {} fen of transaction {} are left \
+                 to split)",
+                transaction.unsplit, request.transaction_id
+            )));
+        }
+        let limit = transaction
+            .amount
+            .saturating_mul(i64::from(context.rules.max_ratio_percent))
+            / 100;
+        if transaction.shared.saturating_add(shared) > limit {
+            return Err(rejection(
+                StatusCode::FORBIDDEN,
+                "RULE_LIMIT",
+                &format!(
+                    "超出最大分账比例 ({} % of {} fen is {limit} fen; {} fen were shared before and \
+                     this request shares {shared} fen)",
+                    context.rules.max_ratio_percent, transaction.amount, transaction.shared
+                ),
+                None,
+            ));
+        }
+        let shares = request
+            .receivers
+            .iter()
+            .map(|r| Share {
+                type_: r.type_.clone(),
+                account: r.receiver_account.clone(),
+                amount: r.amount,
+                description: r.description.clone(),
+                detail_id: String::new(),
+            })
+            .collect::<Vec<_>>();
+        let shares = shares
+            .into_iter()
+            .map(|share| Share {
+                detail_id: self.next_id("36", 21),
+                ..share
+            })
+            .collect();
+        if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
+            transaction.unsplit = match request.finish {
+                true => 0,
+                false => transaction.unsplit - total,
+            };
+            transaction.shared = transaction.shared.saturating_add(shared);
+            transaction.splits += 1;
+        }
+        let out_order_no = request.out_order_no.clone();
+        let order = Order {
+            sub_mchid: request.sub_mchid.clone(),
+            transaction_id: request.transaction_id.clone(),
+            order_id: self.next_id("30", 26),
+            accepted_at: now,
+            done_at: later(now, context.rules.processing_delay),
+            returns: Vec::new(),
+            kind: OrderKind::Split {
+                request: Box::new(request),
+                shares,
+            },
+        };
+        let answer = to_json(&create_answer(&order, now));
+        self.insert_order(out_order_no, order);
+        answer
+    }
+
+    /// 完结分账.
+    pub fn finish_order(
+        &mut self,
+        request: FinishOrderRequest,
+        taken_by_fixture: bool,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        if let Some(order) = self.orders.get(&request.out_order_no) {
+            return match &order.kind {
+                OrderKind::Finish { request: first, .. } if *first == request => {
+                    to_json(&finish_answer(order))
+                }
+                _ => Err(reused(&request.out_order_no)),
+            };
+        }
+        if taken_by_fixture {
+            return Err(reused(&request.out_order_no));
+        }
+        let transaction = self.transaction_of(&request.sub_mchid, &request.transaction_id)?;
+        if transaction.unsplit == 0 {
+            return Err(not_enough(&format!(
+                "待分金额为0 (transaction {} has nothing left to unfreeze)",
+                request.transaction_id
+            )));
+        }
+        let amount = transaction.unsplit;
+        if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
+            transaction.unsplit = 0;
+        }
+        let out_order_no = request.out_order_no.clone();
+        let order = Order {
+            sub_mchid: request.sub_mchid.clone(),
+            transaction_id: request.transaction_id.clone(),
+            order_id: self.next_id("30", 26),
+            accepted_at: context.now,
+            done_at: later(context.now, context.rules.processing_delay),
+            returns: Vec::new(),
+            kind: OrderKind::Finish { request, amount },
+        };
+        let answer = to_json(&finish_answer(&order));
+        self.insert_order(out_order_no, order);
+        answer
+    }
+
+    /// 查询订单剩余待分金额.
+    pub fn amounts(&self, transaction_id: &str) -> Result<Value, Rejection> {
+        let transaction = self
+            .transactions
+            .get(transaction_id)
+            .ok_or_else(not_found)?;
+        Ok(serde_json::json!({
+            "transaction_id": transaction_id,
+            "unsplit_amount": transaction.unsplit,
+        }))
+    }
+
+    /// 查询分账结果, or `None` when there is no such order.
+    pub fn order(
+        &self,
+        sub_mchid: &str,
+        transaction_id: &str,
+        out_order_no: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Option<ProfitSharingOrder> {
+        self.orders
+            .get(out_order_no)
+            .filter(|o| o.sub_mchid == sub_mchid && o.transaction_id == transaction_id)
+            .map(|order| order_view(order, out_order_no, now))
+    }
+
+    /// 请求分账回退.
+    pub fn create_return_order(
+        &mut self,
+        request: CreateReturnOrderRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = context.now;
+        if let Some(earlier) = self.returns.get(&request.out_return_no) {
+            return match earlier.request == request {
+                true => to_json(&return_answer(earlier, now)),
+                false => Err(reused(&request.out_return_no)),
+            };
+        }
+        let out_order_no = match &request.order {
+            OrderReference::OrderId(id) => self.order_ids.get(id).cloned(),
+            OrderReference::OutOrderNo(no) => Some(no.clone()),
+        };
+        let order = out_order_no
+            .as_deref()
+            .and_then(|no| self.orders.get(no))
+            .filter(|o| o.sub_mchid == request.sub_mchid)
+            .ok_or_else(|| {
+                invalid("原分账单不存在 (no split of this sub_mchid with that order_id or out_order_no)")
+            })?;
+        let OrderKind::Split { shares, .. } = &order.kind else {
+            return Err(invalid(
+                "完结分账单不能回退 (a finish order moved no money to a receiver)",
+            ));
+        };
+        if let Some(id) = &request.transaction_id
+            && *id != order.transaction_id
+        {
+            return Err(invalid(&format!(
+                "微信订单号与原分账单不一致 (the split was of transaction {})",
+                order.transaction_id
+            )));
+        }
+        let received: i64 = shares
+            .iter()
+            .filter(|s| s.type_ == ReceiverType::MerchantId && s.account == request.return_mchid)
+            .map(|s| s.amount)
+            .sum();
+        if received == 0 {
+            return Err(invalid(&format!(
+                "回退方不存在 ({} is not a MERCHANT_ID receiver of this split)",
+                request.return_mchid
+            )));
+        }
+        if now < order.done_at {
+            return Err(invalid(
+                "分账处理中, 暂不能回退 (the split is still PROCESSING: its receivers have received nothing yet)",
+            ));
+        }
+        let returned: i64 = order
+            .returns
+            .iter()
+            .filter_map(|no| self.returns.get(no))
+            .filter(|r| r.request.return_mchid == request.return_mchid)
+            .filter(|r| r.result(now) != ReturnResult::Fail)
+            .map(|r| r.request.amount)
+            .sum();
+        let returnable = received - returned;
+        if request.amount <= 0 {
+            return Err(param_error(
+                "amount",
+                "回退金额必须大于0 (the amount must be at least 1 fen)",
+            ));
+        }
+        if request.amount > returnable {
+            return Err(not_enough(&format!(
+                "可回退金额不足 ({} received {received} fen in this split and {returned} fen were \
+                 returned or are being returned: {returnable} fen are left)",
+                request.return_mchid
+            )));
+        }
+        let (order_id, transaction_id) = (order.order_id.clone(), order.transaction_id.clone());
+        let out_order_no = out_order_no.unwrap_or_default();
+        let out_return_no = request.out_return_no.clone();
+        let entry = Return {
+            order_id,
+            out_order_no: out_order_no.clone(),
+            transaction_id,
+            return_no: self.next_id("30", 26),
+            accepted_at: now,
+            done_at: later(now, context.rules.processing_delay),
+            fails_with: self.failing_returns.pop_front(),
+            request,
+        };
+        let answer = to_json(&return_answer(&entry, now));
+        if let Some(order) = self.orders.get_mut(&out_order_no) {
+            order.returns.push(out_return_no.clone());
+        }
+        self.returns.insert(out_return_no, entry);
+        answer
+    }
+
+    /// 查询分账回退结果, or `None` when there is no such return.
+    pub fn return_order(
+        &self,
+        sub_mchid: &str,
+        out_return_no: &str,
+        order: &OrderReference,
+        now: DateTime<FixedOffset>,
+    ) -> Option<ReturnOrder> {
+        self.returns
+            .get(out_return_no)
+            .filter(|r| {
+                r.request.sub_mchid == sub_mchid
+                    && match order {
+                        OrderReference::OrderId(id) => r.order_id == *id,
+                        OrderReference::OutOrderNo(no) => r.out_order_no == *no,
+                    }
+            })
+            .map(|r| r.view(now))
+    }
+}
+
+fn create_answer(order: &Order, now: DateTime<FixedOffset>) -> CreateOrderResponse {
+    let done = now >= order.done_at;
+    let shares: &[Share] = match &order.kind {
+        OrderKind::Split { shares, .. } => shares,
+        OrderKind::Finish { .. } => &[],
+    };
+    CreateOrderResponse {
+        order_id: order.order_id.clone(),
+        out_order_no: match &order.kind {
+            OrderKind::Split { request, .. } => request.out_order_no.clone(),
+            OrderKind::Finish { request, .. } => request.out_order_no.clone(),
+        },
+        receivers: shares
+            .iter()
+            .map(|share| CreateOrderResponseReceiver {
+                abnormal_status: None,
+                amount: share.amount,
+                description: share.description.clone(),
+                detail_id: share.detail_id.clone(),
+                fail_reason: None,
+                // The page makes it required: while the share is pending, the time it was
+                // accepted.
+                finish_time: if done {
+                    order.done_at
+                } else {
+                    order.accepted_at
+                },
+                funds_abnormal_closed_reason: None,
+                funds_abnormal_receivers: Vec::new(),
+                funds_abnormal_redirect_id: None,
+                receiver_account: share.account.clone(),
+                result: share_result(done),
+                type_: share.type_.clone(),
+            })
+            .collect(),
+        status: Some(order_status(done)),
+        sub_mchid: order.sub_mchid.clone(),
+        transaction_id: order.transaction_id.clone(),
+    }
+}
+
+fn order_status(done: bool) -> OrderStatus {
+    match done {
+        true => OrderStatus::Finished,
+        false => OrderStatus::Processing,
+    }
+}
+
+fn share_result(done: bool) -> ReceiverResult {
+    match done {
+        true => ReceiverResult::Success,
+        false => ReceiverResult::Pending,
+    }
+}
+
+fn order_view(order: &Order, out_order_no: &str, now: DateTime<FixedOffset>) -> ProfitSharingOrder {
+    let done = now >= order.done_at;
+    let (receivers, finish_amount, finish_description) = match &order.kind {
+        OrderKind::Split { shares, .. } => {
+            let receivers = shares
+                .iter()
+                .map(|share| Receiver {
+                    amount: share.amount,
+                    description: share.description.clone(),
+                    detail_id: Some(share.detail_id.clone()),
+                    fail_reason: None,
+                    finish_time: done.then_some(order.done_at),
+                    receiver_account: Some(share.account.clone()),
+                    // The field the query page still lists, for merchant receivers.
+                    receiver_mchid: (share.type_ == ReceiverType::MerchantId)
+                        .then(|| share.account.clone()),
+                    result: share_result(done),
+                    type_: Some(share.type_.clone()),
+                })
+                .collect::<Vec<_>>();
+            (Some(receivers.into()), None, None)
+        }
+        OrderKind::Finish { request, amount } => {
+            (None, Some(*amount), Some(request.description.clone()))
+        }
+    };
+    ProfitSharingOrder {
+        close_reason: None,
+        finish_amount,
+        finish_description,
+        order_id: order.order_id.clone(),
+        out_order_no: out_order_no.to_owned(),
+        receivers,
+        status: order_status(done),
+        sub_mchid: order.sub_mchid.clone(),
+        transaction_id: order.transaction_id.clone(),
+    }
+}
+
+fn finish_answer(order: &Order) -> FinishOrderResponse {
+    FinishOrderResponse {
+        order_id: order.order_id.clone(),
+        out_order_no: match &order.kind {
+            OrderKind::Split { request, .. } => request.out_order_no.clone(),
+            OrderKind::Finish { request, .. } => request.out_order_no.clone(),
+        },
+        sub_mchid: order.sub_mchid.clone(),
+        transaction_id: order.transaction_id.clone(),
+    }
+}
+
+fn return_answer(entry: &Return, now: DateTime<FixedOffset>) -> CreateReturnOrderResponse {
+    let view = entry.view(now);
+    CreateReturnOrderResponse {
+        amount: view.amount,
+        fail_reason: view.fail_reason,
+        // The page makes it required: while the return is processing, the time it was accepted.
+        finish_time: view.finish_time.unwrap_or(entry.accepted_at),
+        order_id: view.order_id,
+        out_order_no: view.out_order_no,
+        out_return_no: view.out_return_no,
+        result: view.result,
+        return_mchid: view.return_mchid,
+        return_no: view.return_no,
+        sub_mchid: view.sub_mchid,
+        transaction_id: Some(entry.transaction_id.clone()),
+    }
+}
+
+/// A merchant number used before for another request.
+fn reused(number: &str) -> Rejection {
+    invalid(&format!(
+        "请求参数与原单不一致 ({number} was used before for a request with other parameters: a new \
+         request needs a new number, a retry the same parameters)"
+    ))
+}
+
+/// The receiver types the simulator knows.
+fn check_receiver_type(type_: &ReceiverType, field: &str) -> Result<(), Rejection> {
+    match type_ {
+        ReceiverType::MerchantId | ReceiverType::PersonalOpenid => Ok(()),
+        other => Err(param_error(
+            field,
+            &format!(
+                "接收方类型无效 ({} is not MERCHANT_ID or PERSONAL_OPENID)",
+                other.as_str()
+            ),
+        )),
+    }
+}
