@@ -61,7 +61,7 @@ fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
     let mut request = wechatpay_v3::CreateOrderRequest::new(
         "1900000109",
         "4208450740201411110007820472",
-        "P20150806125346",
+        "P20261130000001",
         vec![wechatpay_v3::CreateOrderReceiver {
             type_: wechatpay_v3::types::ReceiverType::PersonalOpenid,
             receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
@@ -182,8 +182,20 @@ fn roundtrip(c: &mut Criterion) {
         assert_eq!(status, 200);
     });
 
+    // The split's receiver is added first, as the simulator (like WeChat Pay) insists; the same
+    // split again is the same one (idempotent by out_order_no), which the loop below measures.
+    let mut receiver = wechatpay_v3::AddReceiverRequest::new(
+        wechatpay_v3::types::ReceiverType::PersonalOpenid,
+        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        wechatpay_v3::types::RelationType::Distributor,
+    );
+    receiver.appid = Some("wx8888888888888888".into());
+    receiver.name = Some("张三".into());
     let split = create_order_request();
-    rt.block_on(async { client.create_order(&split).await.unwrap() });
+    rt.block_on(async {
+        client.add_receiver(&receiver).await.unwrap();
+        client.create_order(&split).await.unwrap()
+    });
     let key = simulator.credentials();
     let key = wechatpay_v3::WechatPayPublicKey::from_pem(
         key.wechatpay_public_key_id.clone(),

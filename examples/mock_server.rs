@@ -3,7 +3,8 @@
 //! ```sh
 //! cargo run --example mock_server -- --addr 127.0.0.1:8080 --mchid 1900000001 \
 //!     --merchant-serial-no SERIAL --merchant-public-key merchant_public.pem \
-//!     --credentials-dir DIR [--fixtures FILE]
+//!     --credentials-dir DIR [--fixtures FILE] [--transactions FILE] \
+//!     [--max-ratio-percent 30] [--processing-delay 3] [--clock-speed 1]
 //! ```
 //!
 //! `--merchant-public-key` takes a PEM public key or the merchant's X.509 certificate. Without the
@@ -11,19 +12,30 @@
 //! `merchant_private_key.pem` into DIR. It always writes into DIR: `platform_public_key.pem`,
 //! `public_key_id`, `platform_certificate.pem`, `platform_certificate_serial_no`, `apiv3_key`.
 //! When ready it prints one line, `listening on http://ADDR` (the real port when port 0 was asked
-//! for), then serves until killed. `--fixtures FILE` is `{"orders": [...], "return_orders": [...]}`.
+//! for), then serves until killed.
+//!
+//! It keeps state like the in-process simulator: `--transactions FILE` adds paid transactions to
+//! split, `[{"sub_mchid": "1900000109", "transaction_id": "4208…", "amount": 1000}, …]` (the pages'
+//! example transaction is there unless `--fixtures` replaces the examples); `--fixtures FILE` is
+//! `{"transactions": [...], "orders": [...], "return_orders": [...]}`; `--max-ratio-percent`
+//! limits what splits give to others (default 30); a split, a finish or a return stays
+//! `PROCESSING` for `--processing-delay` seconds (default 3, at most 10 by default so that a
+//! script sees both states quickly) of the simulator's clock, which runs `--clock-speed` times as
+//! fast as real time (default 1).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use wechatpay_v3::simulator::{Fixtures, Simulator};
+use wechatpay_v3::simulator::{Fixtures, Simulator, Transaction};
 
 type Failure = Box<dyn std::error::Error>;
 
 const USAGE: &str = "usage: cargo run --example mock_server -- [--addr 127.0.0.1:8080] \
-[--mchid ID --merchant-serial-no SERIAL --merchant-public-key PEM] --credentials-dir DIR [--fixtures FILE]";
+[--mchid ID --merchant-serial-no SERIAL --merchant-public-key PEM] --credentials-dir DIR \
+[--fixtures FILE] [--transactions FILE] [--max-ratio-percent 30] [--processing-delay SECONDS] [--clock-speed 1]";
 
 #[derive(Default)]
 struct Args {
@@ -33,6 +45,10 @@ struct Args {
     public_key: Option<PathBuf>,
     credentials_dir: Option<PathBuf>,
     fixtures: Option<PathBuf>,
+    transactions: Option<PathBuf>,
+    max_ratio_percent: Option<u8>,
+    processing_delay: Option<Duration>,
+    clock_speed: Option<f64>,
 }
 
 fn parse_args() -> Result<Args, Failure> {
@@ -50,6 +66,30 @@ fn parse_args() -> Result<Args, Failure> {
             "--merchant-public-key" => parsed.public_key = Some(value()?.into()),
             "--credentials-dir" => parsed.credentials_dir = Some(value()?.into()),
             "--fixtures" => parsed.fixtures = Some(value()?.into()),
+            "--transactions" => parsed.transactions = Some(value()?.into()),
+            "--max-ratio-percent" => {
+                parsed.max_ratio_percent = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--max-ratio-percent: {e} (0 to 100)"))?,
+                )
+            }
+            "--processing-delay" => {
+                let seconds: f64 = value()?
+                    .parse()
+                    .map_err(|e| format!("--processing-delay: {e} (seconds, e.g. 0.5)"))?;
+                parsed.processing_delay = Some(
+                    Duration::try_from_secs_f64(seconds)
+                        .map_err(|e| format!("--processing-delay: {e}"))?,
+                )
+            }
+            "--clock-speed" => {
+                parsed.clock_speed = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--clock-speed: {e} (e.g. 1, 60, 0.5)"))?,
+                )
+            }
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
         }
@@ -91,8 +131,30 @@ async fn run() -> Result<(), Failure> {
             );
         }
     }
-    if let Some(path) = args.fixtures {
-        builder = builder.fixtures(Fixtures::from_json_file(path)?);
+    let mut fixtures = match args.fixtures {
+        Some(path) => Fixtures::from_json_file(path)?,
+        None => Fixtures::doc_examples(),
+    };
+    if let Some(path) = args.transactions {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read --transactions {}: {e}", path.display()))?;
+        let transactions: Vec<Transaction> = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "--transactions {} is not [{{\"sub_mchid\": …, \"transaction_id\": …, \"amount\": fen}}, …]: {e}",
+                path.display()
+            )
+        })?;
+        fixtures.transactions.extend(transactions);
+    }
+    builder = builder.fixtures(fixtures);
+    if let Some(percent) = args.max_ratio_percent {
+        builder = builder.max_ratio_percent(percent);
+    }
+    if let Some(delay) = args.processing_delay {
+        builder = builder.processing_delay(delay);
+    }
+    if let Some(speed) = args.clock_speed {
+        builder = builder.clock_speed(speed);
     }
     let simulator = builder.start().await?;
     simulator

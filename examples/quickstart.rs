@@ -1,5 +1,12 @@
-//! Runs both profit-sharing queries through the real client path (sign → HTTP → verify → typed
-//! result) and prints the answers.
+//! Runs the whole profit-sharing flow through the real client path (validate → encrypt → sign →
+//! HTTP → verify → typed answer), one line per step: add two receivers, split part of a paid order
+//! to them (the person's real name travels encrypted, as the split page requires), query the split
+//! until it is `FINISHED`, return part of the merchant's share, query the return until it is
+//! `SUCCESS`, finish the order (the rest goes back to the sub-merchant) and read what is left to
+//! split.
+//!
+//! Two receivers, because the pages say so: only a person's share takes a real name
+//! (`receiver_name`), and only a merchant's share can be returned.
 //!
 //! With no settings it starts the built-in simulator on loopback and needs no credentials:
 //!
@@ -7,24 +14,28 @@
 //! cargo run --example quickstart
 //! ```
 //!
-//! With these environment variables it queries another server instead, production included:
+//! With these environment variables it runs against another server instead, production included
+//! (where it moves real money: point it at a paid order you mean to split):
 //! `WECHATPAY_BASE_URL` (default `https://api.mch.weixin.qq.com`), `WECHATPAY_MCHID`,
 //! `WECHATPAY_MERCHANT_SERIAL_NO` or `WECHATPAY_MERCHANT_CERTIFICATE_PATH` (`apiclient_cert.pem`,
 //! whose serial is read and whose key is checked against the private key),
 //! `WECHATPAY_MERCHANT_PRIVATE_KEY_PATH`, and `WECHATPAY_PUBLIC_KEY_PATH` with
 //! `WECHATPAY_PUBLIC_KEY_ID`, and/or `WECHATPAY_APIV3_KEY` (platform-certificate mode).
 //!
-//! Flags override the ids queried (defaults: the doc pages' examples): `--sub-mchid`,
-//! `--transaction-id`, `--out-order-no`, `--out-return-no`, and `--order-id` to find the return by
-//! WeChat Pay's order id instead of `--out-order-no`.
+//! Flags (defaults: the doc pages' examples): `--sub-mchid`, `--transaction-id`, `--appid`,
+//! `--merchant` and `--merchant-name` (the merchant receiver), `--openid` and `--person-name` (the
+//! person receiver), `--out-order-no`, `--out-return-no`, `--finish-out-order-no` (on the simulator
+//! fixed numbers, elsewhere numbers made from the time, so that each run is a new split).
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use wechatpay_v3::simulator::{Simulator, VerificationMode};
+use wechatpay_v3::types::{OrderStatus, ReceiverType, RelationType, ReturnResult};
 use wechatpay_v3::{
-    ApiV3Key, Client, KeySource, MerchantCertificate, MerchantKey, OrderReference,
-    QueryOrderRequest, QueryReturnOrderRequest, Response, WechatPayPublicKey,
+    AddReceiverRequest, ApiV3Key, Client, CreateOrderReceiver, CreateOrderRequest,
+    CreateReturnOrderRequest, FinishOrderRequest, MerchantCertificate, MerchantKey, OrderReference,
+    QueryOrderAmountsRequest, QueryOrderRequest, QueryReturnOrderRequest, WechatPayPublicKey,
 };
 
 type Failure = Box<dyn std::error::Error>;
@@ -40,42 +51,56 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The ids queried.
-struct Ids {
+/// What the flow uses: ids, receivers and numbers.
+struct Plan {
     sub_mchid: String,
     transaction_id: String,
-    out_order_no: String,
-    out_return_no: String,
-    order_id: Option<String>,
+    appid: String,
+    merchant: String,
+    merchant_name: String,
+    openid: String,
+    person_name: String,
+    out_order_no: Option<String>,
+    out_return_no: Option<String>,
+    finish_out_order_no: Option<String>,
 }
 
-fn parse_args() -> Result<Ids, Failure> {
-    let mut ids = Ids {
+const FLAGS: &str = "--sub-mchid, --transaction-id, --appid, --merchant, --merchant-name, --openid, \
+--person-name, --out-order-no, --out-return-no, --finish-out-order-no";
+
+fn parse_args() -> Result<Plan, Failure> {
+    let mut plan = Plan {
         sub_mchid: "1900000109".into(),
         transaction_id: "4208450740201411110007820472".into(),
-        out_order_no: "P20150806125346".into(),
-        out_return_no: "R20190516001".into(),
-        order_id: None,
+        appid: "wx8888888888888888".into(),
+        merchant: "190001001".into(),
+        merchant_name: "示例商户全称".into(),
+        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        person_name: "张三".into(),
+        out_order_no: None,
+        out_return_no: None,
+        finish_out_order_no: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--sub-mchid" => ids.sub_mchid = value()?,
-            "--transaction-id" => ids.transaction_id = value()?,
-            "--out-order-no" => ids.out_order_no = value()?,
-            "--out-return-no" => ids.out_return_no = value()?,
-            "--order-id" => ids.order_id = Some(value()?),
+            "--sub-mchid" => plan.sub_mchid = value()?,
+            "--transaction-id" => plan.transaction_id = value()?,
+            "--appid" => plan.appid = value()?,
+            "--merchant" => plan.merchant = value()?,
+            "--merchant-name" => plan.merchant_name = value()?,
+            "--openid" => plan.openid = value()?,
+            "--person-name" => plan.person_name = value()?,
+            "--out-order-no" => plan.out_order_no = Some(value()?),
+            "--out-return-no" => plan.out_return_no = Some(value()?),
+            "--finish-out-order-no" => plan.finish_out_order_no = Some(value()?),
             other => {
-                return Err(format!(
-                    "unknown argument {other:?}; the flags are --sub-mchid, --transaction-id, --out-order-no, \
-                     --out-return-no, --order-id"
-                )
-                .into());
+                return Err(format!("unknown argument {other:?}; the flags are {FLAGS}").into());
             }
         }
     }
-    Ok(ids)
+    Ok(plan)
 }
 
 fn env(name: &str) -> Option<String> {
@@ -148,21 +173,51 @@ fn client_from_env() -> Result<Option<Client>, Failure> {
     Ok(Some(builder.build()?))
 }
 
+/// The merchant numbers of one run: fixed ones on the simulator (a fresh one each time), else
+/// made from the time so that a second run is a second split, not a replay of the first.
+fn numbers(plan: &Plan, on_simulator: bool) -> (String, String, String) {
+    let stamp = match on_simulator {
+        true => "20261130000001".to_owned(),
+        false => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+            .to_string(),
+    };
+    let or = |given: &Option<String>, prefix: &str| {
+        given.clone().unwrap_or_else(|| format!("{prefix}{stamp}"))
+    };
+    (
+        or(&plan.out_order_no, "P"),
+        or(&plan.out_return_no, "R"),
+        or(&plan.finish_out_order_no, "F"),
+    )
+}
+
+/// Prints one step: the method, then what it did.
+fn step(method: &str, what: impl std::fmt::Display) {
+    println!("{method:<20} {what}");
+}
+
 async fn run() -> Result<(), Failure> {
-    let ids = parse_args()?;
+    let plan = parse_args()?;
     // The simulator lives as long as `run`; it stops when dropped.
-    let (client, _simulator) = match client_from_env()? {
+    let (client, simulator) = match client_from_env()? {
         Some(client) => {
             println!(
-                "Querying {} with the credentials from the environment.\n",
+                "Running the profit-sharing flow against {} with the credentials from the environment.",
                 client.base_url()
             );
             (client, None)
         }
         None => {
-            let simulator = Simulator::start().await?;
+            // A split or a return stays PROCESSING for a second of the simulator's (real) time.
+            let simulator = Simulator::builder()
+                .processing_delay(Duration::from_secs(1))
+                .start()
+                .await?;
             println!(
-                "Querying the built-in WeChat Pay simulator at {} (no credentials needed: it made test keys).\n",
+                "Running the profit-sharing flow against the built-in WeChat Pay simulator at {} \
+                 (it made test keys: no credentials needed).",
                 simulator.base_url()
             );
             let client = simulator
@@ -171,80 +226,226 @@ async fn run() -> Result<(), Failure> {
             (client, Some(simulator))
         }
     };
-
-    let order = QueryOrderRequest::new(&ids.sub_mchid, &ids.transaction_id, &ids.out_order_no);
-    let answer = client.query_order(&order).await?;
-    print_answer(
-        "查询分账结果 (query_order)",
-        "GET /v3/ecommerce/profitsharing/orders",
-        &answer,
-    )?;
-
-    let reference = match ids.order_id {
-        Some(order_id) => OrderReference::OrderId(order_id),
-        None => OrderReference::OutOrderNo(ids.out_order_no.clone()),
+    let (poll_every, give_up_after) = match simulator {
+        Some(_) => (Duration::from_millis(200), Duration::from_secs(30)),
+        None => (Duration::from_secs(5), Duration::from_secs(600)),
     };
-    let ret = QueryReturnOrderRequest::new(&ids.sub_mchid, reference, &ids.out_return_no);
-    let answer = client.query_return_order(&ret).await?;
-    print_answer(
-        "查询分账回退结果 (query_return_order)",
-        "GET /v3/ecommerce/profitsharing/returnorders",
-        &answer,
-    )?;
-    Ok(())
-}
+    let (out_order_no, out_return_no, finish_out_order_no) = numbers(&plan, simulator.is_some());
 
-/// Prints every field of an answer, with enum values as the API spells them.
-fn print_answer<T: serde::Serialize>(
-    title: &str,
-    endpoint: &str,
-    answer: &Response<T>,
-) -> Result<(), Failure> {
-    let verified = answer.verified();
-    let key = match verified.source {
-        KeySource::PublicKey => "the WeChat Pay public key",
-        KeySource::PlatformCertificate => "the platform certificate",
-        _ => "a WeChat Pay key",
-    };
-    println!("{title}: {endpoint}");
-    println!(
-        "  HTTP {}, Request-ID {}",
-        answer.status(),
-        answer.request_id().unwrap_or("(none)")
+    // 添加分账接收方: once per receiver, before the first split to it.
+    let mut merchant = AddReceiverRequest::new(
+        ReceiverType::MerchantId,
+        &plan.merchant,
+        RelationType::Supplier,
     );
-    println!("  signature verified with {key} {}", verified.serial);
-    let mut lines = Vec::new();
-    flatten("", &serde_json::to_value(answer.data())?, &mut lines);
-    let width = lines
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    for (key, value) in lines {
-        println!("  {key:width$}  {value}");
-    }
-    println!();
-    Ok(())
-}
+    merchant.name = Some(plan.merchant_name.clone());
+    let added = client.add_receiver(&merchant).await?;
+    step(
+        "add_receiver",
+        format!(
+            "{} {} ({}), relation SUPPLIER",
+            added.type_, added.account, plan.merchant_name
+        ),
+    );
+    let mut person = AddReceiverRequest::new(
+        ReceiverType::PersonalOpenid,
+        &plan.openid,
+        RelationType::Distributor,
+    );
+    person.appid = Some(plan.appid.clone());
+    person.name = Some(plan.person_name.clone());
+    let added = client.add_receiver(&person).await?;
+    step(
+        "add_receiver",
+        format!("{} {}, relation DISTRIBUTOR", added.type_, added.account),
+    );
 
-fn flatten(prefix: &str, value: &Value, lines: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            for (key, value) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                flatten(&path, value, lines);
-            }
+    // 请求分账: 200 fen to the merchant, 100 fen to the person, whose name is encrypted.
+    let mut split = CreateOrderRequest::new(
+        &plan.sub_mchid,
+        &plan.transaction_id,
+        &out_order_no,
+        vec![
+            CreateOrderReceiver {
+                type_: ReceiverType::MerchantId,
+                receiver_account: plan.merchant.clone(),
+                amount: 200,
+                description: "供应商货款".into(),
+                receiver_name: None,
+            },
+            CreateOrderReceiver {
+                type_: ReceiverType::PersonalOpenid,
+                receiver_account: plan.openid.clone(),
+                amount: 100,
+                description: "分销佣金".into(),
+                receiver_name: Some(plan.person_name.as_str().into()),
+            },
+        ],
+        false,
+    );
+    split.appid = Some(plan.appid.clone());
+    let created = client.create_order(&split).await?;
+    let encrypted_with = client.encryption_key().map_or_else(
+        || "a WeChat Pay key".to_owned(),
+        |key| key.serial().to_owned(),
+    );
+    let shares: Vec<String> = created
+        .receivers
+        .iter()
+        .map(|r| format!("{} {} fen {}", r.receiver_account, r.amount, r.result))
+        .collect();
+    step(
+        "create_order",
+        format!(
+            "{} → order_id {}, status {}; {}; receiver_name sent encrypted with {encrypted_with}",
+            created.out_order_no,
+            created.order_id,
+            created
+                .status
+                .as_ref()
+                .map_or_else(|| "(none)".to_owned(), ToString::to_string),
+            shares.join(", "),
+        ),
+    );
+
+    // 查询分账结果, until the split is done.
+    let query = QueryOrderRequest::new(&plan.sub_mchid, &plan.transaction_id, &out_order_no);
+    let started = Instant::now();
+    let order = loop {
+        let order = client.query_order(&query).await?.into_data();
+        if order.status != OrderStatus::Processing && order.status != OrderStatus::Accepted {
+            break order;
         }
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                flatten(&format!("{prefix}[{index}]"), item, lines);
-            }
+        if started.elapsed() > give_up_after {
+            return Err(format!(
+                "split {out_order_no} is still {} after {give_up_after:?}; query it again later",
+                order.status
+            )
+            .into());
         }
-        Value::String(text) => lines.push((prefix.to_owned(), text.clone())),
-        other => lines.push((prefix.to_owned(), other.to_string())),
+        tokio::time::sleep(poll_every).await;
+    };
+    let shares: Vec<String> = order
+        .receivers
+        .iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{} {} fen {}{}",
+                r.receiver_account.as_deref().unwrap_or("?"),
+                r.amount,
+                r.result,
+                r.finish_time
+                    .map(|t| format!(
+                        " at {}",
+                        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+                    ))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    step(
+        "query_order",
+        format!(
+            "{} status {}; {}",
+            order.out_order_no,
+            order.status,
+            shares.join(", ")
+        ),
+    );
+    if order.status != OrderStatus::Finished {
+        return Err(format!("split {out_order_no} ended {}, not FINISHED", order.status).into());
     }
+
+    // 请求分账回退: 50 fen of the merchant's 200 back to the sub-merchant.
+    let give_back = CreateReturnOrderRequest::new(
+        &plan.sub_mchid,
+        OrderReference::OrderId(order.order_id.clone()),
+        &out_return_no,
+        &plan.merchant,
+        50,
+        "退货退回供应商货款",
+    );
+    let returned = client.create_return_order(&give_back).await?;
+    step(
+        "create_return_order",
+        format!(
+            "{} → return_no {}, {} fen from {}, result {}",
+            returned.out_return_no,
+            returned.return_no,
+            returned.amount,
+            returned.return_mchid,
+            returned.result
+        ),
+    );
+
+    // 查询分账回退结果, until the return is done.
+    let query = QueryReturnOrderRequest::new(
+        &plan.sub_mchid,
+        OrderReference::OutOrderNo(out_order_no.clone()),
+        &out_return_no,
+    );
+    let started = Instant::now();
+    let done = loop {
+        let done = client.query_return_order(&query).await?.into_data();
+        if done.result != ReturnResult::Processing {
+            break done;
+        }
+        if started.elapsed() > give_up_after {
+            return Err(format!(
+                "return {out_return_no} is still PROCESSING after {give_up_after:?}; query it again later"
+            )
+            .into());
+        }
+        tokio::time::sleep(poll_every).await;
+    };
+    step(
+        "query_return_order",
+        format!(
+            "{} result {}{}{}",
+            done.out_return_no,
+            done.result,
+            done.finish_time
+                .map(|t| format!(
+                    ", finish_time {}",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+                ))
+                .unwrap_or_default(),
+            done.fail_reason
+                .map(|r| format!(", fail_reason {r}"))
+                .unwrap_or_default()
+        ),
+    );
+    if done.result != ReturnResult::Success {
+        return Err(format!("return {out_return_no} ended {}, not SUCCESS", done.result).into());
+    }
+
+    // 完结分账: what is left unsplit goes back to the sub-merchant.
+    let finish = FinishOrderRequest::new(
+        &plan.sub_mchid,
+        &plan.transaction_id,
+        &finish_out_order_no,
+        "分账完结",
+    );
+    let finished = client.finish_order(&finish).await?;
+    step(
+        "finish_order",
+        format!(
+            "{} → order_id {}, the rest unfrozen for {}",
+            finished.out_order_no, finished.order_id, finished.sub_mchid
+        ),
+    );
+
+    // 查询订单剩余待分金额.
+    let amounts = client
+        .query_order_amounts(&QueryOrderAmountsRequest::new(&plan.transaction_id))
+        .await?;
+    step(
+        "query_order_amounts",
+        format!(
+            "{} unsplit_amount {}",
+            amounts.transaction_id, amounts.unsplit_amount
+        ),
+    );
+    Ok(())
 }

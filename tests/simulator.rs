@@ -575,8 +575,31 @@ fn quickstart(envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The quickstart's steps, one line each, in order.
+const STEPS: [&str; 8] = [
+    "add_receiver",
+    "add_receiver",
+    "create_order",
+    "query_order",
+    "create_return_order",
+    "query_return_order",
+    "finish_order",
+    "query_order_amounts",
+];
+
+/// The lines of the quickstart's steps, checked to be one per step, in order.
+fn step_lines(stdout: &str) -> Vec<&str> {
+    let lines: Vec<&str> = stdout.lines().skip(1).collect();
+    let methods: Vec<&str> = lines
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(methods, STEPS, "{stdout}");
+    lines
+}
+
 #[test]
-fn the_quickstart_runs_on_the_simulator_with_no_settings() {
+fn the_quickstart_runs_the_flow_on_the_simulator_with_no_settings() {
     let output = quickstart(&[], &[]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -584,32 +607,61 @@ fn the_quickstart_runs_on_the_simulator_with_no_settings() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for expected in [
-        "built-in WeChat Pay simulator",
-        "查询分账结果",
-        "查询分账回退结果",
-        "status                       FINISHED",
-        "receivers[0].amount          100",
-        "receivers[0].finish_time     2015-05-20T13:29:35.120+08:00",
-        "result         SUCCESS",
-        "out_return_no  R20190516001",
-        "signature verified with the WeChat Pay public key PUB_KEY_ID_",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in\n{stdout}"
-        );
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("built-in WeChat Pay simulator"),
+        "{stdout}"
+    );
+    let lines = step_lines(&stdout);
+    for (line, expected) in lines.iter().zip([
+        &["MERCHANT_ID 190001001 (示例商户全称), relation SUPPLIER"][..],
+        &["PERSONAL_OPENID oUpF8uMuAJO_M2pxb1Q9zNjWeS6o, relation DISTRIBUTOR"],
+        &[
+            "P20261130000001 → order_id 3008",
+            "status PROCESSING",
+            "190001001 200 fen PENDING, oUpF8uMuAJO_M2pxb1Q9zNjWeS6o 100 fen PENDING",
+            "receiver_name sent encrypted with PUB_KEY_ID_",
+        ],
+        &[
+            "P20261130000001 status FINISHED",
+            "190001001 200 fen SUCCESS at 20",
+            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o 100 fen SUCCESS at 20",
+        ],
+        &[
+            "R20261130000001 → return_no 3009",
+            "50 fen from 190001001, result PROCESSING",
+        ],
+        &["R20261130000001 result SUCCESS, finish_time 20"],
+        &["F20261130000001 → order_id 3008", "unfrozen for 1900000109"],
+        &["4208450740201411110007820472 unsplit_amount 0"],
+    ]) {
+        for part in expected {
+            assert!(line.contains(part), "missing {part:?} in {line:?}");
+        }
     }
 }
 
 #[test]
 fn the_quickstart_runs_against_another_server_from_the_environment() {
     let dir = common::scratch_dir("quickstart-env");
+    let transactions = dir.join("transactions.json");
+    std::fs::write(
+        &transactions,
+        r#"[{"sub_mchid": "1900000109", "transaction_id": "4200000000000000000000000777", "amount": 5000}]"#,
+    )
+    .unwrap();
     let server = mock_server(&[
         "--addr",
         "127.0.0.1:0",
         "--credentials-dir",
         dir.to_str().unwrap(),
+        "--transactions",
+        transactions.to_str().unwrap(),
+        "--processing-delay",
+        "0.2",
     ]);
     let (mchid, serial, apiv3) = (
         read(&dir, "mchid"),
@@ -624,7 +676,7 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
         ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
         ("WECHATPAY_APIV3_KEY", &apiv3),
     ];
-    let output = quickstart(&env, &["--order-id", "3008450740201411110007820472"]);
+    let output = quickstart(&env, &["--transaction-id", "4200000000000000000000000777"]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
@@ -632,23 +684,66 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains(&format!("Querying {}", server.base_url)),
+        stdout.contains(&format!("against {} with the credentials", server.base_url)),
         "{stdout}"
     );
+    let lines = step_lines(&stdout);
     assert!(
-        stdout.contains("signature verified with the platform certificate"),
+        lines[2].ends_with(&format!(
+            "receiver_name sent encrypted with {}",
+            read(&dir, "platform_certificate_serial_no")
+        )),
+        "{stdout}"
+    );
+    // Numbers made from the time: each run is a new split.
+    assert!(!lines[2].contains("P20261130000001"), "{stdout}");
+    assert!(
+        lines[7].ends_with("4200000000000000000000000777 unsplit_amount 0"),
         "{stdout}"
     );
 
-    // An order the server does not have: one clear line, a non-zero exit.
-    let output = quickstart(&env, &["--out-order-no", "P-NONE"]);
+    // A transaction the server does not have: one clear line, a non-zero exit.
+    let output = quickstart(&env, &["--transaction-id", "4200000000000000000000000404"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.contains("404")
-            && stderr.contains("RESOURCE_NOT_EXISTS")
+        stderr.contains("400")
+            && stderr.contains("INVALID_REQUEST")
+            && stderr.contains("4200000000000000000000000404")
             && stderr.contains("Request-ID"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_standalone_server_takes_the_maximum_ratio() {
+    let dir = common::scratch_dir("mock-server-ratio");
+    let server = mock_server(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--credentials-dir",
+        dir.to_str().unwrap(),
+        "--max-ratio-percent",
+        "20",
+    ]);
+    let key = dir.join("merchant_private_key.pem");
+    let env = [
+        ("WECHATPAY_BASE_URL", server.base_url.as_str()),
+        ("WECHATPAY_MCHID", &read(&dir, "mchid")),
+        (
+            "WECHATPAY_MERCHANT_SERIAL_NO",
+            &read(&dir, "merchant_serial_no"),
+        ),
+        ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
+        ("WECHATPAY_APIV3_KEY", &read(&dir, "apiv3_key")),
+    ];
+    // The quickstart splits 300 of the example's 1000 fen: more than 20 %.
+    let output = quickstart(&env, &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("403") && stderr.contains("RULE_LIMIT") && stderr.contains("20 %"),
         "{stderr}"
     );
 }
@@ -675,6 +770,8 @@ fn the_quickstart_reads_the_serial_from_the_merchant_certificate() {
         certificate.to_str().unwrap(),
         "--credentials-dir",
         dir.to_str().unwrap(),
+        "--processing-delay",
+        "0.2",
     ]);
     let env = [
         ("WECHATPAY_BASE_URL", server.base_url.as_str()),

@@ -225,6 +225,14 @@ impl Return {
     }
 }
 
+/// The kinds of id WeChat Pay gives.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum IdKind {
+    Order,
+    Detail,
+    Return,
+}
+
 /// What a call needs besides the ledger.
 pub(crate) struct Context<'a> {
     pub now: DateTime<FixedOffset>,
@@ -245,8 +253,8 @@ pub(crate) struct Ledger {
     returns: Bounded<Return>,
     /// Reasons the next returns fail with, first first.
     failing_returns: VecDeque<ReturnFailReason>,
-    /// The last number used in WeChat Pay's ids.
-    serial: u64,
+    /// The last numbers used in WeChat Pay's ids, by kind.
+    serials: HashMap<IdKind, u64>,
 }
 
 fn invalid(message: &str) -> Rejection {
@@ -297,7 +305,7 @@ impl Ledger {
             order_ids: HashMap::new(),
             returns: Bounded::new(max_kept),
             failing_returns: VecDeque::new(),
-            serial: 0,
+            serials: HashMap::new(),
         }
     }
 
@@ -335,9 +343,17 @@ impl Ledger {
         self.orders.len()
     }
 
-    fn next_id(&mut self, prefix: &str, digits: usize) -> String {
-        self.serial += 1;
-        format!("{prefix}{:0digits$}", self.serial)
+    /// The next id of a kind, numbered from 1 after a prefix, as long as WeChat Pay's: an order
+    /// id (`3008…`, 28 characters), a detail id (`3601…`, 23), a return number (`3009…`, 28).
+    fn next_id(&mut self, kind: IdKind) -> String {
+        let (prefix, digits) = match kind {
+            IdKind::Order => ("3008", 24),
+            IdKind::Detail => ("3601", 19),
+            IdKind::Return => ("3009", 24),
+        };
+        let serial = self.serials.entry(kind).or_insert(0);
+        *serial += 1;
+        format!("{prefix}{serial:0digits$}")
     }
 
     fn insert_order(&mut self, out_order_no: String, order: Order) {
@@ -522,7 +538,7 @@ impl Ledger {
         let shares = shares
             .into_iter()
             .map(|share| Share {
-                detail_id: self.next_id("36", 21),
+                detail_id: self.next_id(IdKind::Detail),
                 ..share
             })
             .collect();
@@ -538,7 +554,7 @@ impl Ledger {
         let order = Order {
             sub_mchid: request.sub_mchid.clone(),
             transaction_id: request.transaction_id.clone(),
-            order_id: self.next_id("30", 26),
+            order_id: self.next_id(IdKind::Order),
             accepted_at: now,
             done_at: later(now, context.rules.processing_delay),
             returns: Vec::new(),
@@ -585,7 +601,7 @@ impl Ledger {
         let order = Order {
             sub_mchid: request.sub_mchid.clone(),
             transaction_id: request.transaction_id.clone(),
-            order_id: self.next_id("30", 26),
+            order_id: self.next_id(IdKind::Order),
             accepted_at: context.now,
             done_at: later(context.now, context.rules.processing_delay),
             returns: Vec::new(),
@@ -704,7 +720,7 @@ impl Ledger {
             order_id,
             out_order_no: out_order_no.clone(),
             transaction_id,
-            return_no: self.next_id("30", 26),
+            return_no: self.next_id(IdKind::Return),
             accepted_at: now,
             done_at: later(now, context.rules.processing_delay),
             fails_with: self.failing_returns.pop_front(),
