@@ -19,9 +19,9 @@
 //! example transaction is there unless `--fixtures` replaces the examples); `--fixtures FILE` is
 //! `{"transactions": [...], "orders": [...], "return_orders": [...]}`; `--max-ratio-percent`
 //! limits what splits give to others (default 30); a split, a finish or a return stays
-//! `PROCESSING` for `--processing-delay` seconds (default 3, at most 10 by default so that a
-//! script sees both states quickly) of the simulator's clock, which runs `--clock-speed` times as
-//! fast as real time (default 1).
+//! `PROCESSING` for `--processing-delay` seconds (default 3: a script polling every second sees
+//! both states) of the simulator's clock, which runs `--clock-speed` times as fast as real time
+//! (default 1).
 
 use std::io::Write;
 use std::net::SocketAddr;

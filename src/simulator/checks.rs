@@ -1,8 +1,6 @@
 //! The checks the real API makes on every request before it answers: headers, the Authorization
 //! signature, the timestamp, nonce reuse, and the parameters.
 
-use std::collections::HashMap;
-
 use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -76,24 +74,30 @@ pub(crate) fn check_content_type(content_type: Option<&str>) -> Result<(), Rejec
     Ok(())
 }
 
-/// Checks the `Authorization` header against the request as received; remembers the nonce.
-pub(crate) fn check_signature(
-    authorization: Option<&str>,
+fn sign_error(why: &str) -> Rejection {
+    rejection(
+        StatusCode::UNAUTHORIZED,
+        "SIGN_ERROR",
+        &format!("签名错误: {why}"),
+        None,
+    )
+}
+
+/// A request's signature that verified: its nonce, for [`Nonces::remember`].
+pub(crate) struct Signed<'a> {
+    nonce: &'a str,
+}
+
+/// Checks the `Authorization` header against the request as received (the nonce is checked
+/// after, by [`Nonces::remember`], so that no lock is held while the signature is verified).
+pub(crate) fn check_signature<'a>(
+    authorization: Option<&'a str>,
     method: &str,
     path_and_query: &str,
     body: &str,
     merchant: &Merchant,
-    nonces: &mut HashMap<String, u64>,
     now: u64,
-) -> Result<(), Rejection> {
-    let sign_error = |why: &str| {
-        rejection(
-            StatusCode::UNAUTHORIZED,
-            "SIGN_ERROR",
-            &format!("签名错误: {why}"),
-            None,
-        )
-    };
+) -> Result<Signed<'a>, Rejection> {
     let authorization = authorization.ok_or_else(|| sign_error("no Authorization header"))?;
     let fields = authorization
         .strip_prefix(SCHEME)
@@ -159,11 +163,35 @@ pub(crate) fn check_signature(
         .public_key
         .verify_sig(message.as_bytes(), &signature)
         .map_err(|_| sign_error("the signature does not verify with the merchant's public key"))?;
-    nonces.retain(|_, at| at.abs_diff(now) <= WINDOW_SECS);
-    if nonces.insert(nonce.to_owned(), signed_at).is_some() {
-        return Err(sign_error("nonce_str was used within the last 300 s"));
+    Ok(Signed { nonce })
+}
+
+/// The nonces seen, forgotten in the order they came (each request costs O(1), not a scan of every
+/// nonce kept). A nonce is kept 600 s after it came: a timestamp up to 300 s ahead is accepted
+/// until 300 s after it, so a replay within that time is still caught.
+#[derive(Default)]
+pub(crate) struct Nonces {
+    seen: std::collections::HashSet<String>,
+    /// Each nonce with the time it came, oldest first.
+    arrival: std::collections::VecDeque<(u64, String)>,
+}
+
+impl Nonces {
+    /// Refuses a nonce used within the last 300 s, and remembers this one.
+    pub fn remember(&mut self, signed: &Signed<'_>, now: u64) -> Result<(), Rejection> {
+        while let Some((at, _)) = self.arrival.front()
+            && now.saturating_sub(*at) > 2 * WINDOW_SECS
+        {
+            if let Some((_, old)) = self.arrival.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        if !self.seen.insert(signed.nonce.to_owned()) {
+            return Err(sign_error("nonce_str was used within the last 300 s"));
+        }
+        self.arrival.push_back((now, signed.nonce.to_owned()));
+        Ok(())
     }
-    Ok(())
 }
 
 /// The query's parameters, percent-decoded.

@@ -2,11 +2,20 @@
 //! quickstart and SDKs in other languages (enable the `simulator` feature).
 //!
 //! It checks every request like the real API (headers, the signature over the request as received,
-//! the timestamp, nonce reuse, the parameters), answers the two profit-sharing queries from
-//! [`Fixtures`] (by default the doc pages' examples), signs every answer, errors included, with the
-//! WeChat Pay public key or a platform certificate, and serves `GET /v3/certificates` encrypted with
-//! the merchant's APIv3 key. [`Fault`]s make it misbehave on demand. All key material is generated
-//! when it starts: none of it is a real key.
+//! the timestamp, nonce reuse, the parameters, sensitive fields that must decrypt), signs every
+//! answer, errors included, with the WeChat Pay public key or a platform certificate, and serves
+//! `GET /v3/certificates` encrypted with the merchant's APIv3 key. [`Fault`]s make it misbehave on
+//! demand. All key material is generated when it starts: none of it is a real key.
+//!
+//! It keeps state: paid transactions ([`Simulator::add_transaction`], [`Fixtures::transactions`],
+//! the pages' example transaction of 1000 fen), receivers, splits and finishes that are
+//! `PROCESSING` until [`SimulatorBuilder::processing_delay`] has passed on its clock, then
+//! `FINISHED`, and returns that end `SUCCESS` or `FAIL` the same way, with the pages' rules and
+//! codes (what is left to split, the maximum ratio, receivers added first, one number one request,
+//! returns of at most what was received). Its clock runs as fast as
+//! [`SimulatorBuilder::clock_speed`] says, and [`Simulator::advance`] moves it: a test never needs
+//! to sleep. Orders in [`Fixtures`] (by default the pages' example order and return) are answered
+//! as given.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -34,7 +43,6 @@ mod keys;
 mod ledger;
 mod server;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -149,7 +157,7 @@ pub(crate) struct Data {
     faults: faults::FaultQueue,
     seen: Vec<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
-    nonces: HashMap<String, u64>,
+    nonces: checks::Nonces,
     no_certificates: bool,
     answer_signer: AnswerSigner,
     accept_unsigned: bool,
@@ -386,7 +394,7 @@ impl SimulatorBuilder {
                 ledger,
                 faults: faults::FaultQueue::default(),
                 seen: Vec::new(),
-                nonces: HashMap::new(),
+                nonces: checks::Nonces::default(),
                 no_certificates: false,
                 answer_signer: AnswerSigner::default(),
                 accept_unsigned: false,

@@ -176,20 +176,19 @@ fn answer(
     if !body.is_empty() || method == "POST" {
         checks::check_content_type(header(request, "content-type"))?;
     }
-    {
-        let mut data = state.data();
-        if !data.accept_unsigned || header(request, "authorization").is_some() {
-            let authorization = header(request, "authorization");
-            checks::check_signature(
-                authorization,
-                method,
-                path_and_query,
-                body,
-                &state.merchant,
-                &mut data.nonces,
-                now_secs(),
-            )?;
-        }
+    let accept_unsigned = state.data().accept_unsigned;
+    let authorization = header(request, "authorization");
+    if !accept_unsigned || authorization.is_some() {
+        let now = now_secs();
+        let signed = checks::check_signature(
+            authorization,
+            method,
+            path_and_query,
+            body,
+            &state.merchant,
+            now,
+        )?;
+        state.data().nonces.remember(&signed, now)?;
     }
     if let Some(Fault::RateLimited { .. }) = fault {
         return Err(rejection(
