@@ -91,11 +91,11 @@ async fn handle(
         status: None,
     };
     // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
-    let (index, fault) = {
+    let (index, fault, accept_unsigned) = {
         let mut data = state.data();
         data.seen.push(seen);
         let fault = data.faults.next(request.uri.path());
-        (data.seen.len() - 1, fault)
+        (data.seen.len() - 1, fault, data.accept_unsigned)
     };
     let record_status = |status: StatusCode| {
         if let Some(seen) = state.data().seen.get_mut(index) {
@@ -127,6 +127,7 @@ async fn handle(
 
     let answered = answer(
         &request,
+        accept_unsigned,
         &method,
         &path_and_query,
         &body,
@@ -166,6 +167,7 @@ async fn handle(
 /// The answer's body, or an error answer.
 fn answer(
     request: &http::request::Parts,
+    accept_unsigned: bool,
     method: &str,
     path_and_query: &str,
     body: &str,
@@ -176,7 +178,6 @@ fn answer(
     if !body.is_empty() || method == "POST" {
         checks::check_content_type(header(request, "content-type"))?;
     }
-    let accept_unsigned = state.data().accept_unsigned;
     let authorization = header(request, "authorization");
     if !accept_unsigned || authorization.is_some() {
         let now = now_secs();
