@@ -550,6 +550,10 @@ fn the_standalone_server_explains_bad_arguments() {
         &["--mchid", "1"][..],
         &["--addr", "nope", "--credentials-dir", "x"][..],
         &["--frobnicate"][..],
+        &["--credentials-dir", "x", "--max-ratio-percent", "101"][..],
+        &["--credentials-dir", "x", "--processing-delay", "-1"][..],
+        &["--credentials-dir", "x", "--clock-speed", "fast"][..],
+        &["--credentials-dir", "x", "--transactions", "/nonexistent.json"][..],
     ] {
         let output = Command::new(example("mock_server"))
             .args(args)
@@ -713,6 +717,37 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
             && stderr.contains("4200000000000000000000000404")
             && stderr.contains("Request-ID"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_client_in_another_language_runs_the_flow_as_the_readme_walks_it() {
+    // Python's `cryptography` signs, verifies and encrypts: nothing of this crate on the client
+    // side.
+    let dir = common::scratch_dir("mock-server-python");
+    let server = mock_server(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--credentials-dir",
+        dir.to_str().unwrap(),
+        "--processing-delay",
+        "0.3",
+    ]);
+    let output = Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/other_language/flow.py"))
+        .args([server.base_url.as_str(), dir.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs the other-language client");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.ends_with("query_order_amounts  unsplit_amount 0\n"),
+        "{stdout}"
     );
 }
 
