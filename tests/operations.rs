@@ -328,7 +328,7 @@ async fn path_segments_are_encoded_as_python_quotes_them() {
     let client = client(&simulator, VerificationMode::PublicKey).await;
     let values = ["42/../x?y=1#z", "100%", "a b+c&d", "订单-1._~"];
     for value in values {
-        simulator.add_transaction("1900000109", value, 100);
+        simulator.add_transaction("1900000109", value, 100).unwrap();
         let answer = client
             .query_order_amounts(&QueryOrderAmountsRequest::new(value))
             .await

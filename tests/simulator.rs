@@ -553,7 +553,12 @@ fn the_standalone_server_explains_bad_arguments() {
         &["--credentials-dir", "x", "--max-ratio-percent", "101"][..],
         &["--credentials-dir", "x", "--processing-delay", "-1"][..],
         &["--credentials-dir", "x", "--clock-speed", "fast"][..],
-        &["--credentials-dir", "x", "--transactions", "/nonexistent.json"][..],
+        &[
+            "--credentials-dir",
+            "x",
+            "--transactions",
+            "/nonexistent.json",
+        ][..],
     ] {
         let output = Command::new(example("mock_server"))
             .args(args)

@@ -546,7 +546,13 @@ async fn unknown_ids_are_not_found() {
         (400, ErrorCode::InvalidRequest)
     );
     // A transaction the test seeds is there to split.
-    simulator.add_transaction("1900000999", "4200000000000000000000000999", 5000);
+    simulator
+        .add_transaction("1900000999", "4200000000000000000000000999", 5000)
+        .unwrap();
+    assert!(matches!(
+        simulator.add_transaction("1900000999", "4200000000000000000000000998", 0),
+        Err(wechatpay_v3::simulator::FixturesError::Amount { amount: 0, .. })
+    ));
     foreign.transaction_id = "4200000000000000000000000999".into();
     client.create_order(&foreign).await.unwrap();
     assert_eq!(unsplit(&client, "4200000000000000000000000999").await, 4999);
@@ -819,6 +825,45 @@ async fn the_clock_runs_at_the_speed_it_is_given() {
             ..
         })
     ));
+
+    // A clock run at an absurd speed stops at the end of year 9999, and its answers still encode.
+    let absurd = Simulator::builder()
+        .clock_speed(1e300)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(absurd.now().to_rfc3339(), "9999-12-31T23:59:59.999+08:00");
+    let client = self::client(&absurd);
+    client
+        .create_order(&split(
+            "P1",
+            vec![to(ReceiverType::MerchantId, SUB_MCHID, 1)],
+        ))
+        .await
+        .unwrap();
+    let order = query(&client, "P1").await;
+    assert_eq!(order.status, OrderStatus::Finished);
+}
+
+#[tokio::test]
+async fn fixtures_with_a_transaction_of_nothing_are_refused() {
+    let mut fixtures = wechatpay_v3::simulator::Fixtures::doc_examples();
+    fixtures.transactions[0].amount = -5;
+    assert!(matches!(
+        Simulator::builder()
+            .fixtures(fixtures.clone())
+            .start()
+            .await,
+        Err(SimulatorError::Fixtures(
+            wechatpay_v3::simulator::FixturesError::Amount { amount: -5, .. }
+        ))
+    ));
+    let text = serde_json::to_string(&fixtures).unwrap();
+    assert!(wechatpay_v3::simulator::Fixtures::from_json(&text).is_err());
+    let simulator = simulator().await;
+    assert!(simulator.set_fixtures(fixtures).is_err());
+    let client = client(&simulator);
+    assert_eq!(unsplit(&client, TRANSACTION).await, 1000, "nothing changed");
 }
 
 #[tokio::test]

@@ -42,6 +42,33 @@ pub struct Transaction {
     pub amount: i64,
 }
 
+impl Transaction {
+    /// A paid transaction of `sub_mchid`, `amount` fen, checked to be at least 1 fen.
+    pub fn new(
+        sub_mchid: impl Into<String>,
+        transaction_id: impl Into<String>,
+        amount: i64,
+    ) -> Result<Self, FixturesError> {
+        let transaction = Self {
+            sub_mchid: sub_mchid.into(),
+            transaction_id: transaction_id.into(),
+            amount,
+        };
+        transaction.check()?;
+        Ok(transaction)
+    }
+
+    fn check(&self) -> Result<(), FixturesError> {
+        match self.amount {
+            1.. => Ok(()),
+            amount => Err(FixturesError::Amount {
+                transaction_id: self.transaction_id.clone(),
+                amount,
+            }),
+        }
+    }
+}
+
 /// Why a fixtures file could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -54,6 +81,14 @@ pub enum FixturesError {
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// A transaction's amount is not at least 1 fen.
+    #[error("transaction {transaction_id} of {amount} fen: a paid transaction is at least 1 fen")]
+    Amount {
+        /// The transaction.
+        transaction_id: String,
+        /// Its amount.
+        amount: i64,
     },
     /// The file is not fixtures JSON.
     #[error(
@@ -112,9 +147,16 @@ impl Fixtures {
         }
     }
 
-    /// Parses fixtures from JSON text.
+    /// Parses fixtures from JSON text, and checks them.
     pub fn from_json(text: &str) -> Result<Self, FixturesError> {
-        Ok(serde_json::from_str(text)?)
+        let fixtures: Self = serde_json::from_str(text)?;
+        fixtures.check()?;
+        Ok(fixtures)
+    }
+
+    /// Checks what JSON cannot say: every transaction is at least 1 fen.
+    pub fn check(&self) -> Result<(), FixturesError> {
+        self.transactions.iter().try_for_each(Transaction::check)
     }
 
     /// Reads fixtures from a JSON file.

@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use super::checks::{Rejection, rejection};
 use crate::types::{
-    CreateOrderResponse, CreateOrderResponseReceiver, CreateReturnOrderResponse,
-    FinishOrderResponse, OrderStatus, ProfitSharingOrder, Receiver, ReceiverResult, ReceiverType,
+    AddReceiverResponse, CreateOrderResponse, CreateOrderResponseReceiver,
+    CreateReturnOrderResponse, DeleteReceiverResponse, FinishOrderResponse, OrderStatus,
+    ProfitSharingOrder, QueryOrderAmountsResponse, Receiver, ReceiverResult, ReceiverType,
     ReturnFailReason, ReturnOrder, ReturnResult,
 };
 use crate::{
@@ -46,7 +47,7 @@ pub(crate) struct Clock {
 }
 
 /// Beijing time, as WeChat Pay writes its times.
-pub(crate) fn beijing() -> FixedOffset {
+fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Utc.fix())
 }
 
@@ -66,17 +67,24 @@ impl Clock {
     fn now(&self, advanced: Duration) -> DateTime<FixedOffset> {
         let run = Duration::try_from_secs_f64(self.started.elapsed().as_secs_f64() * self.speed)
             .unwrap_or(Duration::MAX);
-        // Milliseconds, as WeChat Pay writes its times.
-        later(later(self.started_at, run), advanced).trunc_subsecs(3)
+        later(later(self.started_at, run), advanced)
     }
 }
 
-/// `at` plus `by`, or the latest time chrono holds.
+/// `at` plus `by`, to the millisecond as WeChat Pay writes its times; the end of year 9999 when
+/// that is further (a clock run at an absurd speed stops there).
 fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOffset> {
-    chrono::TimeDelta::from_std(by)
+    let end = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|day| day.and_hms_milli_opt(23, 59, 59, 999))
+        .and_then(|t| t.and_local_timezone(beijing()).single());
+    let sum = chrono::TimeDelta::from_std(by)
         .ok()
-        .and_then(|by| at.checked_add_signed(by))
-        .unwrap_or(DateTime::<chrono::Utc>::MAX_UTC.with_timezone(&beijing()))
+        .and_then(|by| at.checked_add_signed(by));
+    match (sum, end) {
+        (Some(sum), Some(end)) => sum.min(end).trunc_subsecs(3),
+        (None, Some(end)) => end,
+        (sum, None) => sum.unwrap_or(at).trunc_subsecs(3),
+    }
 }
 
 /// Entries kept in the order they came, the oldest dropped past the cap.
@@ -320,13 +328,13 @@ impl Ledger {
     }
 
     /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it).
-    pub fn add_transaction(&mut self, sub_mchid: &str, transaction_id: &str, amount: i64) {
+    pub fn add_transaction(&mut self, paid: &super::Transaction) {
         self.transactions.insert(
-            transaction_id.to_owned(),
+            paid.transaction_id.clone(),
             Transaction {
-                sub_mchid: sub_mchid.to_owned(),
-                amount,
-                unsplit: amount,
+                sub_mchid: paid.sub_mchid.clone(),
+                amount: paid.amount,
+                unsplit: paid.amount,
                 shared: 0,
                 splits: 0,
             },
@@ -383,7 +391,10 @@ impl Ledger {
             receiver_key(&request.type_, &request.account),
             AddedReceiver { name: request.name },
         );
-        Ok(serde_json::json!({"type": request.type_.as_str(), "account": request.account}))
+        to_json(&AddReceiverResponse {
+            account: request.account,
+            type_: request.type_,
+        })
     }
 
     /// 删除分账接收方: removes a receiver added before.
@@ -397,7 +408,10 @@ impl Ledger {
                     request.account
                 ))
             })?;
-        Ok(serde_json::json!({"type": request.type_.as_str(), "account": request.account}))
+        to_json(&DeleteReceiverResponse {
+            account: request.account,
+            type_: request.type_,
+        })
     }
 
     /// The transaction a split or a finish is for, which must be the sub-merchant's.
@@ -618,10 +632,10 @@ impl Ledger {
             .transactions
             .get(transaction_id)
             .ok_or_else(not_found)?;
-        Ok(serde_json::json!({
-            "transaction_id": transaction_id,
-            "unsplit_amount": transaction.unsplit,
-        }))
+        to_json(&QueryOrderAmountsResponse {
+            transaction_id: transaction_id.to_owned(),
+            unsplit_amount: transaction.unsplit,
+        })
     }
 
     /// 查询分账结果, or `None` when there is no such order.

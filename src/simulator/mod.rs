@@ -77,6 +77,9 @@ pub enum SimulatorError {
     /// A key given to the simulator did not load.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The fixtures given hold a transaction that cannot be.
+    #[error(transparent)]
+    Fixtures(#[from] FixturesError),
     /// A setting of the builder is out of range.
     #[error("simulator setting {setting}: {why}")]
     Setting {
@@ -341,9 +344,10 @@ impl SimulatorBuilder {
             max_kept: self.max_kept,
         };
         let fixtures = self.fixtures.unwrap_or_else(Fixtures::doc_examples);
+        fixtures.check()?;
         let mut ledger = ledger::Ledger::new(ledger::Clock::new(self.clock_speed), rules.max_kept);
         for t in &fixtures.transactions {
-            ledger.add_transaction(&t.sub_mchid, &t.transaction_id, t.amount);
+            ledger.add_transaction(t);
         }
         let (mchid, merchant_serial_no, merchant_private_key_pem, merchant_public_key) =
             match self.merchant {
@@ -628,23 +632,29 @@ impl Simulator {
     }
 
     /// Replaces the orders and return orders answered as given, and adds (or replaces, with all
-    /// of their amount unsplit) the fixtures' transactions.
-    pub fn set_fixtures(&self, fixtures: Fixtures) {
+    /// of their amount unsplit) the fixtures' transactions; changes nothing if one of them is less
+    /// than 1 fen.
+    pub fn set_fixtures(&self, fixtures: Fixtures) -> Result<(), FixturesError> {
+        fixtures.check()?;
         let mut data = self.state.data();
         for t in &fixtures.transactions {
-            data.ledger
-                .add_transaction(&t.sub_mchid, &t.transaction_id, t.amount);
+            data.ledger.add_transaction(t);
         }
         data.fixtures = fixtures;
+        Ok(())
     }
 
-    /// Adds a paid transaction of `sub_mchid` to split, `amount` fen, all of it unsplit (replacing
-    /// one with the same `transaction_id`, and what was split of it).
-    pub fn add_transaction(&self, sub_mchid: &str, transaction_id: &str, amount: i64) {
-        self.state
-            .data()
-            .ledger
-            .add_transaction(sub_mchid, transaction_id, amount);
+    /// Adds a paid transaction of `sub_mchid` to split, `amount` fen (at least 1), all of it
+    /// unsplit; it replaces one with the same `transaction_id`, and what was split of it.
+    pub fn add_transaction(
+        &self,
+        sub_mchid: &str,
+        transaction_id: &str,
+        amount: i64,
+    ) -> Result<(), FixturesError> {
+        let transaction = Transaction::new(sub_mchid, transaction_id, amount)?;
+        self.state.data().ledger.add_transaction(&transaction);
+        Ok(())
     }
 
     /// Moves the simulator's clock forward: splits, finishes and returns due by then are done.
