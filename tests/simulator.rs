@@ -426,6 +426,40 @@ fn mock_server(args: &[&str]) -> MockServer {
     MockServer { child, base_url }
 }
 
+/// A `mock_server` on a free port that generates its merchant and writes the credentials into
+/// `dir`, with `flags` after.
+fn generated_mock_server(dir: &std::path::Path, flags: &[&str]) -> MockServer {
+    let mut args = vec![
+        "--addr",
+        "127.0.0.1:0",
+        "--credentials-dir",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    mock_server(&args)
+}
+
+/// The quickstart's environment for the generated merchant of the server at `base_url`, whose
+/// credentials are in `dir` (platform-certificate mode).
+fn quickstart_env(dir: &std::path::Path, base_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("WECHATPAY_BASE_URL", base_url.to_owned()),
+        ("WECHATPAY_MCHID", read(dir, "mchid")),
+        (
+            "WECHATPAY_MERCHANT_SERIAL_NO",
+            read(dir, "merchant_serial_no"),
+        ),
+        (
+            "WECHATPAY_MERCHANT_PRIVATE_KEY_PATH",
+            dir.join("merchant_private_key.pem")
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        ),
+        ("WECHATPAY_APIV3_KEY", read(dir, "apiv3_key")),
+    ]
+}
+
 /// A builder with the merchant and base URL the standalone server wrote or was given, for the
 /// server at `base_url`; the caller adds how answers are verified.
 fn builder_from(
@@ -571,14 +605,17 @@ fn the_standalone_server_explains_bad_arguments() {
     }
 }
 
-fn quickstart(envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+fn quickstart<V: AsRef<std::ffi::OsStr>>(
+    envs: &[(&str, V)],
+    args: &[&str],
+) -> std::process::Output {
     let mut command = Command::new(example("quickstart"));
     for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WECHATPAY_")) {
         command.env_remove(name);
     }
     command
         .args(args)
-        .envs(envs.iter().copied())
+        .envs(envs.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -609,7 +646,7 @@ fn step_lines(stdout: &str) -> Vec<&str> {
 
 #[test]
 fn the_quickstart_runs_the_flow_on_the_simulator_with_no_settings() {
-    let output = quickstart(&[], &[]);
+    let output = quickstart::<&str>(&[], &[]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
@@ -662,29 +699,16 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
         r#"[{"sub_mchid": "1900000109", "transaction_id": "4200000000000000000000000777", "amount": 5000}]"#,
     )
     .unwrap();
-    let server = mock_server(&[
-        "--addr",
-        "127.0.0.1:0",
-        "--credentials-dir",
-        dir.to_str().unwrap(),
-        "--transactions",
-        transactions.to_str().unwrap(),
-        "--processing-delay",
-        "0.2",
-    ]);
-    let (mchid, serial, apiv3) = (
-        read(&dir, "mchid"),
-        read(&dir, "merchant_serial_no"),
-        read(&dir, "apiv3_key"),
+    let server = generated_mock_server(
+        &dir,
+        &[
+            "--transactions",
+            transactions.to_str().unwrap(),
+            "--processing-delay",
+            "0.2",
+        ],
     );
-    let key = dir.join("merchant_private_key.pem");
-    let env = [
-        ("WECHATPAY_BASE_URL", server.base_url.as_str()),
-        ("WECHATPAY_MCHID", &mchid),
-        ("WECHATPAY_MERCHANT_SERIAL_NO", &serial),
-        ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
-        ("WECHATPAY_APIV3_KEY", &apiv3),
-    ];
+    let env = quickstart_env(&dir, &server.base_url);
     let output = quickstart(&env, &["--transaction-id", "4200000000000000000000000777"]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -730,14 +754,7 @@ fn a_client_in_another_language_runs_the_flow_as_the_readme_walks_it() {
     // Python's `cryptography` signs, verifies and encrypts: nothing of this crate on the client
     // side.
     let dir = common::scratch_dir("mock-server-python");
-    let server = mock_server(&[
-        "--addr",
-        "127.0.0.1:0",
-        "--credentials-dir",
-        dir.to_str().unwrap(),
-        "--processing-delay",
-        "0.3",
-    ]);
+    let server = generated_mock_server(&dir, &["--processing-delay", "0.3"]);
     let output = Command::new("python3")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/other_language/flow.py"))
         .args([server.base_url.as_str(), dir.to_str().unwrap()])
@@ -759,25 +776,8 @@ fn a_client_in_another_language_runs_the_flow_as_the_readme_walks_it() {
 #[test]
 fn the_standalone_server_takes_the_maximum_ratio() {
     let dir = common::scratch_dir("mock-server-ratio");
-    let server = mock_server(&[
-        "--addr",
-        "127.0.0.1:0",
-        "--credentials-dir",
-        dir.to_str().unwrap(),
-        "--max-ratio-percent",
-        "20",
-    ]);
-    let key = dir.join("merchant_private_key.pem");
-    let env = [
-        ("WECHATPAY_BASE_URL", server.base_url.as_str()),
-        ("WECHATPAY_MCHID", &read(&dir, "mchid")),
-        (
-            "WECHATPAY_MERCHANT_SERIAL_NO",
-            &read(&dir, "merchant_serial_no"),
-        ),
-        ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
-        ("WECHATPAY_APIV3_KEY", &read(&dir, "apiv3_key")),
-    ];
+    let server = generated_mock_server(&dir, &["--max-ratio-percent", "20"]);
+    let env = quickstart_env(&dir, &server.base_url);
     // The quickstart splits 300 of the example's 1000 fen: more than 20 %.
     let output = quickstart(&env, &[]);
     assert!(!output.status.success());
@@ -859,7 +859,7 @@ fn the_quickstart_says_what_is_missing() {
         stderr.contains("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH is not set"),
         "{stderr}"
     );
-    let output = quickstart(&[], &["--sub-mchid"]);
+    let output = quickstart::<&str>(&[], &["--sub-mchid"]);
     assert!(
         String::from_utf8(output.stderr)
             .unwrap()

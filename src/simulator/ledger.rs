@@ -431,26 +431,13 @@ impl Ledger {
             })
     }
 
-    /// 请求分账.
-    pub fn create_order(
-        &mut self,
-        request: CreateOrderRequest,
-        taken_by_fixture: bool,
+    /// Checks a split's receivers against the pages' rules; returns what they add up to, and the
+    /// part of it that goes to others than the sub-merchant itself (what the ratio limits).
+    fn check_receivers(
+        &self,
+        request: &CreateOrderRequest,
         context: &Context<'_>,
-    ) -> Result<Value, Rejection> {
-        let now = context.now;
-        if let Some(order) = self.orders.get(&request.out_order_no) {
-            return match &order.kind {
-                OrderKind::Split { request: first, .. } if **first == request => {
-                    to_json(&create_answer(order, now))
-                }
-                _ => Err(reused(&request.out_order_no)),
-            };
-        }
-        if taken_by_fixture {
-            return Err(reused(&request.out_order_no));
-        }
-        let transaction = self.transaction_of(&request.sub_mchid, &request.transaction_id)?;
+    ) -> Result<(i64, i64), Rejection> {
         let mut total: i64 = 0;
         let mut shared: i64 = 0;
         for (index, receiver) in request.receivers.iter().enumerate() {
@@ -507,6 +494,30 @@ impl Ledger {
                 shared = shared.saturating_add(receiver.amount);
             }
         }
+        Ok((total, shared))
+    }
+
+    /// 请求分账.
+    pub fn create_order(
+        &mut self,
+        request: CreateOrderRequest,
+        taken_by_fixture: bool,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = context.now;
+        if let Some(order) = self.orders.get(&request.out_order_no) {
+            return match &order.kind {
+                OrderKind::Split { request: first, .. } if **first == request => {
+                    to_json(&create_answer(order, now))
+                }
+                _ => Err(reused(&request.out_order_no)),
+            };
+        }
+        if taken_by_fixture {
+            return Err(reused(&request.out_order_no));
+        }
+        let transaction = self.transaction_of(&request.sub_mchid, &request.transaction_id)?;
+        let (total, shared) = self.check_receivers(&request, context)?;
         if transaction.splits >= context.rules.max_splits_per_transaction {
             return Err(invalid(&format!(
                 "对同一笔订单最多能发起{}次分账请求 (transaction {} took its {} split requests)",
@@ -546,14 +557,7 @@ impl Ledger {
                 account: r.receiver_account.clone(),
                 amount: r.amount,
                 description: r.description.clone(),
-                detail_id: String::new(),
-            })
-            .collect::<Vec<_>>();
-        let shares = shares
-            .into_iter()
-            .map(|share| Share {
                 detail_id: self.next_id(IdKind::Detail),
-                ..share
             })
             .collect();
         if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
