@@ -7,7 +7,10 @@
 //! `array`; 必填 cells of 是/否, with 二选一 (one of two) written down three rows as 二, 选, 一; a
 //! description that starts with the Chinese name in backticks, then `path`/`query` markers, then
 //! prose, with enum values after `枚举值:` as `<br>`-separated `VALUE: 描述` lines; nested objects
-//! introduced by a `+` name; request and answer examples; and the 错误码 table.
+//! introduced by a `+` name; request and answer examples; and the 错误码 table. A notification
+//! page (WeChat Pay → the merchant) has instead 通知参数 (the envelope), 解密后的资源 (what its
+//! `resource` decrypts to) and 通知应答 (the merchant's failure answer) tables, in the same format,
+//! with 通知示例 and 解密示例 examples.
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +44,25 @@ pub struct Page {
     /// The JSON answer examples (each checked to be JSON).
     pub response_examples: Vec<serde_json::Value>,
     pub errors: Vec<ErrorRow>,
+    /// A notification page's 通知参数: the envelope WeChat Pay POSTs.
+    pub notification: Vec<Field>,
+    /// A notification page's 解密后的资源: what the envelope's `resource` decrypts to.
+    pub resource: Vec<Field>,
+    /// A notification page's 通知应答: the body of the merchant's answer when it failed.
+    pub notification_answer: Vec<Field>,
+    /// The JSON under 通知示例.
+    pub notification_example: Option<serde_json::Value>,
+    /// The JSON under 解密示例.
+    pub resource_example: Option<serde_json::Value>,
+    /// The JSON under 应答示例 (the merchant's failure answer).
+    pub notification_answer_example: Option<serde_json::Value>,
+}
+
+impl Page {
+    /// Whether the page describes a notification (回调通知) rather than an endpoint.
+    pub fn is_notification(&self) -> bool {
+        !self.notification.is_empty()
+    }
 }
 
 /// A field of a parameter table.
@@ -200,6 +222,12 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 h if h.starts_with("请求参数") => "request",
                 h if h.starts_with("返回参数") => "response",
                 h if h.starts_with("错误码") => "errors",
+                h if h.starts_with("通知参数") => "notification",
+                h if h.starts_with("解密后的资源") => "resource",
+                h if h.starts_with("通知应答") => "notification_answer",
+                h if h.starts_with("通知示例") => "notification_example",
+                h if h.starts_with("解密示例") => "resource_example",
+                h if h.starts_with("应答示例") => "notification_answer_example",
                 h if h.starts_with("请求示例") => "request_example",
                 h if h.starts_with("返回示例") || h.contains("示例") => "response_example",
                 _ => "",
@@ -227,13 +255,22 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                     &format!("a JSON example between ```json and ```: {e}"),
                 )
             })?;
-            if section == "request_example" {
-                if page.request_body_example.is_some() {
-                    return Err(error(number, "one JSON request example under 请求示例"));
+            // One example under each of these headings; any number of answer examples.
+            let single = match section {
+                "request_example" => Some((&mut page.request_body_example, "请求示例")),
+                "notification_example" => Some((&mut page.notification_example, "通知示例")),
+                "resource_example" => Some((&mut page.resource_example, "解密示例")),
+                "notification_answer_example" => {
+                    Some((&mut page.notification_answer_example, "应答示例"))
                 }
-                page.request_body_example = Some(example);
-            } else {
-                page.response_examples.push(example);
+                _ => None,
+            };
+            match single {
+                Some((slot, _)) if slot.is_none() => *slot = Some(example),
+                Some((_, heading)) => {
+                    return Err(error(number, &format!("one JSON example under {heading}")));
+                }
+                None => page.response_examples.push(example),
             }
             index += close + 1;
         } else if trimmed.starts_with('|') {
@@ -251,10 +288,13 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 "request" => page.request = fields(&rows, &error)?,
                 "response" => page.response = fields(&rows, &error)?,
                 "errors" => page.errors = error_rows(&rows, &error)?,
+                "notification" => page.notification = fields(&rows, &error)?,
+                "resource" => page.resource = fields(&rows, &error)?,
+                "notification_answer" => page.notification_answer = fields(&rows, &error)?,
                 _ => {
                     return Err(error(
                         number,
-                        "a table only under 请求参数, 返回参数 or 错误码",
+                        "a table only under 请求参数, 返回参数, 错误码, 通知参数, 解密后的资源 or 通知应答",
                     ));
                 }
             }
@@ -410,7 +450,8 @@ fn take_backticked(rest: &mut &str) -> Option<String> {
     Some(value.to_owned())
 }
 
-/// The `VALUE: 描述` lines after `枚举值:`.
+/// The `VALUE: 描述` lines after `枚举值:` (a value is ASCII capitals, digits, `_` and `.`, as in
+/// `PROFITSHARING.SUCCESS`).
 fn enum_values(description: &str) -> Vec<(String, String)> {
     let Some((_, after)) = description.split_once("枚举值:") else {
         return Vec::new();
@@ -423,9 +464,9 @@ fn enum_values(description: &str) -> Vec<(String, String)> {
             let (value, text) = line.split_once(':')?;
             let value = value.trim();
             let is_value = !value.is_empty()
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+                && value.bytes().all(|b| {
+                    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'.'
+                });
             is_value.then(|| (value.to_owned(), text.trim().to_owned()))
         })
         .collect()
@@ -466,6 +507,85 @@ mod tests {
         let path = repo_root().join("schema/docs").join(name);
         let text = std::fs::read_to_string(&path).unwrap();
         (path, text)
+    }
+
+    #[test]
+    fn the_notification_page_reads_as_it_is() {
+        let path =
+            repo_root().join("xtask/tests/notification/ecommerce-profitsharing-notification.md");
+        let page = read_page(&path).unwrap();
+        assert!(page.is_notification());
+        assert_eq!(
+            (page.title.as_str(), page.method.as_str()),
+            ("分账动账通知API", "POST")
+        );
+        let names = |fields: &[Field]| -> Vec<(String, usize)> {
+            fields.iter().map(|f| (f.name.clone(), f.depth)).collect()
+        };
+        let expected = |list: &[(&str, usize)]| -> Vec<(String, usize)> {
+            list.iter().map(|(n, d)| ((*n).to_owned(), *d)).collect()
+        };
+        assert_eq!(
+            names(&page.notification),
+            expected(&[
+                ("id", 0),
+                ("create_time", 0),
+                ("event_type", 0),
+                ("summary", 0),
+                ("resource_type", 0),
+                ("resource", 0),
+                ("algorithm", 1),
+                ("ciphertext", 1),
+                ("associated_data", 1),
+                ("original_type", 1),
+                ("nonce", 1),
+            ])
+        );
+        assert_eq!(
+            names(&page.resource),
+            expected(&[
+                ("sp_mchid", 0),
+                ("sub_mchid", 0),
+                ("transaction_id", 0),
+                ("order_id", 0),
+                ("out_order_no", 0),
+                ("receiver", 0),
+                ("type", 1),
+                ("account", 1),
+                ("amount", 1),
+                ("description", 1),
+                ("success_time", 0),
+            ])
+        );
+        assert_eq!(
+            names(&page.notification_answer),
+            expected(&[("code", 0), ("message", 0)])
+        );
+        let event_type = &page.notification[2];
+        assert_eq!(
+            event_type.enum_values,
+            [
+                ("PROFITSHARING.SUCCESS".to_owned(), "分账".to_owned()),
+                ("PROFITSHARING.RETURN".to_owned(), "分账回退".to_owned())
+            ]
+        );
+        let associated_data = &page.notification[8];
+        assert_eq!(associated_data.required, Required::No);
+        assert_eq!(associated_data.max_length, Some(16));
+        assert_eq!(
+            page.notification_example.as_ref().unwrap()["resource"]["original_type"],
+            "profitsharing"
+        );
+        assert_eq!(
+            page.resource_example.as_ref().unwrap()["receiver"]["amount"],
+            888
+        );
+        assert_eq!(
+            page.notification_answer_example,
+            Some(serde_json::json!({"code": "FAIL", "message": "失败"}))
+        );
+        assert!(page.request.is_empty() && page.response.is_empty());
+        assert!(page.response_examples.is_empty());
     }
 
     #[test]

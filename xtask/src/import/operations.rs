@@ -78,6 +78,15 @@ impl<'a> Importer<'a> {
         static NO_OVERLAY: std::sync::LazyLock<OperationOverlay> =
             std::sync::LazyLock::new(OperationOverlay::default);
         for (label, page_path, page) in pages {
+            if page.is_notification() {
+                return Err(Error::Page(PageError {
+                    page: page_path.to_path_buf(),
+                    line: page.url_line,
+                    expected: "the page of an endpoint (请求参数, 返回参数): a notification page \
+                               (通知参数) is read by `cargo xtask parse-docs` but not imported yet"
+                        .to_owned(),
+                }));
+            }
             let op = overlay.operations.get(label).unwrap_or(&NO_OVERLAY);
             let at = format!("#/operations/{}", label.replace('/', "~1"));
             let (path, method, operation) = self.operation(label, page_path, page, op, &at)?;
