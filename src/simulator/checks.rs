@@ -84,7 +84,7 @@ fn sign_error(why: &str) -> Rejection {
 }
 
 /// A request's signature that verified: its nonce, for [`Nonces::remember`].
-pub(crate) struct Signed<'a> {
+pub(crate) struct SignedRequest<'a> {
     nonce: &'a str,
 }
 
@@ -97,7 +97,7 @@ pub(crate) fn check_signature<'a>(
     body: &str,
     merchant: &Merchant,
     now: u64,
-) -> Result<Signed<'a>, Rejection> {
+) -> Result<SignedRequest<'a>, Rejection> {
     let authorization = authorization.ok_or_else(|| sign_error("no Authorization header"))?;
     let fields = authorization
         .strip_prefix(SCHEME)
@@ -163,7 +163,7 @@ pub(crate) fn check_signature<'a>(
         .public_key
         .verify_sig(message.as_bytes(), &signature)
         .map_err(|_| sign_error("the signature does not verify with the merchant's public key"))?;
-    Ok(Signed { nonce })
+    Ok(SignedRequest { nonce })
 }
 
 /// The nonces seen, forgotten in the order they came (each request costs O(1), not a scan of every
@@ -178,7 +178,7 @@ pub(crate) struct Nonces {
 
 impl Nonces {
     /// Refuses a nonce used within the last 300 s, and remembers this one.
-    pub fn remember(&mut self, signed: &Signed<'_>, now: u64) -> Result<(), Rejection> {
+    pub fn remember(&mut self, signed: &SignedRequest<'_>, now: u64) -> Result<(), Rejection> {
         while let Some((at, _)) = self.arrival.front()
             && now.saturating_sub(*at) > 2 * WINDOW_SECS
         {
