@@ -328,7 +328,7 @@ impl Ledger {
     }
 
     /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it).
-    pub fn add_transaction(&mut self, paid: &super::Transaction) {
+    pub fn add_transaction(&mut self, paid: &super::fixtures::Transaction) {
         self.transactions.insert(
             paid.transaction_id.clone(),
             Transaction {
