@@ -35,6 +35,16 @@ pub(crate) fn rejection(
     Rejection { status, body }
 }
 
+/// `404 RESOURCE_NOT_EXISTS`: no such order.
+pub(crate) fn not_found() -> Rejection {
+    rejection(
+        StatusCode::NOT_FOUND,
+        "RESOURCE_NOT_EXISTS",
+        "记录不存在",
+        None,
+    )
+}
+
 /// The merchant the simulator serves.
 pub(crate) struct Merchant {
     pub mchid: String,
@@ -261,7 +271,8 @@ impl Query {
     }
 }
 
-fn param_error(field: &str, message: &str) -> Rejection {
+/// `400 PARAM_ERROR` naming the parameter.
+pub(crate) fn param_error(field: &str, message: &str) -> Rejection {
     rejection(StatusCode::BAD_REQUEST, "PARAM_ERROR", message, Some(field))
 }
 

@@ -12,7 +12,8 @@ use chrono::{DateTime, FixedOffset, Offset as _, SubsecRound as _};
 use http::StatusCode;
 use serde_json::Value;
 
-use super::checks::{Rejection, rejection};
+use super::checks::{Rejection, not_found, param_error, rejection};
+use super::fixtures::{Fixtures, FixturesError};
 use crate::types::{
     AddReceiverResponse, CreateOrderResponse, CreateOrderResponseReceiver,
     CreateReturnOrderResponse, DeleteReceiverResponse, FinishOrderResponse, OrderStatus,
@@ -33,8 +34,6 @@ pub(crate) struct Rules {
     pub processing_delay: Duration,
     /// The most split requests one transaction takes.
     pub max_splits_per_transaction: u32,
-    /// The most transactions, receivers, orders and returns each kept.
-    pub max_kept: usize,
 }
 
 /// The simulator's clock: real time since it started, times the speed, plus what
@@ -170,6 +169,16 @@ struct Order {
     returns: Vec<String>,
 }
 
+impl Order {
+    /// The merchant's number, as its request gave it.
+    fn out_order_no(&self) -> &str {
+        match &self.kind {
+            OrderKind::Split { request, .. } => &request.out_order_no,
+            OrderKind::Finish { request, .. } => &request.out_order_no,
+        }
+    }
+}
+
 #[derive(Debug)]
 enum OrderKind {
     Split {
@@ -243,7 +252,6 @@ enum IdKind {
 
 /// What a call needs besides the ledger.
 pub(crate) struct Context<'a> {
-    pub now: DateTime<FixedOffset>,
     pub rules: &'a Rules,
     /// The platform merchant the simulator serves (the `mchid` requests are signed with).
     pub platform_mchid: &'a str,
@@ -269,21 +277,8 @@ fn invalid(message: &str) -> Rejection {
     rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
 }
 
-fn param_error(field: &str, message: &str) -> Rejection {
-    rejection(StatusCode::BAD_REQUEST, "PARAM_ERROR", message, Some(field))
-}
-
 fn not_enough(message: &str) -> Rejection {
     rejection(StatusCode::FORBIDDEN, "NOT_ENOUGH", message, None)
-}
-
-fn not_found() -> Rejection {
-    rejection(
-        StatusCode::NOT_FOUND,
-        "RESOURCE_NOT_EXISTS",
-        "记录不存在",
-        None,
-    )
 }
 
 /// An answer's body.
@@ -327,6 +322,16 @@ impl Ledger {
         self.advanced = self.advanced.saturating_add(by);
     }
 
+    /// Adds the fixtures' transactions (see [`Ledger::add_transaction`]), or none of them if one
+    /// is less than 1 fen.
+    pub fn add_transactions(&mut self, fixtures: &Fixtures) -> Result<(), FixturesError> {
+        fixtures.check()?;
+        for paid in &fixtures.transactions {
+            self.add_transaction(paid);
+        }
+        Ok(())
+    }
+
     /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it).
     pub fn add_transaction(&mut self, paid: &super::fixtures::Transaction) {
         self.transactions.insert(
@@ -364,7 +369,8 @@ impl Ledger {
         format!("{prefix}{serial:0digits$}")
     }
 
-    fn insert_order(&mut self, out_order_no: String, order: Order) {
+    fn insert_order(&mut self, order: Order) {
+        let out_order_no = order.out_order_no().to_owned();
         self.order_ids
             .insert(order.order_id.clone(), out_order_no.clone());
         for dropped in self.orders.insert(out_order_no, order) {
@@ -504,7 +510,7 @@ impl Ledger {
         taken_by_fixture: bool,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = context.now;
+        let now = self.now();
         if let Some(order) = self.orders.get(&request.out_order_no) {
             return match &order.kind {
                 OrderKind::Split { request: first, .. } if **first == request => {
@@ -568,7 +574,6 @@ impl Ledger {
             transaction.shared = transaction.shared.saturating_add(shared);
             transaction.splits += 1;
         }
-        let out_order_no = request.out_order_no.clone();
         let order = Order {
             sub_mchid: request.sub_mchid.clone(),
             transaction_id: request.transaction_id.clone(),
@@ -582,7 +587,7 @@ impl Ledger {
             },
         };
         let answer = to_json(&create_answer(&order, now));
-        self.insert_order(out_order_no, order);
+        self.insert_order(order);
         answer
     }
 
@@ -615,18 +620,18 @@ impl Ledger {
         if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
             transaction.unsplit = 0;
         }
-        let out_order_no = request.out_order_no.clone();
+        let now = self.now();
         let order = Order {
             sub_mchid: request.sub_mchid.clone(),
             transaction_id: request.transaction_id.clone(),
             order_id: self.next_id(IdKind::Order),
-            accepted_at: context.now,
-            done_at: later(context.now, context.rules.processing_delay),
+            accepted_at: now,
+            done_at: later(now, context.rules.processing_delay),
             returns: Vec::new(),
             kind: OrderKind::Finish { request, amount },
         };
         let answer = to_json(&finish_answer(&order));
-        self.insert_order(out_order_no, order);
+        self.insert_order(order);
         answer
     }
 
@@ -648,12 +653,11 @@ impl Ledger {
         sub_mchid: &str,
         transaction_id: &str,
         out_order_no: &str,
-        now: DateTime<FixedOffset>,
     ) -> Option<ProfitSharingOrder> {
         self.orders
             .get(out_order_no)
             .filter(|o| o.sub_mchid == sub_mchid && o.transaction_id == transaction_id)
-            .map(|order| order_view(order, out_order_no, now))
+            .map(|order| order_view(order, self.now()))
     }
 
     /// 请求分账回退.
@@ -662,7 +666,7 @@ impl Ledger {
         request: CreateReturnOrderRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = context.now;
+        let now = self.now();
         if let Some(earlier) = self.returns.get(&request.out_return_no) {
             return match earlier.request == request {
                 true => to_json(&return_answer(earlier, now)),
@@ -758,7 +762,6 @@ impl Ledger {
         sub_mchid: &str,
         out_return_no: &str,
         order: &OrderReference,
-        now: DateTime<FixedOffset>,
     ) -> Option<ReturnOrder> {
         self.returns
             .get(out_return_no)
@@ -769,7 +772,7 @@ impl Ledger {
                         OrderReference::OutOrderNo(no) => r.out_order_no == *no,
                     }
             })
-            .map(|r| r.view(now))
+            .map(|r| r.view(self.now()))
     }
 }
 
@@ -781,10 +784,7 @@ fn create_answer(order: &Order, now: DateTime<FixedOffset>) -> CreateOrderRespon
     };
     CreateOrderResponse {
         order_id: order.order_id.clone(),
-        out_order_no: match &order.kind {
-            OrderKind::Split { request, .. } => request.out_order_no.clone(),
-            OrderKind::Finish { request, .. } => request.out_order_no.clone(),
-        },
+        out_order_no: order.out_order_no().to_owned(),
         receivers: shares
             .iter()
             .map(|share| CreateOrderResponseReceiver {
@@ -828,7 +828,7 @@ fn share_result(done: bool) -> ReceiverResult {
     }
 }
 
-fn order_view(order: &Order, out_order_no: &str, now: DateTime<FixedOffset>) -> ProfitSharingOrder {
+fn order_view(order: &Order, now: DateTime<FixedOffset>) -> ProfitSharingOrder {
     let done = now >= order.done_at;
     let (receivers, finish_amount, finish_description) = match &order.kind {
         OrderKind::Split { shares, .. } => {
@@ -859,7 +859,7 @@ fn order_view(order: &Order, out_order_no: &str, now: DateTime<FixedOffset>) -> 
         finish_amount,
         finish_description,
         order_id: order.order_id.clone(),
-        out_order_no: out_order_no.to_owned(),
+        out_order_no: order.out_order_no().to_owned(),
         receivers,
         status: order_status(done),
         sub_mchid: order.sub_mchid.clone(),
@@ -870,10 +870,7 @@ fn order_view(order: &Order, out_order_no: &str, now: DateTime<FixedOffset>) -> 
 fn finish_answer(order: &Order) -> FinishOrderResponse {
     FinishOrderResponse {
         order_id: order.order_id.clone(),
-        out_order_no: match &order.kind {
-            OrderKind::Split { request, .. } => request.out_order_no.clone(),
-            OrderKind::Finish { request, .. } => request.out_order_no.clone(),
-        },
+        out_order_no: order.out_order_no().to_owned(),
         sub_mchid: order.sub_mchid.clone(),
         transaction_id: order.transaction_id.clone(),
     }

@@ -210,10 +210,9 @@ impl PlatformIdentity {
 const PLATFORM_YEARS: (i32, i32) = (2020, 2099);
 
 impl State {
-    /// What the ledger needs for one call, at the simulator's time now.
-    fn context(&self, data: &Data) -> ledger::Context<'_> {
+    /// What the ledger needs for one call besides itself.
+    fn context(&self) -> ledger::Context<'_> {
         ledger::Context {
-            now: data.ledger.now(),
             rules: &self.rules,
             platform_mchid: &self.merchant.mchid,
         }
@@ -341,14 +340,10 @@ impl SimulatorBuilder {
             max_ratio_percent: self.max_ratio_percent,
             processing_delay: self.processing_delay,
             max_splits_per_transaction: self.max_splits_per_transaction,
-            max_kept: self.max_kept,
         };
         let fixtures = self.fixtures.unwrap_or_else(Fixtures::doc_examples);
-        fixtures.check()?;
-        let mut ledger = ledger::Ledger::new(ledger::Clock::new(self.clock_speed), rules.max_kept);
-        for t in &fixtures.transactions {
-            ledger.add_transaction(t);
-        }
+        let mut ledger = ledger::Ledger::new(ledger::Clock::new(self.clock_speed), self.max_kept);
+        ledger.add_transactions(&fixtures)?;
         let (mchid, merchant_serial_no, merchant_private_key_pem, merchant_public_key) =
             match self.merchant {
                 Some((mchid, serial_no, public_pem)) => {
@@ -635,11 +630,8 @@ impl Simulator {
     /// of their amount unsplit) the fixtures' transactions; changes nothing if one of them is less
     /// than 1 fen.
     pub fn set_fixtures(&self, fixtures: Fixtures) -> Result<(), FixturesError> {
-        fixtures.check()?;
         let mut data = self.state.data();
-        for t in &fixtures.transactions {
-            data.ledger.add_transaction(t);
-        }
+        data.ledger.add_transactions(&fixtures)?;
         data.fixtures = fixtures;
         Ok(())
     }

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use http_body_util::BodyExt;
 
-use super::checks::{self, Query, Rejection, rejection};
+use super::checks::{self, Query, Rejection, not_found, rejection};
 use super::ledger::to_json;
 use super::{AnswerSigner, BadEntry, Fault, SeenRequest, State};
 use crate::signing::{SCHEME, new_nonce};
@@ -209,14 +209,6 @@ fn answer(
         ));
     }
     let query = Query::parse(request.uri.query().unwrap_or(""));
-    let not_found = || {
-        rejection(
-            StatusCode::NOT_FOUND,
-            "RESOURCE_NOT_EXISTS",
-            "记录不存在",
-            None,
-        )
-    };
     let serial = header(request, "wechatpay-serial");
     let path = request.uri.path();
     const PREFIX: &str = "/v3/ecommerce/profitsharing/";
@@ -232,14 +224,12 @@ fn answer(
             );
             match data.fixtures.order(sub_mchid, transaction_id, out_order_no) {
                 Some(order) => to_json(order),
-                None => {
-                    let now = data.ledger.now();
-                    let order = data
+                None => to_json(
+                    &data
                         .ledger
-                        .order(sub_mchid, transaction_id, out_order_no, now)
-                        .ok_or_else(not_found)?;
-                    to_json(&order)
-                }
+                        .order(sub_mchid, transaction_id, out_order_no)
+                        .ok_or_else(not_found)?,
+                ),
             }
         }
         ("GET", "/v3/ecommerce/profitsharing/returnorders") => {
@@ -251,35 +241,33 @@ fn answer(
                 .return_order(sub_mchid, out_return_no, &wanted.order)
             {
                 Some(order) => to_json(order),
-                None => {
-                    let now = data.ledger.now();
-                    let order = data
+                None => to_json(
+                    &data
                         .ledger
-                        .return_order(sub_mchid, out_return_no, &wanted.order, now)
-                        .ok_or_else(not_found)?;
-                    to_json(&order)
-                }
+                        .return_order(sub_mchid, out_return_no, &wanted.order)
+                        .ok_or_else(not_found)?,
+                ),
             }
         }
         ("POST", "/v3/ecommerce/profitsharing/orders") => {
             let request = checks::body_request::<crate::CreateOrderRequest>(state, serial, body)?;
             let mut data = state.data();
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
-            let context = state.context(&data);
+            let context = state.context();
             data.ledger.create_order(request, taken, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/returnorders") => {
             let request =
                 checks::body_request::<crate::CreateReturnOrderRequest>(state, serial, body)?;
             let mut data = state.data();
-            let context = state.context(&data);
+            let context = state.context();
             data.ledger.create_return_order(request, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/finish-order") => {
             let request = checks::body_request::<crate::FinishOrderRequest>(state, serial, body)?;
             let mut data = state.data();
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
-            let context = state.context(&data);
+            let context = state.context();
             data.ledger.finish_order(request, taken, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/add") => {
@@ -299,8 +287,7 @@ fn answer(
             let id = percent_encoding::percent_decode_str(id)
                 .decode_utf8()
                 .map_err(|_| not_found())?;
-            let request = crate::QueryOrderAmountsRequest::new(id);
-            checks::validated(request.clone())?;
+            let request = checks::validated(crate::QueryOrderAmountsRequest::new(id))?;
             state.data().ledger.amounts(&request.transaction_id)
         }
         _ => Err(rejection(
