@@ -193,6 +193,48 @@ fn numbers(plan: &Plan, on_simulator: bool) -> (String, String, String) {
     )
 }
 
+/// How the flow waits for a split or a return to be done.
+struct Polling {
+    every: Duration,
+    give_up_after: Duration,
+}
+
+impl Polling {
+    /// Queries until `pending` gives `None` (done), and returns that answer; `Some(state)` names
+    /// the state the answer is still in, for the error when it stays there too long.
+    async fn until<T, Query, Answer>(
+        &self,
+        what: &str,
+        mut query: Query,
+        pending: impl Fn(&T) -> Option<String>,
+    ) -> Result<T, Failure>
+    where
+        Query: FnMut() -> Answer,
+        Answer: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let started = Instant::now();
+        loop {
+            let answer = query().await?;
+            let Some(state) = pending(&answer) else {
+                return Ok(answer);
+            };
+            if started.elapsed() > self.give_up_after {
+                return Err(format!(
+                    "{what} is still {state} after {:?}; query it again later",
+                    self.give_up_after
+                )
+                .into());
+            }
+            tokio::time::sleep(self.every).await;
+        }
+    }
+}
+
+/// A time as WeChat Pay writes it (RFC 3339, milliseconds, its offset).
+fn api_time(time: chrono::DateTime<chrono::FixedOffset>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
 /// Prints one step: the method, then what it did.
 fn step(method: &str, what: impl std::fmt::Display) {
     println!("{method:<20} {what}");
@@ -226,9 +268,15 @@ async fn run() -> Result<(), Failure> {
             (client, Some(simulator))
         }
     };
-    let (poll_every, give_up_after) = match simulator {
-        Some(_) => (Duration::from_millis(200), Duration::from_secs(30)),
-        None => (Duration::from_secs(5), Duration::from_secs(600)),
+    let polling = match simulator {
+        Some(_) => Polling {
+            every: Duration::from_millis(200),
+            give_up_after: Duration::from_secs(30),
+        },
+        None => Polling {
+            every: Duration::from_secs(5),
+            give_up_after: Duration::from_secs(600),
+        },
     };
     let (out_order_no, out_return_no, finish_out_order_no) = numbers(&plan, simulator.is_some());
 
@@ -310,21 +358,19 @@ async fn run() -> Result<(), Failure> {
 
     // 查询分账结果, until the split is done.
     let query = QueryOrderRequest::new(&plan.sub_mchid, &plan.transaction_id, &out_order_no);
-    let started = Instant::now();
-    let order = loop {
-        let order = client.query_order(&query).await?.into_data();
-        if order.status != OrderStatus::Processing && order.status != OrderStatus::Accepted {
-            break order;
-        }
-        if started.elapsed() > give_up_after {
-            return Err(format!(
-                "split {out_order_no} is still {} after {give_up_after:?}; query it again later",
-                order.status
-            )
-            .into());
-        }
-        tokio::time::sleep(poll_every).await;
-    };
+    let order = polling
+        .until(
+            &format!("split {out_order_no}"),
+            || async { Ok(client.query_order(&query).await?.into_data()) },
+            |order| {
+                matches!(
+                    order.status,
+                    OrderStatus::Processing | OrderStatus::Accepted
+                )
+                .then(|| order.status.to_string())
+            },
+        )
+        .await?;
     let shares: Vec<String> = order
         .receivers
         .iter()
@@ -336,10 +382,7 @@ async fn run() -> Result<(), Failure> {
                 r.amount,
                 r.result,
                 r.finish_time
-                    .map(|t| format!(
-                        " at {}",
-                        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
-                    ))
+                    .map(|t| format!(" at {}", api_time(t)))
                     .unwrap_or_default()
             )
         })
@@ -385,20 +428,13 @@ async fn run() -> Result<(), Failure> {
         OrderReference::OutOrderNo(out_order_no.clone()),
         &out_return_no,
     );
-    let started = Instant::now();
-    let done = loop {
-        let done = client.query_return_order(&query).await?.into_data();
-        if done.result != ReturnResult::Processing {
-            break done;
-        }
-        if started.elapsed() > give_up_after {
-            return Err(format!(
-                "return {out_return_no} is still PROCESSING after {give_up_after:?}; query it again later"
-            )
-            .into());
-        }
-        tokio::time::sleep(poll_every).await;
-    };
+    let done = polling
+        .until(
+            &format!("return {out_return_no}"),
+            || async { Ok(client.query_return_order(&query).await?.into_data()) },
+            |done| (done.result == ReturnResult::Processing).then(|| done.result.to_string()),
+        )
+        .await?;
     step(
         "query_return_order",
         format!(
@@ -406,10 +442,7 @@ async fn run() -> Result<(), Failure> {
             done.out_return_no,
             done.result,
             done.finish_time
-                .map(|t| format!(
-                    ", finish_time {}",
-                    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
-                ))
+                .map(|t| format!(", finish_time {}", api_time(t)))
                 .unwrap_or_default(),
             done.fail_reason
                 .map(|r| format!(", fail_reason {r}"))
