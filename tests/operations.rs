@@ -467,17 +467,11 @@ async fn nested_rules_are_checked_before_sending_and_name_the_path() {
 async fn the_simulator_checks_a_body_like_the_real_api() {
     let simulator = Simulator::start().await.unwrap();
     simulator.set_accept_unsigned(true);
-    let http = reqwest::Client::new();
     let post = |body: &'static str, content_type: &'static str| {
-        http.post(format!(
-            "{}/v3/ecommerce/profitsharing/receivers/add",
-            simulator.base_url()
-        ))
-        .header("accept", "application/json")
-        .header("user-agent", "test")
-        .header("content-type", content_type)
-        .body(body)
-        .send()
+        common::unsigned_post(&simulator, "/v3/ecommerce/profitsharing/receivers/add")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
     let answer = post(
         r#"{"type":"MERCHANT_ID","account":"1","relation_type":7}"#,
@@ -509,13 +503,7 @@ async fn the_simulator_checks_a_body_like_the_real_api() {
     assert_eq!(answer.status(), 200);
 
     // A sensitive field that does not decrypt is refused, naming it.
-    let answer = http
-        .post(format!(
-            "{}/v3/ecommerce/profitsharing/orders",
-            simulator.base_url()
-        ))
-        .header("accept", "application/json")
-        .header("user-agent", "test")
+    let answer = common::unsigned_post(&simulator, "/v3/ecommerce/profitsharing/orders")
         .header("content-type", "application/json")
         .header(
             "wechatpay-serial",

@@ -621,6 +621,15 @@ fn quickstart<V: AsRef<std::ffi::OsStr>>(
         .unwrap()
 }
 
+/// The standard output of a command that must have succeeded (else its two outputs in the
+/// failure).
+fn succeeded(output: std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
 /// The quickstart's steps, one line each, in order.
 const STEPS: [&str; 8] = [
     "add_receiver",
@@ -647,12 +656,7 @@ fn step_lines(stdout: &str) -> Vec<&str> {
 #[test]
 fn the_quickstart_runs_the_flow_on_the_simulator_with_no_settings() {
     let output = quickstart::<&str>(&[], &[]);
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(output);
     assert!(
         stdout
             .lines()
@@ -710,12 +714,7 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
     );
     let env = quickstart_env(&dir, &server.base_url);
     let output = quickstart(&env, &["--transaction-id", "4200000000000000000000000777"]);
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(output);
     assert!(
         stdout.contains(&format!("against {} with the credentials", server.base_url)),
         "{stdout}"
@@ -761,12 +760,7 @@ fn a_client_in_another_language_runs_the_flow_as_the_readme_walks_it() {
         .stdin(Stdio::null())
         .output()
         .expect("python3 runs the other-language client");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(output);
     assert!(
         stdout.ends_with("query_order_amounts  unsplit_amount 0\n"),
         "{stdout}"
@@ -823,13 +817,7 @@ fn the_quickstart_reads_the_serial_from_the_merchant_certificate() {
         ("WECHATPAY_MERCHANT_PRIVATE_KEY_PATH", key.to_str().unwrap()),
         ("WECHATPAY_APIV3_KEY", &read(&dir, "apiv3_key")),
     ];
-    let output = quickstart(&env, &[]);
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(quickstart(&env, &[]));
 
     // The certificate of another key is refused before anything is sent.
     let (other, _, _) = common::openssl_rsa_key(&dir, "other", 2048);

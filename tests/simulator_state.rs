@@ -384,13 +384,7 @@ async fn the_simulator_refuses_more_than_fifty_receivers_in_a_request() {
         .collect();
     let body = serde_json::json!({"sub_mchid": SUB_MCHID, "transaction_id": TRANSACTION,
                                   "out_order_no": "P1", "receivers": receivers, "finish": false});
-    let answer = reqwest::Client::new()
-        .post(format!(
-            "{}/v3/ecommerce/profitsharing/orders",
-            simulator.base_url()
-        ))
-        .header("accept", "application/json")
-        .header("user-agent", "test")
+    let answer = common::unsigned_post(&simulator, "/v3/ecommerce/profitsharing/orders")
         .header("content-type", "application/json")
         .body(body.to_string())
         .send()

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use wechatpay_v3::simulator::Fault;
+use wechatpay_v3::simulator::{Fault, Simulator};
 use wechatpay_v3::{Client, Error, KeySource, QueryOrderRequest, RetryPolicy};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
@@ -210,4 +210,13 @@ pub fn openssl_certificate(
     }
     openssl(dir, &args, b"");
     dir.join(out)
+}
+
+/// A POST of `path` to `simulator`, unsigned (for a simulator that accepts that), with the
+/// `Accept` and `User-Agent` the real API insists on; the caller adds `Content-Type` and a body.
+pub fn unsigned_post(simulator: &Simulator, path: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .post(format!("{}{path}", simulator.base_url()))
+        .header("accept", "application/json")
+        .header("user-agent", "test")
 }
