@@ -1314,3 +1314,33 @@ Validates `request`, signs it, sends it, verifies WeChat Pay's signature on the 
         self.execute(request).await
     }
 }
+/**分账动账通知 (profitSharingNotification): Sent to a receiver's notify URL when a split or a return moved its money. 分账或分账回退使分账接收方的资金发生变动后, 微信支付以 POST 方式把加密的变动结果推送到接收方配置的通知地址; 本通知只发给分账接收方
+
+Decoded by [`crate::Client::decode_notification`] into [`super::types::ProfitSharingNotification`]. From `docs/ecommerce-profitsharing-notification.md`.*/
+pub const PROFIT_SHARING_NOTIFICATION: crate::NotificationKind = crate::NotificationKind {
+    id: "profitSharingNotification",
+    summary: "分账动账通知",
+    original_type: "profitsharing",
+    event_types: &["PROFITSHARING.SUCCESS", "PROFITSHARING.RETURN"],
+    retry_intervals: &[
+        ::std::time::Duration::from_secs(15),
+        ::std::time::Duration::from_secs(15),
+        ::std::time::Duration::from_secs(30),
+        ::std::time::Duration::from_secs(180),
+        ::std::time::Duration::from_secs(600),
+        ::std::time::Duration::from_secs(1200),
+        ::std::time::Duration::from_secs(1800),
+        ::std::time::Duration::from_secs(1800),
+        ::std::time::Duration::from_secs(1800),
+        ::std::time::Duration::from_secs(3600),
+        ::std::time::Duration::from_secs(10800),
+        ::std::time::Duration::from_secs(10800),
+        ::std::time::Duration::from_secs(10800),
+        ::std::time::Duration::from_secs(21600),
+        ::std::time::Duration::from_secs(21600),
+    ],
+};
+///The decrypted resource of 分账动账通知 (`profitSharingNotification`).
+impl crate::DecryptedResource for super::types::ProfitSharingNotification {
+    const KIND: &'static crate::NotificationKind = &PROFIT_SHARING_NOTIFICATION;
+}

@@ -190,6 +190,110 @@ At most 32 characters (not enforced when decoding).*/
 At most 32 characters (not enforced when decoding).*/
     pub transaction_id: ::std::string::String,
 }
+///The envelope of a notification (回调通知) WeChat Pay POSTs to the merchant: its `resource` is encrypted with the APIv3 key.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+pub struct Notification {
+    ///通知创建时间. 微信支付生成本条通知的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss+TIMEZONE, +08:00 表示东八区(北京时间); 例如 2018-06-08T10:34:56+08:00。
+    pub create_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    ///通知类型. 注意: 另有官方页面把分账和分账回退两类通知的类型都写作 TRANSACTION.SUCCESS, 接收端不宜只凭本字段区分分账与回退
+    pub event_type: EventType,
+    /**通知ID. 本条通知的唯一编号。
+
+At most 36 characters (not enforced when decoding).*/
+    pub id: ::std::string::String,
+    ///通知数据. 加密后的分账动账资源。商户应先校验通知签名, 再用 APIv3 密钥按 algorithm 指定的算法, 结合 nonce 和 associated_data 解密 ciphertext, 得到下文"解密后的资源"。
+    pub resource: NotificationResource,
+    /**通知数据类型. 通知资源的数据类型, 分账动账通知固定为 encrypt-resource。
+
+At most 32 characters (not enforced when decoding).*/
+    pub resource_type: ::std::string::String,
+    /**通知简要说明. 对本条通知的简短说明。
+
+At most 16 characters (not enforced when decoding).*/
+    pub summary: ::std::string::String,
+}
+///The merchant's answer to a notification it could not take.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+pub struct NotificationFailure {
+    /**返回状态码. 接收失败时返回的错误码, 非 SUCCESS 即视为失败。
+
+At most 32 characters (not enforced when decoding).*/
+    pub code: ::std::string::String,
+    /**返回信息. 失败原因说明。
+
+At most 64 characters (not enforced when decoding).*/
+    pub message: ::std::string::String,
+}
+///通知数据. 加密后的分账动账资源。商户应先校验通知签名, 再用 APIv3 密钥按 algorithm 指定的算法, 结合 nonce 和 associated_data 解密 ciphertext, 得到下文"解密后的资源"。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+pub struct NotificationResource {
+    /**加密算法类型. 资源数据的加密算法, 目前只有 AEAD_AES_256_GCM。
+
+At most 32 characters (not enforced when decoding).*/
+    pub algorithm: ::std::string::String,
+    /**附加数据. 参与 AEAD 认证的附加数据, 可能为空字符串。
+
+At most 16 characters (not enforced when decoding).*/
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub associated_data: ::std::option::Option<::std::string::String>,
+    /**数据密文. Base64 编码的资源密文。
+
+At most 1048576 characters (not enforced when decoding).*/
+    pub ciphertext: ::std::string::String,
+    /**随机串. 加密时使用的随机串。
+
+At most 16 characters (not enforced when decoding).*/
+    pub nonce: ::std::string::String,
+    /**原始类型. 加密前资源对象的类型, 分账动账通知为 profitsharing。
+
+At most 32 characters (not enforced when decoding).*/
+    pub original_type: ::std::string::String,
+}
+///The decrypted `resource` of 分账动账通知 (解密后的资源): what `Client::decode_notification` returns.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+pub struct ProfitSharingNotification {
+    /**微信分账/回退单号. 分账通知中为微信分账单号, 回退通知中为微信回退单号。
+
+At most 64 characters (not enforced when decoding).*/
+    pub order_id: ::std::string::String,
+    /**商户分账/回退单号. 分账方系统中的分账单号或回退单号。
+
+At most 64 characters (not enforced when decoding).*/
+    pub out_order_no: ::std::string::String,
+    ///分账接收方. 本次资金变动涉及的接收方。
+    pub receiver: ProfitSharingNotificationReceiver,
+    /**电商平台商户号. 发起分账的电商平台(服务商模式下的分账发起方)商户号。
+
+At most 32 characters (not enforced when decoding).*/
+    pub sp_mchid: ::std::string::String,
+    /**二级商户号. 出资分账的电商平台二级商户号。
+
+At most 32 characters (not enforced when decoding).*/
+    pub sub_mchid: ::std::string::String,
+    ///成功时间. 分账或回退成功的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss+TIMEZONE, +08:00 表示东八区(北京时间); 例如 2018-06-08T10:34:56+08:00。
+    pub success_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    /**微信订单号. 分账所属订单的微信支付订单号。
+
+At most 32 characters (not enforced when decoding).*/
+    pub transaction_id: ::std::string::String,
+}
+///分账接收方. 本次资金变动涉及的接收方。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+pub struct ProfitSharingNotificationReceiver {
+    /**分账接收方账号. 类型为 MERCHANT_ID 时是商户号, 类型为 PERSONAL_OPENID 时是个人 OpenID。
+
+At most 64 characters (not enforced when decoding).*/
+    pub account: ::std::string::String,
+    ///分账动账金额. 本次变动的金额, 单位为分, 整数。
+    pub amount: i64,
+    /**分账/回退描述. 发起分账或回退时填写的原因说明。
+
+At most 80 characters (not enforced when decoding).*/
+    pub description: ::std::string::String,
+    ///分账接收方类型. The kind of account the share went to.
+    #[serde(rename = "type")]
+    pub type_: ReceiverType,
+}
 ///分账结果. The result of a profit-sharing request, or of a finish request (分账完结): what `GET /v3/ecommerce/profitsharing/orders` answers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 pub struct ProfitSharingOrder {
@@ -1210,6 +1314,77 @@ impl ::serde::Serialize for RelationType {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RelationType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        crate::open_enum::deserialize(deserializer)
+    }
+}
+///通知类型. 注意: 另有官方页面把分账和分账回退两类通知的类型都写作 TRANSACTION.SUCCESS, 接收端不宜只凭本字段区分分账与回退
+///
+///Open: a value this version does not know decodes into [`EventType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `EventType::from("PROFITSHARING.SUCCESS")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventType {
+    ///`PROFITSHARING.SUCCESS`: 分账
+    ProfitsharingSuccess,
+    ///`PROFITSHARING.RETURN`: 分账回退
+    ProfitsharingReturn,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+impl EventType {
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ProfitsharingSuccess => "PROFITSHARING.SUCCESS",
+            Self::ProfitsharingReturn => "PROFITSHARING.RETURN",
+            Self::Unknown(value) => value.as_str(),
+        }
+    }
+    /// Whether this version knows the value, i.e. it is not `Unknown`.
+    pub fn is_known(&self) -> bool {
+        !::std::matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::convert::From<&str> for EventType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PROFITSHARING.SUCCESS" => Self::ProfitsharingSuccess,
+            "PROFITSHARING.RETURN" => Self::ProfitsharingReturn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for EventType {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "PROFITSHARING.SUCCESS" => Self::ProfitsharingSuccess,
+            "PROFITSHARING.RETURN" => Self::ProfitsharingReturn,
+            _ => Self::Unknown(value),
+        }
+    }
+}
+impl ::std::str::FromStr for EventType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl ::std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {

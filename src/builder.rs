@@ -62,6 +62,7 @@ pub struct ClientBuilder {
     attempt_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     max_body_size: Option<usize>,
+    notifications: bool,
 }
 
 impl ClientBuilder {
@@ -113,6 +114,14 @@ impl ClientBuilder {
     /// `GET /v3/certificates` and decrypted with this APIv3 key (APIv3密钥).
     pub fn apiv3_key(mut self, key: ApiV3Key) -> Self {
         self.apiv3_key = Some(key);
+        self
+    }
+
+    /// This client decodes notifications ([`Client::decode_notification`]): their resource is
+    /// decrypted with the APIv3 key, which [`build`](Self::build) then requires, in public-key
+    /// mode too, so that a missing key shows at start-up and not at the first notification.
+    pub fn notifications(mut self, enabled: bool) -> Self {
+        self.notifications = enabled;
         self
     }
 
@@ -252,6 +261,12 @@ impl ClientBuilder {
                 ));
             }
         };
+        if self.notifications && self.apiv3_key.is_none() {
+            return Err(ConfigError::Missing(
+                "the APIv3 key (ClientBuilder::apiv3_key), which decrypts notifications \
+                 (ClientBuilder::notifications), in public-key mode too",
+            ));
+        }
         if self.public_key.is_none() && self.apiv3_key.is_none() && self.certificates.is_empty() {
             return Err(ConfigError::NoVerificationSource);
         }
@@ -371,6 +386,7 @@ impl fmt::Debug for ClientBuilder {
             .field("certificates", &self.certificates)
             .field("base_url", &self.base_url)
             .field("backup_base_url", &self.backup_base_url)
+            .field("notifications", &self.notifications)
             .finish_non_exhaustive()
     }
 }

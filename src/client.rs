@@ -179,6 +179,19 @@ impl Client {
         .await
     }
 
+    /// The APIv3 key, when the client has one (it downloads platform certificates with it).
+    pub(crate) fn apiv3_key(&self) -> Option<&crate::ApiV3Key> {
+        self.inner
+            .refresher
+            .as_ref()
+            .map(CertificateRefresher::apiv3_key)
+    }
+
+    /// Whether the client downloads platform certificates (it has the APIv3 key).
+    pub(crate) fn downloads_certificates(&self) -> bool {
+        self.inner.refresher.is_some()
+    }
+
     /// Where the platform certificates stand (serials held, the last download, failures and
     /// back-off); `None` when the client does not download them (no APIv3 key).
     pub fn certificate_status(&self) -> Option<CertificateStatus> {

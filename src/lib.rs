@@ -80,6 +80,7 @@ mod encoding;
 mod error;
 mod merchant_certificate;
 mod merchant_key;
+mod notification;
 mod one_or_many;
 mod open_enum;
 mod operation;
@@ -125,6 +126,9 @@ pub use error::{
 };
 pub use merchant_certificate::MerchantCertificate;
 pub use merchant_key::MerchantKey;
+pub use notification::{
+    DecryptedResource, NotificationAnswer, NotificationError, NotificationKind, Notified,
+};
 pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
 pub use operations::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
@@ -137,7 +141,9 @@ pub use refresh::CertificateStatus;
 pub use retry::RetryPolicy;
 pub use sensitive::{EncryptionKey, Sensitive};
 pub use signing::{Authorization, RequestSigner};
-pub use types::{ErrorBody, ErrorCode, ProfitSharingOrder, ReturnOrder};
+pub use types::{
+    ErrorBody, ErrorCode, Notification, ProfitSharingNotification, ProfitSharingOrder, ReturnOrder,
+};
 pub use validate::{InvalidParameter, ParameterRule};
 pub use verify::{KeySource, SignatureHeaders, Verified, Verifier, VerifyError};
 

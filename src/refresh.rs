@@ -157,6 +157,11 @@ impl CertificateRefresher {
         }
     }
 
+    /// The APIv3 key the certificates are decrypted with (notifications are too).
+    pub(crate) fn apiv3_key(&self) -> &ApiV3Key {
+        &self.apiv3_key
+    }
+
     pub fn store(&self) -> &Arc<CertificateStore> {
         &self.store
     }

@@ -11,37 +11,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use wechatpay_v3::{ApiV3Key, DecryptError, PlatformCertificate};
-
-/// Encrypts `plaintext` with AES-256-GCM as WeChat Pay does, in Python: base64(ciphertext ‖ tag).
-fn python_encrypt(key: &str, nonce: &str, associated_data: &str, plaintext: &[u8]) -> String {
-    let script = "import sys, base64\n\
-                  from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n\
-                  key, nonce, aad = sys.argv[1:4]\n\
-                  data = sys.stdin.buffer.read()\n\
-                  sealed = AESGCM(key.encode()).encrypt(nonce.encode(), data, aad.encode())\n\
-                  print(base64.b64encode(sealed).decode())";
-    let mut child = Command::new("python3")
-        .args(["-c", script, key, nonce, associated_data])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 is needed as the reference for AES-256-GCM");
-    child.stdin.take().unwrap().write_all(plaintext).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "python3 with the cryptography package failed (pip install cryptography): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
 
 const KEY: &str = "0123456789abcdefghijklmnopqrstuv";
 
@@ -57,7 +29,7 @@ fn a_certificate_encrypted_by_python_decrypts_and_parses() {
         "cert.pem",
     );
     let pem = std::fs::read(dir.join("cert.pem")).unwrap();
-    let ciphertext = python_encrypt(KEY, "61f9c719728a", "certificate", &pem);
+    let ciphertext = common::python_encrypt(KEY, "61f9c719728a", "certificate", &pem);
     let plaintext = ApiV3Key::new(KEY)
         .unwrap()
         .decrypt(
@@ -84,7 +56,7 @@ fn empty_and_unicode_payloads_round_trip() {
         ("平台证书 ✓".as_bytes(), "证书"),
         (&[0u8; 1000][..], "transaction"),
     ] {
-        let ciphertext = python_encrypt(KEY, "abcdefghijkl", aad, plaintext);
+        let ciphertext = common::python_encrypt(KEY, "abcdefghijkl", aad, plaintext);
         assert_eq!(
             key.decrypt("AEAD_AES_256_GCM", "abcdefghijkl", aad, &ciphertext)
                 .unwrap(),
@@ -95,7 +67,7 @@ fn empty_and_unicode_payloads_round_trip() {
 
 #[test]
 fn a_wrong_key_a_wrong_aad_a_wrong_nonce_and_a_truncated_tag_fail_authentication() {
-    let ciphertext = python_encrypt(
+    let ciphertext = common::python_encrypt(
         KEY,
         "61f9c719728a",
         "certificate",

@@ -3,7 +3,8 @@
 //!
 //! Nothing here runs on its own: a split or a return records when it is due, and every read
 //! compares that with the simulator's clock. The maps are bounded: past the cap the oldest entry
-//! is dropped.
+//! is dropped. While notifications are on, a split or a return that will succeed also records the
+//! notification (分账动账通知) due when it is done; the simulator's delivery task takes them.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -16,9 +17,10 @@ use super::checks::{Rejection, not_found, param_error, rejection};
 use super::fixtures::{Fixtures, FixturesError};
 use crate::types::{
     AddReceiverResponse, CreateOrderResponse, CreateOrderResponseReceiver,
-    CreateReturnOrderResponse, DeleteReceiverResponse, FinishOrderResponse, OrderStatus,
-    ProfitSharingOrder, QueryOrderAmountsResponse, Receiver, ReceiverResult, ReceiverType,
-    ReturnFailReason, ReturnOrder, ReturnResult,
+    CreateReturnOrderResponse, DeleteReceiverResponse, EventType, FinishOrderResponse, OrderStatus,
+    ProfitSharingNotification, ProfitSharingNotificationReceiver, ProfitSharingOrder,
+    QueryOrderAmountsResponse, Receiver, ReceiverResult, ReceiverType, ReturnFailReason,
+    ReturnOrder, ReturnResult,
 };
 use crate::{
     AddReceiverRequest, CreateOrderRequest, CreateReturnOrderRequest, DeleteReceiverRequest,
@@ -242,6 +244,14 @@ impl Return {
     }
 }
 
+/// A notification due when a split or a return is done.
+#[derive(Clone, Debug)]
+pub(crate) struct Notice {
+    pub due: DateTime<FixedOffset>,
+    pub event_type: EventType,
+    pub resource: ProfitSharingNotification,
+}
+
 /// The kinds of id WeChat Pay gives.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum IdKind {
@@ -271,6 +281,11 @@ pub(crate) struct Ledger {
     failing_returns: VecDeque<ReturnFailReason>,
     /// The last numbers used in WeChat Pay's ids, by kind.
     serials: HashMap<IdKind, u64>,
+    /// Whether splits and returns record notifications.
+    notifying: bool,
+    /// The notifications not due yet, in the order they were recorded; at most `max_kept`.
+    notices: VecDeque<Notice>,
+    max_kept: usize,
 }
 
 fn invalid(message: &str) -> Rejection {
@@ -309,7 +324,33 @@ impl Ledger {
             returns: Bounded::new(max_kept),
             failing_returns: VecDeque::new(),
             serials: HashMap::new(),
+            notifying: false,
+            notices: VecDeque::new(),
+            max_kept,
         }
+    }
+
+    /// Whether splits and returns made from now on record their notifications.
+    pub fn set_notifying(&mut self, on: bool) {
+        self.notifying = on;
+    }
+
+    fn notice(&mut self, notice: Notice) {
+        if self.notifying {
+            if self.notices.len() >= self.max_kept {
+                self.notices.pop_front();
+            }
+            self.notices.push_back(notice);
+        }
+    }
+
+    /// Takes the notifications due by now.
+    pub fn due_notices(&mut self) -> Vec<Notice> {
+        let now = self.now();
+        let (due, later): (Vec<Notice>, Vec<Notice>) =
+            self.notices.drain(..).partition(|n| n.due <= now);
+        self.notices = later.into();
+        due
     }
 
     /// The simulator's time now.
@@ -586,6 +627,28 @@ impl Ledger {
                 shares,
             },
         };
+        if let OrderKind::Split { request, shares } = &order.kind {
+            for share in shares {
+                self.notice(Notice {
+                    due: order.done_at,
+                    event_type: EventType::ProfitsharingSuccess,
+                    resource: ProfitSharingNotification {
+                        sp_mchid: context.platform_mchid.to_owned(),
+                        sub_mchid: order.sub_mchid.clone(),
+                        transaction_id: order.transaction_id.clone(),
+                        order_id: order.order_id.clone(),
+                        out_order_no: request.out_order_no.clone(),
+                        receiver: ProfitSharingNotificationReceiver {
+                            type_: share.type_.clone(),
+                            account: share.account.clone(),
+                            amount: share.amount,
+                            description: share.description.clone(),
+                        },
+                        success_time: order.done_at,
+                    },
+                });
+            }
+        }
         let answer = to_json(&create_answer(&order, now));
         self.insert_order(order);
         answer
@@ -749,6 +812,27 @@ impl Ledger {
             request,
         };
         let answer = to_json(&return_answer(&entry, now));
+        if entry.fails_with.is_none() {
+            // 回退通知: the return's own numbers, the money taken back from the receiver.
+            self.notice(Notice {
+                due: entry.done_at,
+                event_type: EventType::ProfitsharingReturn,
+                resource: ProfitSharingNotification {
+                    sp_mchid: context.platform_mchid.to_owned(),
+                    sub_mchid: entry.request.sub_mchid.clone(),
+                    transaction_id: entry.transaction_id.clone(),
+                    order_id: entry.return_no.clone(),
+                    out_order_no: entry.request.out_return_no.clone(),
+                    receiver: ProfitSharingNotificationReceiver {
+                        type_: ReceiverType::MerchantId,
+                        account: entry.request.return_mchid.clone(),
+                        amount: entry.request.amount,
+                        description: entry.request.description.clone(),
+                    },
+                    success_time: entry.done_at,
+                },
+            });
+        }
         if let Some(order) = self.orders.get_mut(&out_order_no) {
             order.returns.push(out_return_no.clone());
         }

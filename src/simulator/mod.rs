@@ -41,6 +41,7 @@ mod faults;
 mod fixtures;
 mod keys;
 mod ledger;
+mod notify;
 mod server;
 
 use std::fmt;
@@ -54,6 +55,7 @@ use tokio::task::JoinHandle;
 pub use credentials::Credentials;
 pub use faults::{BadEntry, Fault};
 pub use fixtures::{Fixtures, FixturesError, Transaction};
+pub use notify::{Delivery, NotificationFault};
 
 use crate::types::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
 use crate::{ApiV3Key, ClientBuilder, ConfigError, MerchantKey, PlatformCertificate};
@@ -87,6 +89,14 @@ pub enum SimulatorError {
         setting: &'static str,
         /// What the range is.
         why: &'static str,
+    },
+    /// [`Simulator::set_notify_url`] was given something that is not an http or https URL.
+    #[error("notify URL {url:?}: {reason}")]
+    NotifyUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
     },
 }
 
@@ -150,6 +160,10 @@ pub(crate) struct State {
     apiv3_key: ApiV3Key,
     rules: ledger::Rules,
     data: Mutex<Data>,
+    /// Wakes the notification task (a notify URL set, the clock advanced).
+    wake: tokio::sync::Notify,
+    /// The HTTP client notifications are POSTed with.
+    notifier: reqwest::Client,
 }
 
 /// The part of the state that changes while it runs.
@@ -166,6 +180,8 @@ pub(crate) struct Data {
     accept_unsigned: bool,
     /// The platform certificates `GET /v3/certificates` lists; the last one signs.
     platform: Vec<Arc<PlatformIdentity>>,
+    /// Notifications: the notify URL, what waits, what was delivered.
+    notify: notify::Outbox,
 }
 
 /// A platform certificate the simulator holds, with its private key.
@@ -398,7 +414,16 @@ impl SimulatorBuilder {
                 answer_signer: AnswerSigner::default(),
                 accept_unsigned: false,
                 platform: vec![Arc::new(platform)],
+                notify: notify::Outbox::default(),
             }),
+            wake: tokio::sync::Notify::new(),
+            // WeChat Pay does not follow redirects from a notify URL.
+            notifier: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| {
+                    SimulatorError::Keys(format!("no HTTP client for notifications: {e}"))
+                })?,
         });
         let addr = self.addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = TcpListener::bind(addr)
@@ -408,11 +433,13 @@ impl SimulatorBuilder {
             .local_addr()
             .map_err(|source| SimulatorError::Bind { addr, source })?;
         let task = tokio::spawn(server::serve(listener, state.clone()));
+        let notifier = tokio::spawn(notify::run(state.clone()));
         Ok(Simulator {
             addr,
             base_url: format!("http://{addr}"),
             state,
             task,
+            notifier,
         })
     }
 }
@@ -433,6 +460,7 @@ pub struct Simulator {
     base_url: String,
     state: Arc<State>,
     task: JoinHandle<()>,
+    notifier: JoinHandle<()>,
 }
 
 impl Simulator {
@@ -652,6 +680,40 @@ impl Simulator {
     /// Moves the simulator's clock forward: splits, finishes and returns due by then are done.
     pub fn advance(&self, by: Duration) {
         self.state.data().ledger.advance(by);
+        self.state.wake.notify_one();
+    }
+
+    /// Sends notifications (分账动账通知) to `url` from now on: for every receiver of a split and
+    /// for every successful return made after this call, when it is done. They are signed like
+    /// the answers, their `resource` encrypted with the APIv3 key, and sent again on WeChat Pay's
+    /// schedule (15 s, 15 s, 30 s, 3 min, … on the simulator's clock) until the handler answers
+    /// 200 or 204. [`Simulator::deliveries`] lists every attempt.
+    pub fn set_notify_url(&self, url: &str) -> Result<(), SimulatorError> {
+        let bad = |reason: String| SimulatorError::NotifyUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let parsed = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad("not an http or https URL".to_owned()));
+        }
+        {
+            let mut data = self.state.data();
+            data.notify.set_url(Some(url.to_owned()));
+            data.ledger.set_notifying(true);
+        }
+        self.state.wake.notify_one();
+        Ok(())
+    }
+
+    /// Every notification attempt so far, the oldest first.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.state.data().notify.deliveries()
+    }
+
+    /// Makes the next notification attempt misbehave; calls queue up, one per attempt.
+    pub fn inject_notification(&self, fault: NotificationFault) {
+        self.state.data().notify.inject(fault);
     }
 
     /// The simulator's time now, in Beijing time as WeChat Pay writes it: the times in its answers
@@ -685,6 +747,7 @@ impl Simulator {
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.task.abort();
+        self.notifier.abort();
     }
 }
 

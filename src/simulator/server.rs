@@ -53,7 +53,7 @@ fn header<'a>(request: &'a http::request::Parts, name: &str) -> Option<&'a str> 
 /// The most body the simulator reads, as the real API caps request bodies.
 const MAX_REQUEST_BODY: usize = 1 << 20;
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -220,3 +220,29 @@ pub fn unsigned_post(simulator: &Simulator, path: &str) -> reqwest::RequestBuild
         .header("accept", "application/json")
         .header("user-agent", "test")
 }
+
+/// Encrypts `plaintext` with AES-256-GCM as WeChat Pay does, in Python: base64(ciphertext ‖ tag).
+pub fn python_encrypt(key: &str, nonce: &str, associated_data: &str, plaintext: &[u8]) -> String {
+    let script = "import sys, base64\n\
+                  from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n\
+                  key, nonce, aad = sys.argv[1:4]\n\
+                  data = sys.stdin.buffer.read()\n\
+                  sealed = AESGCM(key.encode()).encrypt(nonce.encode(), data, aad.encode())\n\
+                  print(base64.b64encode(sealed).decode())";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, key, nonce, associated_data])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is needed as the reference for AES-256-GCM");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(plaintext).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "python3 with the cryptography package failed (pip install cryptography): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}

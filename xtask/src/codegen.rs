@@ -2,13 +2,16 @@
 //!
 //! The spec is read and checked ([`spec`]), its component schemas become Rust types ([`types`]:
 //! typify for the structs, our own open enums and one-or-many lists), its operations become request
-//! types and client methods ([`operations`]), and prettyplease formats the result. The output is a
-//! pure function of the spec, so regenerating an unchanged spec writes byte-identical files.
+//! types and client methods ([`operations`]), its notifications (`x-webhooks`) constants that tie
+//! each decrypted resource to its notification ([`webhooks`]), and prettyplease formats the
+//! result. The output is a pure function of the spec, so regenerating an unchanged spec writes
+//! byte-identical files.
 
 mod error;
 mod operations;
 mod spec;
 mod types;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -86,7 +89,8 @@ pub fn render(target: &Target) -> Result<Vec<(&'static str, String)>, Error> {
 pub fn render_text(text: &str, spec_label: &str) -> Result<Vec<(&'static str, String)>, Error> {
     let spec = spec::Spec::parse(text)?;
     let types = types::generate(&spec)?;
-    let operations = operations::generate(&spec)?;
+    let mut operations = operations::generate(&spec)?;
+    operations.extend(webhooks::generate(&spec)?);
     Ok(vec![
         (
             "types.rs",

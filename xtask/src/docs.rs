@@ -56,6 +56,9 @@ pub struct Page {
     pub resource_example: Option<serde_json::Value>,
     /// The JSON under 应答示例 (the merchant's failure answer).
     pub notification_answer_example: Option<serde_json::Value>,
+    /// The prose of the 通知应答 section (what counts as received, the retry schedule), its lines
+    /// joined by newlines.
+    pub notification_answer_text: String,
 }
 
 impl Page {
@@ -273,6 +276,15 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 None => page.response_examples.push(example),
             }
             index += close + 1;
+        } else if section == "notification_answer"
+            && !trimmed.is_empty()
+            && !trimmed.starts_with('|')
+        {
+            if !page.notification_answer_text.is_empty() {
+                page.notification_answer_text.push('\n');
+            }
+            page.notification_answer_text
+                .push_str(trimmed.trim_end_matches('\\').trim_end());
         } else if trimmed.starts_with('|') {
             let start = index;
             while lines
@@ -511,8 +523,7 @@ mod tests {
 
     #[test]
     fn the_notification_page_reads_as_it_is() {
-        let path =
-            repo_root().join("xtask/tests/notification/ecommerce-profitsharing-notification.md");
+        let path = repo_root().join("schema/docs/ecommerce-profitsharing-notification.md");
         let page = read_page(&path).unwrap();
         assert!(page.is_notification());
         assert_eq!(

@@ -8,7 +8,7 @@
 //!
 //! [`overlay`] is the overlay's shape, [`page_fields`] the pages' fields and text as the spec
 //! quotes them, [`operations`] builds the paths, [`schemas`] the components, [`schema_json`] holds
-//! the small JSON builders both use.
+//! the small JSON builders both use, [`webhooks`] the notifications WeChat Pay sends.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,7 @@ mod overlay;
 mod page_fields;
 mod schema_json;
 mod schemas;
+mod webhooks;
 
 use overlay::{FieldOverlay, OperationOverlay, Overlay, SchemaOverlay, only_extensions};
 
@@ -236,6 +237,7 @@ impl<'a> Importer<'a> {
         // The overlay's components first: the pages' enum fields reuse them.
         self.schemas()?;
         let paths = self.operations()?;
+        let webhooks = self.webhooks()?;
         let mut schemas = Map::new();
         for (name, schema) in self
             .components
@@ -255,6 +257,9 @@ impl<'a> Importer<'a> {
         }
         let mut document = overlay.spec.clone();
         document.insert("paths".to_owned(), Value::Object(paths));
+        if !webhooks.is_empty() {
+            document.insert("x-webhooks".to_owned(), Value::Object(webhooks));
+        }
         document.insert("components".to_owned(), json!({ "schemas": schemas }));
         Ok(document)
     }

@@ -79,13 +79,8 @@ impl<'a> Importer<'a> {
             std::sync::LazyLock::new(OperationOverlay::default);
         for (label, page_path, page) in pages {
             if page.is_notification() {
-                return Err(Error::Page(PageError {
-                    page: page_path.to_path_buf(),
-                    line: page.url_line,
-                    expected: "the page of an endpoint (请求参数, 返回参数): a notification page \
-                               (通知参数) is read by `cargo xtask parse-docs` but not imported yet"
-                        .to_owned(),
-                }));
+                // A notification is WeChat Pay's request, not an endpoint: see `webhooks`.
+                continue;
             }
             let op = overlay.operations.get(label).unwrap_or(&NO_OVERLAY);
             let at = format!("#/operations/{}", label.replace('/', "~1"));
@@ -113,7 +108,11 @@ impl<'a> Importer<'a> {
             }
         }
         for (index, row) in overlay.errors.add.iter().enumerate() {
-            let on_every_page = self.pages.values().all(|(_, page)| {
+            let mut endpoints = self
+                .pages
+                .values()
+                .filter(|(_, page)| !page.is_notification());
+            let on_every_page = endpoints.all(|(_, page)| {
                 page.errors
                     .iter()
                     .any(|r| r.status == row.status && r.code == row.code)

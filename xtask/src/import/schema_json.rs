@@ -47,9 +47,11 @@ pub fn row_schema(row: &crate::docs::Field) -> Option<Map<String, Value>> {
     scalar_schema(row.kind, row.max_length)
 }
 
-/// An example cell as JSON: a number for an `int` field, else the text.
+/// An example cell as JSON: a number for an `int` field, else the text (a cell of `""` is the
+/// empty string).
 pub fn example_value(kind: Kind, text: &str) -> Value {
     match kind {
+        Kind::String if text == "\"\"" => json!(""),
         Kind::Int => text
             .parse::<i64>()
             .map_or_else(|_| json!(text), |n| json!(n)),

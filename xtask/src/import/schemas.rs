@@ -14,6 +14,20 @@ use super::schema_json::{
 use super::{Error, FieldOverlay, Importer, SchemaOverlay, only_extensions};
 use crate::docs::{Kind, PageError, Required};
 
+/// The rows of a page's table named as a `table:` source names it (`PAGE#NAME`).
+pub(super) fn table_rows<'p>(
+    page: &'p crate::docs::Page,
+    table: &str,
+) -> Option<&'p [crate::docs::Field]> {
+    match table {
+        "response" => Some(&page.response),
+        "notification" => Some(&page.notification),
+        "resource" => Some(&page.resource),
+        "answer" => Some(&page.notification_answer),
+        _ => None,
+    }
+}
+
 impl<'a> Importer<'a> {
     /// The fields of the object component `name`, from its page.
     fn object_fields(&self, name: &str) -> Result<Option<Vec<PageField<'a>>>, Error> {
@@ -23,14 +37,15 @@ impl<'a> Importer<'a> {
         let at = format!("#/schemas/{name}");
         if let Some(source) = &overlay.table {
             let (label, table) = source.split_once('#').unwrap_or((source, ""));
-            if table != "response" {
-                return Err(Error::overlay(
-                    format!("{at}/table"),
-                    "a table source is PAGE#response (the 返回参数 table)",
-                ));
-            }
             let (path, page) = self.page(label, &format!("{at}/table"))?;
-            return Ok(Some(tree(&page.response, path)));
+            let rows = table_rows(page, table).ok_or_else(|| {
+                Error::overlay(
+                    format!("{at}/table"),
+                    "a table source is PAGE#response (返回参数), or on a notification page \
+                     PAGE#notification (通知参数), PAGE#resource (解密后的资源) or PAGE#answer (通知应答)",
+                )
+            })?;
+            return Ok(Some(tree(rows, path)));
         }
         if let Some(source) = &overlay.example {
             let (label, key) = source.split_once('#').unwrap_or((source, ""));

@@ -526,26 +526,3 @@ fn pages_of_other_endpoints_import_with_no_overlay_entry_and_generate_compiling_
         );
     }
 }
-
-#[test]
-fn a_notification_page_is_refused_by_the_import_with_a_reason() {
-    let path = repo_root().join("xtask/tests/notification/ecommerce-profitsharing-notification.md");
-    let page = docs::read_page(&path).unwrap();
-    let mut pages = pages_with(ORDERS, "", "");
-    pages.push((
-        "docs/ecommerce-profitsharing-notification.md".to_owned(),
-        path,
-        page,
-    ));
-    match import_text(&committed("schema/overlay.yaml"), pages) {
-        Err(Error::Page(error)) => {
-            assert!(
-                error
-                    .page
-                    .ends_with("ecommerce-profitsharing-notification.md")
-            );
-            assert!(error.expected.contains("notification page"), "{error}");
-        }
-        other => panic!("{other:?}"),
-    }
-}

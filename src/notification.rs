@@ -1,0 +1,341 @@
+//! Notifications (回调通知): what WeChat Pay POSTs to the merchant's notify URL, verified,
+//! decrypted and decoded by [`Client::decode_notification`], and the answer to send back
+//! ([`NotificationAnswer`]). PROTOCOL.md sections 2 and 3; the spec's `x-webhooks`.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::client::Client;
+use crate::error::{DecryptError, Error, VerifyError};
+use crate::types::{EventType, Notification, NotificationFailure};
+use crate::verify::Verified;
+
+/// What the spec says about one kind of notification: generated for each (e.g.
+/// [`crate::operations::PROFIT_SHARING_NOTIFICATION`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NotificationKind {
+    /// The spec's id (`x-webhooks` key), e.g. `profitSharingNotification`.
+    pub id: &'static str,
+    /// The page's title, e.g. 分账动账通知.
+    pub summary: &'static str,
+    /// `resource.original_type` of this notification, e.g. `profitsharing`.
+    pub original_type: &'static str,
+    /// The `event_type` values the page lists for it.
+    pub event_types: &'static [&'static str],
+    /// WeChat Pay's schedule of new attempts after a failure answer or a timeout: the wait before
+    /// each.
+    pub retry_intervals: &'static [Duration],
+}
+
+/// A notification's decrypted resource type (generated for each notification of the spec): ties
+/// the type to its [`NotificationKind`], so that a notification of another kind is refused by name
+/// instead of failing to decode.
+pub trait DecryptedResource: DeserializeOwned {
+    /// The notification this resource belongs to.
+    const KIND: &'static NotificationKind;
+}
+
+/// A notification that verified, decrypted and decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Notified<T> {
+    /// The envelope as it came (its `resource` still encrypted): `id`, `create_time`,
+    /// `event_type`, `summary`.
+    pub notification: Notification,
+    /// The decrypted resource.
+    pub resource: T,
+    /// Which key verified WeChat Pay's signature.
+    pub verified: Verified,
+}
+
+impl<T> Notified<T> {
+    /// The notification's id (通知ID): WeChat Pay sends the same notification, with the same id,
+    /// until it gets a success answer, so handle each id once.
+    pub fn id(&self) -> &str {
+        &self.notification.id
+    }
+
+    /// What happened (通知类型).
+    pub fn event_type(&self) -> &EventType {
+        &self.notification.event_type
+    }
+}
+
+/// Why a notification was not accepted. [`NotificationError::answer`] is the answer to send back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotificationError {
+    /// The client has no APIv3 key, which decrypting needs (in public-key mode too).
+    #[error(
+        "notifications are decrypted with the APIv3 key: set ClientBuilder::apiv3_key (and \
+         ClientBuilder::notifications(true), so that a client without it fails at build)"
+    )]
+    NoApiV3Key,
+    /// The signature did not match the body under the key `Wechatpay-Serial` names.
+    #[error(
+        "the notification's signature does not match its body (Wechatpay-Serial {serial}): pass the \
+         body's raw bytes exactly as received (a web framework that parsed and re-serialised the \
+         JSON changes them) with the headers as received; if the body is untouched, the \
+         notification is not from WeChat Pay"
+    )]
+    BadSignature {
+        /// The `Wechatpay-Serial` it named.
+        serial: String,
+    },
+    /// The signature headers are missing or malformed, stale, a probe, or name a key the client
+    /// neither holds nor can download.
+    #[error("the notification was not verified: {0}")]
+    Unverified(VerifyError),
+    /// The notification names a platform certificate the client does not hold, and downloading
+    /// the list failed.
+    #[error(
+        "the notification names platform certificate {serial}, which could not be downloaded: \
+         {source}"
+    )]
+    CertificateUnavailable {
+        /// The `Wechatpay-Serial` it named.
+        serial: String,
+        /// Why the download failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The verified body is not a notification envelope.
+    #[error("the body is not a notification (id, event_type, resource, …): {message}")]
+    Envelope {
+        /// What did not decode (serde's message).
+        message: String,
+    },
+    /// The notification carries another kind of resource than the one asked for.
+    #[error(
+        "notification {id} carries a {found:?} resource, not the {expected:?} of {summary}: decode \
+         it as the type of its kind"
+    )]
+    OtherKind {
+        /// The notification's id.
+        id: String,
+        /// Its `resource.original_type`.
+        found: String,
+        /// The one the requested type belongs to.
+        expected: &'static str,
+        /// The requested notification's name.
+        summary: &'static str,
+    },
+    /// The resource did not decrypt.
+    #[error(
+        "notification {id}: the resource did not decrypt ({reason}): check that the client has the \
+         merchant's current APIv3 key (32 characters, set in the merchant platform); otherwise the \
+         resource was altered"
+    )]
+    Decrypt {
+        /// The notification's id.
+        id: String,
+        /// What failed.
+        reason: DecryptError,
+    },
+    /// The decrypted resource does not decode into the requested type.
+    #[error("notification {id}: the decrypted resource does not decode: {message}")]
+    Resource {
+        /// The notification's id.
+        id: String,
+        /// What did not decode (serde's message).
+        message: String,
+    },
+}
+
+impl NotificationError {
+    /// The answer to send back: a failure, so that WeChat Pay sends the notification again (a
+    /// notification nobody decoded is not lost while the cause is fixed).
+    pub fn answer(&self) -> NotificationAnswer {
+        match self {
+            Self::BadSignature { .. } | Self::Unverified(_) => {
+                NotificationAnswer::rejected("signature not verified")
+            }
+            Self::Envelope { .. } => NotificationAnswer::rejected("not a notification"),
+            _ => NotificationAnswer::failed("notification not processed"),
+        }
+    }
+}
+
+/// The answer to a notification, as a handler returns it: success (`204`, no body) or failure (a
+/// 4XX or 5XX status with `{"code":"FAIL","message":…}`), after which WeChat Pay sends the
+/// notification again on its schedule ([`NotificationKind::retry_intervals`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NotificationAnswer {
+    status: http::StatusCode,
+    body: Vec<u8>,
+}
+
+/// WeChat Pay's limit on the failure message (`message`, string(64)), in characters.
+const MAX_MESSAGE_CHARS: usize = 64;
+
+impl NotificationAnswer {
+    /// Received (接收成功): `204 No Content`. Send it once the notification is stored or handled:
+    /// WeChat Pay stops sending it.
+    pub fn received() -> Self {
+        Self {
+            status: http::StatusCode::NO_CONTENT,
+            body: Vec::new(),
+        }
+    }
+
+    /// Not received (接收失败) because of the merchant's side, e.g. its database is down: `500`
+    /// with `{"code":"FAIL","message":message}`; WeChat Pay sends the notification again. The
+    /// message is cut to 64 characters.
+    pub fn failed(message: &str) -> Self {
+        Self::failure(http::StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    /// Not received because the request was not acceptable (e.g. its signature did not verify):
+    /// `400` with the failure body; WeChat Pay sends it again too.
+    pub fn rejected(message: &str) -> Self {
+        Self::failure(http::StatusCode::BAD_REQUEST, message)
+    }
+
+    fn failure(status: http::StatusCode, message: &str) -> Self {
+        let message: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+        let body = NotificationFailure {
+            code: "FAIL".to_owned(),
+            message,
+        };
+        Self {
+            status,
+            // A struct of two strings always serialises.
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> http::StatusCode {
+        self.status
+    }
+
+    /// Whether WeChat Pay reads it as received.
+    pub fn is_received(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The body: empty on success, the failure JSON otherwise.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The answer as an [`http::Response`] (`Content-Type: application/json` on a failure), for
+    /// any framework built on the `http` crate: `answer.into_response().map(Body::from)`.
+    pub fn into_response(self) -> http::Response<Vec<u8>> {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = self.status;
+        if !self.status.is_success() {
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        response
+    }
+}
+
+impl fmt::Debug for NotificationAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationAnswer")
+            .field("status", &self.status.as_u16())
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
+}
+
+impl Client {
+    /// Verifies, decrypts and decodes a notification WeChat Pay POSTed to the merchant's notify
+    /// URL: `headers` and `body` exactly as received (the raw bytes: a body parsed and
+    /// re-serialised no longer matches its signature).
+    ///
+    /// The signature is verified as an API answer's is: `Wechatpay-Serial` names the WeChat Pay
+    /// public key or a platform certificate (downloaded first when the client does not hold it
+    /// yet), `Wechatpay-Timestamp` within the client's window (300 s by default), signature probes
+    /// (`WECHATPAY/SIGNTEST/…`) refused. Then `resource` is decrypted with the APIv3 key
+    /// (AEAD_AES_256_GCM, its nonce and associated data) and decoded into `T`.
+    ///
+    /// Handle each [`Notified::id`] once (WeChat Pay sends a notification again until it gets a
+    /// success answer), then answer [`NotificationAnswer::received`]; on an error answer
+    /// [`NotificationError::answer`].
+    ///
+    /// # Errors
+    ///
+    /// A [`NotificationError`] that says what to check.
+    pub async fn decode_notification<T: DecryptedResource>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notified<T>, NotificationError> {
+        let key = self.apiv3_key().ok_or(NotificationError::NoApiV3Key)?;
+        let verified = self.verify_notification(headers, body).await?;
+        let notification: Notification =
+            serde_json::from_slice(body).map_err(|e| NotificationError::Envelope {
+                message: e.to_string(),
+            })?;
+        let resource = &notification.resource;
+        if resource.original_type != T::KIND.original_type {
+            return Err(NotificationError::OtherKind {
+                id: notification.id.clone(),
+                found: resource.original_type.clone(),
+                expected: T::KIND.original_type,
+                summary: T::KIND.summary,
+            });
+        }
+        let plaintext = Zeroizing::new(
+            key.decrypt(
+                &resource.algorithm,
+                &resource.nonce,
+                resource.associated_data.as_deref().unwrap_or_default(),
+                &resource.ciphertext,
+            )
+            .map_err(|reason| NotificationError::Decrypt {
+                id: notification.id.clone(),
+                reason,
+            })?,
+        );
+        let resource =
+            serde_json::from_slice(&plaintext).map_err(|e| NotificationError::Resource {
+                id: notification.id.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Notified {
+            notification,
+            resource,
+            verified,
+        })
+    }
+
+    /// Verifies a notification's signature, downloading the platform certificates once when it
+    /// names one the client does not hold.
+    async fn verify_notification(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified, NotificationError> {
+        let classify = |error: VerifyError| match error {
+            VerifyError::BadSignature { serial } => NotificationError::BadSignature { serial },
+            other => NotificationError::Unverified(other),
+        };
+        match self.verifier().verify(headers, body) {
+            Err(VerifyError::UnknownSerial { serial }) if self.downloads_certificates() => {
+                match self.fetch_platform_certificate(&serial).await {
+                    Ok(_) => {}
+                    Err(source) => {
+                        return Err(NotificationError::CertificateUnavailable {
+                            serial,
+                            source: Box::new(source),
+                        });
+                    }
+                }
+                // Verified again: with the certificate now, or failing with the serial named.
+                self.verifier().verify(headers, body).map_err(classify)
+            }
+            other => other.map_err(classify),
+        }
+    }
+}

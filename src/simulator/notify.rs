@@ -1,0 +1,320 @@
+//! Delivering notifications (分账动账通知) to the merchant's notify URL as WeChat Pay does: signed
+//! like the answers, `resource` encrypted with the merchant's APIv3 key, sent again on the page's
+//! schedule (on the simulator's clock) until the handler answers 200 or 204, every attempt
+//! recorded.
+//!
+//! The ledger records what is due; one task per simulator wakes when told (a notify URL set, the
+//! clock advanced) or every [`TICK`], takes what is due and sends each attempt on a task of its
+//! own, so that a slow handler holds up nothing else.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use serde_json::json;
+
+use super::State;
+use super::ledger::Notice;
+use crate::operations::PROFIT_SHARING_NOTIFICATION;
+use crate::signing::{SCHEME, new_nonce};
+use crate::types::{EventType, Notification, NotificationResource};
+
+/// How often the delivery task looks at the clock when nothing wakes it.
+const TICK: Duration = Duration::from_millis(20);
+/// How long WeChat Pay waits for the handler's answer (PROTOCOL.md section 8: 5 s).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The associated data the simulator encrypts resources with.
+const ASSOCIATED_DATA: &str = "profitsharing";
+
+/// Something the simulator does wrong in a notification on purpose: each applies to the next
+/// delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotificationFault {
+    /// A byte of `resource.ciphertext` changed, the body signed as it is: only decryption can
+    /// catch it.
+    TamperCiphertext,
+    /// `resource.associated_data` is not the one the resource was encrypted with.
+    WrongAssociatedData,
+    /// The body changed after signing (a digit moved by one).
+    TamperBody,
+    /// Signed with a timestamp this many seconds in the past.
+    StaleTimestamp(u64),
+    /// Signed with a `WECHATPAY/SIGNTEST/` probe signature.
+    SignatureProbe,
+    /// Names a serial no key has.
+    UnknownSerial,
+    /// Sent twice, the same notification (same `id`) in a row.
+    Duplicate,
+}
+
+/// One attempt to deliver a notification, as the simulator recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The notification's `id`: the same on every attempt of one notification.
+    pub id: String,
+    /// Its `event_type`.
+    pub event_type: String,
+    /// Which attempt of this notification it was: 1 for the first.
+    pub attempt: u32,
+    /// When it was sent, on the simulator's clock.
+    pub sent_at: DateTime<FixedOffset>,
+    /// The body sent (the envelope, its resource encrypted).
+    pub body: String,
+    /// The handler's status; `None` when it did not answer (connection refused, 5 s timeout).
+    pub status: Option<u16>,
+    /// The handler's answer body, or why there was none.
+    pub answer: String,
+    /// The fault applied to it, if any.
+    pub fault: Option<NotificationFault>,
+}
+
+impl Delivery {
+    /// Whether WeChat Pay would read the answer as received (200 or 204).
+    pub fn received(&self) -> bool {
+        matches!(self.status, Some(200 | 204))
+    }
+}
+
+/// A notification waiting for its next attempt.
+#[derive(Clone, Debug)]
+struct Pending {
+    id: String,
+    notice: Notice,
+    created: DateTime<FixedOffset>,
+    /// Attempts made so far.
+    attempts: u32,
+    next_at: DateTime<FixedOffset>,
+}
+
+/// What the simulator knows about notifications: where to send them, what waits, what was sent.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    url: Option<String>,
+    pending: VecDeque<Pending>,
+    deliveries: Vec<Delivery>,
+    faults: VecDeque<NotificationFault>,
+    serial: u64,
+}
+
+impl Outbox {
+    pub fn set_url(&mut self, url: Option<String>) {
+        self.url = url;
+    }
+
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.deliveries.clone()
+    }
+
+    pub fn inject(&mut self, fault: NotificationFault) {
+        self.faults.push_back(fault);
+    }
+
+    /// Queues the notices that came due, each under a new id.
+    fn queue(&mut self, notices: Vec<Notice>, now: DateTime<FixedOffset>) {
+        for notice in notices {
+            self.serial += 1;
+            self.pending.push_back(Pending {
+                id: format!("EV-{}{:07}", now.format("%Y%m%d%H%M%S"), self.serial),
+                created: now,
+                attempts: 0,
+                next_at: notice.due,
+                notice,
+            });
+        }
+    }
+
+    /// Takes the notifications whose next attempt is due.
+    fn take_due(&mut self, now: DateTime<FixedOffset>) -> Vec<Pending> {
+        let (due, waiting): (Vec<Pending>, Vec<Pending>) =
+            self.pending.drain(..).partition(|p| p.next_at <= now);
+        self.pending = waiting.into();
+        due
+    }
+}
+
+/// The delivery task: runs until the simulator stops.
+pub(crate) async fn run(state: Arc<State>) {
+    loop {
+        // Woken, or the tick passed: either way, look at the clock.
+        let _ = tokio::time::timeout(TICK, state.wake.notified()).await;
+        let (url, due) = {
+            let mut data = state.data();
+            let now = data.ledger.now();
+            let notices = data.ledger.due_notices();
+            data.notify.queue(notices, now);
+            let Some(url) = data.notify.url.clone() else {
+                continue;
+            };
+            let due = data.notify.take_due(now);
+            let due: Vec<(Pending, Option<NotificationFault>)> = due
+                .into_iter()
+                .map(|p| (p, data.notify.faults.pop_front()))
+                .collect();
+            (url, due)
+        };
+        for (pending, fault) in due {
+            let state = state.clone();
+            let url = url.clone();
+            tokio::spawn(async move { attempt(&state, &url, pending, fault).await });
+        }
+    }
+}
+
+/// Sends one attempt (two with [`NotificationFault::Duplicate`]), records it, and queues the next
+/// one on a failure while the schedule has one left.
+async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<NotificationFault>) {
+    let times = if fault == Some(NotificationFault::Duplicate) {
+        2
+    } else {
+        1
+    };
+    let mut received = false;
+    for _ in 0..times {
+        pending.attempts += 1;
+        let body = envelope(state, &pending, fault.as_ref());
+        let sent_at = state.data().ledger.now();
+        let (status, answer) = post(state, url, &body, fault.as_ref()).await;
+        received |= matches!(status, Some(200 | 204));
+        state.data().notify.deliveries.push(Delivery {
+            id: pending.id.clone(),
+            event_type: pending.notice.event_type.as_str().to_owned(),
+            attempt: pending.attempts,
+            sent_at,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            status,
+            answer,
+            fault: fault.clone(),
+        });
+    }
+    if received {
+        return;
+    }
+    let schedule = PROFIT_SHARING_NOTIFICATION.retry_intervals;
+    let wait = usize::try_from(pending.attempts)
+        .ok()
+        .and_then(|n| schedule.get(n.saturating_sub(1)));
+    if let Some(wait) = wait {
+        let mut data = state.data();
+        let now = data.ledger.now();
+        pending.next_at = now + chrono::Duration::from_std(*wait).unwrap_or_default();
+        data.notify.pending.push_back(pending);
+    }
+}
+
+/// The notification's body: the envelope with the resource encrypted with the APIv3 key.
+fn envelope(state: &State, pending: &Pending, fault: Option<&NotificationFault>) -> Vec<u8> {
+    let plaintext = serde_json::to_vec(&pending.notice.resource).unwrap_or_default();
+    let nonce: String = new_nonce().unwrap_or_default().chars().take(12).collect();
+    let mut ciphertext = state
+        .apiv3_key
+        .encrypt(&nonce, ASSOCIATED_DATA, &plaintext)
+        .unwrap_or_default();
+    if fault == Some(&NotificationFault::TamperCiphertext) {
+        // The first base64 character changed to another: the bytes decode, the tag fails.
+        let first = ciphertext.chars().next().unwrap_or('A');
+        let other = if first == 'A' { 'B' } else { 'A' };
+        ciphertext.replace_range(..first.len_utf8(), other.encode_utf8(&mut [0; 4]));
+    }
+    let associated_data = match fault {
+        Some(NotificationFault::WrongAssociatedData) => "transaction",
+        _ => ASSOCIATED_DATA,
+    };
+    let summary = match pending.notice.event_type {
+        EventType::ProfitsharingReturn => "分账回退",
+        _ => "分账",
+    };
+    let notification = Notification {
+        id: pending.id.clone(),
+        create_time: pending.created,
+        event_type: pending.notice.event_type.clone(),
+        summary: summary.to_owned(),
+        resource_type: "encrypt-resource".to_owned(),
+        resource: NotificationResource {
+            algorithm: "AEAD_AES_256_GCM".to_owned(),
+            ciphertext,
+            associated_data: Some(associated_data.to_owned()),
+            original_type: PROFIT_SHARING_NOTIFICATION.original_type.to_owned(),
+            nonce,
+        },
+    };
+    serde_json::to_vec(&notification).unwrap_or_else(|_| json!({}).to_string().into_bytes())
+}
+
+/// POSTs `body` signed as WeChat Pay signs (the key its answers use), with the fault applied;
+/// returns the status and the answer body, or `None` and why.
+async fn post(
+    state: &State,
+    url: &str,
+    body: &[u8],
+    fault: Option<&NotificationFault>,
+) -> (Option<u16>, String) {
+    let (use_public_key, platform) = {
+        let data = state.data();
+        (
+            data.answer_signer != super::AnswerSigner::PlatformCertificate,
+            data.platform.last().cloned(),
+        )
+    };
+    let mut timestamp = super::server::now_secs();
+    if let Some(NotificationFault::StaleTimestamp(secs)) = fault {
+        timestamp = timestamp.saturating_sub(*secs);
+    }
+    let signed =
+        super::server::signature(state, platform.as_deref(), use_public_key, timestamp, body);
+    let mut body = body.to_vec();
+    let mut signature = signed.signature;
+    let mut serial = signed.serial;
+    match fault {
+        Some(NotificationFault::TamperBody) => {
+            if let Some(byte) = body.iter_mut().find(|b| b.is_ascii_digit()) {
+                *byte = if *byte == b'9' { b'0' } else { *byte + 1 };
+            }
+        }
+        Some(NotificationFault::SignatureProbe) => {
+            signature = format!("WECHATPAY/SIGNTEST/{signature}");
+        }
+        Some(NotificationFault::UnknownSerial) => {
+            serial = "0123456789ABCDEF0123456789ABCDEF01234567".to_owned();
+        }
+        _ => {}
+    }
+    let request = state
+        .notifier
+        .post(url)
+        .timeout(ANSWER_TIMEOUT)
+        .header("content-type", "application/json")
+        .header("wechatpay-timestamp", timestamp.to_string())
+        .header("wechatpay-nonce", signed.nonce)
+        .header("wechatpay-signature", signature)
+        .header("wechatpay-serial", serial)
+        .header("wechatpay-signature-type", SCHEME)
+        .body(body);
+    match request.send().await {
+        Ok(answer) => {
+            let status = answer.status().as_u16();
+            let text = answer.text().await.unwrap_or_default();
+            (Some(status), text)
+        }
+        Err(error) => (None, error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_is_the_pages() {
+        let minutes: u64 = PROFIT_SHARING_NOTIFICATION
+            .retry_intervals
+            .iter()
+            .map(Duration::as_secs)
+            .sum::<u64>()
+            / 60;
+        // 共 24h4m.
+        assert_eq!(minutes, 24 * 60 + 4);
+    }
+}

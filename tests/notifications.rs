@@ -1,0 +1,337 @@
+//! End to end over loopback: a split or a return in the simulator leads to a notification POSTed
+//! to a handler (an axum server, as merchants write them), which verifies, decrypts and decodes it
+//! with `Client::decode_notification` and answers; a failing handler sees WeChat Pay's retries, and
+//! every notification fault ends in the handler's typed error, then a clean retry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use wechatpay_v3::simulator::{Delivery, NotificationFault, Simulator, VerificationMode};
+use wechatpay_v3::types::{EventType, ReceiverType, RelationType};
+use wechatpay_v3::{
+    AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    NotificationAnswer, NotificationError, Notified, OrderReference, ProfitSharingNotification,
+};
+
+const SUB_MCHID: &str = "1900000109";
+const TRANSACTION: &str = "4208450740201411110007820472";
+const SUPPLIER: &str = "190001001";
+const APPID: &str = "wx8888888888888888";
+
+/// What the handler saw: each notification decoded (once per id), each error, and how many more
+/// notifications it is told to fail.
+#[derive(Default)]
+struct Seen {
+    decoded: Vec<Notified<ProfitSharingNotification>>,
+    errors: Vec<String>,
+    fail_next: u32,
+}
+
+#[derive(Clone)]
+struct Handler {
+    client: Client,
+    seen: Arc<Mutex<Seen>>,
+}
+
+/// The notify handler: raw headers and body in, the crate's answer out.
+async fn notify(State(handler): State<Handler>, headers: HeaderMap, body: Bytes) -> Response {
+    let decoded = handler
+        .client
+        .decode_notification::<ProfitSharingNotification>(&headers, &body)
+        .await;
+    let answer = {
+        let mut seen = handler.seen.lock().unwrap();
+        match decoded {
+            Err(error) => {
+                let answer = error.answer();
+                seen.errors.push(describe(&error));
+                answer
+            }
+            Ok(_) if seen.fail_next > 0 => {
+                seen.fail_next -= 1;
+                NotificationAnswer::failed("database unavailable")
+            }
+            Ok(notified) => {
+                // De-duplicated by id, as WeChat Pay asks.
+                if !seen.decoded.iter().any(|n| n.id() == notified.id()) {
+                    seen.decoded.push(notified);
+                }
+                NotificationAnswer::received()
+            }
+        }
+    };
+    answer.into_response().map(axum::body::Body::from)
+}
+
+/// The error's kind, for the assertions.
+fn describe(error: &NotificationError) -> String {
+    let kind = match error {
+        NotificationError::BadSignature { .. } => "BadSignature",
+        NotificationError::Decrypt { .. } => "Decrypt",
+        NotificationError::Unverified(reason) => match reason {
+            wechatpay_v3::VerifyError::StaleTimestamp { .. } => "Stale",
+            wechatpay_v3::VerifyError::SignatureProbe => "Probe",
+            wechatpay_v3::VerifyError::UnknownSerial { .. } => "UnknownSerial",
+            _ => "Unverified",
+        },
+        _ => "Other",
+    };
+    format!("{kind}: {error}")
+}
+
+/// A frozen-clock simulator, a client that decodes notifications, and a handler on loopback the
+/// simulator delivers to; the supplier is added as a receiver.
+async fn start() -> (Simulator, Client, Arc<Mutex<Seen>>) {
+    let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
+    let client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .apiv3_key(simulator.credentials().apiv3_key().unwrap())
+        .notifications(true)
+        .retry_policy(common::quick_retries())
+        .build()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let app = axum::Router::new()
+        .route("/notify", axum::routing::post(notify))
+        .with_state(Handler {
+            client: client.clone(),
+            seen: seen.clone(),
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    simulator
+        .set_notify_url(&format!("http://{addr}/notify"))
+        .unwrap();
+    let mut add =
+        AddReceiverRequest::new(ReceiverType::MerchantId, SUPPLIER, RelationType::Supplier);
+    add.name = Some("示例商户全称".into());
+    client.add_receiver(&add).await.unwrap();
+    (simulator, client, seen)
+}
+
+fn split(out_order_no: &str, amount: i64) -> CreateOrderRequest {
+    let receiver = CreateOrderReceiver {
+        type_: ReceiverType::MerchantId,
+        receiver_account: SUPPLIER.into(),
+        amount,
+        description: "运费".into(),
+        receiver_name: None,
+    };
+    let mut request =
+        CreateOrderRequest::new(SUB_MCHID, TRANSACTION, out_order_no, vec![receiver], false);
+    request.appid = Some(APPID.into());
+    request
+}
+
+/// Waits (real time, at most 10 s) until the simulator has recorded `count` deliveries.
+async fn deliveries(simulator: &Simulator, count: usize) -> Vec<Delivery> {
+    for _ in 0..1000 {
+        let deliveries = simulator.deliveries();
+        if deliveries.len() >= count {
+            return deliveries;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "{count} deliveries expected, got {:?}",
+        simulator.deliveries()
+    );
+}
+
+#[tokio::test]
+async fn a_split_and_a_return_are_delivered_verified_decrypted_and_decoded() {
+    let (simulator, client, seen) = start().await;
+    let order = client
+        .create_order(&split("P-NOTIFY-1", 100))
+        .await
+        .unwrap();
+    // Nothing is due while the split is processing.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(simulator.deliveries().is_empty());
+
+    simulator.advance(Duration::from_secs(3));
+    let sent = deliveries(&simulator, 1).await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].received(), "{:?}", sent[0]);
+    assert_eq!(sent[0].status, Some(204));
+    assert_eq!(sent[0].event_type, "PROFITSHARING.SUCCESS");
+    let body: serde_json::Value = serde_json::from_str(&sent[0].body).unwrap();
+    assert_eq!(body["resource"]["original_type"], "profitsharing");
+    assert!(
+        !sent[0].body.contains(SUPPLIER),
+        "the resource travels encrypted"
+    );
+    {
+        let seen = seen.lock().unwrap();
+        assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+        let notified = &seen.decoded[0];
+        assert_eq!(notified.id(), sent[0].id);
+        assert_eq!(notified.event_type(), &EventType::ProfitsharingSuccess);
+        let resource = &notified.resource;
+        assert_eq!(resource.order_id, order.order_id);
+        assert_eq!(resource.out_order_no, "P-NOTIFY-1");
+        assert_eq!(resource.transaction_id, TRANSACTION);
+        assert_eq!(resource.sub_mchid, SUB_MCHID);
+        assert_eq!(resource.sp_mchid, simulator.credentials().mchid);
+        assert_eq!(resource.receiver.type_, ReceiverType::MerchantId);
+        assert_eq!(resource.receiver.account, SUPPLIER);
+        assert_eq!(resource.receiver.amount, 100);
+        assert_eq!(resource.success_time, simulator.now());
+    }
+
+    let give_back = CreateReturnOrderRequest::new(
+        SUB_MCHID,
+        OrderReference::OutOrderNo("P-NOTIFY-1".into()),
+        "R-NOTIFY-1",
+        SUPPLIER,
+        40,
+        "退回运费",
+    );
+    let returned = client.create_return_order(&give_back).await.unwrap();
+    simulator.advance(Duration::from_secs(3));
+    let sent = deliveries(&simulator, 2).await;
+    assert_eq!(sent[1].event_type, "PROFITSHARING.RETURN");
+    assert!(sent[1].received());
+    let seen = seen.lock().unwrap();
+    let resource = &seen.decoded[1].resource;
+    assert_eq!(
+        seen.decoded[1].event_type(),
+        &EventType::ProfitsharingReturn
+    );
+    // In a return's notification, order_id and out_order_no are the return's numbers.
+    assert_eq!(resource.order_id, returned.return_no);
+    assert_eq!(resource.out_order_no, "R-NOTIFY-1");
+    assert_eq!(resource.receiver.account, SUPPLIER);
+    assert_eq!(resource.receiver.amount, 40);
+    assert_eq!(resource.receiver.description, "退回运费");
+}
+
+#[tokio::test]
+async fn a_failing_handler_sees_the_retries_on_the_pages_schedule_until_it_answers_success() {
+    let (simulator, client, seen) = start().await;
+    seen.lock().unwrap().fail_next = 2;
+    client.create_order(&split("P-RETRY-1", 100)).await.unwrap();
+    simulator.advance(Duration::from_secs(3));
+    let first = deliveries(&simulator, 1).await;
+    assert_eq!(first[0].status, Some(500));
+    let failure: serde_json::Value = serde_json::from_str(&first[0].answer).unwrap();
+    assert_eq!(
+        failure,
+        serde_json::json!({"code": "FAIL", "message": "database unavailable"})
+    );
+
+    // The next attempt waits 15 s on the simulator's clock.
+    simulator.advance(Duration::from_secs(14));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(simulator.deliveries().len(), 1);
+    simulator.advance(Duration::from_secs(1));
+    let second = deliveries(&simulator, 2).await;
+    assert_eq!(second[1].status, Some(500));
+    // Then 15 s again; the third attempt is received, and no fourth comes.
+    simulator.advance(Duration::from_secs(15));
+    let third = deliveries(&simulator, 3).await;
+    simulator.advance(Duration::from_secs(3600));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let all = simulator.deliveries();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all.iter().map(|d| d.attempt).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(all.iter().all(|d| d.id == first[0].id), "one notification");
+    assert!(third[2].received());
+    assert_eq!(
+        (third[1].sent_at - third[0].sent_at).num_seconds(),
+        15,
+        "{all:?}"
+    );
+    assert_eq!((third[2].sent_at - third[1].sent_at).num_seconds(), 15);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.decoded.len(), 1);
+}
+
+#[tokio::test]
+async fn every_notification_fault_ends_in_a_typed_error_and_a_clean_retry_is_taken() {
+    let (simulator, client, seen) = start().await;
+    let faults = [
+        NotificationFault::TamperCiphertext,
+        NotificationFault::WrongAssociatedData,
+        NotificationFault::TamperBody,
+        NotificationFault::StaleTimestamp(600),
+        NotificationFault::SignatureProbe,
+        NotificationFault::UnknownSerial,
+    ];
+    for fault in faults.clone() {
+        simulator.inject_notification(fault);
+    }
+    client.create_order(&split("P-FAULT-1", 100)).await.unwrap();
+    simulator.advance(Duration::from_secs(3));
+    // Each faulty attempt is refused, and the next comes on the schedule: 15 s, 15 s, 30 s, 3 min,
+    // 10 min, 20 min, then the clean one.
+    let waits = [15, 15, 30, 180, 600, 1200];
+    for (index, wait) in waits.iter().enumerate() {
+        deliveries(&simulator, index + 1).await;
+        simulator.advance(Duration::from_secs(*wait));
+    }
+    let all = deliveries(&simulator, faults.len() + 1).await;
+    let statuses: Vec<Option<u16>> = all.iter().map(|d| d.status).collect();
+    assert_eq!(
+        statuses,
+        [500, 500, 400, 400, 400, 400, 204].map(Some),
+        "{all:?}"
+    );
+    let seen = seen.lock().unwrap();
+    let kinds: Vec<&str> = seen
+        .errors
+        .iter()
+        .map(|e| e.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Decrypt",
+            "Decrypt",
+            "BadSignature",
+            "Stale",
+            "Probe",
+            "UnknownSerial"
+        ]
+    );
+    assert!(seen.errors[0].contains("APIv3 key"), "{}", seen.errors[0]);
+    assert!(seen.errors[2].contains("raw bytes"), "{}", seen.errors[2]);
+    assert_eq!(seen.decoded.len(), 1);
+    assert_eq!(seen.decoded[0].resource.out_order_no, "P-FAULT-1");
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_carries_the_same_id_and_is_handled_once() {
+    let (simulator, client, seen) = start().await;
+    simulator.inject_notification(NotificationFault::Duplicate);
+    client.create_order(&split("P-DUP-1", 100)).await.unwrap();
+    simulator.advance(Duration::from_secs(3));
+    let all = deliveries(&simulator, 2).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].id, all[1].id);
+    assert!(all.iter().all(Delivery::received));
+    assert_eq!(seen.lock().unwrap().decoded.len(), 1);
+}
+
+#[tokio::test]
+async fn a_notify_url_that_is_not_http_is_refused() {
+    let simulator = Simulator::builder().start().await.unwrap();
+    for url in ["not a url", "ftp://127.0.0.1/notify"] {
+        let error = simulator.set_notify_url(url).unwrap_err();
+        assert!(error.to_string().contains(url), "{error}");
+    }
+}
