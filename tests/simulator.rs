@@ -1,6 +1,7 @@
 //! The simulator on its own: it refuses what the real API refuses, it interoperates with an
 //! implementation written elsewhere (the `openssl` command line), and its two command-line uses
-//! (`examples/mock_server.rs`, `examples/quickstart.rs`) work as the README documents them.
+//! (`examples/mock_server.rs`, `examples/quickstart.rs`, `examples/notify_handler.rs`) work as the
+//! README documents them.
 
 // A panic in a test is a failed test: the no-panic lints are for the library.
 #![allow(
@@ -765,6 +766,139 @@ fn a_client_in_another_language_runs_the_flow_as_the_readme_walks_it() {
         stdout.ends_with("query_order_amounts  unsplit_amount 0\n"),
         "{stdout}"
     );
+}
+
+/// A process killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_standalone_server_notifies_a_handler_written_in_another_language() {
+    // The receiver verifies and decrypts with Python's `cryptography`: nothing of this crate on the
+    // merchant's side.
+    let dir = common::scratch_dir("mock-server-notify");
+    let mut receiver = Command::new("python3")
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/other_language/notify_receiver.py"),
+        )
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 runs the other-language notify handler");
+    let mut lines = BufReader::new(receiver.stdout.take().unwrap()).lines();
+    let _receiver = Killed(receiver);
+    let port = lines.next().unwrap().unwrap();
+    let url = format!("http://127.0.0.1:{}/notify", port.trim());
+    let server = generated_mock_server(
+        &dir,
+        &["--processing-delay", "0.2", "--notify-url", url.as_str()],
+    );
+    succeeded(quickstart(&quickstart_env(&dir, &server.base_url), &[]));
+    // The quickstart's split (two receivers) and its return: three notifications.
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines {
+            let _ = sender.send(line.unwrap());
+        }
+    });
+    let mut notifications: Vec<Value> = (0..3)
+        .map(|_| {
+            let line = received
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("a notification within 10 s");
+            serde_json::from_str(&line).unwrap()
+        })
+        .collect();
+    notifications.sort_by_key(|n| {
+        (
+            n["event_type"].as_str().map(str::to_owned),
+            n["resource"]["receiver"]["amount"].as_i64(),
+        )
+    });
+    let summary: Vec<(String, String, i64)> = notifications
+        .iter()
+        .map(|n| {
+            assert!(n.get("error").is_none(), "{n}");
+            let receiver = &n["resource"]["receiver"];
+            (
+                n["event_type"].as_str().unwrap().to_owned(),
+                receiver["account"].as_str().unwrap().to_owned(),
+                receiver["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "PROFITSHARING.RETURN".to_owned(),
+                "190001001".to_owned(),
+                50
+            ),
+            (
+                "PROFITSHARING.SUCCESS".to_owned(),
+                "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_owned(),
+                100
+            ),
+            (
+                "PROFITSHARING.SUCCESS".to_owned(),
+                "190001001".to_owned(),
+                200
+            ),
+        ]
+    );
+    for n in &notifications {
+        assert_eq!(n["resource"]["sub_mchid"], "1900000109");
+        assert_eq!(
+            n["resource"]["transaction_id"],
+            "4208450740201411110007820472"
+        );
+    }
+}
+
+#[test]
+fn the_notify_handler_example_decodes_the_retried_notification_and_answers_success() {
+    let output = Command::new(example("notify_handler"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = succeeded(output);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 7, "{stdout}");
+    assert!(
+        lines[0].starts_with("handler listening on http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(lines[2].ends_with("answered 500 on purpose"), "{stdout}");
+    assert_eq!(lines[3], "WeChat Pay sends it again in 15 s");
+    for part in [
+        "PROFITSHARING.SUCCESS: 100 fen to MERCHANT_ID 190001001",
+        "P20150806125346-NOTIFY",
+        "+08:00",
+    ] {
+        assert!(lines[4].contains(part), "{part:?} in {stdout}");
+    }
+    assert!(lines[5].ends_with("attempt 1: answered 500"), "{stdout}");
+    assert!(lines[6].ends_with("attempt 2: answered 204"), "{stdout}");
+    // The same notification each time.
+    let id = |line: &str| {
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(':')
+            .to_owned()
+    };
+    assert_eq!(id(lines[2]), id(lines[4]));
+    assert_eq!(id(lines[5]), id(lines[6]));
 }
 
 #[test]

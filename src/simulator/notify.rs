@@ -172,10 +172,11 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
         1
     };
     let mut received = false;
+    let mut sent_at = state.data().ledger.now();
     for _ in 0..times {
         pending.attempts += 1;
         let body = envelope(state, &pending, fault.as_ref());
-        let sent_at = state.data().ledger.now();
+        sent_at = state.data().ledger.now();
         let (status, answer) = post(state, url, &body, fault.as_ref()).await;
         received |= matches!(status, Some(200 | 204));
         state.data().notify.deliveries.push(Delivery {
@@ -197,10 +198,10 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
         .ok()
         .and_then(|n| schedule.get(n.saturating_sub(1)));
     if let Some(wait) = wait {
-        let mut data = state.data();
-        let now = data.ledger.now();
-        pending.next_at = now + chrono::Duration::from_std(*wait).unwrap_or_default();
-        data.notify.pending.push_back(pending);
+        // Counted from when the attempt was sent, so that the clock advanced while the handler
+        // answered counts too.
+        pending.next_at = sent_at + chrono::Duration::from_std(*wait).unwrap_or_default();
+        state.data().notify.pending.push_back(pending);
     }
 }
 

@@ -597,6 +597,16 @@ mod tests {
         );
         assert!(page.request.is_empty() && page.response.is_empty());
         assert!(page.response_examples.is_empty());
+        let answer = &page.notification_answer_text;
+        assert!(
+            answer.starts_with("接收成功: HTTP 应答状态码返回 200 或 204"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h"),
+            "{answer}"
+        );
+        assert!(!answer.contains('|') && !answer.contains('\\'), "{answer}");
     }
 
     #[test]

@@ -526,3 +526,136 @@ fn pages_of_other_endpoints_import_with_no_overlay_entry_and_generate_compiling_
         );
     }
 }
+
+const NOTIFICATION: &str = "ecommerce-profitsharing-notification.md";
+
+/// The committed pages and a second notification page: the committed one with `from` replaced by
+/// `to` (its name and title changed, so that it is another notification).
+fn with_second_notification(from: &str, to: &str) -> Vec<(String, PathBuf, Page)> {
+    let mut pages = pages_with(ORDERS, "", "");
+    let path = repo_root().join("schema/docs").join(NOTIFICATION);
+    let text =
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen("分账动账通知API", "另一种通知API", 1);
+    assert!(text.contains(from), "the page holds {from:?}");
+    let text = text.replacen(from, to, 1);
+    let second = PathBuf::from("docs/z-other-notification.md");
+    let page = docs::parse_page(&second, &text).unwrap();
+    pages.push(("docs/z-other-notification.md".to_owned(), second, page));
+    pages
+}
+
+#[test]
+fn the_notification_page_imports_as_a_webhook_with_its_schedule_and_components() {
+    let imported = import_text(
+        &committed("schema/overlay.yaml"),
+        pages_with(ORDERS, "", ""),
+    )
+    .unwrap();
+    let spec: serde_json::Value = serde_norway::from_str(&imported.spec).unwrap();
+    let hook = &spec["x-webhooks"]["profitSharingNotification"]["post"];
+    assert_eq!(hook["x-original-type"], "profitsharing");
+    assert_eq!(
+        hook["x-event-types"],
+        json!(["PROFITSHARING.SUCCESS", "PROFITSHARING.RETURN"])
+    );
+    let schedule: Vec<u64> = serde_json::from_value(hook["x-retry-intervals"].clone()).unwrap();
+    assert_eq!(schedule.len(), 15);
+    assert_eq!(schedule.iter().sum::<u64>(), (24 * 60 + 4) * 60, "共 24h4m");
+    assert_eq!(
+        hook["x-decrypted-resource"]["schema"]["$ref"],
+        "#/components/schemas/ProfitSharingNotification"
+    );
+    assert_eq!(
+        hook["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Notification"
+    );
+    assert_eq!(
+        hook["responses"]["5XX"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/NotificationFailure"
+    );
+    assert!(hook["responses"]["204"]["content"].is_null());
+    let schemas = &spec["components"]["schemas"];
+    // The page's `""` example is the empty string.
+    assert_eq!(
+        schemas["NotificationResource"]["properties"]["associated_data"]["example"],
+        ""
+    );
+    assert_eq!(
+        schemas["ProfitSharingNotification"]["properties"]["success_time"]["format"],
+        "date-time"
+    );
+    // Not an endpoint: no path.
+    assert!(
+        !spec["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|p| p.contains("notif"))
+    );
+}
+
+#[test]
+fn a_second_notification_page_shares_the_envelope_and_adds_its_event_types() {
+    let pages = with_second_notification(
+        "PROFITSHARING.RETURN: 分账回退",
+        "PROFITSHARING.RETURN: 分账回退<br>PROFITSHARING.CLOSED: 分账关闭",
+    );
+    let imported = import_text(&committed("schema/overlay.yaml"), pages).unwrap();
+    let spec: serde_json::Value = serde_norway::from_str(&imported.spec).unwrap();
+    let other = &spec["x-webhooks"]["zOtherNotification"]["post"];
+    assert_eq!(
+        other["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Notification"
+    );
+    assert_eq!(
+        other["x-decrypted-resource"]["schema"]["$ref"],
+        "#/components/schemas/ZOtherNotification"
+    );
+    assert_eq!(
+        spec["components"]["schemas"]["EventType"]["enum"],
+        json!([
+            "PROFITSHARING.SUCCESS",
+            "PROFITSHARING.RETURN",
+            "PROFITSHARING.CLOSED"
+        ])
+    );
+    let files = render_text(&imported.spec, "schema/openapi.yaml").unwrap();
+    let operations = &files.iter().find(|(n, _)| *n == "operations.rs").unwrap().1;
+    assert!(operations.contains("pub const Z_OTHER_NOTIFICATION: crate::NotificationKind"));
+    assert!(
+        operations.contains("impl crate::DecryptedResource for super::types::ZOtherNotification")
+    );
+}
+
+#[test]
+fn notification_pages_whose_envelopes_differ_are_an_error_naming_both() {
+    let pages = with_second_notification(
+        "| summary           | string(16)      | 是   |",
+        "| summary           | string(16)      | 否   |",
+    );
+    match import_text(&committed("schema/overlay.yaml"), pages) {
+        Err(Error::Page(error)) => {
+            assert!(error.page.ends_with("z-other-notification.md"), "{error}");
+            assert!(error.expected.contains(NOTIFICATION), "{error}");
+            assert!(error.expected.contains("Notification"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_notification_page_without_a_retry_schedule_needs_one_in_the_overlay() {
+    let pages = with_second_notification(
+        "15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h",
+        "一定",
+    );
+    match import_text(&committed("schema/overlay.yaml"), pages) {
+        Err(Error::Page(error)) => {
+            assert!(error.expected.contains("x-retry-intervals"), "{error}")
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("imported without a retry schedule"),
+    }
+}
