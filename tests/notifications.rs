@@ -17,8 +17,10 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use wechatpay_v3::simulator::{Delivery, NotificationFault, Simulator, VerificationMode};
+use axum::response::Response;
+use wechatpay_v3::simulator::{
+    AnswerSigner, Delivery, NotificationFault, Simulator, VerificationMode,
+};
 use wechatpay_v3::types::{EventType, ReceiverType, RelationType};
 use wechatpay_v3::{
     AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
@@ -94,9 +96,13 @@ fn describe(error: &NotificationError) -> String {
 /// A frozen-clock simulator, a client that decodes notifications, and a handler on loopback the
 /// simulator delivers to; the supplier is added as a receiver.
 async fn start() -> (Simulator, Client, Arc<Mutex<Seen>>) {
+    start_in(VerificationMode::PublicKey).await
+}
+
+async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>>) {
     let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
     let client = simulator
-        .client_builder(VerificationMode::PublicKey)
+        .client_builder(mode)
         .unwrap()
         .apiv3_key(simulator.credentials().apiv3_key().unwrap())
         .notifications(true)
@@ -325,6 +331,39 @@ async fn a_duplicate_delivery_carries_the_same_id_and_is_handled_once() {
     assert_eq!(all[0].id, all[1].id);
     assert!(all.iter().all(Delivery::received));
     assert_eq!(seen.lock().unwrap().decoded.len(), 1);
+}
+
+#[tokio::test]
+async fn a_notification_signed_by_a_platform_certificate_the_client_lacks_fetches_it_first() {
+    let (simulator, client, seen) = start_in(VerificationMode::PlatformCertificates).await;
+    simulator.set_answer_signer(AnswerSigner::PlatformCertificate);
+    client.create_order(&split("P-CERT-1", 100)).await.unwrap();
+    // WeChat Pay moves to a new certificate before the notification: no answer has named it.
+    let new_serial = simulator.rotate_platform_certificate().await.unwrap();
+    assert!(
+        !client
+            .certificate_status()
+            .unwrap()
+            .serials
+            .contains(&new_serial)
+    );
+    simulator.advance(Duration::from_secs(3));
+    let sent = deliveries(&simulator, 1).await;
+    assert!(sent[0].received(), "{:?}", seen.lock().unwrap().errors);
+    let seen = seen.lock().unwrap();
+    let verified = &seen.decoded[0].verified;
+    assert_eq!(verified.serial, new_serial);
+    assert_eq!(
+        verified.source,
+        wechatpay_v3::KeySource::PlatformCertificate
+    );
+    assert!(
+        client
+            .certificate_status()
+            .unwrap()
+            .serials
+            .contains(&new_serial)
+    );
 }
 
 #[tokio::test]

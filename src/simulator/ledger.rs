@@ -74,7 +74,7 @@ impl Clock {
 
 /// `at` plus `by`, to the millisecond as WeChat Pay writes its times; the end of year 9999 when
 /// that is further (a clock run at an absurd speed stops there).
-fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOffset> {
+pub(crate) fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOffset> {
     let end = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
         .and_then(|day| day.and_hms_milli_opt(23, 59, 59, 999))
         .and_then(|t| t.and_local_timezone(beijing()).single());

@@ -200,7 +200,7 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
     if let Some(wait) = wait {
         // Counted from when the attempt was sent, so that the clock advanced while the handler
         // answered counts too.
-        pending.next_at = sent_at + chrono::Duration::from_std(*wait).unwrap_or_default();
+        pending.next_at = super::ledger::later(sent_at, *wait);
         state.data().notify.pending.push_back(pending);
     }
 }
@@ -215,9 +215,11 @@ fn envelope(state: &State, pending: &Pending, fault: Option<&NotificationFault>)
         .unwrap_or_default();
     if fault == Some(&NotificationFault::TamperCiphertext) {
         // The first base64 character changed to another: the bytes decode, the tag fails.
-        let first = ciphertext.chars().next().unwrap_or('A');
-        let other = if first == 'A' { 'B' } else { 'A' };
-        ciphertext.replace_range(..first.len_utf8(), other.encode_utf8(&mut [0; 4]));
+        if let Some(first) = ciphertext.chars().next() {
+            let other = if first == 'A' { 'B' } else { 'A' };
+            let rest = ciphertext.get(first.len_utf8()..).unwrap_or_default();
+            ciphertext = format!("{other}{rest}");
+        }
     }
     let associated_data = match fault {
         Some(NotificationFault::WrongAssociatedData) => "transaction",
