@@ -244,6 +244,14 @@ impl Return {
     }
 }
 
+/// Appends to a bounded queue, dropping the oldest entry past `cap`.
+pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
+    if queue.len() >= cap {
+        queue.pop_front();
+    }
+    queue.push_back(item);
+}
+
 /// A notification due when a split or a return is done.
 #[derive(Clone, Debug)]
 pub(crate) struct Notice {
@@ -337,10 +345,7 @@ impl Ledger {
 
     fn notice(&mut self, notice: Notice) {
         if self.notifying {
-            if self.notices.len() >= self.max_kept {
-                self.notices.pop_front();
-            }
-            self.notices.push_back(notice);
+            push_bounded(&mut self.notices, notice, self.max_kept);
         }
     }
 

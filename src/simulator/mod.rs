@@ -414,7 +414,7 @@ impl SimulatorBuilder {
                 answer_signer: AnswerSigner::default(),
                 accept_unsigned: false,
                 platform: vec![Arc::new(platform)],
-                notify: notify::Outbox::default(),
+                notify: notify::Outbox::new(self.max_kept),
             }),
             wake: tokio::sync::Notify::new(),
             // WeChat Pay does not follow redirects from a notify URL.

@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 
 use super::State;
-use super::ledger::Notice;
+use super::ledger::{Notice, push_bounded};
 use crate::operations::PROFIT_SHARING_NOTIFICATION;
 use crate::signing::{SCHEME, new_nonce};
 use crate::types::{EventType, Notification, NotificationResource};
@@ -90,22 +90,43 @@ struct Pending {
 }
 
 /// What the simulator knows about notifications: where to send them, what waits, what was sent.
-#[derive(Debug, Default)]
+/// What waits and what was sent are bounded like the ledger: past `max_kept` the oldest goes.
+#[derive(Debug)]
 pub(crate) struct Outbox {
     url: Option<String>,
     pending: VecDeque<Pending>,
-    deliveries: Vec<Delivery>,
+    deliveries: VecDeque<Delivery>,
     faults: VecDeque<NotificationFault>,
     serial: u64,
+    max_kept: usize,
 }
 
 impl Outbox {
+    pub fn new(max_kept: usize) -> Self {
+        Self {
+            url: None,
+            pending: VecDeque::new(),
+            deliveries: VecDeque::new(),
+            faults: VecDeque::new(),
+            serial: 0,
+            max_kept,
+        }
+    }
+
     pub fn set_url(&mut self, url: Option<String>) {
         self.url = url;
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.deliveries.clone()
+        self.deliveries.iter().cloned().collect()
+    }
+
+    fn record(&mut self, delivery: Delivery) {
+        push_bounded(&mut self.deliveries, delivery, self.max_kept);
+    }
+
+    fn wait(&mut self, pending: Pending) {
+        push_bounded(&mut self.pending, pending, self.max_kept);
     }
 
     pub fn inject(&mut self, fault: NotificationFault) {
@@ -116,13 +137,14 @@ impl Outbox {
     fn queue(&mut self, notices: Vec<Notice>, now: DateTime<FixedOffset>) {
         for notice in notices {
             self.serial += 1;
-            self.pending.push_back(Pending {
+            let pending = Pending {
                 id: format!("EV-{}{:07}", now.format("%Y%m%d%H%M%S"), self.serial),
                 created: now,
                 attempts: 0,
                 next_at: notice.due,
                 notice,
-            });
+            };
+            self.wait(pending);
         }
     }
 
@@ -179,7 +201,7 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
         sent_at = state.data().ledger.now();
         let (status, answer) = post(state, url, &body, fault.as_ref()).await;
         received |= matches!(status, Some(200 | 204));
-        state.data().notify.deliveries.push(Delivery {
+        state.data().notify.record(Delivery {
             id: pending.id.clone(),
             event_type: pending.notice.event_type.as_str().to_owned(),
             attempt: pending.attempts,
@@ -201,7 +223,7 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
         // Counted from when the attempt was sent, so that the clock advanced while the handler
         // answered counts too.
         pending.next_at = super::ledger::later(sent_at, *wait);
-        state.data().notify.pending.push_back(pending);
+        state.data().notify.wait(pending);
     }
 }
 

@@ -126,20 +126,36 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 /// Runs `openssl` with `args` in `dir`, feeding `stdin`; its standard output. Fails the test if
 /// openssl fails: it is the independent reference for every byte-level protocol fact.
 pub fn openssl(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let mut command = std::process::Command::new("openssl");
+    command.args(args).current_dir(dir);
+    reference_output(
+        command,
+        stdin,
+        "the openssl command line is needed as the tests' reference",
+        &format!("openssl {args:?}"),
+    )
+}
+
+/// Runs a reference implementation's command, feeding `stdin`; its standard output. Fails the
+/// test, with its standard error, if it cannot start (`missing` says what is needed) or fails.
+fn reference_output(
+    mut command: std::process::Command,
+    stdin: &[u8],
+    missing: &str,
+    what: &str,
+) -> Vec<u8> {
     use std::io::Write;
-    let mut child = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("the openssl command line is needed as the tests' reference");
+        .expect(missing);
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "openssl {args:?} failed: {}",
+        "{what} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
@@ -229,20 +245,13 @@ pub fn python_encrypt(key: &str, nonce: &str, associated_data: &str, plaintext: 
                   data = sys.stdin.buffer.read()\n\
                   sealed = AESGCM(key.encode()).encrypt(nonce.encode(), data, aad.encode())\n\
                   print(base64.b64encode(sealed).decode())";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script, key, nonce, associated_data])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 is needed as the reference for AES-256-GCM");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(plaintext).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "python3 with the cryptography package failed (pip install cryptography): {}",
-        String::from_utf8_lossy(&output.stderr)
+    let mut command = std::process::Command::new("python3");
+    command.args(["-c", script, key, nonce, associated_data]);
+    let output = reference_output(
+        command,
+        plaintext,
+        "python3 is needed as the reference for AES-256-GCM",
+        "python3 with the cryptography package (pip install cryptography)",
     );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    String::from_utf8(output).unwrap().trim().to_owned()
 }

@@ -51,6 +51,35 @@ pub(super) fn nested_property(
     }
 }
 
+/// A page's title without its `API` suffix: the operation's summary.
+pub(super) fn summary(page: &Page) -> &str {
+    page.title.strip_suffix("API").unwrap_or(&page.title).trim()
+}
+
+/// What every operation, endpoint or notification, starts with: its id, summary, description
+/// (the overlay's template over the page's front matter) and page.
+pub(super) fn operation_head(
+    id: &str,
+    label: &str,
+    page: &Page,
+    op: &OperationOverlay,
+) -> Map<String, Value> {
+    let mut operation = Map::new();
+    operation.insert("operationId".to_owned(), json!(id));
+    operation.insert("summary".to_owned(), json!(summary(page)));
+    operation.insert(
+        "description".to_owned(),
+        json!(fill(
+            op.description.as_deref().or(Some("{description}")),
+            "",
+            "",
+            &one_line(&page.description, " ")
+        )),
+    );
+    operation.insert("x-doc-page".to_owned(), json!(label));
+    operation
+}
+
 /// Whether a method carries a body.
 fn has_body(method: &str) -> bool {
     !matches!(method, "get" | "delete" | "head")
@@ -162,20 +191,8 @@ impl<'a> Importer<'a> {
             .unwrap_or_else(|| naming::operation_id(&method, &path));
         let prefix = id.to_upper_camel_case();
 
-        let mut operation = Map::new();
-        operation.insert("operationId".to_owned(), json!(id));
-        let summary = page.title.strip_suffix("API").unwrap_or(&page.title).trim();
-        operation.insert("summary".to_owned(), json!(summary));
-        operation.insert(
-            "description".to_owned(),
-            json!(fill(
-                op.description.as_deref().or(Some("{description}")),
-                "",
-                "",
-                &one_line(&page.description, " ")
-            )),
-        );
-        operation.insert("x-doc-page".to_owned(), json!(label));
+        let summary = summary(page);
+        let mut operation = operation_head(&id, label, page, op);
         let idempotent_on_page = page.description.contains("幂等")
             || page.request.iter().any(|f| f.description.contains("幂等"));
         if idempotent_on_page {

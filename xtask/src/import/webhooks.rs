@@ -13,7 +13,8 @@ use std::path::Path;
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use serde_json::{Map, Value, json};
 
-use super::page_fields::{fill, one_line, tree};
+use super::operations::{operation_head, summary};
+use super::page_fields::{one_line, tree};
 use super::schema_json::schema_ref;
 use super::schemas::table_rows;
 use super::{Error, Importer, OperationOverlay, SchemaOverlay, only_extensions};
@@ -176,13 +177,13 @@ impl<'a> Importer<'a> {
                 }
             }
             let event_types = self.add_event_types(&envelope.name, page)?;
+            let summary = summary(page);
 
             let id = op.operation_id.clone().unwrap_or_else(|| webhook_id(label));
             let resource = match self.claimed_table("resource") {
                 Some((name, claimed)) if claimed == label => name,
                 _ => {
                     let name = id.to_upper_camel_case();
-                    let summary = page.title.strip_suffix("API").unwrap_or(&page.title).trim();
                     let description = format!(
                         "The decrypted `resource` of {summary} (解密后的资源): what \
                          `Client::decode_notification` returns."
@@ -211,10 +212,8 @@ impl<'a> Importer<'a> {
                             .to_owned(),
                     )
                 })?;
-            let retry = match (
-                retry_intervals(&page.notification_answer_text),
-                op.extensions.get("x-retry-intervals"),
-            ) {
+            let on_page = retry_intervals(&page.notification_answer_text);
+            let retry = match (&on_page, op.extensions.get("x-retry-intervals")) {
                 (Some(intervals), None) => json!(intervals),
                 (_, Some(overlay)) => overlay.clone(),
                 (None, None) => {
@@ -226,29 +225,14 @@ impl<'a> Importer<'a> {
                     ));
                 }
             };
-            if op.extensions.contains_key("x-retry-intervals")
-                && retry_intervals(&page.notification_answer_text).is_some()
-            {
+            if op.extensions.contains_key("x-retry-intervals") && on_page.is_some() {
                 self.stale.push(format!(
                     "{at}/x-retry-intervals: the page gives a retry schedule itself now (the \
                      overlay's is kept)"
                 ));
             }
 
-            let summary = page.title.strip_suffix("API").unwrap_or(&page.title).trim();
-            let mut operation = Map::new();
-            operation.insert("operationId".to_owned(), json!(id));
-            operation.insert("summary".to_owned(), json!(summary));
-            operation.insert(
-                "description".to_owned(),
-                json!(fill(
-                    op.description.as_deref().or(Some("{description}")),
-                    "",
-                    "",
-                    &one_line(&page.description, " ")
-                )),
-            );
-            operation.insert("x-doc-page".to_owned(), json!(label));
+            let mut operation = operation_head(&id, label, page, op);
             operation.insert("x-original-type".to_owned(), json!(original_type));
             operation.insert("x-event-types".to_owned(), json!(event_types));
             for (key, value) in &op.extensions {
