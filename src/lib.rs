@@ -5,7 +5,10 @@
 //! - [`Client::query_order`]: 查询分账结果, `GET /v3/ecommerce/profitsharing/orders`;
 //! - [`Client::query_return_order`]: 查询分账回退结果, `GET /v3/ecommerce/profitsharing/returnorders`;
 //!
-//! and the return, finish, amounts and receiver operations (see the README's table).
+//! and the return, finish, amounts and receiver operations (see the README's table), and the
+//! notification WeChat Pay sends when a split or a return moved money (分账动账通知):
+//! [`Client::decode_notification`] verifies, decrypts and decodes it, and [`NotificationAnswer`]
+//! is the answer to send back.
 //!
 //! The request and response types ([`operations`], [`types`]) are generated from the OpenAPI spec
 //! in `schema/` by `cargo xtask codegen`; this crate's handwritten modules are what the generated
