@@ -172,6 +172,35 @@ struct Order {
 }
 
 impl Order {
+    /// The notifications (分账动账通知) of a split: one per receiver's share, due when it is done.
+    /// A finish sends none.
+    fn notices(&self, sp_mchid: &str) -> Vec<Notice> {
+        let OrderKind::Split { request, shares } = &self.kind else {
+            return Vec::new();
+        };
+        shares
+            .iter()
+            .map(|share| Notice {
+                due: self.done_at,
+                event_type: EventType::ProfitsharingSuccess,
+                resource: ProfitSharingNotification {
+                    sp_mchid: sp_mchid.to_owned(),
+                    sub_mchid: self.sub_mchid.clone(),
+                    transaction_id: self.transaction_id.clone(),
+                    order_id: self.order_id.clone(),
+                    out_order_no: request.out_order_no.clone(),
+                    receiver: ProfitSharingNotificationReceiver {
+                        type_: share.type_.clone(),
+                        account: share.account.clone(),
+                        amount: share.amount,
+                        description: share.description.clone(),
+                    },
+                    success_time: self.done_at,
+                },
+            })
+            .collect()
+    }
+
     /// The merchant's number, as its request gave it.
     fn out_order_no(&self) -> &str {
         match &self.kind {
@@ -218,6 +247,32 @@ struct Return {
 }
 
 impl Return {
+    /// The notification (回退通知) of a return that will succeed, due when it is done: the
+    /// return's own numbers, the money taken back from the receiver.
+    fn notice(&self, sp_mchid: &str) -> Option<Notice> {
+        if self.fails_with.is_some() {
+            return None;
+        }
+        Some(Notice {
+            due: self.done_at,
+            event_type: EventType::ProfitsharingReturn,
+            resource: ProfitSharingNotification {
+                sp_mchid: sp_mchid.to_owned(),
+                sub_mchid: self.request.sub_mchid.clone(),
+                transaction_id: self.transaction_id.clone(),
+                order_id: self.return_no.clone(),
+                out_order_no: self.request.out_return_no.clone(),
+                receiver: ProfitSharingNotificationReceiver {
+                    type_: ReceiverType::MerchantId,
+                    account: self.request.return_mchid.clone(),
+                    amount: self.request.amount,
+                    description: self.request.description.clone(),
+                },
+                success_time: self.done_at,
+            },
+        })
+    }
+
     fn result(&self, now: DateTime<FixedOffset>) -> ReturnResult {
         match (now >= self.done_at, &self.fails_with) {
             (false, _) => ReturnResult::Processing,
@@ -343,9 +398,33 @@ impl Ledger {
         self.notifying = on;
     }
 
-    fn notice(&mut self, notice: Notice) {
+    /// Records notifications, while notifications are on.
+    fn notify(&mut self, notices: impl IntoIterator<Item = Notice>) {
         if self.notifying {
-            push_bounded(&mut self.notices, notice, self.max_kept);
+            for notice in notices {
+                push_bounded(&mut self.notices, notice, self.max_kept);
+            }
+        }
+    }
+
+    /// A split or a finish accepted at `now`, done after the processing delay, with a new order
+    /// id.
+    fn new_order(
+        &mut self,
+        sub_mchid: &str,
+        transaction_id: &str,
+        kind: OrderKind,
+        now: DateTime<FixedOffset>,
+        context: &Context<'_>,
+    ) -> Order {
+        Order {
+            sub_mchid: sub_mchid.to_owned(),
+            transaction_id: transaction_id.to_owned(),
+            order_id: self.next_id(IdKind::Order),
+            accepted_at: now,
+            done_at: later(now, context.rules.processing_delay),
+            returns: Vec::new(),
+            kind,
         }
     }
 
@@ -620,40 +699,14 @@ impl Ledger {
             transaction.shared = transaction.shared.saturating_add(shared);
             transaction.splits += 1;
         }
-        let order = Order {
-            sub_mchid: request.sub_mchid.clone(),
-            transaction_id: request.transaction_id.clone(),
-            order_id: self.next_id(IdKind::Order),
-            accepted_at: now,
-            done_at: later(now, context.rules.processing_delay),
-            returns: Vec::new(),
-            kind: OrderKind::Split {
-                request: Box::new(request),
-                shares,
-            },
+        let (sub_mchid, transaction_id) =
+            (request.sub_mchid.clone(), request.transaction_id.clone());
+        let kind = OrderKind::Split {
+            request: Box::new(request),
+            shares,
         };
-        if let OrderKind::Split { request, shares } = &order.kind {
-            for share in shares {
-                self.notice(Notice {
-                    due: order.done_at,
-                    event_type: EventType::ProfitsharingSuccess,
-                    resource: ProfitSharingNotification {
-                        sp_mchid: context.platform_mchid.to_owned(),
-                        sub_mchid: order.sub_mchid.clone(),
-                        transaction_id: order.transaction_id.clone(),
-                        order_id: order.order_id.clone(),
-                        out_order_no: request.out_order_no.clone(),
-                        receiver: ProfitSharingNotificationReceiver {
-                            type_: share.type_.clone(),
-                            account: share.account.clone(),
-                            amount: share.amount,
-                            description: share.description.clone(),
-                        },
-                        success_time: order.done_at,
-                    },
-                });
-            }
-        }
+        let order = self.new_order(&sub_mchid, &transaction_id, kind, now, context);
+        self.notify(order.notices(context.platform_mchid));
         let answer = to_json(&create_answer(&order, now));
         self.insert_order(order);
         answer
@@ -688,16 +741,10 @@ impl Ledger {
         if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
             transaction.unsplit = 0;
         }
-        let now = self.now();
-        let order = Order {
-            sub_mchid: request.sub_mchid.clone(),
-            transaction_id: request.transaction_id.clone(),
-            order_id: self.next_id(IdKind::Order),
-            accepted_at: now,
-            done_at: later(now, context.rules.processing_delay),
-            returns: Vec::new(),
-            kind: OrderKind::Finish { request, amount },
-        };
+        let (sub_mchid, transaction_id) =
+            (request.sub_mchid.clone(), request.transaction_id.clone());
+        let kind = OrderKind::Finish { request, amount };
+        let order = self.new_order(&sub_mchid, &transaction_id, kind, self.now(), context);
         let answer = to_json(&finish_answer(&order));
         self.insert_order(order);
         answer
@@ -817,27 +864,7 @@ impl Ledger {
             request,
         };
         let answer = to_json(&return_answer(&entry, now));
-        if entry.fails_with.is_none() {
-            // 回退通知: the return's own numbers, the money taken back from the receiver.
-            self.notice(Notice {
-                due: entry.done_at,
-                event_type: EventType::ProfitsharingReturn,
-                resource: ProfitSharingNotification {
-                    sp_mchid: context.platform_mchid.to_owned(),
-                    sub_mchid: entry.request.sub_mchid.clone(),
-                    transaction_id: entry.transaction_id.clone(),
-                    order_id: entry.return_no.clone(),
-                    out_order_no: entry.request.out_return_no.clone(),
-                    receiver: ProfitSharingNotificationReceiver {
-                        type_: ReceiverType::MerchantId,
-                        account: entry.request.return_mchid.clone(),
-                        amount: entry.request.amount,
-                        description: entry.request.description.clone(),
-                    },
-                    success_time: entry.done_at,
-                },
-            });
-        }
+        self.notify(entry.notice(context.platform_mchid));
         if let Some(order) = self.orders.get_mut(&out_order_no) {
             order.returns.push(out_return_no.clone());
         }

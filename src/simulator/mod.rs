@@ -614,29 +614,14 @@ impl Simulator {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let use_public_key = key == crate::KeySource::PublicKey;
-        let signed = server::signature(
+        server::signature(
             &self.state,
             platform.as_deref(),
             use_public_key,
             timestamp,
             body,
-        );
-        let mut headers = http::HeaderMap::new();
-        for (name, value) in [
-            ("wechatpay-timestamp", signed.timestamp.to_string()),
-            ("wechatpay-nonce", signed.nonce),
-            ("wechatpay-signature", signed.signature),
-            ("wechatpay-serial", signed.serial),
-            (
-                "wechatpay-signature-type",
-                crate::signing::SCHEME.to_owned(),
-            ),
-        ] {
-            if let Ok(value) = http::HeaderValue::from_str(&value) {
-                headers.insert(name, value);
-            }
-        }
-        headers
+        )
+        .headers()
     }
 
     /// The serials of the platform certificates it lists, the one that signs last.

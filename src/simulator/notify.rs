@@ -17,7 +17,7 @@ use serde_json::json;
 use super::State;
 use super::ledger::{Notice, push_bounded};
 use crate::operations::PROFIT_SHARING_NOTIFICATION;
-use crate::signing::{SCHEME, new_nonce};
+use crate::signing::new_nonce;
 use crate::types::{EventType, Notification, NotificationResource};
 
 /// How often the delivery task looks at the clock when nothing wakes it.
@@ -287,22 +287,14 @@ async fn post(
     if let Some(NotificationFault::StaleTimestamp(secs)) = fault {
         timestamp = timestamp.saturating_sub(*secs);
     }
-    let signed =
+    let mut signed =
         super::server::signature(state, platform.as_deref(), use_public_key, timestamp, body);
     let mut body = body.to_vec();
-    let mut signature = signed.signature;
-    let mut serial = signed.serial;
     match fault {
-        Some(NotificationFault::TamperBody) => {
-            if let Some(byte) = body.iter_mut().find(|b| b.is_ascii_digit()) {
-                *byte = if *byte == b'9' { b'0' } else { *byte + 1 };
-            }
-        }
-        Some(NotificationFault::SignatureProbe) => {
-            signature = format!("WECHATPAY/SIGNTEST/{signature}");
-        }
+        Some(NotificationFault::TamperBody) => super::server::tamper(&mut body),
+        Some(NotificationFault::SignatureProbe) => signed.make_probe(),
         Some(NotificationFault::UnknownSerial) => {
-            serial = "0123456789ABCDEF0123456789ABCDEF01234567".to_owned();
+            signed.serial = super::server::UNKNOWN_SERIAL.to_owned();
         }
         _ => {}
     }
@@ -311,11 +303,7 @@ async fn post(
         .post(url)
         .timeout(ANSWER_TIMEOUT)
         .header("content-type", "application/json")
-        .header("wechatpay-timestamp", timestamp.to_string())
-        .header("wechatpay-nonce", signed.nonce)
-        .header("wechatpay-signature", signature)
-        .header("wechatpay-serial", serial)
-        .header("wechatpay-signature-type", SCHEME)
+        .headers(signed.headers())
         .body(body);
     match request.send().await {
         Ok(answer) => {

@@ -426,6 +426,43 @@ pub(crate) struct Signed {
     pub serial: String,
 }
 
+/// The serial [`Fault::UnknownSerial`] names: no key has it.
+pub(crate) const UNKNOWN_SERIAL: &str = "0123456789ABCDEF0123456789ABCDEF01234567";
+
+impl Signed {
+    /// Turns the signature into a `WECHATPAY/SIGNTEST/` probe ([`Fault::SignatureProbe`]).
+    pub fn make_probe(&mut self) {
+        self.signature = format!("{}{}", crate::verify::PROBE_PREFIX, self.signature);
+    }
+
+    /// The five `Wechatpay-*` headers, `Wechatpay-Signature-Type` included.
+    pub fn headers(&self) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in [
+            ("wechatpay-timestamp", self.timestamp.to_string()),
+            ("wechatpay-nonce", self.nonce.clone()),
+            ("wechatpay-signature", self.signature.clone()),
+            ("wechatpay-serial", self.serial.clone()),
+            ("wechatpay-signature-type", SCHEME.to_owned()),
+        ] {
+            headers.insert(
+                name,
+                HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("")),
+            );
+        }
+        headers
+    }
+}
+
+/// Changes a signed body so that a JSON parser does not notice and only the signature can catch
+/// it ([`Fault::TamperBody`]): a digit moved by one, or else a space after the first byte.
+pub(crate) fn tamper(body: &mut Vec<u8>) {
+    match body.iter_mut().find(|b| b.is_ascii_digit()) {
+        Some(byte) => *byte = if *byte == b'9' { b'0' } else { *byte + 1 },
+        None => body.insert(body.len().min(1), b' '),
+    }
+}
+
 /// Signs `body` at `timestamp` with a fresh nonce: with the WeChat Pay public key's private half,
 /// or with `platform`'s key when there is one and the public key was not asked for.
 pub(crate) fn signature(
@@ -488,19 +525,11 @@ fn sign(
     if let Some(Fault::StaleTimestamp(secs)) = fault {
         timestamp = timestamp.saturating_sub(*secs);
     }
-    let signed = signature(state, platform.as_deref(), use_public_key, timestamp, &body);
-    let (nonce, mut signature, mut serial) = (signed.nonce, signed.signature, signed.serial);
+    let mut signed = signature(state, platform.as_deref(), use_public_key, timestamp, &body);
     match fault {
-        // A change a JSON parser does not notice, so that only the signature can catch it: a digit
-        // moved by one, or else a space after the first byte.
-        Some(Fault::TamperBody) => match body.iter_mut().find(|b| b.is_ascii_digit()) {
-            Some(byte) => *byte = if *byte == b'9' { b'0' } else { *byte + 1 },
-            None => body.insert(body.len().min(1), b' '),
-        },
-        Some(Fault::SignatureProbe) => signature = format!("WECHATPAY/SIGNTEST/{signature}"),
-        Some(Fault::UnknownSerial) => {
-            serial = "0123456789ABCDEF0123456789ABCDEF01234567".to_owned()
-        }
+        Some(Fault::TamperBody) => tamper(&mut body),
+        Some(Fault::SignatureProbe) => signed.make_probe(),
+        Some(Fault::UnknownSerial) => signed.serial = UNKNOWN_SERIAL.to_owned(),
         _ => {}
     }
     let mut builder = Response::builder()
@@ -513,16 +542,10 @@ fn sign(
     if let Some(Fault::RateLimited { retry_after_secs }) = fault {
         builder = builder.header("retry-after", retry_after_secs.to_string());
     }
-    if fault != Some(&Fault::NoSignature) {
-        builder = builder
-            .header("wechatpay-timestamp", timestamp.to_string())
-            .header("wechatpay-nonce", nonce)
-            .header("wechatpay-signature", signature)
-            .header(
-                "wechatpay-serial",
-                HeaderValue::from_str(&serial).unwrap_or(HeaderValue::from_static("")),
-            )
-            .header("wechatpay-signature-type", SCHEME);
+    if fault != Some(&Fault::NoSignature)
+        && let Some(headers) = builder.headers_mut()
+    {
+        headers.extend(signed.headers());
     }
     builder
         .body(Full::new(Bytes::from(body)))
