@@ -74,6 +74,8 @@
 //! Responses never fail on what WeChat Pay adds later: enum values this version does not know are
 //! kept in an `Unknown` variant, unknown fields are ignored, and times keep their `+08:00` offset.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod answer;
 mod apiv3_key;
 mod builder;
@@ -95,6 +97,7 @@ mod retry;
 mod sensitive;
 pub mod signing;
 #[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
 pub mod validate;
 pub mod verify;
