@@ -63,7 +63,7 @@ fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
         "4208450740201411110007820472",
         "P20261130000001",
         vec![wechatpay_v3::CreateOrderReceiver {
-            type_: wechatpay_v3::types::ReceiverType::PersonalOpenid,
+            receiver_type: wechatpay_v3::types::ReceiverType::PersonalOpenid,
             receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
             amount: 190,
             description: "分给个人".into(),

@@ -82,7 +82,7 @@ async fn notify(State(handler): State<Handler>, headers: HeaderMap, body: Bytes)
                         notified.id(),
                         notified.event_type(),
                         r.receiver.amount,
-                        r.receiver.type_,
+                        r.receiver.receiver_type,
                         r.receiver.account,
                         r.order_id,
                         r.out_order_no,
@@ -161,7 +161,7 @@ async fn run() -> Result<(), Failure> {
     add.name = Some("示例商户全称".into());
     client.add_receiver(&add).await?;
     let receiver = CreateOrderReceiver {
-        type_: ReceiverType::MerchantId,
+        receiver_type: ReceiverType::MerchantId,
         receiver_account: "190001001".into(),
         amount: 100,
         description: "运费".into(),

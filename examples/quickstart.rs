@@ -292,7 +292,7 @@ async fn run() -> Result<(), Failure> {
         "add_receiver",
         format!(
             "{} {} ({}), relation SUPPLIER",
-            added.type_, added.account, plan.merchant_name
+            added.receiver_type, added.account, plan.merchant_name
         ),
     );
     let mut person = AddReceiverRequest::new(
@@ -305,7 +305,10 @@ async fn run() -> Result<(), Failure> {
     let added = client.add_receiver(&person).await?;
     step(
         "add_receiver",
-        format!("{} {}, relation DISTRIBUTOR", added.type_, added.account),
+        format!(
+            "{} {}, relation DISTRIBUTOR",
+            added.receiver_type, added.account
+        ),
     );
 
     // 请求分账: 200 fen to the merchant, 100 fen to the person, whose name is encrypted.
@@ -315,14 +318,14 @@ async fn run() -> Result<(), Failure> {
         &out_order_no,
         vec![
             CreateOrderReceiver {
-                type_: ReceiverType::MerchantId,
+                receiver_type: ReceiverType::MerchantId,
                 receiver_account: plan.merchant.clone(),
                 amount: 200,
                 description: "供应商货款".into(),
                 receiver_name: None,
             },
             CreateOrderReceiver {
-                type_: ReceiverType::PersonalOpenid,
+                receiver_type: ReceiverType::PersonalOpenid,
                 receiver_account: plan.openid.clone(),
                 amount: 100,
                 description: "分销佣金".into(),

@@ -105,6 +105,21 @@ pub mod verify;
 #[cfg(test)]
 mod golden_sample;
 
+/// What the generated code calls besides the public API: not part of the API, it may change in
+/// any release. Public (and hidden) so that the generator's golden output compiles outside the
+/// crate too.
+#[doc(hidden)]
+pub mod __generated {
+    pub use crate::__open_enum as open_enum;
+    pub use crate::encoding::push_segment;
+    pub use crate::one_or_many::deserialize as one_or_many;
+    pub use crate::open_enum::deserialize as open_enum_deserialize;
+    pub use crate::validate::{
+        check_charset, check_max_items, check_max_length, check_not_empty, check_path_segment,
+        check_required,
+    };
+}
+
 /// The data types of the spec: responses, their enums and the error body. Generated from
 /// `schema/openapi.yaml`.
 pub mod types {

@@ -65,12 +65,12 @@ pub enum QueryEncoding {
 }
 
 /// One error answer the spec documents for an operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentedError {
     /// The HTTP status, e.g. 404.
     pub status: u16,
-    /// The error code, e.g. `RESOURCE_NOT_EXISTS`.
-    pub code: &'static str,
+    /// The error code, e.g. [`ErrorCode::ResourceNotExists`](crate::ErrorCode::ResourceNotExists).
+    pub code: crate::types::ErrorCode,
     /// The doc's advice, e.g. `请降低频率后重试`.
     pub solution: &'static str,
 }

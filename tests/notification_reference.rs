@@ -138,7 +138,7 @@ async fn a_notification_made_by_python_and_openssl_decodes_to_its_values() {
     assert_eq!(resource.sub_mchid, "1900000109");
     assert_eq!(resource.out_order_no, "P20150806125346");
     assert_eq!(resource.order_id, "3008450740201411110007820472");
-    assert_eq!(resource.receiver.type_, ReceiverType::MerchantId);
+    assert_eq!(resource.receiver.receiver_type, ReceiverType::MerchantId);
     assert_eq!(resource.receiver.account, "1900000110");
     assert_eq!(resource.receiver.amount, 888);
     assert_eq!(resource.receiver.description, "运费/交易分账/及时奖励");

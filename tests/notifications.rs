@@ -131,7 +131,7 @@ async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>
 
 fn split(out_order_no: &str, amount: i64) -> CreateOrderRequest {
     let receiver = CreateOrderReceiver {
-        type_: ReceiverType::MerchantId,
+        receiver_type: ReceiverType::MerchantId,
         receiver_account: SUPPLIER.into(),
         amount,
         description: "运费".into(),
@@ -193,7 +193,7 @@ async fn a_split_and_a_return_are_delivered_verified_decrypted_and_decoded() {
         assert_eq!(resource.transaction_id, TRANSACTION);
         assert_eq!(resource.sub_mchid, SUB_MCHID);
         assert_eq!(resource.sp_mchid, simulator.credentials().mchid);
-        assert_eq!(resource.receiver.type_, ReceiverType::MerchantId);
+        assert_eq!(resource.receiver.receiver_type, ReceiverType::MerchantId);
         assert_eq!(resource.receiver.account, SUPPLIER);
         assert_eq!(resource.receiver.amount, 100);
         assert_eq!(resource.success_time, simulator.now());

@@ -25,7 +25,7 @@ use wechatpay_v3::{
 
 fn receiver(name: Option<&str>) -> CreateOrderReceiver {
     CreateOrderReceiver {
-        type_: ReceiverType::PersonalOpenid,
+        receiver_type: ReceiverType::PersonalOpenid,
         receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
         amount: 190,
         description: "分给个人".into(),
@@ -271,11 +271,11 @@ async fn every_new_operation_round_trips() {
 
     let added = client.add_receiver(&supplier()).await.unwrap();
     assert_eq!(added.account, "190001001");
-    assert_eq!(added.type_, ReceiverType::MerchantId);
+    assert_eq!(added.receiver_type, ReceiverType::MerchantId);
 
     let mut split = split_numbered("P20261130000003", None);
     split.receivers[0] = CreateOrderReceiver {
-        type_: ReceiverType::MerchantId,
+        receiver_type: ReceiverType::MerchantId,
         receiver_account: "190001001".into(),
         amount: 100,
         description: "分给供应商".into(),

@@ -77,7 +77,7 @@ fn operation_metadata_comes_from_the_spec() {
         let codes: Vec<(u16, &str)> = operation
             .errors
             .iter()
-            .map(|e| (e.status, e.code))
+            .map(|e| (e.status, e.code.as_str()))
             .collect();
         for expected in [
             (500, "SYSTEM_ERROR"),

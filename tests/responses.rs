@@ -97,12 +97,12 @@ fn the_full_order_decodes_into_the_right_types() {
     let receivers = order.receivers.expect("receivers");
     assert_eq!(receivers.len(), 3);
     let [merchant, person, pending] = [&receivers[0], &receivers[1], &receivers[2]];
-    assert_eq!(merchant.type_, Some(ReceiverType::MerchantId));
+    assert_eq!(merchant.receiver_type, Some(ReceiverType::MerchantId));
     assert_eq!(
         merchant.detail_id.as_deref(),
         Some("36011111111111111111111")
     );
-    assert_eq!(person.type_, Some(ReceiverType::PersonalOpenid));
+    assert_eq!(person.receiver_type, Some(ReceiverType::PersonalOpenid));
     assert_eq!(person.receiver_mchid, None);
     // 2^53 + 1 fen: exact in an i64, rounded by any f64.
     assert_eq!(person.amount, 9_007_199_254_740_993);
@@ -111,7 +111,7 @@ fn the_full_order_decodes_into_the_right_types() {
         Some(ReceiverFailReason::ReceiverRealNameNotVerified)
     );
     assert_eq!(pending.result, ReceiverResult::Pending);
-    assert_eq!(pending.type_, Some(ReceiverType::PersonalSubOpenid));
+    assert_eq!(pending.receiver_type, Some(ReceiverType::PersonalSubOpenid));
     assert_eq!(pending.finish_time, None);
 }
 
@@ -194,7 +194,7 @@ fn unknown_enum_values_are_kept_and_encoded_back_unchanged() {
         ReceiverResult::Unknown("REVERSED".into())
     );
     assert_eq!(
-        receivers[0].type_,
+        receivers[0].receiver_type,
         Some(ReceiverType::Unknown("PERSONAL_WALLET".into()))
     );
     assert_eq!(

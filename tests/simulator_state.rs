@@ -73,9 +73,9 @@ fn person(name: Option<&str>) -> AddReceiverRequest {
     add
 }
 
-fn to(type_: ReceiverType, account: &str, amount: i64) -> CreateOrderReceiver {
+fn to(receiver_type: ReceiverType, account: &str, amount: i64) -> CreateOrderReceiver {
     CreateOrderReceiver {
-        type_,
+        receiver_type,
         receiver_account: account.into(),
         amount,
         description: format!("分给{account}"),
@@ -187,7 +187,10 @@ async fn a_split_is_processing_until_the_clock_reaches_its_delay_then_finished()
         assert_eq!(done.amount, sent.amount);
     }
     assert_eq!(receivers[0].receiver_account.as_deref(), Some(SUPPLIER));
-    assert_eq!(receivers[1].type_, Some(ReceiverType::PersonalOpenid));
+    assert_eq!(
+        receivers[1].receiver_type,
+        Some(ReceiverType::PersonalOpenid)
+    );
     assert_ne!(receivers[0].detail_id, receivers[1].detail_id);
     assert_eq!(unsplit(&client, TRANSACTION).await, 700);
 }

@@ -190,7 +190,7 @@ impl Order {
                     order_id: self.order_id.clone(),
                     out_order_no: request.out_order_no.clone(),
                     receiver: ProfitSharingNotificationReceiver {
-                        type_: share.type_.clone(),
+                        receiver_type: share.receiver_type.clone(),
                         account: share.account.clone(),
                         amount: share.amount,
                         description: share.description.clone(),
@@ -225,7 +225,7 @@ enum OrderKind {
 /// One receiver's part of a split.
 #[derive(Debug)]
 struct Share {
-    type_: ReceiverType,
+    receiver_type: ReceiverType,
     account: String,
     amount: i64,
     description: String,
@@ -263,7 +263,7 @@ impl Return {
                 order_id: self.return_no.clone(),
                 out_order_no: self.request.out_return_no.clone(),
                 receiver: ProfitSharingNotificationReceiver {
-                    type_: ReceiverType::MerchantId,
+                    receiver_type: ReceiverType::MerchantId,
                     account: self.request.return_mchid.clone(),
                     amount: self.request.amount,
                     description: self.request.description.clone(),
@@ -371,8 +371,8 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Rejection
     })
 }
 
-fn receiver_key(type_: &ReceiverType, account: &str) -> String {
-    format!("{}\n{account}", type_.as_str())
+fn receiver_key(receiver_type: &ReceiverType, account: &str) -> String {
+    format!("{}\n{account}", receiver_type.as_str())
 }
 
 impl Ledger {
@@ -505,43 +505,43 @@ impl Ledger {
 
     /// 添加分账接收方: adds or updates a receiver.
     pub fn add_receiver(&mut self, request: AddReceiverRequest) -> Result<Value, Rejection> {
-        check_receiver_type(&request.type_, "type")?;
-        if request.type_ != ReceiverType::MerchantId && request.appid.is_none() {
+        check_receiver_type(&request.receiver_type, "type")?;
+        if request.receiver_type != ReceiverType::MerchantId && request.appid.is_none() {
             return Err(param_error(
                 "appid",
                 "接收方类型为个人时必须传入appid (appid is required for a PERSONAL_OPENID receiver)",
             ));
         }
-        if request.type_ == ReceiverType::MerchantId && request.name.is_none() {
+        if request.receiver_type == ReceiverType::MerchantId && request.name.is_none() {
             return Err(param_error(
                 "name",
                 "接收方类型为MERCHANT_ID时必须填写商户全称 (name is required for a MERCHANT_ID receiver)",
             ));
         }
         self.receivers.insert(
-            receiver_key(&request.type_, &request.account),
+            receiver_key(&request.receiver_type, &request.account),
             AddedReceiver { name: request.name },
         );
         to_json(&AddReceiverResponse {
             account: request.account,
-            type_: request.type_,
+            receiver_type: request.receiver_type,
         })
     }
 
     /// 删除分账接收方: removes a receiver added before.
     pub fn delete_receiver(&mut self, request: DeleteReceiverRequest) -> Result<Value, Rejection> {
         self.receivers
-            .remove(&receiver_key(&request.type_, &request.account))
+            .remove(&receiver_key(&request.receiver_type, &request.account))
             .ok_or_else(|| {
                 invalid(&format!(
                     "分账接收方不存在 (receiver {} {} was not added)",
-                    request.type_.as_str(),
+                    request.receiver_type.as_str(),
                     request.account
                 ))
             })?;
         to_json(&DeleteReceiverResponse {
             account: request.account,
-            type_: request.type_,
+            receiver_type: request.receiver_type,
         })
     }
 
@@ -573,20 +573,20 @@ impl Ledger {
         let mut shared: i64 = 0;
         for (index, receiver) in request.receivers.iter().enumerate() {
             let at = |field: &str| format!("receivers[{index}].{field}");
-            check_receiver_type(&receiver.type_, &at("type"))?;
+            check_receiver_type(&receiver.receiver_type, &at("type"))?;
             if receiver.amount <= 0 {
                 return Err(param_error(
                     &at("amount"),
                     "分账金额必须大于0 (the amount must be at least 1 fen)",
                 ));
             }
-            if receiver.type_ != ReceiverType::MerchantId && request.appid.is_none() {
+            if receiver.receiver_type != ReceiverType::MerchantId && request.appid.is_none() {
                 return Err(param_error(
                     "appid",
                     "接收方中有个人类型时必须传入appid (appid is required with a PERSONAL_OPENID receiver)",
                 ));
             }
-            let merchant = receiver.type_ == ReceiverType::MerchantId;
+            let merchant = receiver.receiver_type == ReceiverType::MerchantId;
             let is_self = merchant && receiver.receiver_account == request.sub_mchid;
             let is_platform = merchant && receiver.receiver_account == context.platform_mchid;
             if request.finish && !is_platform {
@@ -600,11 +600,14 @@ impl Ledger {
             if !is_self && !is_platform {
                 let added = self
                     .receivers
-                    .get(&receiver_key(&receiver.type_, &receiver.receiver_account))
+                    .get(&receiver_key(
+                        &receiver.receiver_type,
+                        &receiver.receiver_account,
+                    ))
                     .ok_or_else(|| {
                         invalid(&format!(
                             "分账接收方未添加 (receiver {} {} was not added with add_receiver)",
-                            receiver.type_.as_str(),
+                            receiver.receiver_type.as_str(),
                             receiver.receiver_account
                         ))
                     })?;
@@ -684,7 +687,7 @@ impl Ledger {
             .receivers
             .iter()
             .map(|r| Share {
-                type_: r.type_.clone(),
+                receiver_type: r.receiver_type.clone(),
                 account: r.receiver_account.clone(),
                 amount: r.amount,
                 description: r.description.clone(),
@@ -814,7 +817,9 @@ impl Ledger {
         }
         let received: i64 = shares
             .iter()
-            .filter(|s| s.type_ == ReceiverType::MerchantId && s.account == request.return_mchid)
+            .filter(|s| {
+                s.receiver_type == ReceiverType::MerchantId && s.account == request.return_mchid
+            })
             .map(|s| s.amount)
             .sum();
         if received == 0 {
@@ -921,7 +926,7 @@ fn create_answer(order: &Order, now: DateTime<FixedOffset>) -> CreateOrderRespon
                 funds_abnormal_redirect_id: None,
                 receiver_account: share.account.clone(),
                 result: share_result(done),
-                type_: share.type_.clone(),
+                receiver_type: share.receiver_type.clone(),
             })
             .collect(),
         status: Some(order_status(done)),
@@ -958,10 +963,10 @@ fn order_view(order: &Order, now: DateTime<FixedOffset>) -> ProfitSharingOrder {
                     finish_time: done.then_some(order.done_at),
                     receiver_account: Some(share.account.clone()),
                     // The field the query page still lists, for merchant receivers.
-                    receiver_mchid: (share.type_ == ReceiverType::MerchantId)
+                    receiver_mchid: (share.receiver_type == ReceiverType::MerchantId)
                         .then(|| share.account.clone()),
                     result: share_result(done),
-                    type_: Some(share.type_.clone()),
+                    receiver_type: Some(share.receiver_type.clone()),
                 })
                 .collect::<Vec<_>>();
             (Some(receivers.into()), None, None)
@@ -1019,8 +1024,8 @@ fn reused(number: &str) -> Rejection {
 }
 
 /// The receiver types the simulator knows.
-fn check_receiver_type(type_: &ReceiverType, field: &str) -> Result<(), Rejection> {
-    match type_ {
+fn check_receiver_type(receiver_type: &ReceiverType, field: &str) -> Result<(), Rejection> {
+    match receiver_type {
         ReceiverType::MerchantId | ReceiverType::PersonalOpenid => Ok(()),
         other => Err(param_error(
             field,

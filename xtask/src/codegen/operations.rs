@@ -169,10 +169,101 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
     for object in &objects {
         out.extend(object_tokens(object));
     }
-    for op in &operations {
-        out.extend(operation_tokens(op));
+    let (shared, tables) = error_tables(spec, &operations)?;
+    out.extend(shared);
+    for (op, errors) in operations.iter().zip(tables) {
+        out.extend(operation_tokens(op, &errors));
     }
     Ok(out)
+}
+
+/// Each operation's table of documented errors. An error answer (status, code and advice) that
+/// two or more operations document is one constant, which their tables name; one documented once
+/// is written in its table. Every code must be a value of the `ErrorCode` enum, so that the
+/// table's codes are that enum's variants.
+fn error_tables(
+    spec: &Spec,
+    operations: &[Operation],
+) -> Result<(TokenStream, Vec<Vec<TokenStream>>), Error> {
+    let known: Vec<&str> = spec
+        .schema("ErrorCode")
+        .and_then(|schema| schema.get("enum"))
+        .and_then(Value::as_array)
+        .map(|values| values.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let key = |e: &DocumentedError| (e.status, e.code.clone(), e.solution.clone());
+    let mut uses: BTreeMap<(u16, String, String), usize> = BTreeMap::new();
+    for op in operations {
+        for e in &op.errors {
+            if !known.contains(&e.code.as_str()) {
+                return Err(Error::spec(
+                    "#/components/schemas/ErrorCode/enum",
+                    format!(
+                        "{} documents the error code {}, which is not a value of the ErrorCode enum",
+                        op.id, e.code
+                    ),
+                ));
+            }
+            *uses.entry(key(e)).or_default() += 1;
+        }
+    }
+    let value = |e: &DocumentedError| {
+        let status = Literal::u16_unsuffixed(e.status);
+        let variant = format_ident!("{}", e.code.to_upper_camel_case());
+        let solution = &e.solution;
+        quote! {
+            crate::DocumentedError {
+                status: #status,
+                code: crate::ErrorCode::#variant,
+                solution: #solution,
+            }
+        }
+    };
+    let mut names: BTreeMap<(u16, String, String), proc_macro2::Ident> = BTreeMap::new();
+    let mut shared = TokenStream::new();
+    for op in operations {
+        for e in &op.errors {
+            let k = key(e);
+            if uses.get(&k).copied().unwrap_or_default() < 2 || names.contains_key(&k) {
+                continue;
+            }
+            let base = format!("{}_{}", e.code.to_shouty_snake_case(), e.status);
+            let name = (1..)
+                .map(|n| match n {
+                    1 => base.clone(),
+                    n => format!("{base}_{n}"),
+                })
+                .find(|candidate| !names.values().any(|taken| taken == candidate.as_str()))
+                .unwrap_or(base);
+            let name = format_ident!("{name}");
+            let doc = format!(
+                "{} {}, as {} operations document it: {}",
+                e.status,
+                e.code,
+                uses.get(&k).copied().unwrap_or_default(),
+                e.solution
+            );
+            let value = value(e);
+            shared.extend(quote! {
+                #[doc = #doc]
+                const #name: crate::DocumentedError = #value;
+            });
+            names.insert(k, name);
+        }
+    }
+    let tables = operations
+        .iter()
+        .map(|op| {
+            op.errors
+                .iter()
+                .map(|e| match names.get(&key(e)) {
+                    Some(name) => quote!(#name),
+                    None => value(e),
+                })
+                .collect()
+        })
+        .collect();
+    Ok((shared, tables))
 }
 
 /// The names of the object components a request body holds (the body's own and those nested in
@@ -502,7 +593,7 @@ fn read_object(spec: &Spec, object: &Value, pointer: &str) -> Result<Vec<Field>,
     for (name, property) in &properties {
         let at = format!("{pointer}/properties/{}", pointer_key(name));
         check_ident(
-            &rust_field_name(name).to_string(),
+            &super::polish::field_name(name, None),
             &at,
             "the field name made of it",
         )?;
@@ -926,13 +1017,13 @@ fn parse_charset(pattern: &str) -> Option<(String, Vec<(char, char)>)> {
     }
 }
 
-/// The Rust name of a field: its wire name in snake_case, with `_` after a keyword (`type_`).
-fn rust_field_name(wire: &str) -> proc_macro2::Ident {
-    let name = wire.to_snake_case();
-    if syn::parse_str::<syn::Ident>(&name).is_err() {
-        return format_ident!("{name}_");
-    }
-    format_ident!("{name}")
+/// The Rust name of a field (see [`super::polish::field_name`]).
+fn rust_field_name(field: &Field) -> proc_macro2::Ident {
+    let type_name = match &field.kind {
+        Kind::Enum(name) | Kind::Object(name) => Some(name.as_str()),
+        _ => None,
+    };
+    format_ident!("{}", super::polish::field_name(&field.name, type_name))
 }
 
 fn type_tokens(kind: &Kind, sensitive: bool) -> TokenStream {
@@ -1004,14 +1095,14 @@ fn field_doc(field: &Field) -> String {
 fn string_checks(field: &Field, name: &TokenStream, value: &TokenStream) -> TokenStream {
     let mut checks = TokenStream::new();
     if field.required {
-        checks.extend(quote! { crate::validate::check_required(#name, #value)?; });
+        checks.extend(quote! { crate::__generated::check_required(#name, #value)?; });
     }
     if field.location == Location::Path {
-        checks.extend(quote! { crate::validate::check_path_segment(#name, #value)?; });
+        checks.extend(quote! { crate::__generated::check_path_segment(#name, #value)?; });
     }
     if let Some(max) = field.max_length {
         let max = Literal::usize_unsuffixed(max);
-        checks.extend(quote! { crate::validate::check_max_length(#name, #value, #max)?; });
+        checks.extend(quote! { crate::__generated::check_max_length(#name, #value, #max)?; });
     }
     if let Some((class, ranges)) = &field.charset {
         let ranges = ranges.iter().map(|&(lo, hi)| {
@@ -1019,7 +1110,7 @@ fn string_checks(field: &Field, name: &TokenStream, value: &TokenStream) -> Toke
             quote!((#lo, #hi))
         });
         checks.extend(quote! {
-            crate::validate::check_charset(#name, #value, #class, &[#(#ranges),*])?;
+            crate::__generated::check_charset(#name, #value, #class, &[#(#ranges),*])?;
         });
     }
     checks
@@ -1044,13 +1135,13 @@ fn value_checks(field: &Field, value: &TokenStream) -> TokenStream {
             let mut checks = TokenStream::new();
             if field.required {
                 checks.extend(
-                    quote! { crate::validate::check_not_empty(#name, <[_]>::len(#value))?; },
+                    quote! { crate::__generated::check_not_empty(#name, <[_]>::len(#value))?; },
                 );
             }
             if let Some(max) = field.max_items {
                 let max = Literal::usize_unsuffixed(max);
                 checks.extend(
-                    quote! { crate::validate::check_max_items(#name, <[_]>::len(#value), #max)?; },
+                    quote! { crate::__generated::check_max_items(#name, <[_]>::len(#value), #max)?; },
                 );
             }
             if let Kind::Object(object) = &**item {
@@ -1069,7 +1160,7 @@ fn value_checks(field: &Field, value: &TokenStream) -> TokenStream {
 
 /// A field's declaration, its checks, and (for a body) its serde attributes.
 fn field_tokens(field: &Field, with_serde: bool) -> (TokenStream, TokenStream) {
-    let ident = rust_field_name(&field.name);
+    let ident = rust_field_name(field);
     let doc = field_doc(field);
     let ty = type_tokens(&field.kind, field.sensitive);
     let wire = &field.name;
@@ -1174,7 +1265,7 @@ fn object_tokens(object: &RequestObject) -> TokenStream {
     }
 }
 
-fn operation_tokens(op: &Operation) -> TokenStream {
+fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
     let prefix = op.id.to_upper_camel_case();
     let request = format_ident!("{prefix}Request");
     let method_name = format_ident!("{}", op.id.to_snake_case());
@@ -1247,7 +1338,7 @@ fn operation_tokens(op: &Operation) -> TokenStream {
             }
             continue;
         }
-        let ident = rust_field_name(&field.name);
+        let ident = rust_field_name(field);
         let (declaration, check) = field_tokens(field, with_serde);
         fields.push(declaration);
         checks.push(check);
@@ -1280,15 +1371,16 @@ fn operation_tokens(op: &Operation) -> TokenStream {
         if !before.is_empty() {
             path_writes.push(quote! { path.push_str(#before); });
         }
-        let ident = rust_field_name(name);
-        let is_string = op
-            .fields
-            .iter()
-            .any(|f| f.name == name && f.kind == Kind::String);
+        let field = op.fields.iter().find(|f| f.name == name);
+        let ident = match field {
+            Some(field) => rust_field_name(field),
+            None => format_ident!("{}", super::polish::field_name(name, None)),
+        };
+        let is_string = field.is_some_and(|f| f.kind == Kind::String);
         path_writes.push(if is_string {
-            quote! { crate::encoding::push_segment(path, &self.#ident); }
+            quote! { crate::__generated::push_segment(path, &self.#ident); }
         } else {
-            quote! { crate::encoding::push_segment(path, &self.#ident.to_string()); }
+            quote! { crate::__generated::push_segment(path, &self.#ident.to_string()); }
         });
         rest = tail;
     }
@@ -1319,10 +1411,6 @@ fn operation_tokens(op: &Operation) -> TokenStream {
         TokenStream::new()
     };
 
-    let errors = op.errors.iter().map(|e| {
-        let (status, code, solution) = (Literal::u16_unsuffixed(e.status), &e.code, &e.solution);
-        quote! { crate::DocumentedError { status: #status, code: #code, solution: #solution } }
-    });
     let sensitive = &op.sensitive;
     let example_answer = match &op.example_answer {
         Some(example) => quote!(::std::option::Option::Some(#example)),

@@ -110,7 +110,16 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
             source,
         })?;
 
-    let typified = without_unused_error_module(space.to_stream())?;
+    let mut objects = Vec::new();
+    for (name, _) in &structs {
+        if let Some(schema) = spec.schema(name) {
+            let pointer = format!("#/components/schemas/{}", pointer_key(name));
+            super::polish::collect_objects(schema, &pointer, &mut objects)?;
+        }
+    }
+    let mut typified = without_unused_error_module(space.to_stream())?;
+    super::polish::typify_structs(&mut typified, &objects)?;
+    let typified = quote!(#typified);
     // Every date-time must have met its conversion: typify's own choice drops the offset.
     if typified.to_string().contains(":: Utc") {
         return Err(Error::spec(
@@ -129,7 +138,7 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
 
 /// typify always emits `pub mod error { ConversionError }` for the `TryFrom` impls of validating
 /// types; when no generated type uses it, it would be dead public API, so it is left out.
-fn without_unused_error_module(tokens: TokenStream) -> Result<TokenStream, Error> {
+fn without_unused_error_module(tokens: TokenStream) -> Result<syn::File, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Syntax {
         file: "typify's output".to_owned(),
         message: e.to_string(),
@@ -144,8 +153,9 @@ fn without_unused_error_module(tokens: TokenStream) -> Result<TokenStream, Error
     let items = file
         .items
         .into_iter()
-        .filter(|item| used || !is_error_module(item));
-    Ok(quote!(#(#items)*))
+        .filter(|item| used || !is_error_module(item))
+        .collect();
+    Ok(syn::File { items, ..file })
 }
 
 /// Reads a string enum and the description of each of its values.
@@ -296,8 +306,9 @@ fn normalize(schema: &Value, spec: &Spec, pointer: &str) -> Result<Value, Error>
                 "Matches `{}` (not enforced when decoding).",
                 value.as_str().unwrap_or_default()
             )),
-            "nullable" | "discriminator" | "readOnly" | "writeOnly" | "xml" | "externalDocs"
-            | "deprecated" => {
+            // Read from the spec itself when the struct is polished (see `polish`).
+            "deprecated" => {}
+            "nullable" | "discriminator" | "readOnly" | "writeOnly" | "xml" | "externalDocs" => {
                 return Err(Error::spec(
                     at,
                     format!("`{key}` is not supported by the generator"),
@@ -443,64 +454,7 @@ fn open_enum_tokens(e: &OpenEnum) -> TokenStream {
             Unknown(::std::string::String),
         }
 
-        impl #name {
-            /// The value as it travels on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( Self::#variants => #wire, )*
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-
-            /// Whether this version knows the value, i.e. it is not `Unknown`.
-            pub fn is_known(&self) -> bool {
-                !::std::matches!(self, Self::Unknown(_))
-            }
-        }
-
-        impl ::std::convert::From<&str> for #name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #( #wire => Self::#variants, )*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl ::std::convert::From<::std::string::String> for #name {
-            fn from(value: ::std::string::String) -> Self {
-                match value.as_str() {
-                    #( #wire => Self::#variants, )*
-                    _ => Self::Unknown(value),
-                }
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                ::std::result::Result::Ok(Self::from(value))
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                crate::open_enum::deserialize(deserializer)
-            }
-        }
+        crate::__generated::open_enum!(#name, #( #variants = #wire ),*);
     }
 }
 
@@ -520,7 +474,7 @@ fn one_or_many_tokens(list: &OneOrMany) -> TokenStream {
         #[derive(Clone, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(transparent)]
         pub struct #name(
-            #[serde(deserialize_with = "crate::one_or_many::deserialize")]
+            #[serde(deserialize_with = "crate::__generated::one_or_many")]
             pub ::std::vec::Vec<#item>,
         );
 

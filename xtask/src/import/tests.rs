@@ -136,21 +136,21 @@ fn a_new_response_field_with_enum_values_becomes_a_field_and_an_enum() {
         order.contains("pub split_mode: ::std::option::Option<SplitMode>,"),
         "{order}"
     );
-    assert!(order.contains("///分账模式. 本次分账的方式"), "{order}");
+    assert!(order.contains("/// 分账模式. 本次分账的方式"), "{order}");
     let split_mode = item(&outcome.types, "pub enum SplitMode");
     assert!(
-        split_mode.contains("///`ALL`: 全额分账\n    All,"),
+        split_mode.contains("/// `ALL`: 全额分账\n    All,"),
         "{split_mode}"
     );
     assert!(
-        split_mode.contains("///`PART`: 部分分账\n    Part,"),
+        split_mode.contains("/// `PART`: 部分分账\n    Part,"),
         "{split_mode}"
     );
     assert!(
         split_mode.contains("Unknown(::std::string::String)"),
         "{split_mode}"
     );
-    assert!(outcome.types.contains("\"PART\" => Self::Part"));
+    assert!(outcome.types.contains("Part = \"PART\""));
     assert_eq!(outcome.imported.stale, Vec::<String>::new());
 }
 
@@ -163,14 +163,18 @@ fn a_new_enum_value_becomes_a_variant() {
     );
     let status = item(&outcome.types, "pub enum OrderStatus");
     assert!(
-        status.contains("///`REVOKED`: 已撤销\n    Revoked,"),
+        status.contains("/// `REVOKED`: 已撤销\n    Revoked,"),
         "{status}"
     );
     // After the page's other values, which keep the overlay's English.
     let closed = status.find("Closed,").unwrap();
     assert!(status.find("Revoked,").unwrap() > closed);
     assert!(status.contains("处理失败, 已关单 (closed, the order failed and was closed)"));
-    assert!(outcome.types.contains("\"REVOKED\" => Self::Revoked"));
+    assert!(
+        outcome
+            .types
+            .contains("Closed = \"CLOSED\", Revoked = \"REVOKED\"")
+    );
 }
 
 #[test]
@@ -204,15 +208,17 @@ fn a_new_error_code_reaches_the_enum_and_the_operation() {
     let outcome = import_edited(ORDERS, line, &format!("{line}\n{}", row.trim_end()));
     let codes = item(&outcome.types, "pub enum ErrorCode");
     assert!(
-        codes.contains("///`ORDER_NOT_EXIST`: 分账单不存在\n    OrderNotExist,"),
+        codes.contains("/// `ORDER_NOT_EXIST`: 分账单不存在\n    OrderNotExist,"),
         "{codes}"
     );
     let query_order = item(&outcome.operations, "pub const QUERY_ORDER:");
-    let not_found = query_order.find("code: \"ORDER_NOT_EXIST\"").unwrap();
+    let not_found = query_order
+        .find("code: crate::ErrorCode::OrderNotExist")
+        .unwrap();
     assert!(query_order[..not_found].ends_with("status: 404,\n            "));
     assert!(query_order.contains("solution: \"请检查分账单号是否正确\""));
     // Still there, after the page's own code for the status.
-    assert!(query_order.find("code: \"RESOURCE_NOT_EXISTS\"").unwrap() > not_found);
+    assert!(query_order.find("RESOURCE_NOT_EXISTS_404").unwrap() > not_found);
     // The other page did not gain it.
     let query_return = item(&outcome.operations, "pub const QUERY_RETURN_ORDER");
     assert!(!query_return.contains("ORDER_NOT_EXIST"));
@@ -260,7 +266,7 @@ fn overlay_entries_the_pages_no_longer_match_are_reported() {
     );
     let reasons = item(&outcome.types, "pub enum ReturnFailReason");
     assert!(!reasons.contains("TimeOutClosed"), "{reasons}");
-    assert!(reasons.contains("///`INVALID_REQUEST`: 描述参数设置失败\n    InvalidRequest,"));
+    assert!(reasons.contains("/// `INVALID_REQUEST`: 描述参数设置失败\n    InvalidRequest,"));
 }
 
 #[test]

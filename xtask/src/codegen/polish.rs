@@ -1,0 +1,309 @@
+//! The last touches on typify's structs, and on every doc comment, before formatting.
+//!
+//! typify sorts a struct's fields by name and names a field the wire calls `type` `type_`; a
+//! struct should read like its doc page's table, and a Rust user would not pick `type_`. And
+//! typify, like `quote!`, writes a multi-line doc as one `/** … */` block: one `///` line per line
+//! reads as rustdoc renders it.
+
+use std::collections::BTreeMap;
+
+use heck::ToSnakeCase;
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+
+use super::Error;
+
+/// What a struct's schema says about the fields typify made of it.
+#[derive(Clone, Debug, Default)]
+pub struct ObjectSchema {
+    /// The property names, in the spec's order.
+    pub order: Vec<String>,
+    /// Deprecated properties: `since` date and note.
+    pub deprecated: BTreeMap<String, (String, String)>,
+}
+
+/// Reads every object schema under `schema` (nested ones too), with its properties' order and
+/// deprecations (`deprecated: true` with `x-deprecated-since` and `x-deprecated-note`).
+pub fn collect_objects(
+    schema: &Value,
+    pointer: &str,
+    found: &mut Vec<ObjectSchema>,
+) -> Result<(), Error> {
+    match schema {
+        Value::Object(map) => {
+            if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+                let mut object = ObjectSchema::default();
+                for (name, property) in properties {
+                    object.order.push(name.clone());
+                    if property.get("deprecated") == Some(&Value::Bool(true)) {
+                        let at = format!("{pointer}/properties/{name}");
+                        let text = |key: &str| {
+                            property
+                                .get(key)
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                                .ok_or_else(|| {
+                                    Error::spec(
+                                        format!("{at}/{key}"),
+                                        "a deprecated property needs `x-deprecated-since` (a date) \
+                                         and `x-deprecated-note` (what to use instead)",
+                                    )
+                                })
+                        };
+                        object.deprecated.insert(
+                            name.clone(),
+                            (text("x-deprecated-since")?, text("x-deprecated-note")?),
+                        );
+                    }
+                }
+                found.push(object);
+            }
+            for (key, child) in map {
+                collect_objects(child, &format!("{pointer}/{key}"), found)?;
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                collect_objects(child, &format!("{pointer}/{index}"), found)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The Rust name of a field the wire calls `wire`, whose type is called `type_name` (when it is
+/// one of the spec's types). A wire name that is a keyword takes its type's name when that ends
+/// with it (`type` of `ReceiverType` → `receiver_type`), else `kind` for `type` and a trailing
+/// `_` for any other keyword.
+pub fn field_name(wire: &str, type_name: Option<&str>) -> String {
+    let name = wire.to_snake_case();
+    if syn::parse_str::<syn::Ident>(&name).is_ok() {
+        return name;
+    }
+    match type_name.map(ToSnakeCase::to_snake_case) {
+        Some(from_type) if from_type.ends_with(&format!("_{name}")) => from_type,
+        _ if name == "type" => "kind".to_owned(),
+        _ => format!("{name}_"),
+    }
+}
+
+/// The doc line that gives a renamed field's wire name.
+pub fn wire_name_doc(wire: &str) -> String {
+    format!("On the wire: `{wire}`.")
+}
+
+/// Puts the fields of each of typify's structs in its schema's order, renames keyword fields and
+/// marks deprecated ones. A struct is matched to its schema by its set of wire names; two schemas
+/// with the same set but different orders are an error, since either order could be wrong.
+pub fn typify_structs(file: &mut syn::File, objects: &[ObjectSchema]) -> Result<(), Error> {
+    for item in &mut file.items {
+        let syn::Item::Struct(item) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &mut item.fields else {
+            continue;
+        };
+        let wires: Vec<String> = fields.named.iter().map(wire_name).collect();
+        let mut sorted = wires.clone();
+        sorted.sort();
+        let matching: Vec<&ObjectSchema> = objects
+            .iter()
+            .filter(|object| {
+                let mut order = object.order.clone();
+                order.sort();
+                order == sorted
+            })
+            .collect();
+        let Some(object) = matching.first() else {
+            continue;
+        };
+        if matching.iter().any(|other| other.order != object.order) {
+            return Err(Error::spec(
+                "#/components/schemas",
+                format!(
+                    "the struct {} matches objects with the fields {} in different orders",
+                    item.ident,
+                    sorted.join(", ")
+                ),
+            ));
+        }
+        let mut named: Vec<syn::Field> = std::mem::take(&mut fields.named).into_iter().collect();
+        named.sort_by_key(|field| {
+            let wire = wire_name(field);
+            object.order.iter().position(|name| *name == wire)
+        });
+        for field in &mut named {
+            let wire = wire_name(field);
+            rename_keyword_field(field, &wire);
+            if let Some((since, note)) = object.deprecated.get(&wire) {
+                let doc = format!("Deprecated since {since}: {note}");
+                field.attrs.push(syn::parse_quote!(#[doc = ""]));
+                field.attrs.push(syn::parse_quote!(#[doc = #doc]));
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[deprecated(since = #since, note = #note)]));
+            }
+        }
+        fields.named = named.into_iter().collect();
+    }
+    Ok(())
+}
+
+/// The name a field has on the wire: its `#[serde(rename = "…")]`, else its identifier.
+fn wire_name(field: &syn::Field) -> String {
+    for attr in &field.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let mut renamed = None;
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let value: syn::LitStr = meta.value()?.parse()?;
+                renamed = Some(value.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        if let Some(renamed) = renamed {
+            return renamed;
+        }
+    }
+    field
+        .ident
+        .as_ref()
+        .map(|ident| ident.to_string().trim_start_matches("r#").to_owned())
+        .unwrap_or_default()
+}
+
+/// Gives a field typify named after a keyword (`type_`) the name [`field_name`] picks, and its
+/// wire name in the docs.
+fn rename_keyword_field(field: &mut syn::Field, wire: &str) {
+    let Some(ident) = &field.ident else {
+        return;
+    };
+    if syn::parse_str::<syn::Ident>(wire).is_ok() || ident == wire {
+        return;
+    }
+    let type_name = last_type_name(&field.ty);
+    let name = field_name(wire, type_name.as_deref());
+    field.ident = Some(syn::Ident::new(&name, ident.span()));
+    let doc = wire_name_doc(wire);
+    let last_doc = field
+        .attrs
+        .iter()
+        .rposition(|attr| attr.path().is_ident("doc"))
+        .map_or(0, |index| index + 1);
+    field
+        .attrs
+        .insert(last_doc, syn::parse_quote!(#[doc = #doc]));
+    field.attrs.insert(last_doc, syn::parse_quote!(#[doc = ""]));
+}
+
+/// The name of a field's type, looking through `Option<…>`: `ReceiverType`.
+fn last_type_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident == "Option"
+        && let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = arguments.args.first()
+    {
+        return last_type_name(inner);
+    }
+    Some(segment.ident.to_string())
+}
+
+/// Writes every doc comment of `file` as one `///` line per line, each after a space.
+pub fn doc_lines(file: &mut syn::File) {
+    DocLines.visit_file_mut(file);
+}
+
+struct DocLines;
+
+impl DocLines {
+    fn split(attrs: &mut Vec<syn::Attribute>) {
+        let mut out = Vec::with_capacity(attrs.len());
+        for attr in attrs.drain(..) {
+            let text = match &attr.meta {
+                syn::Meta::NameValue(syn::MetaNameValue {
+                    path,
+                    value:
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(text),
+                            ..
+                        }),
+                    ..
+                }) if path.is_ident("doc") => text.value(),
+                _ => {
+                    out.push(attr);
+                    continue;
+                }
+            };
+            for line in text.lines() {
+                let line = match line.strip_prefix(' ') {
+                    Some(_) => line.to_owned(),
+                    None if line.is_empty() => String::new(),
+                    None => format!(" {line}"),
+                };
+                let line = line.trim_end();
+                out.push(match attr.style {
+                    syn::AttrStyle::Outer => syn::parse_quote!(#[doc = #line]),
+                    syn::AttrStyle::Inner(_) => syn::parse_quote!(#![doc = #line]),
+                });
+            }
+            if text.is_empty() {
+                out.push(syn::parse_quote!(#[doc = ""]));
+            }
+        }
+        *attrs = out;
+    }
+}
+
+impl VisitMut for DocLines {
+    fn visit_item_mut(&mut self, item: &mut syn::Item) {
+        let attrs = match item {
+            syn::Item::Const(item) => Some(&mut item.attrs),
+            syn::Item::Enum(item) => Some(&mut item.attrs),
+            syn::Item::Fn(item) => Some(&mut item.attrs),
+            syn::Item::Impl(item) => Some(&mut item.attrs),
+            syn::Item::Macro(item) => Some(&mut item.attrs),
+            syn::Item::Mod(item) => Some(&mut item.attrs),
+            syn::Item::Static(item) => Some(&mut item.attrs),
+            syn::Item::Struct(item) => Some(&mut item.attrs),
+            syn::Item::Trait(item) => Some(&mut item.attrs),
+            syn::Item::Type(item) => Some(&mut item.attrs),
+            syn::Item::Use(item) => Some(&mut item.attrs),
+            _ => None,
+        };
+        if let Some(attrs) = attrs {
+            Self::split(attrs);
+        }
+        syn::visit_mut::visit_item_mut(self, item);
+    }
+
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        Self::split(&mut field.attrs);
+        syn::visit_mut::visit_field_mut(self, field);
+    }
+
+    fn visit_variant_mut(&mut self, variant: &mut syn::Variant) {
+        Self::split(&mut variant.attrs);
+        syn::visit_mut::visit_variant_mut(self, variant);
+    }
+
+    fn visit_impl_item_mut(&mut self, item: &mut syn::ImplItem) {
+        let attrs = match item {
+            syn::ImplItem::Const(item) => Some(&mut item.attrs),
+            syn::ImplItem::Fn(item) => Some(&mut item.attrs),
+            syn::ImplItem::Type(item) => Some(&mut item.attrs),
+            _ => None,
+        };
+        if let Some(attrs) = attrs {
+            Self::split(attrs);
+        }
+        syn::visit_mut::visit_impl_item_mut(self, item);
+    }
+}
