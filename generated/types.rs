@@ -354,7 +354,13 @@ pub struct Receiver {
     /// 分账接收商户号. The merchant id of the receiver.
     ///
     /// At most 32 characters (not enforced when decoding).
+    ///
+    /// Deprecated since 2025-09-29: WeChat Pay is retiring `receiver_mchid`: the pages of that date name the receiver by `receiver_type` and `receiver_account` (a merchant id or an openid); it is still decoded when it comes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[deprecated(
+        since = "2025-09-29",
+        note = "WeChat Pay is retiring `receiver_mchid`: the pages of that date name the receiver by `receiver_type` and `receiver_account` (a merchant id or an openid); it is still decoded when it comes"
+    )]
     pub receiver_mchid: ::std::option::Option<::std::string::String>,
     /// 分账金额. The amount shared to this receiver, in fen (分, 1/100 yuan).
     pub amount: i64,
@@ -385,6 +391,22 @@ pub struct Receiver {
     /// At most 64 characters (not enforced when decoding).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail_id: ::std::option::Option<::std::string::String>,
+    /// 异常处理状态. 分给该接收方的资金出现在途异常时的处理状态
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub abnormal_status: ::std::option::Option<AbnormalStatus>,
+    /// 异常处理关单原因. 异常处理被关闭的原因
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub funds_abnormal_closed_reason: ::std::option::Option<FundsAbnormalClosedReason>,
+    /// 微信支付在途异常资金付款单号. The id of the payment of this share's funds held in transit (在途异常资金), for the calls that pay them out.
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub funds_abnormal_redirect_id: ::std::option::Option<::std::string::String>,
+    /// 平台接收异常资金商户号或运营主体列表. The platform merchants that may receive this share's funds held in transit.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub funds_abnormal_receivers: ::std::vec::Vec<
+        CreateOrderResponseReceiverFundsAbnormalReceiver,
+    >,
 }
 /// 分账回退结果. The result of a profit-sharing return request: what `GET /v3/ecommerce/profitsharing/returnorders` answers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
@@ -423,6 +445,11 @@ pub struct ReturnOrder {
     /// 完成时间. When the return finished, RFC 3339 with the offset WeChat Pay sent (Beijing time, +08:00), e.g. 2015-05-20T13:29:35.120+08:00.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
+    /// 微信订单号. The WeChat Pay order id of the original profit-sharing order, as the page of 请求分账回退 answers it for the same return object.
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub transaction_id: ::std::option::Option<::std::string::String>,
 }
 /// 分账单状态. The state of the profit-sharing order.
 ///

@@ -295,6 +295,7 @@ impl Return {
             return_mchid: self.request.return_mchid.clone(),
             return_no: self.return_no.clone(),
             sub_mchid: self.request.sub_mchid.clone(),
+            transaction_id: Some(self.transaction_id.clone()),
         }
     }
 }
@@ -955,18 +956,25 @@ fn order_view(order: &Order, now: DateTime<FixedOffset>) -> ProfitSharingOrder {
         OrderKind::Split { shares, .. } => {
             let receivers = shares
                 .iter()
-                .map(|share| Receiver {
-                    amount: share.amount,
-                    description: share.description.clone(),
-                    detail_id: Some(share.detail_id.clone()),
-                    fail_reason: None,
-                    finish_time: done.then_some(order.done_at),
-                    receiver_account: Some(share.account.clone()),
-                    // The field the query page still lists, for merchant receivers.
-                    receiver_mchid: (share.receiver_type == ReceiverType::MerchantId)
-                        .then(|| share.account.clone()),
-                    result: share_result(done),
-                    receiver_type: Some(share.receiver_type.clone()),
+                .map(|share| {
+                    // The retired field is still sent, as the query page shows it.
+                    #[allow(deprecated)]
+                    Receiver {
+                        amount: share.amount,
+                        description: share.description.clone(),
+                        detail_id: Some(share.detail_id.clone()),
+                        fail_reason: None,
+                        finish_time: done.then_some(order.done_at),
+                        receiver_account: Some(share.account.clone()),
+                        receiver_mchid: (share.receiver_type == ReceiverType::MerchantId)
+                            .then(|| share.account.clone()),
+                        result: share_result(done),
+                        receiver_type: Some(share.receiver_type.clone()),
+                        abnormal_status: None,
+                        funds_abnormal_closed_reason: None,
+                        funds_abnormal_redirect_id: None,
+                        funds_abnormal_receivers: Vec::new(),
+                    }
                 })
                 .collect::<Vec<_>>();
             (Some(receivers.into()), None, None)

@@ -137,9 +137,7 @@ pub fn typify_structs(file: &mut syn::File, objects: &[ObjectSchema]) -> Result<
             let wire = wire_name(field);
             rename_keyword_field(field, &wire);
             if let Some((since, note)) = object.deprecated.get(&wire) {
-                let doc = format!("Deprecated since {since}: {note}");
-                field.attrs.push(syn::parse_quote!(#[doc = ""]));
-                field.attrs.push(syn::parse_quote!(#[doc = #doc]));
+                append_doc(field, &format!("Deprecated since {since}: {note}."));
                 field
                     .attrs
                     .push(syn::parse_quote!(#[deprecated(since = #since, note = #note)]));
@@ -189,7 +187,11 @@ fn rename_keyword_field(field: &mut syn::Field, wire: &str) {
     let type_name = last_type_name(&field.ty);
     let name = field_name(wire, type_name.as_deref());
     field.ident = Some(syn::Ident::new(&name, ident.span()));
-    let doc = wire_name_doc(wire);
+    append_doc(field, &wire_name_doc(wire));
+}
+
+/// Adds a paragraph after a field's doc comment (before its other attributes).
+fn append_doc(field: &mut syn::Field, paragraph: &str) {
     let last_doc = field
         .attrs
         .iter()
@@ -197,7 +199,7 @@ fn rename_keyword_field(field: &mut syn::Field, wire: &str) {
         .map_or(0, |index| index + 1);
     field
         .attrs
-        .insert(last_doc, syn::parse_quote!(#[doc = #doc]));
+        .insert(last_doc, syn::parse_quote!(#[doc = #paragraph]));
     field.attrs.insert(last_doc, syn::parse_quote!(#[doc = ""]));
 }
 
