@@ -49,28 +49,30 @@ fn example(page: &str) -> &str {
 }
 
 fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
+    QueryOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .build()
+        .unwrap()
 }
 
 /// A split of the 请求分账 page's example order to one person, whose name travels encrypted.
 fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
-    let mut request = wechatpay_v3::CreateOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20261130000001",
-        vec![wechatpay_v3::CreateOrderReceiver {
+    let mut request = wechatpay_v3::CreateOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20261130000001")
+        .receivers(vec![wechatpay_v3::CreateOrderReceiver {
             receiver_type: wechatpay_v3::types::ReceiverType::PersonalOpenid,
             receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
             amount: 190,
             description: "分给个人".into(),
             receiver_name: Some("张三".into()),
-        }],
-        false,
-    );
+        }])
+        .finish(false)
+        .build()
+        .unwrap();
     request.appid = Some("wx8888888888888888".into());
     request
 }
@@ -184,11 +186,12 @@ fn roundtrip(c: &mut Criterion) {
 
     // The split's receiver is added first, as the simulator (like WeChat Pay) insists; the same
     // split again is the same one (idempotent by out_order_no), which the loop below measures.
-    let mut receiver = wechatpay_v3::AddReceiverRequest::new(
-        wechatpay_v3::types::ReceiverType::PersonalOpenid,
-        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        wechatpay_v3::types::RelationType::Distributor,
-    );
+    let mut receiver = wechatpay_v3::AddReceiverRequest::builder()
+        .receiver_type(wechatpay_v3::types::ReceiverType::PersonalOpenid)
+        .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+        .relation_type(wechatpay_v3::types::RelationType::Distributor)
+        .build()
+        .unwrap();
     receiver.appid = Some("wx8888888888888888".into());
     receiver.name = Some("张三".into());
     let split = create_order_request();

@@ -41,11 +41,12 @@ use wechatpay_v3::{Client, MerchantKey, QueryOrderRequest, WechatPayPublicKey};
 const IN_FLIGHT: usize = 16;
 
 fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
+    QueryOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .build()
+        .unwrap()
 }
 
 /// The process's CPU time so far, all threads, user and system.

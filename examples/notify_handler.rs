@@ -153,12 +153,12 @@ async fn run() -> Result<(), Failure> {
     simulator.set_notify_url(&url)?;
     println!("handler listening on {url}");
 
-    let mut add = AddReceiverRequest::new(
-        ReceiverType::MerchantId,
-        "190001001",
-        RelationType::Supplier,
-    );
-    add.name = Some("示例商户全称".into());
+    let add = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account("190001001")
+        .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
+        .build()?;
     client.add_receiver(&add).await?;
     let receiver = CreateOrderReceiver {
         receiver_type: ReceiverType::MerchantId,
@@ -167,14 +167,14 @@ async fn run() -> Result<(), Failure> {
         description: "运费".into(),
         receiver_name: None,
     };
-    let mut split = CreateOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346-NOTIFY",
-        vec![receiver],
-        false,
-    );
-    split.appid = Some("wx8888888888888888".into());
+    let split = CreateOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346-NOTIFY")
+        .receivers(vec![receiver])
+        .finish(false)
+        .appid("wx8888888888888888")
+        .build()?;
     let order = client.create_order(&split).await?;
     println!(
         "split {} accepted, order {}",

@@ -281,12 +281,12 @@ async fn run() -> Result<(), Failure> {
     let (out_order_no, out_return_no, finish_out_order_no) = numbers(&plan, simulator.is_some());
 
     // 添加分账接收方: once per receiver, before the first split to it.
-    let mut merchant = AddReceiverRequest::new(
-        ReceiverType::MerchantId,
-        &plan.merchant,
-        RelationType::Supplier,
-    );
-    merchant.name = Some(plan.merchant_name.clone());
+    let merchant = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account(&plan.merchant)
+        .relation_type(RelationType::Supplier)
+        .name(&plan.merchant_name)
+        .build()?;
     let added = client.add_receiver(&merchant).await?;
     step(
         "add_receiver",
@@ -295,13 +295,13 @@ async fn run() -> Result<(), Failure> {
             added.receiver_type, added.account, plan.merchant_name
         ),
     );
-    let mut person = AddReceiverRequest::new(
-        ReceiverType::PersonalOpenid,
-        &plan.openid,
-        RelationType::Distributor,
-    );
-    person.appid = Some(plan.appid.clone());
-    person.name = Some(plan.person_name.clone());
+    let person = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::PersonalOpenid)
+        .account(&plan.openid)
+        .relation_type(RelationType::Distributor)
+        .appid(&plan.appid)
+        .name(&plan.person_name)
+        .build()?;
     let added = client.add_receiver(&person).await?;
     step(
         "add_receiver",
@@ -312,29 +312,28 @@ async fn run() -> Result<(), Failure> {
     );
 
     // 请求分账: 200 fen to the merchant, 100 fen to the person, whose name is encrypted.
-    let mut split = CreateOrderRequest::new(
-        &plan.sub_mchid,
-        &plan.transaction_id,
-        &out_order_no,
-        vec![
-            CreateOrderReceiver {
-                receiver_type: ReceiverType::MerchantId,
-                receiver_account: plan.merchant.clone(),
-                amount: 200,
-                description: "供应商货款".into(),
-                receiver_name: None,
-            },
-            CreateOrderReceiver {
-                receiver_type: ReceiverType::PersonalOpenid,
-                receiver_account: plan.openid.clone(),
-                amount: 100,
-                description: "分销佣金".into(),
-                receiver_name: Some(plan.person_name.as_str().into()),
-            },
-        ],
-        false,
-    );
-    split.appid = Some(plan.appid.clone());
+    let split = CreateOrderRequest::builder()
+        .sub_mchid(&plan.sub_mchid)
+        .transaction_id(&plan.transaction_id)
+        .out_order_no(&out_order_no)
+        .receivers(vec![
+            CreateOrderReceiver::builder()
+                .receiver_type(ReceiverType::MerchantId)
+                .receiver_account(&plan.merchant)
+                .amount(200)
+                .description("供应商货款")
+                .build()?,
+            CreateOrderReceiver::builder()
+                .receiver_type(ReceiverType::PersonalOpenid)
+                .receiver_account(&plan.openid)
+                .amount(100)
+                .description("分销佣金")
+                .receiver_name(plan.person_name.as_str())
+                .build()?,
+        ])
+        .finish(false)
+        .appid(&plan.appid)
+        .build()?;
     let created = client.create_order(&split).await?;
     let encrypted_with = client.encryption_key().map_or_else(
         || "a WeChat Pay key".to_owned(),
@@ -360,7 +359,11 @@ async fn run() -> Result<(), Failure> {
     );
 
     // 查询分账结果, until the split is done.
-    let query = QueryOrderRequest::new(&plan.sub_mchid, &plan.transaction_id, &out_order_no);
+    let query = QueryOrderRequest::builder()
+        .sub_mchid(&plan.sub_mchid)
+        .transaction_id(&plan.transaction_id)
+        .out_order_no(&out_order_no)
+        .build()?;
     let order = polling
         .until(
             &format!("split {out_order_no}"),
@@ -404,14 +407,14 @@ async fn run() -> Result<(), Failure> {
     }
 
     // 请求分账回退: 50 fen of the merchant's 200 back to the sub-merchant.
-    let give_back = CreateReturnOrderRequest::new(
-        &plan.sub_mchid,
-        OrderReference::OrderId(order.order_id.clone()),
-        &out_return_no,
-        &plan.merchant,
-        50,
-        "退货退回供应商货款",
-    );
+    let give_back = CreateReturnOrderRequest::builder()
+        .sub_mchid(&plan.sub_mchid)
+        .order(OrderReference::OrderId(order.order_id.clone()))
+        .out_return_no(&out_return_no)
+        .return_mchid(&plan.merchant)
+        .amount(50)
+        .description("退货退回供应商货款")
+        .build()?;
     let returned = client.create_return_order(&give_back).await?;
     step(
         "create_return_order",
@@ -426,11 +429,11 @@ async fn run() -> Result<(), Failure> {
     );
 
     // 查询分账回退结果, until the return is done.
-    let query = QueryReturnOrderRequest::new(
-        &plan.sub_mchid,
-        OrderReference::OutOrderNo(out_order_no.clone()),
-        &out_return_no,
-    );
+    let query = QueryReturnOrderRequest::builder()
+        .sub_mchid(&plan.sub_mchid)
+        .order(OrderReference::OutOrderNo(out_order_no.clone()))
+        .out_return_no(&out_return_no)
+        .build()?;
     let done = polling
         .until(
             &format!("return {out_return_no}"),
@@ -457,12 +460,12 @@ async fn run() -> Result<(), Failure> {
     }
 
     // 完结分账: what is left unsplit goes back to the sub-merchant.
-    let finish = FinishOrderRequest::new(
-        &plan.sub_mchid,
-        &plan.transaction_id,
-        &finish_out_order_no,
-        "分账完结",
-    );
+    let finish = FinishOrderRequest::builder()
+        .sub_mchid(&plan.sub_mchid)
+        .transaction_id(&plan.transaction_id)
+        .out_order_no(&finish_out_order_no)
+        .description("分账完结")
+        .build()?;
     let finished = client.finish_order(&finish).await?;
     step(
         "finish_order",
@@ -474,7 +477,11 @@ async fn run() -> Result<(), Failure> {
 
     // 查询订单剩余待分金额.
     let amounts = client
-        .query_order_amounts(&QueryOrderAmountsRequest::new(&plan.transaction_id))
+        .query_order_amounts(
+            &QueryOrderAmountsRequest::builder()
+                .transaction_id(&plan.transaction_id)
+                .build()?,
+        )
         .await?;
     step(
         "query_order_amounts",

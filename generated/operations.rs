@@ -8,12 +8,12 @@
 pub enum OrderReference {
     /// `order_id`: 微信分账单号. 原分账请求返回的微信分账单号。与商户分账单号二选一填写。
     ///
-    /// Required (必填); at most 64 characters. Example: `3008450740201411110007820472`.
+    /// The one given, instead of the other (二选一); at most 64 characters. Example: `3008450740201411110007820472`.
     #[serde(rename = "order_id")]
     OrderId(::std::string::String),
     /// `out_order_no`: 商户分账单号. 原分账请求所用的商户分账单号。与微信分账单号二选一填写。
     ///
-    /// Required (必填); at most 64 characters. Example: `P20150806125346`.
+    /// The one given, instead of the other (二选一); at most 64 characters. Example: `P20150806125346`.
     #[serde(rename = "out_order_no")]
     OutOrderNo(::std::string::String),
 }
@@ -55,6 +55,85 @@ impl CreateOrderReceiver {
         crate::__generated::check_required("description", &self.description)?;
         crate::__generated::check_max_length("description", &self.description, 80)?;
         ::std::result::Result::Ok(())
+    }
+}
+impl CreateOrderReceiver {
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> CreateOrderReceiverBuilder {
+        CreateOrderReceiverBuilder::default()
+    }
+}
+/// Builds a [`CreateOrderReceiver`] field by field: see [`CreateOrderReceiver::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct CreateOrderReceiverBuilder {
+    receiver_type: ::std::option::Option<super::types::ReceiverType>,
+    receiver_account: ::std::option::Option<::std::string::String>,
+    amount: ::std::option::Option<i64>,
+    description: ::std::option::Option<::std::string::String>,
+    receiver_name: ::std::option::Option<crate::Sensitive>,
+}
+impl CreateOrderReceiverBuilder {
+    /// Sets [`receiver_type`](CreateOrderReceiver::receiver_type) (`type`, required).
+    pub fn receiver_type(
+        mut self,
+        value: impl ::std::convert::Into<super::types::ReceiverType>,
+    ) -> Self {
+        self.receiver_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`receiver_account`](CreateOrderReceiver::receiver_account) (`receiver_account`, required).
+    pub fn receiver_account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.receiver_account = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`amount`](CreateOrderReceiver::amount) (`amount`, required).
+    pub fn amount(mut self, value: i64) -> Self {
+        self.amount = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets [`description`](CreateOrderReceiver::description) (`description`, required).
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`receiver_name`](CreateOrderReceiver::receiver_name) (`receiver_name`, optional).
+    pub fn receiver_name(
+        mut self,
+        value: impl ::std::convert::Into<crate::Sensitive>,
+    ) -> Self {
+        self.receiver_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`CreateOrderReceiver`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<CreateOrderReceiver, crate::InvalidParameter> {
+        let value = CreateOrderReceiver {
+            receiver_type: self
+                .receiver_type
+                .ok_or_else(|| crate::__generated::missing("type"))?,
+            receiver_account: self
+                .receiver_account
+                .ok_or_else(|| crate::__generated::missing("receiver_account"))?,
+            amount: self.amount.ok_or_else(|| crate::__generated::missing("amount"))?,
+            description: self
+                .description
+                .ok_or_else(|| crate::__generated::missing("description"))?,
+            receiver_name: self.receiver_name,
+        };
+        value.validate()?;
+        ::std::result::Result::Ok(value)
     }
 }
 /// 400 PARAM_ERROR, as 3 operations document it: 例如订单号格式不对, 请修正参数后重新调用
@@ -168,19 +247,77 @@ pub struct FinishOrderRequest {
     pub description: ::std::string::String,
 }
 impl FinishOrderRequest {
-    /// A request from its fields, in the spec's order.
-    pub fn new(
-        sub_mchid: impl ::std::convert::Into<::std::string::String>,
-        transaction_id: impl ::std::convert::Into<::std::string::String>,
-        out_order_no: impl ::std::convert::Into<::std::string::String>,
-        description: impl ::std::convert::Into<::std::string::String>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> FinishOrderRequestBuilder {
+        FinishOrderRequestBuilder::default()
+    }
+}
+/// Builds a [`FinishOrderRequest`] field by field: see [`FinishOrderRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct FinishOrderRequestBuilder {
+    sub_mchid: ::std::option::Option<::std::string::String>,
+    transaction_id: ::std::option::Option<::std::string::String>,
+    out_order_no: ::std::option::Option<::std::string::String>,
+    description: ::std::option::Option<::std::string::String>,
+}
+impl FinishOrderRequestBuilder {
+    /// Sets [`sub_mchid`](FinishOrderRequest::sub_mchid) (`sub_mchid`, required).
+    pub fn sub_mchid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            sub_mchid: sub_mchid.into(),
-            transaction_id: transaction_id.into(),
-            out_order_no: out_order_no.into(),
-            description: description.into(),
-        }
+        self.sub_mchid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`transaction_id`](FinishOrderRequest::transaction_id) (`transaction_id`, required).
+    pub fn transaction_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.transaction_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`out_order_no`](FinishOrderRequest::out_order_no) (`out_order_no`, required).
+    pub fn out_order_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_order_no = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`description`](FinishOrderRequest::description) (`description`, required).
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`FinishOrderRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<FinishOrderRequest, crate::InvalidParameter> {
+        let value = FinishOrderRequest {
+            sub_mchid: self
+                .sub_mchid
+                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
+            transaction_id: self
+                .transaction_id
+                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
+            out_order_no: self
+                .out_order_no
+                .ok_or_else(|| crate::__generated::missing("out_order_no"))?,
+            description: self
+                .description
+                .ok_or_else(|| crate::__generated::missing("description"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for FinishOrderRequest {
@@ -292,13 +429,41 @@ pub struct QueryOrderAmountsRequest {
     pub transaction_id: ::std::string::String,
 }
 impl QueryOrderAmountsRequest {
-    /// A request from its fields, in the spec's order.
-    pub fn new(
-        transaction_id: impl ::std::convert::Into<::std::string::String>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> QueryOrderAmountsRequestBuilder {
+        QueryOrderAmountsRequestBuilder::default()
+    }
+}
+/// Builds a [`QueryOrderAmountsRequest`] field by field: see [`QueryOrderAmountsRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct QueryOrderAmountsRequestBuilder {
+    transaction_id: ::std::option::Option<::std::string::String>,
+}
+impl QueryOrderAmountsRequestBuilder {
+    /// Sets [`transaction_id`](QueryOrderAmountsRequest::transaction_id) (`transaction_id`, required).
+    pub fn transaction_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            transaction_id: transaction_id.into(),
-        }
+        self.transaction_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`QueryOrderAmountsRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<QueryOrderAmountsRequest, crate::InvalidParameter> {
+        let value = QueryOrderAmountsRequest {
+            transaction_id: self
+                .transaction_id
+                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for QueryOrderAmountsRequest {
@@ -410,22 +575,94 @@ pub struct CreateOrderRequest {
     pub finish: bool,
 }
 impl CreateOrderRequest {
-    /// A request from its required fields, in the spec's order; the optional ones start as `None`.
-    pub fn new(
-        sub_mchid: impl ::std::convert::Into<::std::string::String>,
-        transaction_id: impl ::std::convert::Into<::std::string::String>,
-        out_order_no: impl ::std::convert::Into<::std::string::String>,
-        receivers: impl ::std::convert::Into<::std::vec::Vec<CreateOrderReceiver>>,
-        finish: impl ::std::convert::Into<bool>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> CreateOrderRequestBuilder {
+        CreateOrderRequestBuilder::default()
+    }
+}
+/// Builds a [`CreateOrderRequest`] field by field: see [`CreateOrderRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct CreateOrderRequestBuilder {
+    appid: ::std::option::Option<::std::string::String>,
+    sub_mchid: ::std::option::Option<::std::string::String>,
+    transaction_id: ::std::option::Option<::std::string::String>,
+    out_order_no: ::std::option::Option<::std::string::String>,
+    receivers: ::std::option::Option<::std::vec::Vec<CreateOrderReceiver>>,
+    finish: ::std::option::Option<bool>,
+}
+impl CreateOrderRequestBuilder {
+    /// Sets [`appid`](CreateOrderRequest::appid) (`appid`, optional).
+    pub fn appid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            appid: ::std::option::Option::None,
-            sub_mchid: sub_mchid.into(),
-            transaction_id: transaction_id.into(),
-            out_order_no: out_order_no.into(),
-            receivers: receivers.into(),
-            finish: finish.into(),
-        }
+        self.appid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`sub_mchid`](CreateOrderRequest::sub_mchid) (`sub_mchid`, required).
+    pub fn sub_mchid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.sub_mchid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`transaction_id`](CreateOrderRequest::transaction_id) (`transaction_id`, required).
+    pub fn transaction_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.transaction_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`out_order_no`](CreateOrderRequest::out_order_no) (`out_order_no`, required).
+    pub fn out_order_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_order_no = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`receivers`](CreateOrderRequest::receivers) (`receivers`, required).
+    pub fn receivers(
+        mut self,
+        value: impl ::std::convert::Into<::std::vec::Vec<CreateOrderReceiver>>,
+    ) -> Self {
+        self.receivers = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`finish`](CreateOrderRequest::finish) (`finish`, required).
+    pub fn finish(mut self, value: bool) -> Self {
+        self.finish = ::std::option::Option::Some(value);
+        self
+    }
+    /// The [`CreateOrderRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<CreateOrderRequest, crate::InvalidParameter> {
+        let value = CreateOrderRequest {
+            appid: self.appid,
+            sub_mchid: self
+                .sub_mchid
+                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
+            transaction_id: self
+                .transaction_id
+                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
+            out_order_no: self
+                .out_order_no
+                .ok_or_else(|| crate::__generated::missing("out_order_no"))?,
+            receivers: self
+                .receivers
+                .ok_or_else(|| crate::__generated::missing("receivers"))?,
+            finish: self.finish.ok_or_else(|| crate::__generated::missing("finish"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for CreateOrderRequest {
@@ -561,17 +798,65 @@ pub struct QueryOrderRequest {
     pub out_order_no: ::std::string::String,
 }
 impl QueryOrderRequest {
-    /// A request from its fields, in the spec's order.
-    pub fn new(
-        sub_mchid: impl ::std::convert::Into<::std::string::String>,
-        transaction_id: impl ::std::convert::Into<::std::string::String>,
-        out_order_no: impl ::std::convert::Into<::std::string::String>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> QueryOrderRequestBuilder {
+        QueryOrderRequestBuilder::default()
+    }
+}
+/// Builds a [`QueryOrderRequest`] field by field: see [`QueryOrderRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct QueryOrderRequestBuilder {
+    sub_mchid: ::std::option::Option<::std::string::String>,
+    transaction_id: ::std::option::Option<::std::string::String>,
+    out_order_no: ::std::option::Option<::std::string::String>,
+}
+impl QueryOrderRequestBuilder {
+    /// Sets [`sub_mchid`](QueryOrderRequest::sub_mchid) (`sub_mchid`, required).
+    pub fn sub_mchid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            sub_mchid: sub_mchid.into(),
-            transaction_id: transaction_id.into(),
-            out_order_no: out_order_no.into(),
-        }
+        self.sub_mchid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`transaction_id`](QueryOrderRequest::transaction_id) (`transaction_id`, required).
+    pub fn transaction_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.transaction_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`out_order_no`](QueryOrderRequest::out_order_no) (`out_order_no`, required).
+    pub fn out_order_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_order_no = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`QueryOrderRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<QueryOrderRequest, crate::InvalidParameter> {
+        let value = QueryOrderRequest {
+            sub_mchid: self
+                .sub_mchid
+                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
+            transaction_id: self
+                .transaction_id
+                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
+            out_order_no: self
+                .out_order_no
+                .ok_or_else(|| crate::__generated::missing("out_order_no"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for QueryOrderRequest {
@@ -681,19 +966,83 @@ pub struct AddReceiverRequest {
     pub relation_type: super::types::RelationType,
 }
 impl AddReceiverRequest {
-    /// A request from its required fields, in the spec's order; the optional ones start as `None`.
-    pub fn new(
-        receiver_type: impl ::std::convert::Into<super::types::ReceiverType>,
-        account: impl ::std::convert::Into<::std::string::String>,
-        relation_type: impl ::std::convert::Into<super::types::RelationType>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> AddReceiverRequestBuilder {
+        AddReceiverRequestBuilder::default()
+    }
+}
+/// Builds a [`AddReceiverRequest`] field by field: see [`AddReceiverRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct AddReceiverRequestBuilder {
+    appid: ::std::option::Option<::std::string::String>,
+    receiver_type: ::std::option::Option<super::types::ReceiverType>,
+    account: ::std::option::Option<::std::string::String>,
+    name: ::std::option::Option<::std::string::String>,
+    relation_type: ::std::option::Option<super::types::RelationType>,
+}
+impl AddReceiverRequestBuilder {
+    /// Sets [`appid`](AddReceiverRequest::appid) (`appid`, optional).
+    pub fn appid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            appid: ::std::option::Option::None,
-            receiver_type: receiver_type.into(),
-            account: account.into(),
-            name: ::std::option::Option::None,
-            relation_type: relation_type.into(),
-        }
+        self.appid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`receiver_type`](AddReceiverRequest::receiver_type) (`type`, required).
+    pub fn receiver_type(
+        mut self,
+        value: impl ::std::convert::Into<super::types::ReceiverType>,
+    ) -> Self {
+        self.receiver_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`account`](AddReceiverRequest::account) (`account`, required).
+    pub fn account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.account = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`name`](AddReceiverRequest::name) (`name`, optional).
+    pub fn name(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`relation_type`](AddReceiverRequest::relation_type) (`relation_type`, required).
+    pub fn relation_type(
+        mut self,
+        value: impl ::std::convert::Into<super::types::RelationType>,
+    ) -> Self {
+        self.relation_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`AddReceiverRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<AddReceiverRequest, crate::InvalidParameter> {
+        let value = AddReceiverRequest {
+            appid: self.appid,
+            receiver_type: self
+                .receiver_type
+                .ok_or_else(|| crate::__generated::missing("type"))?,
+            account: self.account.ok_or_else(|| crate::__generated::missing("account"))?,
+            name: self.name,
+            relation_type: self
+                .relation_type
+                .ok_or_else(|| crate::__generated::missing("relation_type"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for AddReceiverRequest {
@@ -791,16 +1140,61 @@ pub struct DeleteReceiverRequest {
     pub account: ::std::string::String,
 }
 impl DeleteReceiverRequest {
-    /// A request from its required fields, in the spec's order; the optional ones start as `None`.
-    pub fn new(
-        receiver_type: impl ::std::convert::Into<super::types::ReceiverType>,
-        account: impl ::std::convert::Into<::std::string::String>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> DeleteReceiverRequestBuilder {
+        DeleteReceiverRequestBuilder::default()
+    }
+}
+/// Builds a [`DeleteReceiverRequest`] field by field: see [`DeleteReceiverRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct DeleteReceiverRequestBuilder {
+    appid: ::std::option::Option<::std::string::String>,
+    receiver_type: ::std::option::Option<super::types::ReceiverType>,
+    account: ::std::option::Option<::std::string::String>,
+}
+impl DeleteReceiverRequestBuilder {
+    /// Sets [`appid`](DeleteReceiverRequest::appid) (`appid`, optional).
+    pub fn appid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            appid: ::std::option::Option::None,
-            receiver_type: receiver_type.into(),
-            account: account.into(),
-        }
+        self.appid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`receiver_type`](DeleteReceiverRequest::receiver_type) (`type`, required).
+    pub fn receiver_type(
+        mut self,
+        value: impl ::std::convert::Into<super::types::ReceiverType>,
+    ) -> Self {
+        self.receiver_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`account`](DeleteReceiverRequest::account) (`account`, required).
+    pub fn account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.account = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`DeleteReceiverRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<DeleteReceiverRequest, crate::InvalidParameter> {
+        let value = DeleteReceiverRequest {
+            appid: self.appid,
+            receiver_type: self
+                .receiver_type
+                .ok_or_else(|| crate::__generated::missing("type"))?,
+            account: self.account.ok_or_else(|| crate::__generated::missing("account"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for DeleteReceiverRequest {
@@ -909,24 +1303,105 @@ pub struct CreateReturnOrderRequest {
     pub transaction_id: ::std::option::Option<::std::string::String>,
 }
 impl CreateReturnOrderRequest {
-    /// A request from its required fields, in the spec's order; the optional ones start as `None`.
-    pub fn new(
-        sub_mchid: impl ::std::convert::Into<::std::string::String>,
-        order: OrderReference,
-        out_return_no: impl ::std::convert::Into<::std::string::String>,
-        return_mchid: impl ::std::convert::Into<::std::string::String>,
-        amount: impl ::std::convert::Into<i64>,
-        description: impl ::std::convert::Into<::std::string::String>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> CreateReturnOrderRequestBuilder {
+        CreateReturnOrderRequestBuilder::default()
+    }
+}
+/// Builds a [`CreateReturnOrderRequest`] field by field: see [`CreateReturnOrderRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct CreateReturnOrderRequestBuilder {
+    sub_mchid: ::std::option::Option<::std::string::String>,
+    order: ::std::option::Option<OrderReference>,
+    out_return_no: ::std::option::Option<::std::string::String>,
+    return_mchid: ::std::option::Option<::std::string::String>,
+    amount: ::std::option::Option<i64>,
+    description: ::std::option::Option<::std::string::String>,
+    transaction_id: ::std::option::Option<::std::string::String>,
+}
+impl CreateReturnOrderRequestBuilder {
+    /// Sets [`sub_mchid`](CreateReturnOrderRequest::sub_mchid) (`sub_mchid`, required).
+    pub fn sub_mchid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            sub_mchid: sub_mchid.into(),
-            order,
-            out_return_no: out_return_no.into(),
-            return_mchid: return_mchid.into(),
-            amount: amount.into(),
-            description: description.into(),
-            transaction_id: ::std::option::Option::None,
-        }
+        self.sub_mchid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`order`](CreateReturnOrderRequest::order) (`order_id` or `out_order_no`, required).
+    pub fn order(mut self, value: OrderReference) -> Self {
+        self.order = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets [`out_return_no`](CreateReturnOrderRequest::out_return_no) (`out_return_no`, required).
+    pub fn out_return_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_return_no = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`return_mchid`](CreateReturnOrderRequest::return_mchid) (`return_mchid`, required).
+    pub fn return_mchid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.return_mchid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`amount`](CreateReturnOrderRequest::amount) (`amount`, required).
+    pub fn amount(mut self, value: i64) -> Self {
+        self.amount = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets [`description`](CreateReturnOrderRequest::description) (`description`, required).
+    pub fn description(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`transaction_id`](CreateReturnOrderRequest::transaction_id) (`transaction_id`, optional).
+    pub fn transaction_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.transaction_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`CreateReturnOrderRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<CreateReturnOrderRequest, crate::InvalidParameter> {
+        let value = CreateReturnOrderRequest {
+            sub_mchid: self
+                .sub_mchid
+                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
+            order: self
+                .order
+                .ok_or_else(|| crate::__generated::missing(
+                    "order_id` or `out_order_no",
+                ))?,
+            out_return_no: self
+                .out_return_no
+                .ok_or_else(|| crate::__generated::missing("out_return_no"))?,
+            return_mchid: self
+                .return_mchid
+                .ok_or_else(|| crate::__generated::missing("return_mchid"))?,
+            amount: self.amount.ok_or_else(|| crate::__generated::missing("amount"))?,
+            description: self
+                .description
+                .ok_or_else(|| crate::__generated::missing("description"))?,
+            transaction_id: self.transaction_id,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for CreateReturnOrderRequest {
@@ -1057,17 +1532,64 @@ pub struct QueryReturnOrderRequest {
     pub out_return_no: ::std::string::String,
 }
 impl QueryReturnOrderRequest {
-    /// A request from its fields, in the spec's order.
-    pub fn new(
-        sub_mchid: impl ::std::convert::Into<::std::string::String>,
-        order: OrderReference,
-        out_return_no: impl ::std::convert::Into<::std::string::String>,
+    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
+    pub fn builder() -> QueryReturnOrderRequestBuilder {
+        QueryReturnOrderRequestBuilder::default()
+    }
+}
+/// Builds a [`QueryReturnOrderRequest`] field by field: see [`QueryReturnOrderRequest::builder`]. Each setter is named after its field.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct QueryReturnOrderRequestBuilder {
+    sub_mchid: ::std::option::Option<::std::string::String>,
+    order: ::std::option::Option<OrderReference>,
+    out_return_no: ::std::option::Option<::std::string::String>,
+}
+impl QueryReturnOrderRequestBuilder {
+    /// Sets [`sub_mchid`](QueryReturnOrderRequest::sub_mchid) (`sub_mchid`, required).
+    pub fn sub_mchid(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
-        Self {
-            sub_mchid: sub_mchid.into(),
-            order,
-            out_return_no: out_return_no.into(),
-        }
+        self.sub_mchid = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets [`order`](QueryReturnOrderRequest::order) (`order_id` or `out_order_no`, required).
+    pub fn order(mut self, value: OrderReference) -> Self {
+        self.order = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets [`out_return_no`](QueryReturnOrderRequest::out_return_no) (`out_return_no`, required).
+    pub fn out_return_no(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.out_return_no = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// The [`QueryReturnOrderRequest`], once every required field is set and every field keeps the spec's rules.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<QueryReturnOrderRequest, crate::InvalidParameter> {
+        let value = QueryReturnOrderRequest {
+            sub_mchid: self
+                .sub_mchid
+                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
+            order: self
+                .order
+                .ok_or_else(|| crate::__generated::missing(
+                    "order_id` or `out_order_no",
+                ))?,
+            out_return_no: self
+                .out_return_no
+                .ok_or_else(|| crate::__generated::missing("out_return_no"))?,
+        };
+        crate::Request::validate(&value)?;
+        ::std::result::Result::Ok(value)
     }
 }
 impl crate::Request for QueryReturnOrderRequest {

@@ -355,11 +355,10 @@ pub struct Receiver {
     ///
     /// At most 32 characters (not enforced when decoding).
     ///
-    /// Deprecated since 2025-09-29: WeChat Pay is retiring `receiver_mchid`: the pages of that date name the receiver by `receiver_type` and `receiver_account` (a merchant id or an openid); it is still decoded when it comes.
+    /// Deprecated by WeChat Pay since 2025-09-29: the pages of that date name the receiver by `type` and `receiver_account` (a merchant id or an openid); still decoded when it comes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[deprecated(
-        since = "2025-09-29",
-        note = "WeChat Pay is retiring `receiver_mchid`: the pages of that date name the receiver by `receiver_type` and `receiver_account` (a merchant id or an openid); it is still decoded when it comes"
+        note = "deprecated by WeChat Pay since 2025-09-29: the pages of that date name the receiver by `type` and `receiver_account` (a merchant id or an openid); still decoded when it comes"
     )]
     pub receiver_mchid: ::std::option::Option<::std::string::String>,
     /// 分账金额. The amount shared to this receiver, in fen (分, 1/100 yuan).

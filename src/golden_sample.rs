@@ -44,19 +44,20 @@ fn key_pair(serial: &str) -> (EncryptionKey, aws_lc_rs::rsa::OaepPrivateDecrypti
 }
 
 fn new_widget() -> CreateWidgetRequest {
-    CreateWidgetRequest::new(
-        "S/1?#%",
-        "wid",
-        WidgetState::New,
-        vec![NewPart {
+    CreateWidgetRequest::builder()
+        .shop_id("S/1?#%")
+        .name("wid")
+        .state(WidgetState::New)
+        .parts(vec![NewPart {
             label: "ab".into(),
             count: 2,
             secret: Some("秘密".into()),
-        }],
-        Owner {
+        }])
+        .owner(Owner {
             real_name: "张三".into(),
-        },
-    )
+        })
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -159,7 +160,11 @@ fn nested_rules_name_the_path_down_to_the_field() {
 
 #[test]
 fn a_path_segment_and_a_query_parameter_mix() {
-    let request = QueryWidgetPriceRequest::new("W 1/2", "CNY");
+    let request = QueryWidgetPriceRequest::builder()
+        .widget_id("W 1/2")
+        .currency("CNY")
+        .build()
+        .unwrap();
     let prepared = prepare(&request).unwrap();
     assert_eq!(
         prepared.path_and_query(),
@@ -174,7 +179,11 @@ fn a_path_segment_and_a_query_parameter_mix() {
 
 #[test]
 fn optional_parameters_are_left_out_and_groups_send_the_chosen_member() {
-    let mut request = FindWidgetRequest::new("S1", WidgetKey::OutWidgetNo("w_1-2".into()));
+    let mut request = FindWidgetRequest::builder()
+        .shop_id("S1")
+        .key(WidgetKey::OutWidgetNo("w_1-2".into()))
+        .build()
+        .unwrap();
     let prepared = prepare(&request).unwrap();
     assert_eq!(
         prepared.path_and_query(),
@@ -198,11 +207,19 @@ fn optional_parameters_are_left_out_and_groups_send_the_chosen_member() {
 #[test]
 fn rules_apply_to_the_chosen_member_only() {
     // The pattern belongs to out_widget_no; widget_id has none.
-    let request = FindWidgetRequest::new("S1", WidgetKey::WidgetId("UPPER".into()));
+    let request = FindWidgetRequest::builder()
+        .shop_id("S1")
+        .key(WidgetKey::WidgetId("UPPER".into()))
+        .build()
+        .unwrap();
     assert!(prepare(&request).is_ok());
-    let request = FindWidgetRequest::new("S1", WidgetKey::OutWidgetNo("UPPER".into()));
+    // The builder checks what the client would check before sending.
+    let built = FindWidgetRequest::builder()
+        .shop_id("S1")
+        .key(WidgetKey::OutWidgetNo("UPPER".into()))
+        .build();
     assert_eq!(
-        prepare(&request).unwrap_err(),
+        built.unwrap_err(),
         InvalidParameter {
             parameter: "out_widget_no".to_owned(),
             rule: ParameterRule::Charset {
@@ -211,10 +228,24 @@ fn rules_apply_to_the_chosen_member_only() {
             },
         }
     );
-    let request = FindWidgetRequest::new("S123456789", WidgetKey::WidgetId("w".into()));
+    // A request written as a struct literal is checked when it is prepared.
+    let request = FindWidgetRequest {
+        shop_id: "S123456789".into(),
+        key: WidgetKey::WidgetId("w".into()),
+        colour: None,
+    };
     assert_eq!(
         prepare(&request).unwrap_err().rule,
         ParameterRule::MaxLength { max: 8, actual: 10 }
+    );
+    // A required field left unset is named by the builder.
+    let unset = FindWidgetRequest::builder().shop_id("S1").build();
+    assert_eq!(
+        unset.unwrap_err(),
+        InvalidParameter {
+            parameter: "widget_id` or `out_widget_no".to_owned(),
+            rule: ParameterRule::NotSet,
+        }
     );
 }
 
@@ -259,15 +290,16 @@ fn pages_of_other_endpoints_give_working_requests() {
     use other_pages::operations::{
         CreateRefundAmount, CreateRefundGoodsDetail, CreateRefundRequest, QueryRefundRequest,
     };
-    let mut request = CreateRefundRequest::new(
-        "1900000109",
-        "R1",
-        CreateRefundAmount {
+    let mut request = CreateRefundRequest::builder()
+        .sub_mchid("1900000109")
+        .out_refund_no("R1")
+        .amount(CreateRefundAmount {
             refund: 888,
             total: 888,
             currency: other_pages::types::Currency::Cny,
-        },
-    );
+        })
+        .build()
+        .unwrap();
     request.goods_detail = Some(vec![CreateRefundGoodsDetail {
         merchant_goods_id: String::new(),
         refund_quantity: 1,
@@ -289,7 +321,14 @@ fn pages_of_other_endpoints_give_working_requests() {
     // The page says 幂等.
     const { assert!(other_pages::operations::CREATE_REFUND.idempotent) };
 
-    let prepared = prepare(&QueryRefundRequest::new("R/1", "1900000109")).unwrap();
+    let prepared = prepare(
+        &QueryRefundRequest::builder()
+            .out_refund_no("R/1")
+            .sub_mchid("1900000109")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         prepared.path_and_query(),
         "/v3/refund/domestic/refunds/R%2F1?sub_mchid=1900000109"

@@ -26,11 +26,11 @@
 //!     .merchant("1900000001", "3775B6A45ACD588826D15E583A95F5DD********", MerchantKey::from_pem_file("apiclient_key.pem")?)
 //!     .wechatpay_public_key(WechatPayPublicKey::from_pem_file("PUB_KEY_ID_0114232806712025022800000000000001", "pub_key.pem")?)
 //!     .build()?;
-//! let request = QueryReturnOrderRequest::new(
-//!     "1900000109",
-//!     OrderReference::OutOrderNo("P20150806125346".into()),
-//!     "R20190516001",
-//! );
+//! let request = QueryReturnOrderRequest::builder()
+//!     .sub_mchid("1900000109")
+//!     .order(OrderReference::OutOrderNo("P20150806125346".into()))
+//!     .out_return_no("R20190516001")
+//!     .build()?;
 //! let answer = client.query_return_order(&request).await?;
 //! println!("{:?} (Request-ID {:?})", answer.result, answer.request_id());
 //! # Ok(())
@@ -116,7 +116,7 @@ pub mod __generated {
     pub use crate::open_enum::deserialize as open_enum_deserialize;
     pub use crate::validate::{
         check_charset, check_max_items, check_max_length, check_not_empty, check_path_segment,
-        check_required,
+        check_required, missing,
     };
 }
 

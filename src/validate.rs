@@ -43,6 +43,8 @@ impl InvalidParameter {
 pub enum ParameterRule {
     /// The parameter is required (必填) and was empty.
     Required,
+    /// The parameter is required (必填) and its builder's setter was not called.
+    NotSet,
     /// The parameter is longer than the spec's `maxLength`, counted in characters.
     MaxLength {
         /// The most characters allowed.
@@ -76,6 +78,9 @@ impl fmt::Display for InvalidParameter {
             ParameterRule::Required => {
                 write!(f, "request parameter `{name}` is required and was empty")
             }
+            ParameterRule::NotSet => {
+                write!(f, "request parameter `{name}` is required and was not set")
+            }
             ParameterRule::MaxLength { max, actual } => write!(
                 f,
                 "request parameter `{name}` is {actual} characters long; at most {max} are allowed"
@@ -97,6 +102,11 @@ impl fmt::Display for InvalidParameter {
 }
 
 impl std::error::Error for InvalidParameter {}
+
+/// The error of a builder whose required field was not set.
+pub fn missing(parameter: &'static str) -> InvalidParameter {
+    InvalidParameter::new(parameter, ParameterRule::NotSet)
+}
 
 /// Fails when a required parameter is empty.
 pub fn check_required(parameter: &'static str, value: &str) -> Result<(), InvalidParameter> {

@@ -122,8 +122,12 @@ async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>
     simulator
         .set_notify_url(&format!("http://{addr}/notify"))
         .unwrap();
-    let mut add =
-        AddReceiverRequest::new(ReceiverType::MerchantId, SUPPLIER, RelationType::Supplier);
+    let mut add = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account(SUPPLIER)
+        .relation_type(RelationType::Supplier)
+        .build()
+        .unwrap();
     add.name = Some("示例商户全称".into());
     client.add_receiver(&add).await.unwrap();
     (simulator, client, seen)
@@ -137,8 +141,14 @@ fn split(out_order_no: &str, amount: i64) -> CreateOrderRequest {
         description: "运费".into(),
         receiver_name: None,
     };
-    let mut request =
-        CreateOrderRequest::new(SUB_MCHID, TRANSACTION, out_order_no, vec![receiver], false);
+    let mut request = CreateOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .transaction_id(TRANSACTION)
+        .out_order_no(out_order_no)
+        .receivers(vec![receiver])
+        .finish(false)
+        .build()
+        .unwrap();
     request.appid = Some(APPID.into());
     request
 }
@@ -199,14 +209,15 @@ async fn a_split_and_a_return_are_delivered_verified_decrypted_and_decoded() {
         assert_eq!(resource.success_time, simulator.now());
     }
 
-    let give_back = CreateReturnOrderRequest::new(
-        SUB_MCHID,
-        OrderReference::OutOrderNo("P-NOTIFY-1".into()),
-        "R-NOTIFY-1",
-        SUPPLIER,
-        40,
-        "退回运费",
-    );
+    let give_back = CreateReturnOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .order(OrderReference::OutOrderNo("P-NOTIFY-1".into()))
+        .out_return_no("R-NOTIFY-1")
+        .return_mchid(SUPPLIER)
+        .amount(40)
+        .description("退回运费")
+        .build()
+        .unwrap();
     let returned = client.create_return_order(&give_back).await.unwrap();
     simulator.advance(Duration::from_secs(3));
     let sent = deliveries(&simulator, 2).await;

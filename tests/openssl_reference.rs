@@ -36,11 +36,12 @@ fn openssl_sign(dir: &std::path::Path, key: &std::path::Path, message: &[u8]) ->
 fn request_signatures_equal_openssl_byte_for_byte() {
     let dir = common::scratch_dir("openssl-sign");
     // A query that needed percent-encoding, with non-ASCII bytes (as UTF-8, then encoded).
-    let request = QueryReturnOrderRequest::new(
-        "1900000109",
-        OrderReference::OutOrderNo("P2015 08/06+分账".into()),
-        "R|2019*05@16-001_x",
-    );
+    let request = QueryReturnOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .order(OrderReference::OutOrderNo("P2015 08/06+分账".into()))
+        .out_return_no("R|2019*05@16-001_x")
+        .build()
+        .unwrap();
     let prepared = PreparedRequest::new("https://api.mch.weixin.qq.com", &request).unwrap();
     assert!(prepared.path_and_query().contains("%E5%88%86%E8%B4%A6"));
     let urls = [

@@ -40,24 +40,26 @@ fn split(name: Option<&str>) -> CreateOrderRequest {
 }
 
 fn split_numbered(out_order_no: &str, name: Option<&str>) -> CreateOrderRequest {
-    let mut request = CreateOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        out_order_no,
-        vec![receiver(name)],
-        false,
-    );
+    let mut request = CreateOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no(out_order_no)
+        .receivers(vec![receiver(name)])
+        .finish(false)
+        .build()
+        .unwrap();
     request.appid = Some("wx8888888888888888".into());
     request
 }
 
 /// Adds the person `split` shares with, named 张三 as the split names them.
 async fn add_person(client: &Client) {
-    let mut add = AddReceiverRequest::new(
-        ReceiverType::PersonalOpenid,
-        "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-        RelationType::Distributor,
-    );
+    let mut add = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::PersonalOpenid)
+        .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+        .relation_type(RelationType::Distributor)
+        .build()
+        .unwrap();
     add.appid = Some("wx8888888888888888".into());
     add.name = Some("张三".into());
     client.add_receiver(&add).await.unwrap();
@@ -65,11 +67,12 @@ async fn add_person(client: &Client) {
 
 /// A supplier, as the 添加分账接收方 page's example adds it.
 fn supplier() -> AddReceiverRequest {
-    let mut add = AddReceiverRequest::new(
-        ReceiverType::MerchantId,
-        "190001001",
-        RelationType::Supplier,
-    );
+    let mut add = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account("190001001")
+        .relation_type(RelationType::Supplier)
+        .build()
+        .unwrap();
     add.name = Some("示例商户全称".into());
     add
 }
@@ -255,9 +258,12 @@ async fn every_new_operation_round_trips() {
     let client = client(&simulator, VerificationMode::Both).await;
 
     let amounts = client
-        .query_order_amounts(&QueryOrderAmountsRequest::new(
-            "4208450740201411110007820472",
-        ))
+        .query_order_amounts(
+            &QueryOrderAmountsRequest::builder()
+                .transaction_id("4208450740201411110007820472")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(amounts.unsplit_amount, 1000, "the page's example");
@@ -285,14 +291,17 @@ async fn every_new_operation_round_trips() {
     simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
 
     let returned = client
-        .create_return_order(&CreateReturnOrderRequest::new(
-            "1900000109",
-            OrderReference::OutOrderNo("P20261130000003".into()),
-            "R20261130000001",
-            "190001001",
-            10,
-            "分账回退",
-        ))
+        .create_return_order(
+            &CreateReturnOrderRequest::builder()
+                .sub_mchid("1900000109")
+                .order(OrderReference::OutOrderNo("P20261130000003".into()))
+                .out_return_no("R20261130000001")
+                .return_mchid("190001001")
+                .amount(10)
+                .description("分账回退")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(returned.out_return_no, "R20261130000001");
@@ -302,21 +311,27 @@ async fn every_new_operation_round_trips() {
     assert!(body.get("order_id").is_none(), "one of the two, not both");
 
     let deleted = client
-        .delete_receiver(&DeleteReceiverRequest::new(
-            ReceiverType::MerchantId,
-            "190001001",
-        ))
+        .delete_receiver(
+            &DeleteReceiverRequest::builder()
+                .receiver_type(ReceiverType::MerchantId)
+                .account("190001001")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(deleted.account, "190001001");
 
     let finished = client
-        .finish_order(&FinishOrderRequest::new(
-            "1900000109",
-            "4208450740201411110007820472",
-            "P20261130000004",
-            "分账完结",
-        ))
+        .finish_order(
+            &FinishOrderRequest::builder()
+                .sub_mchid("1900000109")
+                .transaction_id("4208450740201411110007820472")
+                .out_order_no("P20261130000004")
+                .description("分账完结")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(finished.out_order_no, "P20261130000004");
@@ -330,7 +345,12 @@ async fn path_segments_are_encoded_as_python_quotes_them() {
     for value in values {
         simulator.add_transaction("1900000109", value, 100).unwrap();
         let answer = client
-            .query_order_amounts(&QueryOrderAmountsRequest::new(value))
+            .query_order_amounts(
+                &QueryOrderAmountsRequest::builder()
+                    .transaction_id(value)
+                    .build()
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -353,10 +373,15 @@ async fn path_segments_are_encoded_as_python_quotes_them() {
         );
     }
     for dots in [".", ".."] {
-        match client
-            .query_order_amounts(&QueryOrderAmountsRequest::new(dots))
-            .await
-        {
+        // The builder refuses it, and so does the client with a request written as a literal.
+        let built = QueryOrderAmountsRequest::builder()
+            .transaction_id(dots)
+            .build();
+        assert_eq!(built.unwrap_err().rule, ParameterRule::DotSegment);
+        let literal = QueryOrderAmountsRequest {
+            transaction_id: dots.into(),
+        };
+        match client.query_order_amounts(&literal).await {
             Err(Error::InvalidRequest(invalid)) => {
                 assert_eq!(invalid.rule, ParameterRule::DotSegment)
             }

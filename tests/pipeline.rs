@@ -22,11 +22,14 @@ use wechatpay_v3::{
 };
 
 fn return_request() -> QueryReturnOrderRequest {
-    QueryReturnOrderRequest::new(
-        "1900000109",
-        OrderReference::OrderId("3008450740201411110007820472".into()),
-        "R20190516001",
-    )
+    QueryReturnOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .order(OrderReference::OrderId(
+            "3008450740201411110007820472".into(),
+        ))
+        .out_return_no("R20190516001")
+        .build()
+        .unwrap()
 }
 
 const ALL_MODES: [VerificationMode; 3] = [
@@ -54,11 +57,12 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
         let ret = client.query_return_order(&return_request()).await.unwrap();
         assert_eq!(ret.result, ReturnResult::Success);
         assert_eq!(ret.verified().source, expected);
-        let by_out_order_no = QueryReturnOrderRequest::new(
-            "1900000109",
-            OrderReference::OutOrderNo("P20150806125346".into()),
-            "R20190516001",
-        );
+        let by_out_order_no = QueryReturnOrderRequest::builder()
+            .sub_mchid("1900000109")
+            .order(OrderReference::OutOrderNo("P20150806125346".into()))
+            .out_return_no("R20190516001")
+            .build()
+            .unwrap();
         assert_eq!(
             client
                 .query_return_order(&by_out_order_no)
@@ -558,11 +562,12 @@ async fn every_status_and_result_value_comes_through() {
         let result = ["PENDING", "SUCCESS", "CLOSED", "PENDING"][i];
         receivers.0[0].result = ReceiverResult::from(result);
         simulator.put_order(order);
-        let request = QueryOrderRequest::new(
-            "1900000109",
-            "4208450740201411110007820472",
-            format!("P{i}"),
-        );
+        let request = QueryOrderRequest::builder()
+            .sub_mchid("1900000109")
+            .transaction_id("4208450740201411110007820472")
+            .out_order_no(format!("P{i}"))
+            .build()
+            .unwrap();
         let answer = client.query_order(&request).await.unwrap();
         assert_eq!(answer.status.as_str(), status);
         assert!(answer.status.is_known());
@@ -589,11 +594,12 @@ async fn every_status_and_result_value_comes_through() {
             ret.finish_time = None;
         }
         simulator.put_return_order(ret.clone());
-        let request = QueryReturnOrderRequest::new(
-            "1900000109",
-            OrderReference::OutOrderNo("P20150806125346".into()),
-            format!("R{i}"),
-        );
+        let request = QueryReturnOrderRequest::builder()
+            .sub_mchid("1900000109")
+            .order(OrderReference::OutOrderNo("P20150806125346".into()))
+            .out_return_no(format!("R{i}"))
+            .build()
+            .unwrap();
         let answer = client.query_return_order(&request).await.unwrap();
         assert_eq!(answer.data(), &ret);
     }

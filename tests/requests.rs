@@ -29,8 +29,14 @@ fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, Inva
     }
 }
 
+/// A request written as a struct literal: unchecked until it is prepared, so that the tests
+/// below see the client's own checks.
 fn return_request(order: OrderReference) -> QueryReturnOrderRequest {
-    QueryReturnOrderRequest::new("1900000109", order, "R20190516001")
+    QueryReturnOrderRequest {
+        sub_mchid: "1900000109".into(),
+        order,
+        out_return_no: "R20190516001".into(),
+    }
 }
 
 #[test]
@@ -240,4 +246,60 @@ fn query_encoding_matches_an_independent_implementation() {
             "encoding {value:?}"
         );
     }
+}
+
+#[test]
+fn a_builder_names_each_field_and_the_one_not_set() {
+    // Set by name, in any order: the ids cannot trade places unseen.
+    let request = QueryOrderRequest::builder()
+        .out_order_no("P20150806125346")
+        .transaction_id("4208450740201411110007820472")
+        .sub_mchid("1900000109")
+        .build()
+        .unwrap();
+    assert_eq!(request, order_request());
+    assert_eq!(
+        prepare(&request).unwrap().path_and_query(),
+        "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109\
+         &transaction_id=4208450740201411110007820472&out_order_no=P20150806125346"
+    );
+
+    let unset = QueryOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .out_order_no("P20150806125346")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        unset,
+        InvalidParameter {
+            parameter: "transaction_id".into(),
+            rule: ParameterRule::NotSet,
+        }
+    );
+    assert_eq!(
+        unset.to_string(),
+        "request parameter `transaction_id` is required and was not set"
+    );
+
+    // Set but empty is the rule the client checks too.
+    let empty = QueryOrderRequest::builder()
+        .sub_mchid("")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .build()
+        .unwrap_err();
+    assert_eq!(empty.parameter, "sub_mchid");
+    assert_eq!(empty.rule, ParameterRule::Required);
+
+    // The 二选一 group is one setter, and its error names both members.
+    let neither = QueryReturnOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .out_return_no("R20190516001")
+        .build()
+        .unwrap_err();
+    assert_eq!(neither.parameter, "order_id` or `out_order_no");
+    assert_eq!(
+        neither.to_string(),
+        "request parameter `order_id` or `out_order_no` is required and was not set"
+    );
 }

@@ -574,8 +574,12 @@ async fn the_standalone_server_takes_a_merchant_and_fixtures() {
     .wechatpay_public_key(public_key_from(&creds))
     .build()
     .unwrap();
-    let request =
-        QueryOrderRequest::new("1900000109", "4208450740201411110007820472", "P-FROM-FILE");
+    let request = QueryOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P-FROM-FILE")
+        .build()
+        .unwrap();
     assert!(client.query_order(&request).await.is_ok());
 }
 

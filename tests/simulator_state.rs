@@ -56,18 +56,23 @@ async fn with_receivers() -> (Simulator, Client) {
 }
 
 fn supplier() -> AddReceiverRequest {
-    let mut add =
-        AddReceiverRequest::new(ReceiverType::MerchantId, SUPPLIER, RelationType::Supplier);
+    let mut add = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account(SUPPLIER)
+        .relation_type(RelationType::Supplier)
+        .build()
+        .unwrap();
     add.name = Some("示例商户全称".into());
     add
 }
 
 fn person(name: Option<&str>) -> AddReceiverRequest {
-    let mut add = AddReceiverRequest::new(
-        ReceiverType::PersonalOpenid,
-        PERSON,
-        RelationType::Distributor,
-    );
+    let mut add = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::PersonalOpenid)
+        .account(PERSON)
+        .relation_type(RelationType::Distributor)
+        .build()
+        .unwrap();
     add.appid = Some(APPID.into());
     add.name = name.map(Into::into);
     add
@@ -84,8 +89,14 @@ fn to(receiver_type: ReceiverType, account: &str, amount: i64) -> CreateOrderRec
 }
 
 fn split(out_order_no: &str, receivers: Vec<CreateOrderReceiver>) -> CreateOrderRequest {
-    let mut request =
-        CreateOrderRequest::new(SUB_MCHID, TRANSACTION, out_order_no, receivers, false);
+    let mut request = CreateOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .transaction_id(TRANSACTION)
+        .out_order_no(out_order_no)
+        .receivers(receivers)
+        .finish(false)
+        .build()
+        .unwrap();
     request.appid = Some(APPID.into());
     request
 }
@@ -96,14 +107,15 @@ fn give_back(
     from: &str,
     amount: i64,
 ) -> CreateReturnOrderRequest {
-    CreateReturnOrderRequest::new(
-        SUB_MCHID,
-        OrderReference::OutOrderNo(out_order_no.into()),
-        out_return_no,
-        from,
-        amount,
-        "分账回退",
-    )
+    CreateReturnOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .order(OrderReference::OutOrderNo(out_order_no.into()))
+        .out_return_no(out_return_no)
+        .return_mchid(from)
+        .amount(amount)
+        .description("分账回退")
+        .build()
+        .unwrap()
 }
 
 /// The status and code of an API error, or a panic naming what came instead.
@@ -116,7 +128,12 @@ fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, ErrorCode) {
 
 async fn unsplit(client: &Client, transaction_id: &str) -> i64 {
     client
-        .query_order_amounts(&QueryOrderAmountsRequest::new(transaction_id))
+        .query_order_amounts(
+            &QueryOrderAmountsRequest::builder()
+                .transaction_id(transaction_id)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap()
         .unsplit_amount
@@ -124,11 +141,14 @@ async fn unsplit(client: &Client, transaction_id: &str) -> i64 {
 
 async fn query(client: &Client, out_order_no: &str) -> wechatpay_v3::types::ProfitSharingOrder {
     client
-        .query_order(&QueryOrderRequest::new(
-            SUB_MCHID,
-            TRANSACTION,
-            out_order_no,
-        ))
+        .query_order(
+            &QueryOrderRequest::builder()
+                .sub_mchid(SUB_MCHID)
+                .transaction_id(TRANSACTION)
+                .out_order_no(out_order_no)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap()
         .into_data()
@@ -208,10 +228,13 @@ async fn a_split_to_a_receiver_that_was_not_added_is_refused() {
     client.create_order(&to_supplier).await.unwrap();
 
     client
-        .delete_receiver(&DeleteReceiverRequest::new(
-            ReceiverType::MerchantId,
-            SUPPLIER,
-        ))
+        .delete_receiver(
+            &DeleteReceiverRequest::builder()
+                .receiver_type(ReceiverType::MerchantId)
+                .account(SUPPLIER)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let again = split("P2", vec![to(ReceiverType::MerchantId, SUPPLIER, 100)]);
@@ -263,10 +286,13 @@ async fn receivers_are_added_and_deleted_as_the_pages_say() {
     assert_eq!(
         refusal(
             client
-                .delete_receiver(&DeleteReceiverRequest::new(
-                    ReceiverType::MerchantId,
-                    SUPPLIER
-                ))
+                .delete_receiver(
+                    &DeleteReceiverRequest::builder()
+                        .receiver_type(ReceiverType::MerchantId)
+                        .account(SUPPLIER)
+                        .build()
+                        .unwrap()
+                )
                 .await
         ),
         (400, ErrorCode::InvalidRequest)
@@ -275,10 +301,13 @@ async fn receivers_are_added_and_deleted_as_the_pages_say() {
     client.add_receiver(&supplier()).await.unwrap();
     client.add_receiver(&supplier()).await.unwrap();
     client
-        .delete_receiver(&DeleteReceiverRequest::new(
-            ReceiverType::MerchantId,
-            SUPPLIER,
-        ))
+        .delete_receiver(
+            &DeleteReceiverRequest::builder()
+                .receiver_type(ReceiverType::MerchantId)
+                .account(SUPPLIER)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
 }
@@ -480,7 +509,13 @@ async fn the_same_out_order_no_is_the_same_split_and_other_content_under_it_is_r
         (400, ErrorCode::InvalidRequest)
     );
     // The finish page: a finish needs a number no split used.
-    let finish = FinishOrderRequest::new(SUB_MCHID, TRANSACTION, "P1", "分账完结");
+    let finish = FinishOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .transaction_id(TRANSACTION)
+        .out_order_no("P1")
+        .description("分账完结")
+        .build()
+        .unwrap();
     assert_eq!(
         refusal(client.finish_order(&finish).await),
         (400, ErrorCode::InvalidRequest)
@@ -508,7 +543,14 @@ async fn unknown_ids_are_not_found() {
     assert_eq!(
         refusal(
             client
-                .query_order(&QueryOrderRequest::new(SUB_MCHID, TRANSACTION, "P404"))
+                .query_order(
+                    &QueryOrderRequest::builder()
+                        .sub_mchid(SUB_MCHID)
+                        .transaction_id(TRANSACTION)
+                        .out_order_no("P404")
+                        .build()
+                        .unwrap()
+                )
                 .await
         ),
         (404, ErrorCode::ResourceNotExists)
@@ -516,9 +558,12 @@ async fn unknown_ids_are_not_found() {
     assert_eq!(
         refusal(
             client
-                .query_order_amounts(&QueryOrderAmountsRequest::new(
-                    "4200000000000000000000000404"
-                ))
+                .query_order_amounts(
+                    &QueryOrderAmountsRequest::builder()
+                        .transaction_id("4200000000000000000000000404")
+                        .build()
+                        .unwrap()
+                )
                 .await
         ),
         (404, ErrorCode::ResourceNotExists)
@@ -526,11 +571,14 @@ async fn unknown_ids_are_not_found() {
     assert_eq!(
         refusal(
             client
-                .query_return_order(&QueryReturnOrderRequest::new(
-                    SUB_MCHID,
-                    OrderReference::OutOrderNo("P20150806125346".into()),
-                    "R404"
-                ))
+                .query_return_order(
+                    &QueryReturnOrderRequest::builder()
+                        .sub_mchid(SUB_MCHID)
+                        .order(OrderReference::OutOrderNo("P20150806125346".into()))
+                        .out_return_no("R404")
+                        .build()
+                        .unwrap()
+                )
                 .await
         ),
         (404, ErrorCode::ResourceNotExists)
@@ -612,11 +660,12 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
         .unwrap();
     assert_eq!(first.result, ReturnResult::Processing);
     assert_eq!(first.order_id, created.order_id);
-    let by_order_id = QueryReturnOrderRequest::new(
-        SUB_MCHID,
-        OrderReference::OrderId(created.order_id.clone()),
-        "R1",
-    );
+    let by_order_id = QueryReturnOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .order(OrderReference::OrderId(created.order_id.clone()))
+        .out_return_no("R1")
+        .build()
+        .unwrap();
     let pending = client.query_return_order(&by_order_id).await.unwrap();
     assert_eq!(
         (pending.result.clone(), pending.finish_time),
@@ -698,11 +747,14 @@ async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
     );
     simulator.advance(DEFAULT_PROCESSING_DELAY);
     let failed = client
-        .query_return_order(&QueryReturnOrderRequest::new(
-            SUB_MCHID,
-            OrderReference::OutOrderNo("P1".into()),
-            "R1",
-        ))
+        .query_return_order(
+            &QueryReturnOrderRequest::builder()
+                .sub_mchid(SUB_MCHID)
+                .order(OrderReference::OutOrderNo("P1".into()))
+                .out_return_no("R1")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(failed.result, ReturnResult::Fail);
@@ -714,11 +766,14 @@ async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
         .unwrap();
     simulator.advance(DEFAULT_PROCESSING_DELAY);
     let second = client
-        .query_return_order(&QueryReturnOrderRequest::new(
-            SUB_MCHID,
-            OrderReference::OutOrderNo("P1".into()),
-            "R2",
-        ))
+        .query_return_order(
+            &QueryReturnOrderRequest::builder()
+                .sub_mchid(SUB_MCHID)
+                .order(OrderReference::OutOrderNo("P1".into()))
+                .out_return_no("R2")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(second.result, ReturnResult::Success);
@@ -734,7 +789,13 @@ async fn finish_order_unfreezes_what_is_left_and_the_query_shows_it() {
         ))
         .await
         .unwrap();
-    let finish = FinishOrderRequest::new(SUB_MCHID, TRANSACTION, "F1", "分账完结");
+    let finish = FinishOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .transaction_id(TRANSACTION)
+        .out_order_no("F1")
+        .description("分账完结")
+        .build()
+        .unwrap();
     let finished = client.finish_order(&finish).await.unwrap();
     assert_eq!(unsplit(&client, TRANSACTION).await, 0);
     let order = query(&client, "F1").await;
@@ -751,7 +812,13 @@ async fn finish_order_unfreezes_what_is_left_and_the_query_shows_it() {
         client.finish_order(&finish).await.unwrap().order_id,
         finished.order_id
     );
-    let another = FinishOrderRequest::new(SUB_MCHID, TRANSACTION, "F2", "分账完结");
+    let another = FinishOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .transaction_id(TRANSACTION)
+        .out_order_no("F2")
+        .description("分账完结")
+        .build()
+        .unwrap();
     assert_eq!(
         refusal(client.finish_order(&another).await),
         (403, ErrorCode::NotEnough)
@@ -777,7 +844,14 @@ async fn faults_apply_on_top_of_the_state_and_a_retried_split_is_made_once() {
     simulator.inject(Fault::SignatureProbe);
     assert!(matches!(
         client
-            .query_order(&QueryOrderRequest::new(SUB_MCHID, TRANSACTION, "P1"))
+            .query_order(
+                &QueryOrderRequest::builder()
+                    .sub_mchid(SUB_MCHID)
+                    .transaction_id(TRANSACTION)
+                    .out_order_no("P1")
+                    .build()
+                    .unwrap()
+            )
             .await,
         Err(Error::Verification { .. })
     ));
@@ -885,7 +959,14 @@ async fn the_state_is_bounded_and_the_oldest_orders_go_first() {
     assert_eq!(
         refusal(
             client
-                .query_order(&QueryOrderRequest::new(SUB_MCHID, TRANSACTION, "P1"))
+                .query_order(
+                    &QueryOrderRequest::builder()
+                        .sub_mchid(SUB_MCHID)
+                        .transaction_id(TRANSACTION)
+                        .out_order_no("P1")
+                        .build()
+                        .unwrap()
+                )
                 .await
         ),
         (404, ErrorCode::ResourceNotExists)

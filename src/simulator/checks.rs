@@ -8,7 +8,9 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::signing::{SCHEME, signing_message};
-use crate::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest, Request};
+use crate::{
+    InvalidParameter, OrderReference, QueryOrderRequest, QueryReturnOrderRequest, Request,
+};
 
 /// The window within which request timestamps are accepted and nonces must not repeat.
 pub(crate) const WINDOW_SECS: u64 = 300;
@@ -242,12 +244,12 @@ impl Query {
 
     /// The parameters of 查询分账结果, checked by the generated request type's rules.
     pub fn order_request(&self) -> Result<QueryOrderRequest, Rejection> {
-        let request = QueryOrderRequest::new(
-            self.required("sub_mchid")?,
-            self.required("transaction_id")?,
-            self.required("out_order_no")?,
-        );
-        validated(request)
+        let request = QueryOrderRequest::builder()
+            .sub_mchid(self.required("sub_mchid")?)
+            .transaction_id(self.required("transaction_id")?)
+            .out_order_no(self.required("out_order_no")?)
+            .build();
+        built(request)
     }
 
     /// The parameters of 查询分账回退结果: exactly one of `order_id` and `out_order_no`.
@@ -262,12 +264,12 @@ impl Query {
                 ));
             }
         };
-        let request = QueryReturnOrderRequest::new(
-            self.required("sub_mchid")?,
-            order,
-            self.required("out_return_no")?,
-        );
-        validated(request)
+        let request = QueryReturnOrderRequest::builder()
+            .sub_mchid(self.required("sub_mchid")?)
+            .order(order)
+            .out_return_no(self.required("out_return_no")?)
+            .build();
+        built(request)
     }
 }
 
@@ -276,11 +278,15 @@ pub(crate) fn param_error(field: &str, message: &str) -> Rejection {
     rejection(StatusCode::BAD_REQUEST, "PARAM_ERROR", message, Some(field))
 }
 
+/// The request a generated builder made, if it follows the spec's rules; else `PARAM_ERROR`
+/// naming the parameter.
+pub(crate) fn built<Q>(request: Result<Q, InvalidParameter>) -> Result<Q, Rejection> {
+    request.map_err(|invalid| param_error(&invalid.parameter, &format!("参数错误: {invalid}")))
+}
+
 /// The request, if it follows the spec's rules; else `PARAM_ERROR` naming the parameter.
 pub(crate) fn validated<Q: Request>(request: Q) -> Result<Q, Rejection> {
-    request
-        .validate()
-        .map_err(|invalid| param_error(&invalid.parameter, &format!("参数错误: {invalid}")))?;
+    built(request.validate())?;
     Ok(request)
 }
 

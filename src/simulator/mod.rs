@@ -25,7 +25,11 @@
 //!
 //! let simulator = Simulator::start().await?;
 //! let client = simulator.client_builder(VerificationMode::PublicKey)?.build()?;
-//! let request = QueryOrderRequest::new("1900000109", "4208450740201411110007820472", "P20150806125346");
+//! let request = QueryOrderRequest::builder()
+//!     .sub_mchid("1900000109")
+//!     .transaction_id("4208450740201411110007820472")
+//!     .out_order_no("P20150806125346")
+//!     .build()?;
 //! let order = client.query_order(&request).await?;
 //! assert_eq!(order.order_id, "3008450740201411110007820472");
 //!

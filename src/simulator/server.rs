@@ -287,7 +287,11 @@ fn answer(
             let id = percent_encoding::percent_decode_str(id)
                 .decode_utf8()
                 .map_err(|_| not_found())?;
-            let request = checks::validated(crate::QueryOrderAmountsRequest::new(id))?;
+            let request = checks::built(
+                crate::QueryOrderAmountsRequest::builder()
+                    .transaction_id(id)
+                    .build(),
+            )?;
             state.data().ledger.amounts(&request.transaction_id)
         }
         _ => Err(rejection(

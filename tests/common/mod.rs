@@ -17,11 +17,12 @@ use wechatpay_v3::{Client, Error, KeySource, QueryOrderRequest, RetryPolicy};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
 pub fn order_request() -> QueryOrderRequest {
-    QueryOrderRequest::new(
-        "1900000109",
-        "4208450740201411110007820472",
-        "P20150806125346",
-    )
+    QueryOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .build()
+        .unwrap()
 }
 
 /// `count` queries of [`order_request`] at once, each on its own task: the kind of key that

@@ -1049,12 +1049,17 @@ fn type_tokens(kind: &Kind, sensitive: bool) -> TokenStream {
 }
 
 fn field_doc(field: &Field) -> String {
-    let mut rules = Vec::new();
-    rules.push(if field.required {
-        "Required (必填)".to_owned()
+    let head = if field.required {
+        "Required (必填)"
     } else {
-        "Optional".to_owned()
-    });
+        "Optional"
+    };
+    field_doc_headed(field, head)
+}
+
+/// A field's doc, its rules led by `head` (required, optional, or one of a group).
+fn field_doc_headed(field: &Field, head: &str) -> String {
+    let mut rules = vec![head.to_owned()];
     if let Some(max) = field.max_length {
         rules.push(format!("at most {max} characters"));
     }
@@ -1211,10 +1216,13 @@ fn group_tokens(group: &Group, fields: &[Field]) -> TokenStream {
         .map(|p| format_ident!("{}", p.name.to_upper_camel_case()))
         .collect();
     let docs = members.iter().map(|p| {
-        field_doc(&Field {
-            required: true,
-            ..(*p).clone()
-        })
+        field_doc_headed(
+            &Field {
+                required: true,
+                ..(*p).clone()
+            },
+            "The one given, instead of the other (二选一)",
+        )
     });
     let wire: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
     let enum_doc = format!(
@@ -1243,6 +1251,8 @@ fn object_tokens(object: &RequestObject) -> TokenStream {
         declarations.push(declaration);
         checks.push(check);
     }
+    let setters: Vec<BuilderField> = object.fields.iter().map(BuilderField::of).collect();
+    let builder = builder_tokens(&name, &setters, &quote!(value.validate()?;));
     let validate_doc = format!(
         "Checks every field of this `{}` against the spec's rules; the error names the field. \
          The request holding it calls this from its own `validate`, which names the path down to it.",
@@ -1260,6 +1270,116 @@ fn object_tokens(object: &RequestObject) -> TokenStream {
             pub fn validate(&self) -> ::std::result::Result<(), crate::InvalidParameter> {
                 #(#checks)*
                 ::std::result::Result::Ok(())
+            }
+        }
+
+        #builder
+    }
+}
+
+/// A field as its builder sets it.
+struct BuilderField {
+    ident: proc_macro2::Ident,
+    ty: TokenStream,
+    wire: String,
+    required: bool,
+    /// Whether the setter takes `impl Into<T>` (strings, enums, lists) rather than `T`.
+    into: bool,
+}
+
+impl BuilderField {
+    fn of(field: &Field) -> Self {
+        Self {
+            ident: rust_field_name(field),
+            ty: type_tokens(&field.kind, field.sensitive),
+            wire: field.name.clone(),
+            required: field.required,
+            into: !matches!(field.kind, Kind::Int | Kind::Bool | Kind::DateTime),
+        }
+    }
+}
+
+/// `T::builder()` and `TBuilder`: one setter per field, named after it, so that two ids cannot
+/// trade places without the reader seeing it, and adding an optional field breaks no caller.
+/// `build` names a required field that was not set, then checks the value (`validate`).
+fn builder_tokens(
+    target: &proc_macro2::Ident,
+    fields: &[BuilderField],
+    validate: &TokenStream,
+) -> TokenStream {
+    let builder = format_ident!("{target}Builder");
+    let builder_doc = format!(
+        "Builds a [`{target}`] field by field: see [`{target}::builder`]. Each setter is named \
+         after its field."
+    );
+    let new_doc = "A builder with no field set. Set each required field by name, then call \
+                   `build`, which names a required field that was not set and checks every rule \
+                   of the spec.";
+    let slots = fields.iter().map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        quote! { #ident: ::std::option::Option<#ty>, }
+    });
+    let setters = fields.iter().map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        let doc = format!(
+            "Sets [`{ident}`]({target}::{ident}) (`{}`, {}).",
+            f.wire,
+            if f.required { "required" } else { "optional" }
+        );
+        if f.into {
+            quote! {
+                #[doc = #doc]
+                pub fn #ident(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                    self.#ident = ::std::option::Option::Some(value.into());
+                    self
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                pub fn #ident(mut self, value: #ty) -> Self {
+                    self.#ident = ::std::option::Option::Some(value);
+                    self
+                }
+            }
+        }
+    });
+    let takes = fields.iter().map(|f| {
+        let (ident, wire) = (&f.ident, &f.wire);
+        if f.required {
+            quote! { #ident: self.#ident.ok_or_else(|| crate::__generated::missing(#wire))?, }
+        } else {
+            quote! { #ident: self.#ident, }
+        }
+    });
+    let build_doc = format!(
+        "The [`{target}`], once every required field is set and every field keeps the spec's \
+         rules.\n\n# Errors\n\n[`InvalidParameter`](crate::InvalidParameter) naming the first \
+         required field not set, or the first rule broken."
+    );
+    quote! {
+        impl #target {
+            #[doc = #new_doc]
+            pub fn builder() -> #builder {
+                #builder::default()
+            }
+        }
+
+        #[doc = #builder_doc]
+        #[derive(Clone, Debug, Default)]
+        #[must_use]
+        pub struct #builder {
+            #(#slots)*
+        }
+
+        impl #builder {
+            #(#setters)*
+
+            #[doc = #build_doc]
+            pub fn build(self) -> ::std::result::Result<#target, crate::InvalidParameter> {
+                let value = #target { #(#takes)* };
+                #validate
+                ::std::result::Result::Ok(value)
             }
         }
     }
@@ -1285,8 +1405,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
     // Struct fields, `new` arguments, validation and writers, in the spec's order; a group takes
     // the place of its first member.
     let mut fields = Vec::new();
-    let mut args = Vec::new();
-    let mut inits = Vec::new();
+    let mut setters = Vec::new();
     let mut checks = Vec::new();
     let mut query_writes = Vec::new();
     for field in &op.fields {
@@ -1303,8 +1422,13 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
                 (true, _) => quote! { #[serde(skip)] },
             };
             fields.push(quote! { #[doc = #group_doc] #serde pub #ident: #ty, });
-            args.push(quote! { #ident: #ty });
-            inits.push(quote! { #ident });
+            setters.push(BuilderField {
+                ident: ident.clone(),
+                ty: quote!(#ty),
+                wire: group.members.join("` or `"),
+                required: true,
+                into: false,
+            });
             let members: Vec<&Field> = group
                 .members
                 .iter()
@@ -1342,13 +1466,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
         let (declaration, check) = field_tokens(field, with_serde);
         fields.push(declaration);
         checks.push(check);
-        let ty = type_tokens(&field.kind, field.sensitive);
-        if field.required {
-            args.push(quote! { #ident: impl ::std::convert::Into<#ty> });
-            inits.push(quote! { #ident: #ident.into() });
-        } else {
-            inits.push(quote! { #ident: ::std::option::Option::None });
-        }
+        setters.push(BuilderField::of(field));
         if field.location == Location::Query {
             let wire = &field.name;
             let text = match field.kind {
@@ -1420,15 +1538,11 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
     let request_doc = format!(
         "The parameters of {summary} (`{method} {path}`): see [`crate::Client::{method_name}`]."
     );
-    let new_doc = if op
-        .fields
-        .iter()
-        .any(|f| !f.required && !op.groups.iter().any(|g| g.members.contains(&f.name)))
-    {
-        "A request from its required fields, in the spec's order; the optional ones start as `None`."
-    } else {
-        "A request from its fields, in the spec's order."
-    };
+    let builder = builder_tokens(
+        &request,
+        &setters,
+        &quote!(crate::Request::validate(&value)?;),
+    );
     let const_doc = format!("The metadata of {summary}: `{method} {path}`, operation `{id}`.");
     let retried = if method == "GET" || idempotent {
         "Retried on a failure that may pass (see [`RetryPolicy`](crate::RetryPolicy)), every attempt \
@@ -1461,12 +1575,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
             #(#fields)*
         }
 
-        impl #request {
-            #[doc = #new_doc]
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits),* }
-            }
-        }
+        #builder
 
         impl crate::Request for #request {
             type Response = #response;

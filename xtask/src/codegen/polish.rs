@@ -137,10 +137,16 @@ pub fn typify_structs(file: &mut syn::File, objects: &[ObjectSchema]) -> Result<
             let wire = wire_name(field);
             rename_keyword_field(field, &wire);
             if let Some((since, note)) = object.deprecated.get(&wire) {
-                append_doc(field, &format!("Deprecated since {since}: {note}."));
+                // `since` is for the crate's version (clippy checks it is semver), so the
+                // date goes in the note.
+                append_doc(
+                    field,
+                    &format!("Deprecated by WeChat Pay since {since}: {note}."),
+                );
+                let note = format!("deprecated by WeChat Pay since {since}: {note}");
                 field
                     .attrs
-                    .push(syn::parse_quote!(#[deprecated(since = #since, note = #note)]));
+                    .push(syn::parse_quote!(#[deprecated(note = #note)]));
             }
         }
         fields.named = named.into_iter().collect();
