@@ -76,34 +76,19 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod answer;
-mod apiv3_key;
-mod builder;
-mod certificates;
-mod client;
-mod encoding;
+// The runtime half of the pipeline, by layer: the request side, the auth side (keys, signing,
+// verification, certificates, encryption), the transport (client, attempts, answers), the
+// notifications, and what the generated code calls. `lib.rs` only declares and re-exports.
+mod auth;
+mod config_error;
 mod error;
-mod merchant_certificate;
-mod merchant_key;
 mod notification;
-mod one_or_many;
-mod open_enum;
-mod operation;
-mod pem_input;
-mod public_key;
-pub mod query;
-mod refresh;
-mod retry;
-mod sensitive;
-pub mod signing;
+mod request;
 #[cfg(feature = "simulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
-pub mod validate;
-pub mod verify;
-
-#[cfg(test)]
-mod golden_sample;
+mod support;
+mod transport;
 
 /// What the generated code calls besides the public API: not part of the API, it may change in
 /// any release. Public (and hidden) so that the generator's golden output compiles outside the
@@ -111,13 +96,13 @@ mod golden_sample;
 #[doc(hidden)]
 pub mod __generated {
     pub use crate::__open_enum as open_enum;
-    pub use crate::encoding::push_segment;
-    pub use crate::one_or_many::deserialize as one_or_many;
-    pub use crate::open_enum::deserialize as open_enum_deserialize;
-    pub use crate::validate::{
+    pub use crate::request::path::push_segment;
+    pub use crate::request::validate::{
         check_charset, check_max_items, check_max_length, check_not_empty, check_path_segment,
         check_required, missing,
     };
+    pub use crate::support::one_or_many::deserialize as one_or_many;
+    pub use crate::support::open_enum::deserialize as open_enum_deserialize;
 }
 
 /// The data types of the spec: responses, their enums and the error body. Generated from
@@ -132,41 +117,44 @@ pub mod operations {
     include!("../generated/operations.rs");
 }
 
-pub use answer::{Response, decode_answer};
-pub use apiv3_key::ApiV3Key;
-pub use builder::{
-    ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_BACKOFF,
-    DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
+pub use auth::apiv3_key::ApiV3Key;
+pub use auth::certificates::{CertificateStore, PlatformCertificate};
+pub use auth::encryption::{EncryptError, EncryptionKey, Sensitive};
+pub use auth::merchant_certificate::MerchantCertificate;
+pub use auth::merchant_key::MerchantKey;
+pub use auth::merchant_key::SigningFailed;
+pub use auth::public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
+pub use auth::signing::{Authorization, RequestSigner};
+pub use auth::verify::{
+    DEFAULT_TIMESTAMP_WINDOW, HEADER_NONCE, HEADER_SERIAL, HEADER_SIGNATURE, HEADER_SIGNATURE_TYPE,
+    HEADER_TIMESTAMP, KeySource, PROBE_PREFIX, SignatureHeaders, Verified, Verifier, VerifyError,
 };
-pub use certificates::{CertificateStore, PlatformCertificate};
-pub use client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
-pub use error::{
-    ApiError, CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError,
-    EncryptError, Error, SigningFailed, TransportKind,
-};
-pub use merchant_certificate::MerchantCertificate;
-pub use merchant_key::MerchantKey;
-pub use notification::{
-    DecryptedResource, NotificationAnswer, NotificationError, NotificationKind, Notified,
-};
-pub use operation::{DocumentedError, Operation, PreparedRequest, QueryEncoding, Request};
+pub use config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError};
+pub use error::{ApiError, Error, TransportKind};
+pub use notification::answer::NotificationAnswer;
+pub use notification::decode::{DecryptedResource, NotificationError, NotificationKind, Notified};
 pub use operations::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
     QueryOrderRequest, QueryReturnOrderRequest,
 };
-pub use public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
-pub use query::QueryString;
-pub use refresh::CertificateStatus;
-pub use retry::RetryPolicy;
-pub use sensitive::{EncryptionKey, Sensitive};
-pub use signing::{Authorization, RequestSigner};
+pub use request::operation::{DocumentedError, Operation, QueryEncoding, Request};
+pub use request::prepared::PreparedRequest;
+pub use request::query::QueryString;
+pub use request::validate::{InvalidParameter, ParameterRule};
+pub use transport::answer::decode_answer;
+pub use transport::builder::{
+    ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_BACKOFF,
+    DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
+};
+pub use transport::client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
+pub use transport::refresh::CertificateStatus;
+pub use transport::response::Response;
+pub use transport::retry::RetryPolicy;
 pub use types::{
     ErrorBody, ErrorCode, Notification, ProfitSharingNotification, ProfitSharingOrder, ReturnOrder,
 };
-pub use validate::{InvalidParameter, ParameterRule};
-pub use verify::{KeySource, SignatureHeaders, Verified, Verifier, VerifyError};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -142,11 +142,11 @@ async fn attempts_are_bounded_and_configurable() {
     for (policy, attempts) in [
         (None, 3),
         (
-            Some(RetryPolicy {
-                max_attempts: 5,
-                initial_backoff: Duration::from_millis(5),
-                max_backoff: Duration::from_millis(5),
-            }),
+            Some(
+                RetryPolicy::default()
+                    .with_max_attempts(5)
+                    .with_backoff(Duration::from_millis(5), Duration::from_millis(5)),
+            ),
             5,
         ),
         (Some(RetryPolicy::none()), 1),

@@ -52,11 +52,11 @@ async fn calls_are_traced_without_secrets() {
     let client = simulator
         .client_builder(VerificationMode::Both)
         .unwrap()
-        .retry_policy(RetryPolicy {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(1),
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(2)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(1)),
+        )
         .build()
         .unwrap();
     simulator.inject(status(500, "SYSTEM_ERROR"));

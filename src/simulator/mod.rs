@@ -452,10 +452,10 @@ impl SimulatorBuilder {
 fn merchant_public_key(pem: &str) -> Result<aws_lc_rs::signature::ParsedPublicKey, ConfigError> {
     const WHAT: &str = "the merchant's public key";
     const EXPECTED: &str = "the merchant's public key (BEGIN PUBLIC KEY) or API certificate apiclient_cert.pem (BEGIN CERTIFICATE)";
-    if crate::pem_input::labels(pem).contains(&"CERTIFICATE") {
+    if crate::auth::pem::labels(pem).contains(&"CERTIFICATE") {
         return Ok(PlatformCertificate::from_pem(pem)?.key().clone());
     }
-    crate::public_key::parse_rsa_public_key_pem(pem, WHAT, EXPECTED)
+    crate::auth::public_key::parse_rsa_public_key_pem(pem, WHAT, EXPECTED)
 }
 
 /// A running simulator on loopback. It stops when dropped.

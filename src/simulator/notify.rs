@@ -16,8 +16,8 @@ use serde_json::json;
 
 use super::State;
 use super::ledger::{Notice, push_bounded};
+use crate::auth::signing::new_nonce;
 use crate::operations::PROFIT_SHARING_NOTIFICATION;
-use crate::signing::new_nonce;
 use crate::types::{EventType, Notification, NotificationResource};
 
 /// How often the delivery task looks at the clock when nothing wakes it.

@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use super::checks::{self, Query, Rejection, not_found, rejection};
 use super::ledger::to_json;
 use super::{AnswerSigner, BadEntry, Fault, SeenRequest, State};
-use crate::signing::{SCHEME, new_nonce};
+use crate::auth::signing::{SCHEME, new_nonce};
 
 /// Accepts connections until the task is aborted.
 pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
@@ -436,7 +436,7 @@ pub(crate) const UNKNOWN_SERIAL: &str = "0123456789ABCDEF0123456789ABCDEF0123456
 impl Signed {
     /// Turns the signature into a `WECHATPAY/SIGNTEST/` probe ([`Fault::SignatureProbe`]).
     pub fn make_probe(&mut self) {
-        self.signature = format!("{}{}", crate::verify::PROBE_PREFIX, self.signature);
+        self.signature = format!("{}{}", crate::auth::verify::PROBE_PREFIX, self.signature);
     }
 
     /// The five `Wechatpay-*` headers, `Wechatpay-Signature-Type` included.

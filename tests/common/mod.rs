@@ -56,11 +56,9 @@ pub fn status(code: u16, name: &str) -> Fault {
 
 /// The default three attempts with short backoffs, so that tests do not wait.
 pub fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 /// The base URL of a loopback port nothing listens on: connections to it are refused.

@@ -22,7 +22,7 @@ fn golden() -> Target {
     }
 }
 
-/// The generator's output for the sample spec is checked in (and compiled by the library's tests),
+/// The generator's output for the sample spec is checked in (and compiled against the library by `xtask/tests/golden_sample.rs`),
 /// so a change to the generator shows as a diff. `XTASK_BLESS=1` rewrites it.
 #[test]
 fn golden_output_matches() {

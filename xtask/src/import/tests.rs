@@ -515,7 +515,7 @@ fn pages_of_other_endpoints_import_with_no_overlay_entry_and_generate_compiling_
         assert!(spec.contains(expected), "{expected}");
     }
     // The generated code is checked in and compiled by the library's tests
-    // (src/golden_sample.rs): regenerate with `XTASK_BLESS=1 cargo test -p xtask other_endpoints`.
+    // (xtask/tests/golden_sample.rs): regenerate with `XTASK_BLESS=1 cargo test -p xtask other_endpoints`.
     let dir = repo_root().join("xtask/tests/pages/expected");
     let bless = std::env::var_os("XTASK_BLESS").is_some();
     for (name, text) in render_text(spec, "xtask/tests/pages/openapi.yaml").unwrap() {

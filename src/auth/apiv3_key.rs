@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::error::{ConfigError, DecryptError};
+use crate::config_error::{ConfigError, DecryptError};
 
 /// The APIv3 key (APIv3密钥) set in the merchant platform: exactly 32 bytes.
 ///

@@ -13,16 +13,17 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::answer::{error_answer, request_id, verification_error};
-use crate::apiv3_key::ApiV3Key;
-use crate::certificates::{CertificateStore, CertificatesBody, decrypt_entries};
-use crate::error::{CertificateEntryError, CertificateEntryErrors, ConfigError, Error};
+use super::answer::Answer;
+use crate::auth::apiv3_key::ApiV3Key;
+use crate::auth::certificates::CertificateStore;
+use crate::auth::certificates::download::{CertificatesBody, decrypt_entries};
+use crate::auth::verify::Verifier;
+use crate::config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError};
+use crate::error::Error;
 use crate::types::ErrorCode;
-use crate::verify::{SignatureHeaders, Verifier};
 
 /// How one download ended, as every caller that waited for it sees it.
 pub(crate) type Outcome = Result<(), Arc<Error>>;
@@ -30,7 +31,7 @@ pub(crate) type Outcome = Result<(), Arc<Error>>;
 /// What a successful download gave.
 #[derive(Debug)]
 pub(crate) struct Downloaded {
-    certificates: Vec<crate::certificates::PlatformCertificate>,
+    certificates: Vec<crate::auth::certificates::PlatformCertificate>,
     skipped: Vec<CertificateEntryError>,
     request_id: Option<String>,
 }
@@ -305,16 +306,13 @@ impl CertificateRefresher {
     pub fn accept(
         &self,
         verifier: &Verifier,
-        status: u16,
-        headers: &HeaderMap,
-        body: &[u8],
+        answer: &Answer,
         now: SystemTime,
     ) -> Result<Downloaded, Error> {
-        let request_id = request_id(headers);
-        if !(200..300).contains(&status) {
+        if !answer.is_success() {
             // No download from inside a download: an error answer signed by a certificate not
             // known yet (the first download has none) is reported unverified.
-            return Err(match error_answer(verifier, status, headers, body, now) {
+            return Err(match answer.error(verifier, now) {
                 Error::Api(api)
                     if api.status == 404 && api.code == Some(ErrorCode::ResourceNotExists) =>
                 {
@@ -325,13 +323,9 @@ impl CertificateRefresher {
                 other => other,
             });
         }
+        let request_id = answer.request_id.clone();
         let parsed: CertificatesBody =
-            serde_json::from_slice(body).map_err(|source| Error::Decode {
-                source,
-                status,
-                request_id: request_id.clone(),
-                body: String::from_utf8_lossy(body).into_owned(),
-            })?;
+            serde_json::from_slice(&answer.body).map_err(|source| answer.decode_error(source))?;
         let decrypted = decrypt_entries(&parsed, &self.apiv3_key);
         if decrypted.certificates.is_empty() {
             return Err(Error::Config(ConfigError::NoUsableCertificate {
@@ -355,9 +349,7 @@ impl CertificateRefresher {
         if let Some(key) = verifier.public_key() {
             with_delivered = with_delivered.with_public_key(key.clone());
         }
-        SignatureHeaders::from_headers(headers)
-            .and_then(|signature| with_delivered.verify_at(&signature, body, now))
-            .map_err(|reason| verification_error(reason, status, headers, body))?;
+        answer.verify_signature(&with_delivered, now)?;
         Ok(Downloaded {
             certificates: decrypted.certificates,
             skipped: decrypted.skipped,

@@ -7,9 +7,9 @@ use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use rustls_pki_types::SubjectPublicKeyInfoDer;
 use rustls_pki_types::pem::PemObject;
 
-use crate::error::ConfigError;
-use crate::pem_input;
-use crate::sensitive::EncryptionKey;
+use crate::auth::encryption::EncryptionKey;
+use crate::auth::pem;
+use crate::config_error::ConfigError;
 
 const WHAT: &str = "the WeChat Pay public key";
 const EXPECTED: &str = "the WeChat Pay public key (微信支付公钥) downloaded from the merchant platform, \
@@ -35,7 +35,7 @@ impl WechatPayPublicKey {
         if !id.starts_with(PUBLIC_KEY_ID_PREFIX) || id.len() == PUBLIC_KEY_ID_PREFIX.len() {
             return Err(ConfigError::PublicKeyId { id });
         }
-        pem_input::expect_labels(pem, &["PUBLIC KEY"], WHAT, EXPECTED)?;
+        pem::expect_labels(pem, &["PUBLIC KEY"], WHAT, EXPECTED)?;
         let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
             ConfigError::Malformed {
                 what: WHAT,
@@ -61,7 +61,7 @@ impl WechatPayPublicKey {
         id: impl Into<String>,
         path: impl AsRef<Path>,
     ) -> Result<Self, ConfigError> {
-        Self::from_pem(id, &pem_input::read_file(path.as_ref(), WHAT)?)
+        Self::from_pem(id, &pem::read_file(path.as_ref(), WHAT)?)
     }
 
     /// The key's id, `PUB_KEY_ID_…`.
@@ -86,7 +86,7 @@ pub(crate) fn parse_rsa_public_key_pem(
     what: &'static str,
     expected: &'static str,
 ) -> Result<ParsedPublicKey, ConfigError> {
-    pem_input::expect_labels(pem, &["PUBLIC KEY"], what, expected)?;
+    pem::expect_labels(pem, &["PUBLIC KEY"], what, expected)?;
     let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
         ConfigError::Malformed {
             what,
@@ -123,5 +123,11 @@ impl fmt::Debug for WechatPayPublicKey {
         f.debug_struct("WechatPayPublicKey")
             .field("id", &self.id)
             .finish_non_exhaustive()
+    }
+}
+
+impl From<&WechatPayPublicKey> for EncryptionKey {
+    fn from(key: &WechatPayPublicKey) -> Self {
+        key.encryption_key().clone()
     }
 }

@@ -8,10 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 
-use crate::certificates::{CertificateStore, PlatformCertificate};
-pub use crate::error::VerifyError;
-use crate::public_key::WechatPayPublicKey;
-use crate::signing::SCHEME;
+use crate::auth::certificates::{CertificateStore, PlatformCertificate};
+use crate::auth::public_key::WechatPayPublicKey;
+use crate::auth::signing::SCHEME;
 
 /// `Wechatpay-Timestamp`: when WeChat Pay signed, in Unix seconds.
 pub const HEADER_TIMESTAMP: &str = "wechatpay-timestamp";
@@ -60,6 +59,7 @@ pub enum KeySource {
 
 /// A successful verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verified {
     /// The `Wechatpay-Serial` of the key that verified.
     pub serial: String,
@@ -282,4 +282,97 @@ impl Verifier {
             }),
         }
     }
+}
+
+/// Why an answer or a callback was not accepted as WeChat Pay's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// A signature header is missing: the answer is not signed.
+    #[error("the {0} header is missing: the answer is not signed by WeChat Pay")]
+    MissingHeader(&'static str),
+    /// A signature header appears more than once.
+    #[error("the {0} header appears more than once")]
+    DuplicateHeader(&'static str),
+    /// A signature header is not visible ASCII.
+    #[error("the {0} header is not visible ASCII")]
+    MalformedHeader(&'static str),
+    /// `Wechatpay-Signature-Type` names another scheme.
+    #[error("Wechatpay-Signature-Type is {0:?}: only WECHATPAY2-SHA256-RSA2048 is supported")]
+    UnsupportedSignatureType(String),
+    /// The signature is one of WeChat Pay's probes (`WECHATPAY/SIGNTEST/…`), sent to check that
+    /// merchants really verify: it always fails.
+    #[error(
+        "the signature is a WeChat Pay signature probe (WECHATPAY/SIGNTEST/…), sent to check that \
+         answers are verified: rejected, as it must be"
+    )]
+    SignatureProbe,
+    /// `Wechatpay-Timestamp` is not a number of seconds.
+    #[error("Wechatpay-Timestamp {0:?} is not a Unix time in seconds")]
+    MalformedTimestamp(String),
+    /// `Wechatpay-Timestamp` is too far from local time: a replay, or a wrong clock.
+    #[error(
+        "Wechatpay-Timestamp {timestamp} is {skew_secs} s from local time, more than the {window_secs} s \
+         allowed: a replayed answer, or a wrong clock"
+    )]
+    StaleTimestamp {
+        /// The signed timestamp.
+        timestamp: i64,
+        /// How far it is from local time, in seconds.
+        skew_secs: u64,
+        /// The tolerance, in seconds.
+        window_secs: u64,
+    },
+    /// `Wechatpay-Signature` is not base64.
+    #[error("Wechatpay-Signature is not base64")]
+    MalformedSignature,
+    /// No configured key has this serial.
+    #[error(
+        "no key for Wechatpay-Serial {serial:?}: it is neither the WeChat Pay public key's id nor the \
+         serial of a known platform certificate"
+    )]
+    UnknownSerial {
+        /// The serial the answer named.
+        serial: String,
+    },
+    /// The answer names a platform certificate the client holds, but it has expired: WeChat Pay
+    /// no longer signs with it, so the answer is a replay or comes from elsewhere.
+    #[error(
+        "Wechatpay-Serial {serial} is a platform certificate that expired at Unix time {not_after} \
+         ({}): not accepted",
+        unix_time(*not_after)
+    )]
+    ExpiredCertificate {
+        /// The certificate's serial.
+        serial: String,
+        /// When it expired (`notAfter`), in Unix seconds.
+        not_after: i64,
+    },
+    /// The answer names a platform certificate the client holds that is not valid yet.
+    #[error(
+        "Wechatpay-Serial {serial} is a platform certificate valid only from Unix time {not_before} \
+         ({}): not accepted yet (is the local clock right?)",
+        unix_time(*not_before)
+    )]
+    CertificateNotYetValid {
+        /// The certificate's serial.
+        serial: String,
+        /// When it becomes valid (`notBefore`), in Unix seconds.
+        not_before: i64,
+    },
+    /// The signature does not match the answer.
+    #[error(
+        "the signature does not match (Wechatpay-Serial {serial}): the answer was altered or not \
+         signed by WeChat Pay"
+    )]
+    BadSignature {
+        /// The serial of the key that was tried.
+        serial: String,
+    },
+}
+
+/// A Unix time as RFC 3339 UTC, for messages.
+fn unix_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(|| "out of range".to_owned(), |t| t.to_rfc3339())
 }

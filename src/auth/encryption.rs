@@ -16,10 +16,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use crate::certificates::PlatformCertificate;
-use crate::error::EncryptError;
-use crate::public_key::WechatPayPublicKey;
-
 /// The plaintext of a sensitive field (敏感信息), e.g. the real name of a receiver of a split.
 ///
 /// `Debug` never shows it, and it is zeroed when dropped. The client encrypts it just before
@@ -150,18 +146,6 @@ impl EncryptionKey {
     }
 }
 
-impl From<&WechatPayPublicKey> for EncryptionKey {
-    fn from(key: &WechatPayPublicKey) -> Self {
-        key.encryption_key().clone()
-    }
-}
-
-impl From<&PlatformCertificate> for EncryptionKey {
-    fn from(certificate: &PlatformCertificate) -> Self {
-        certificate.encryption_key().clone()
-    }
-}
-
 impl fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncryptionKey")
@@ -260,4 +244,38 @@ mod tests {
         let name: Sensitive = serde_json::from_str("\"张三\"").unwrap();
         assert_eq!(name.expose(), "张三");
     }
+}
+
+/// Why a sensitive field (敏感信息) could not be encrypted. The message never holds the plaintext.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptError {
+    /// There is no key to encrypt with: neither the WeChat Pay public key nor a valid platform
+    /// certificate.
+    #[error(
+        "a sensitive field needs a key to be encrypted with: configure the WeChat Pay public key \
+         (ClientBuilder::wechatpay_public_key), or the APIv3 key so that platform certificates are \
+         downloaded, and make sure one of them is valid now"
+    )]
+    NoKey,
+    /// The plaintext is longer than RSAES-OAEP can encrypt with the key.
+    #[error(
+        "a sensitive field is {actual} bytes long; RSAES-OAEP with this key encrypts at most {max}"
+    )]
+    TooLong {
+        /// The most bytes the key can encrypt.
+        max: usize,
+        /// The plaintext's length in bytes.
+        actual: usize,
+    },
+    /// The cryptographic library failed.
+    #[error("aws-lc-rs could not encrypt a sensitive field (an internal error)")]
+    Failed,
+    /// A [`Sensitive`](crate::Sensitive) was serialised outside the client, which alone encrypts
+    /// it.
+    #[error(
+        "a sensitive field is only serialised encrypted, by the client: send the request with its \
+         method, or encrypt the field yourself with EncryptionKey::encrypt"
+    )]
+    OutsideTheClient,
 }

@@ -11,8 +11,8 @@ use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 use zeroize::Zeroizing;
 
-use crate::error::{ConfigError, SigningFailed};
-use crate::pem_input;
+use crate::auth::pem;
+use crate::config_error::ConfigError;
 
 const WHAT: &str = "the merchant private key";
 const EXPECTED: &str = "the merchant API private key, apiclient_key.pem from the merchant platform \
@@ -32,7 +32,7 @@ impl MerchantKey {
     /// Loads the key from PEM text: PKCS#8 (`BEGIN PRIVATE KEY`, as `apiclient_key.pem` comes) or
     /// PKCS#1 (`BEGIN RSA PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
-        pem_input::expect_labels(
+        pem::expect_labels(
             pem,
             &["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"],
             WHAT,
@@ -77,7 +77,7 @@ impl MerchantKey {
     /// Loads the key from a PEM file, e.g. `apiclient_key.pem`. The text read is zeroed once the
     /// key is parsed.
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        let pem = Zeroizing::new(pem_input::read_file(path.as_ref(), WHAT)?);
+        let pem = Zeroizing::new(pem::read_file(path.as_ref(), WHAT)?);
         Self::from_pem(&pem)
     }
 
@@ -110,3 +110,12 @@ impl fmt::Debug for MerchantKey {
             .finish_non_exhaustive()
     }
 }
+
+/// The crypto library could not sign or draw a nonce (an internal error of aws-lc-rs or of the
+/// system's random number generator, not a problem of the input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the request could not be signed: aws-lc-rs or the system's random number generator reported \
+     an internal error"
+)]
+pub struct SigningFailed;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Reads a PEM file; `what` names it for the error ("the merchant private key").
 pub(crate) fn read_file(path: &Path, what: &'static str) -> Result<String, ConfigError> {

@@ -9,8 +9,8 @@ use rustls_pki_types::pem::PemObject;
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::RSAPublicKey;
 
-use crate::error::ConfigError;
-use crate::pem_input;
+use crate::auth::pem;
+use crate::config_error::ConfigError;
 
 const WHAT: &str = "the merchant API certificate";
 const EXPECTED: &str = "the merchant API certificate, apiclient_cert.pem from the merchant platform \
@@ -30,7 +30,7 @@ pub struct MerchantCertificate {
 impl MerchantCertificate {
     /// Parses the certificate from PEM (`BEGIN CERTIFICATE`).
     pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
-        pem_input::expect_labels(pem, &["CERTIFICATE"], WHAT, EXPECTED)?;
+        pem::expect_labels(pem, &["CERTIFICATE"], WHAT, EXPECTED)?;
         let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(malformed)?;
         let (_, certificate) = x509_parser::parse_x509_certificate(der.as_ref())
             .map_err(|e| malformed(e.to_string()))?;
@@ -52,7 +52,7 @@ impl MerchantCertificate {
 
     /// Parses the certificate from a PEM file, e.g. `apiclient_cert.pem`.
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        Self::from_pem(&pem_input::read_file(path.as_ref(), WHAT)?)
+        Self::from_pem(&pem::read_file(path.as_ref(), WHAT)?)
     }
 
     /// The serial number (证书序列号), upper-case hex: what requests are signed under.

@@ -6,17 +6,17 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::apiv3_key::ApiV3Key;
-use crate::certificates::{CertificateStore, PlatformCertificate};
-use crate::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL, Inner};
-use crate::error::ConfigError;
-use crate::merchant_certificate::{MerchantCertificate, modulus_fingerprint};
-use crate::merchant_key::MerchantKey;
-use crate::public_key::WechatPayPublicKey;
-use crate::refresh::{Backoff, CertificateRefresher};
-use crate::retry::RetryPolicy;
-use crate::signing::RequestSigner;
-use crate::verify::{DEFAULT_TIMESTAMP_WINDOW, Verifier};
+use crate::auth::apiv3_key::ApiV3Key;
+use crate::auth::certificates::{CertificateStore, PlatformCertificate};
+use crate::auth::merchant_certificate::{MerchantCertificate, modulus_fingerprint};
+use crate::auth::merchant_key::MerchantKey;
+use crate::auth::public_key::WechatPayPublicKey;
+use crate::auth::signing::RequestSigner;
+use crate::auth::verify::{DEFAULT_TIMESTAMP_WINDOW, Verifier};
+use crate::config_error::ConfigError;
+use crate::transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL, Inner};
+use crate::transport::refresh::{Backoff, CertificateRefresher};
+use crate::transport::retry::RetryPolicy;
 
 /// How often platform certificates are downloaded again, by default.
 pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 3600);

@@ -5,8 +5,8 @@
 
 use percent_encoding::utf8_percent_encode;
 
-/// Characters sent as they are: RFC 3986's unreserved set; see [`crate::encoding`].
-const ENCODE: &percent_encoding::AsciiSet = crate::encoding::ENCODED;
+/// Characters sent as they are: RFC 3986's unreserved set; see [`crate::request::path`].
+const ENCODE: &percent_encoding::AsciiSet = crate::request::path::ENCODED;
 
 /// A query string under construction: `name=value` pairs joined by `&`, in the order pushed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

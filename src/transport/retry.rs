@@ -2,13 +2,20 @@
 
 use std::time::Duration;
 
+use crate::error::{Error, TransportKind};
+use crate::request::operation::Operation;
+
 /// How a client retries a call that failed in a way that may pass ([`Error::is_retryable`]):
 /// exponential backoff with full jitter, `Retry-After` honoured, within a total deadline.
 ///
 /// Each attempt is a new request: signed again, with a new timestamp and nonce.
 ///
+/// Made from [`RetryPolicy::default`] or [`RetryPolicy::none`] and adjusted with its `with_…`
+/// methods, so that a setting added later breaks no caller.
+///
 /// [`Error::is_retryable`]: crate::Error::is_retryable
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// The most attempts per call, the first included (default 3; 1 means no retries).
     pub max_attempts: u32,
@@ -36,9 +43,43 @@ impl RetryPolicy {
             ..Self::default()
         }
     }
+
+    /// The same policy with at most `max_attempts` attempts per call, the first included.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// The same policy with a backoff from `initial` up to at most `max`, before jitter.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
 }
 
 /// Full jitter: a uniformly random wait between zero and `backoff`, so that clients that failed
+// Which operations are retried is the transport's rule, kept here beside the policy.
+impl Operation {
+    /// Whether a failed call may be sent again: always for a GET or an idempotent operation;
+    /// otherwise only when the request certainly did not reach the server (the connection could
+    /// not be made), since WeChat Pay might have acted on it.
+    pub fn may_retry(&self, error: &Error) -> bool {
+        if !error.is_retryable() {
+            return false;
+        }
+        self.method == http::Method::GET
+            || self.idempotent
+            || matches!(
+                error,
+                Error::Transport {
+                    kind: TransportKind::Connect,
+                    ..
+                }
+            )
+    }
+}
+
 /// together do not retry together.
 pub(crate) fn full_jitter(backoff: Duration) -> Duration {
     let mut bytes = [0u8; 4];

@@ -3,8 +3,7 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::SigningFailed;
-use crate::merchant_key::MerchantKey;
+use crate::auth::merchant_key::{MerchantKey, SigningFailed};
 
 /// The authorization scheme of WeChat Pay API v3.
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
@@ -23,6 +22,7 @@ pub struct RequestSigner {
 
 /// What signing one request produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Authorization {
     /// The `Authorization` header's value: `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",…`.
     pub header: String,

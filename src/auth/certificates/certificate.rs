@@ -1,0 +1,132 @@
+//! One platform certificate (平台证书): parsed from PEM or DER, with its serial, validity and key.
+
+use std::fmt;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::signature::ParsedPublicKey;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+use crate::auth::encryption::EncryptionKey;
+use crate::auth::pem;
+use crate::auth::public_key::parse_rsa_public_key;
+use crate::config_error::ConfigError;
+
+const WHAT: &str = "the platform certificate";
+const EXPECTED: &str =
+    "a WeChat Pay platform certificate (平台证书): PEM, BEGIN CERTIFICATE, with an RSA key";
+
+/// A WeChat Pay platform certificate: its serial number (the `Wechatpay-Serial` of the answers it
+/// signs), its validity and its public key.
+#[derive(Clone)]
+pub struct PlatformCertificate {
+    serial: String,
+    not_before: i64,
+    not_after: i64,
+    key: ParsedPublicKey,
+    encryption: EncryptionKey,
+}
+
+impl PlatformCertificate {
+    /// Parses a certificate from PEM (`BEGIN CERTIFICATE`).
+    pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
+        pem::expect_labels(pem, &["CERTIFICATE"], WHAT, EXPECTED)?;
+        let der =
+            CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| ConfigError::Malformed {
+                what: WHAT,
+                reason: e.to_string(),
+                expected: EXPECTED,
+            })?;
+        Self::from_der(der.as_ref())
+    }
+
+    /// Parses a certificate from a PEM file.
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_pem(&pem::read_file(path.as_ref(), WHAT)?)
+    }
+
+    /// Parses a certificate from DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, ConfigError> {
+        let (_, certificate) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| ConfigError::Malformed {
+                what: WHAT,
+                reason: e.to_string(),
+                expected: EXPECTED,
+            })?;
+        // WeChat Pay names a certificate by its serial number in uppercase hex without leading
+        // zeros, as the official SDKs print it (Go: %X of the big integer).
+        let serial = format!("{:X}", certificate.tbs_certificate.serial);
+        let validity = certificate.validity();
+        let key = parse_rsa_public_key(certificate.public_key().raw, WHAT, EXPECTED)?;
+        let encryption = EncryptionKey::from_spki(&serial, certificate.public_key().raw).ok_or(
+            ConfigError::NotRsa {
+                what: WHAT,
+                expected: EXPECTED,
+            },
+        )?;
+        Ok(Self {
+            encryption,
+            serial,
+            not_before: validity.not_before.timestamp(),
+            not_after: validity.not_after.timestamp(),
+            key,
+        })
+    }
+
+    /// The serial number, uppercase hex: the `Wechatpay-Serial` of the answers it signs.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// Whether `now` is within the certificate's validity.
+    pub fn is_valid_at(&self, now: SystemTime) -> bool {
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        self.not_before <= now && now <= self.not_after
+    }
+
+    /// When the certificate starts to be valid (its `notBefore`), in Unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// When the certificate stops being valid (its `notAfter`), in Unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+
+    pub(crate) fn key(&self) -> &ParsedPublicKey {
+        &self.key
+    }
+
+    /// The key that encrypts sensitive fields with this certificate, named by its serial.
+    pub fn encryption_key(&self) -> &EncryptionKey {
+        &self.encryption
+    }
+}
+
+impl fmt::Debug for PlatformCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformCertificate")
+            .field("serial", &self.serial)
+            .field("not_before", &self.not_before)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A serial number as this crate keys certificates by: uppercase hex without leading zeros.
+pub(crate) fn normalize_serial(serial: &str) -> String {
+    let trimmed = serial.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_ascii_uppercase()
+    }
+}
+impl From<&PlatformCertificate> for EncryptionKey {
+    fn from(certificate: &PlatformCertificate) -> Self {
+        certificate.encryption_key().clone()
+    }
+}

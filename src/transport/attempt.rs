@@ -1,0 +1,234 @@
+//! The attempts of one call: each signs the same path, query and body afresh, sends them, reads
+//! the answer (at most `max_body_size` bytes of it) and hands it on; a failure that may pass is
+//! tried again within the total deadline, on the backup host after a network failure.
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use tokio::time::Instant;
+
+use super::answer::{Answer, request_id};
+use super::client::{CERTIFICATES_PATH, Client, Inner};
+use super::retry::full_jitter;
+use crate::auth::verify::HEADER_SERIAL;
+use crate::config_error::ConfigError;
+use crate::error::{Error, TransportKind};
+use crate::request::operation::{Operation, QueryEncoding};
+
+impl Client {
+    /// The attempts of one call, within `deadline`: each attempt signs and sends the request and
+    /// hands the answer to `accept`. A retryable failure is tried again after a backoff (or the
+    /// answer's `Retry-After`), unless that wait would cross the deadline: then the failure is
+    /// returned as it is.
+    pub(crate) async fn run<O, F, Fut>(
+        &self,
+        call: &Call<'_>,
+        deadline: Instant,
+        accept: F,
+    ) -> Result<O, Error>
+    where
+        F: Fn(Answer) -> Fut,
+        Fut: Future<Output = Result<O, Error>>,
+    {
+        let inner = &*self.inner;
+        let mut backoff = ExponentialBuilder::new()
+            .with_min_delay(inner.retry.initial_backoff)
+            .with_max_delay(inner.retry.max_backoff)
+            .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
+            .build();
+        let path_and_query = call.path_and_query;
+        let primary = Target::new(&inner.base_url, path_and_query)?;
+        let mut backup: Option<Target> = None;
+        let mut attempts = 0u32;
+        let mut last: Option<Error> = None;
+        loop {
+            attempts += 1;
+            tracing::Span::current().record("attempt", attempts);
+            let target = backup.as_ref().unwrap_or(&primary);
+            let attempt = async {
+                let answer = inner.send_signed(call, target).await?;
+                let span = tracing::Span::current();
+                span.record("status", answer.status);
+                if let Some(id) = &answer.request_id {
+                    span.record("request_id", id.as_str());
+                }
+                accept(answer).await
+            };
+            let error = match tokio::time::timeout_at(deadline, attempt).await {
+                Ok(Ok(output)) => return Ok(output),
+                Ok(Err(error)) => error,
+                Err(_) => {
+                    return Err(Error::DeadlineExceeded {
+                        deadline: inner.total_deadline,
+                        attempts,
+                        last: last.map(Box::new),
+                    });
+                }
+            };
+            // Network failures move the next attempts to the backup host, when there is one.
+            if let (
+                Error::Transport {
+                    kind: TransportKind::Connect | TransportKind::Timeout,
+                    ..
+                },
+                Some(base),
+                None,
+            ) = (&error, &inner.backup_base_url, &backup)
+            {
+                backup = Some(Target::new(base, path_and_query)?);
+            }
+            if !call.operation.may_retry(&error) {
+                return Err(error);
+            }
+            let Some(delay) = backoff.next() else {
+                return Err(error);
+            };
+            let wait = error
+                .api()
+                .and_then(|api| api.retry_after)
+                .unwrap_or_else(|| full_jitter(delay));
+            if Instant::now() + wait >= deadline {
+                tracing::warn!(
+                    error = %error,
+                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "not retrying: the wait would cross the total deadline"
+                );
+                return Err(error);
+            }
+            tracing::warn!(
+                error = %error,
+                retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            last = Some(error);
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// What one call sends on every attempt: the same path, query and body bytes, signed afresh.
+pub(crate) struct Call<'a> {
+    pub(crate) operation: &'a Operation,
+    /// The path and query the request was built with, e.g. `/v3/…?sub_mchid=…`.
+    pub(crate) path_and_query: &'a str,
+    /// The body bytes, signed and sent as they are.
+    pub(crate) body: &'a str,
+    /// `Wechatpay-Serial`: the key the body's sensitive fields were encrypted with, or else the
+    /// public key the answer should be signed with.
+    pub(crate) serial: Option<HeaderValue>,
+}
+
+/// `GET /v3/certificates`, as the refresher downloads it.
+const CERTIFICATES: Operation = Operation {
+    id: "listCertificates",
+    summary: "下载平台证书",
+    method: http::Method::GET,
+    path: CERTIFICATES_PATH,
+    query_encoding: QueryEncoding::FormRfc3986,
+    errors: &[],
+    idempotent: true,
+    sensitive_fields: &[],
+    example_answer: None,
+};
+
+impl Call<'static> {
+    /// The certificate download, asking for answers signed as every other call asks.
+    pub(crate) fn certificates(inner: &Inner) -> Self {
+        Self {
+            operation: &CERTIFICATES,
+            path_and_query: CERTIFICATES_PATH,
+            body: "",
+            serial: inner.public_key_serial.clone(),
+        }
+    }
+}
+
+/// Where the attempts of a call go: the URL, parsed once per call and host from the base URL and
+/// the request's path and query, and the canonical URL signed for it, which is a slice of that
+/// very URL: what is signed is, by construction, what is sent.
+struct Target {
+    url: reqwest::Url,
+    /// Where the path begins in `url`'s serialisation: the path and query run to its end (the URL
+    /// has no fragment).
+    path_start: usize,
+}
+
+impl Target {
+    fn new(base: &reqwest::Url, path_and_query: &str) -> Result<Self, Error> {
+        // A base URL with a path of its own (a proxy's prefix) keeps it.
+        let joined = format!("{}{path_and_query}", base.as_str().trim_end_matches('/'));
+        let url = reqwest::Url::parse(&joined).map_err(|e| ConfigError::BaseUrl {
+            url: base.to_string(),
+            reason: format!("{e}, with the path {path_and_query}"),
+        })?;
+        let tail = url.path().len() + url.query().map_or(0, |query| query.len() + 1);
+        let path_start = url.as_str().len().saturating_sub(tail);
+        Ok(Self { url, path_start })
+    }
+
+    /// The path and query exactly as they are sent: the canonical URL of the signature.
+    fn canonical(&self) -> &str {
+        self.url.as_str().get(self.path_start..).unwrap_or_default()
+    }
+}
+
+impl Inner {
+    /// Signs and sends one request and reads its answer, at most `max_body_size` bytes of it.
+    async fn send_signed(&self, call: &Call<'_>, target: &Target) -> Result<Answer, Error> {
+        let method = &call.operation.method;
+        let authorization = self
+            .sign(method.as_str(), target.canonical(), call.body)
+            .await?;
+        let authorization =
+            HeaderValue::try_from(authorization.header).map_err(|_| ConfigError::Malformed {
+                what: "the merchant id or serial number",
+                reason: "not a valid HTTP header value".to_owned(),
+                expected: "ASCII digits (mchid) and uppercase hex (serial number)",
+            })?;
+        let mut builder = self
+            .http
+            .request(method.clone(), target.url.clone())
+            .timeout(self.attempt_timeout)
+            .header(AUTHORIZATION, authorization)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, self.user_agent.clone());
+        if let Some(serial) = &call.serial {
+            builder = builder.header(HEADER_SERIAL, serial.clone());
+        }
+        if !call.body.is_empty() {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(call.body.to_owned());
+        }
+        let transport = |source: reqwest::Error| Error::Transport {
+            url: without_query(&target.url),
+            kind: TransportKind::of(&source),
+            source,
+        };
+        let mut response = builder.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let too_large = |headers: &HeaderMap| Error::BodyTooLarge {
+            limit: self.max_body_size,
+            status,
+            request_id: request_id(headers),
+        };
+        let length = response.content_length();
+        if length.is_some_and(|length| length > self.max_body_size as u64) {
+            return Err(too_large(&headers));
+        }
+        let mut body = Vec::with_capacity(length.map_or(0, |l| l as usize));
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > self.max_body_size {
+                return Err(too_large(&headers));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer::new(status, headers, body))
+    }
+}
+
+fn without_query(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.to_string()
+}

@@ -1,0 +1,153 @@
+//! Waiting for platform certificates: before a call when nothing else could verify its answer,
+//! and when an answer names a certificate the client does not hold yet. One download at a time,
+//! on its own task, shared by every caller that waits for it.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::attempt::Call;
+use super::client::Client;
+use super::refresh::{CertificateRefresher, Flight, Plan};
+use crate::error::Error;
+
+impl Client {
+    /// Before a call is sent: waits for the first download when nothing else could verify its
+    /// answer, or starts a timed refresh that runs beside the call (which verifies with the
+    /// certificates held meanwhile).
+    pub(crate) async fn certificates_before_sending(&self, deadline: Instant) -> Result<(), Error> {
+        let Some(refresher) = &self.inner.refresher else {
+            return Ok(());
+        };
+        if refresher.needs_first_download() {
+            let store = refresher.store();
+            let seen = refresher.downloads();
+            let wait = self
+                .await_certificates(refresher, || !store.is_empty(), seen, deadline)
+                .await;
+            return self.settled(wait, None);
+        }
+        if let Some(flight) = refresher.start_timed_refresh(Instant::now()) {
+            self.spawn_download(flight);
+        }
+        Ok(())
+    }
+
+    /// A wait for certificates made before anything was sent, as the call's result: a failed
+    /// download is [`Error::CertificatesUnavailable`], the deadline [`Error::DeadlineExceeded`]
+    /// (no attempt was made); otherwise the caller looks at what the store holds now.
+    pub(crate) fn settled(&self, wait: Wait, serial: Option<&str>) -> Result<(), Error> {
+        match wait {
+            Wait::Ready | Wait::NotListed => Ok(()),
+            Wait::Failed(source) => Err(Error::CertificatesUnavailable {
+                serial: serial.map(str::to_owned),
+                request_id: None,
+                source,
+            }),
+            Wait::TimedOut => Err(Error::DeadlineExceeded {
+                deadline: self.inner.total_deadline,
+                attempts: 0,
+                last: None,
+            }),
+        }
+    }
+
+    /// Waits, within `deadline`, until `ready()` holds: joins the download in flight or starts
+    /// one, and after a failure waits out the back-off when it ends before `deadline`. A download
+    /// that completed after `seen` downloads and did not make `ready()` hold ends the wait.
+    pub(crate) async fn await_certificates(
+        &self,
+        refresher: &CertificateRefresher,
+        ready: impl Fn() -> bool,
+        seen: u64,
+        deadline: Instant,
+    ) -> Wait {
+        let mut abandoned = false;
+        loop {
+            if ready() {
+                return Wait::Ready;
+            }
+            if refresher.downloads() > seen {
+                // The count moves after the store: looked at again, the store is the new one.
+                return if ready() {
+                    Wait::Ready
+                } else {
+                    Wait::NotListed
+                };
+            }
+            let mut outcome = match refresher.plan(Instant::now()) {
+                Plan::Join(outcome) => outcome,
+                Plan::Start(flight, outcome) => {
+                    self.spawn_download(flight);
+                    outcome
+                }
+                Plan::BackingOff { until, last_error } => {
+                    if until >= deadline {
+                        return Wait::Failed(last_error);
+                    }
+                    tokio::time::sleep_until(until).await;
+                    continue;
+                }
+            };
+            let finished = outcome.wait_for(Option::is_some);
+            match tokio::time::timeout_at(deadline, finished).await {
+                Err(_) => return Wait::TimedOut,
+                Ok(Ok(finished)) => {
+                    if let Some(Err(error)) = &*finished {
+                        return Wait::Failed(error.clone());
+                    }
+                }
+                // The download's task went away without an outcome (its runtime is shutting
+                // down): try once more, then give up.
+                Ok(Err(_)) if !abandoned => abandoned = true,
+                Ok(Err(_)) => return Wait::TimedOut,
+            }
+        }
+    }
+
+    /// Runs a download of the platform certificates on its own task, so that neither the call
+    /// that started it nor the ones that wait for it can cancel it.
+    pub(crate) fn spawn_download(&self, flight: Flight) {
+        let client = self.clone();
+        let span = tracing::info_span!(
+            "wechatpay",
+            operation = "downloadCertificates",
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        tokio::spawn(
+            async move {
+                let Some(refresher) = &client.inner.refresher else {
+                    return;
+                };
+                let deadline = Instant::now() + client.inner.total_deadline;
+                let result = client
+                    .run(&Call::certificates(&client.inner), deadline, |answer| {
+                        std::future::ready(refresher.accept(
+                            &client.inner.verifier,
+                            &answer,
+                            SystemTime::now(),
+                        ))
+                    })
+                    .await;
+                refresher.finish(flight, result);
+            }
+            .instrument(span),
+        );
+    }
+}
+
+/// How a wait for platform certificates ended.
+pub(crate) enum Wait {
+    /// What was needed is held.
+    Ready,
+    /// A download completed and did not bring it.
+    NotListed,
+    /// The download failed (or its back-off runs past the deadline): this is why.
+    Failed(Arc<Error>),
+    /// The deadline came first.
+    TimedOut,
+}
