@@ -105,17 +105,8 @@ pub mod __generated {
     pub use crate::support::open_enum::deserialize as open_enum_deserialize;
 }
 
-/// The data types of the spec: responses, their enums and the error body. Generated from
-/// `schema/openapi.yaml`.
-pub mod types {
-    include!("../generated/types.rs");
-}
-
-/// The operations of the spec: request types, operation metadata and the [`Client`] methods.
-/// Generated from `schema/openapi.yaml`.
-pub mod operations {
-    include!("../generated/operations.rs");
-}
+pub mod operations;
+pub mod types;
 
 pub use auth::apiv3_key::ApiV3Key;
 pub use auth::certificates::{CertificateStore, PlatformCertificate};
@@ -143,12 +134,13 @@ pub use request::prepared::PreparedRequest;
 pub use request::query::QueryString;
 pub use request::validate::{InvalidParameter, ParameterRule};
 pub use transport::answer::decode_answer;
+pub use transport::attempt::CERTIFICATES_PATH;
 pub use transport::builder::{
     ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_BACKOFF,
     DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
 };
-pub use transport::client::{BACKUP_BASE_URL, CERTIFICATES_PATH, Client, DEFAULT_BASE_URL};
+pub use transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL};
 pub use transport::refresh::CertificateStatus;
 pub use transport::response::Response;
 pub use transport::retry::RetryPolicy;

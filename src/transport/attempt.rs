@@ -7,14 +7,14 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, 
 use tokio::time::Instant;
 
 use super::answer::{Answer, request_id};
-use super::client::{CERTIFICATES_PATH, Client, Inner};
+use super::inner::Inner;
 use super::retry::full_jitter;
 use crate::auth::verify::HEADER_SERIAL;
 use crate::config_error::ConfigError;
 use crate::error::{Error, TransportKind};
 use crate::request::operation::{Operation, QueryEncoding};
 
-impl Client {
+impl Inner {
     /// The attempts of one call, within `deadline`: each attempt signs and sends the request and
     /// hands the answer to `accept`. A retryable failure is tried again after a backoff (or the
     /// answer's `Retry-After`), unless that wait would cross the deadline: then the failure is
@@ -29,7 +29,7 @@ impl Client {
         F: Fn(Answer) -> Fut,
         Fut: Future<Output = Result<O, Error>>,
     {
-        let inner = &*self.inner;
+        let inner = self;
         let mut backoff = ExponentialBuilder::new()
             .with_min_delay(inner.retry.initial_backoff)
             .with_max_delay(inner.retry.max_backoff)
@@ -116,6 +116,9 @@ pub(crate) struct Call<'a> {
     /// public key the answer should be signed with.
     pub(crate) serial: Option<HeaderValue>,
 }
+
+/// The path that lists the platform certificates.
+pub const CERTIFICATES_PATH: &str = "/v3/certificates";
 
 /// `GET /v3/certificates`, as the refresher downloads it.
 const CERTIFICATES: Operation = Operation {

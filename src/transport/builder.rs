@@ -14,7 +14,8 @@ use crate::auth::public_key::WechatPayPublicKey;
 use crate::auth::signing::RequestSigner;
 use crate::auth::verify::{DEFAULT_TIMESTAMP_WINDOW, Verifier};
 use crate::config_error::ConfigError;
-use crate::transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL, Inner};
+use crate::transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL};
+use crate::transport::inner::Inner;
 use crate::transport::refresh::{Backoff, CertificateRefresher};
 use crate::transport::retry::RetryPolicy;
 

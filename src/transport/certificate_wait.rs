@@ -9,16 +9,19 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::attempt::Call;
-use super::client::Client;
+use super::inner::Inner;
 use super::refresh::{CertificateRefresher, Flight, Plan};
 use crate::error::Error;
 
-impl Client {
+impl Inner {
     /// Before a call is sent: waits for the first download when nothing else could verify its
     /// answer, or starts a timed refresh that runs beside the call (which verifies with the
     /// certificates held meanwhile).
-    pub(crate) async fn certificates_before_sending(&self, deadline: Instant) -> Result<(), Error> {
-        let Some(refresher) = &self.inner.refresher else {
+    pub(crate) async fn certificates_before_sending(
+        self: &Arc<Self>,
+        deadline: Instant,
+    ) -> Result<(), Error> {
+        let Some(refresher) = &self.refresher else {
             return Ok(());
         };
         if refresher.needs_first_download() {
@@ -47,7 +50,7 @@ impl Client {
                 source,
             }),
             Wait::TimedOut => Err(Error::DeadlineExceeded {
-                deadline: self.inner.total_deadline,
+                deadline: self.total_deadline,
                 attempts: 0,
                 last: None,
             }),
@@ -58,7 +61,7 @@ impl Client {
     /// one, and after a failure waits out the back-off when it ends before `deadline`. A download
     /// that completed after `seen` downloads and did not make `ready()` hold ends the wait.
     pub(crate) async fn await_certificates(
-        &self,
+        self: &Arc<Self>,
         refresher: &CertificateRefresher,
         ready: impl Fn() -> bool,
         seen: u64,
@@ -109,8 +112,8 @@ impl Client {
 
     /// Runs a download of the platform certificates on its own task, so that neither the call
     /// that started it nor the ones that wait for it can cancel it.
-    pub(crate) fn spawn_download(&self, flight: Flight) {
-        let client = self.clone();
+    pub(crate) fn spawn_download(self: &Arc<Self>, flight: Flight) {
+        let client = Arc::clone(self);
         let span = tracing::info_span!(
             "wechatpay",
             operation = "downloadCertificates",
@@ -120,14 +123,14 @@ impl Client {
         );
         tokio::spawn(
             async move {
-                let Some(refresher) = &client.inner.refresher else {
+                let Some(refresher) = &client.refresher else {
                     return;
                 };
-                let deadline = Instant::now() + client.inner.total_deadline;
+                let deadline = Instant::now() + client.total_deadline;
                 let result = client
-                    .run(&Call::certificates(&client.inner), deadline, |answer| {
+                    .run(&Call::certificates(&client), deadline, |answer| {
                         std::future::ready(refresher.accept(
-                            &client.inner.verifier,
+                            &client.verifier,
                             &answer,
                             SystemTime::now(),
                         ))

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use http::header::HeaderValue;
 use serde::de::DeserializeOwned;
@@ -14,12 +14,12 @@ use tracing::Instrument;
 use super::answer::Answer;
 use super::attempt::Call;
 use super::certificate_wait::Wait;
+use super::inner::Inner;
 use super::refresh::{CertificateRefresher, CertificateStatus};
 use super::response::Response;
-use super::retry::RetryPolicy;
+use crate::auth::apiv3_key::ApiV3Key;
 use crate::auth::certificates::PlatformCertificate;
 use crate::auth::encryption::{EncryptError, EncryptionKey};
-use crate::auth::signing::RequestSigner;
 use crate::auth::verify::{Verifier, VerifyError};
 use crate::config_error::ConfigError;
 use crate::error::Error;
@@ -32,15 +32,13 @@ pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 ///
 /// [`ClientBuilder::failover`]: crate::ClientBuilder::failover
 pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
-/// The path that lists the platform certificates.
-pub const CERTIFICATES_PATH: &str = "/v3/certificates";
 
 /// A WeChat Pay API v3 client for one merchant.
 ///
 /// Each operation of the spec is a method, e.g. [`Client::query_order`] (查询分账结果) and
 /// [`Client::query_return_order`] (查询分账回退结果). Every call is validated, signed with the
 /// merchant's key, sent, and its answer is accepted only when WeChat Pay's signature verifies.
-/// Calls that fail in a way that may pass are retried ([`RetryPolicy`]), each attempt signed
+/// Calls that fail in a way that may pass are retried ([`RetryPolicy`](crate::RetryPolicy)), each attempt signed
 /// afresh, within a total deadline.
 ///
 /// Cheap to clone: clones share one connection pool and one set of platform certificates. `Debug`
@@ -48,25 +46,6 @@ pub const CERTIFICATES_PATH: &str = "/v3/certificates";
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
-}
-
-/// What a client holds; shared by its clones.
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    /// The base URL, parsed once: each call's URL is built from it.
-    pub(crate) base_url: reqwest::Url,
-    pub(crate) backup_base_url: Option<reqwest::Url>,
-    pub(crate) signer: Arc<RequestSigner>,
-    pub(crate) verifier: Verifier,
-    pub(crate) user_agent: HeaderValue,
-    /// `Wechatpay-Serial: PUB_KEY_ID_…`, sent in public-key mode to ask for answers signed with
-    /// the WeChat Pay public key.
-    pub(crate) public_key_serial: Option<HeaderValue>,
-    pub(crate) refresher: Option<CertificateRefresher>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) total_deadline: Duration,
-    pub(crate) attempt_timeout: Duration,
-    pub(crate) max_body_size: usize,
 }
 
 impl Client {
@@ -122,7 +101,7 @@ impl Client {
     }
 
     /// Runs an operation: validate → sign → send → verify → decode, retried as the
-    /// [`RetryPolicy`] says. What each generated method calls.
+    /// [`RetryPolicy`](crate::RetryPolicy) says. What each generated method calls.
     ///
     /// Traced as a `wechatpay` span with the operation id, the attempt, the status, the
     /// Request-ID and the latency; never with the Authorization header, a signature or a key.
@@ -142,7 +121,7 @@ impl Client {
             let deadline = start + self.inner.total_deadline;
             let result = async {
                 // In certificate mode, a sensitive field needs a certificate to be encrypted with.
-                self.certificates_before_sending(deadline).await?;
+                self.inner.certificates_before_sending(deadline).await?;
                 let prepared = self.build(request)?;
                 // The key of the encrypted fields, or else the public key WeChat Pay should sign
                 // the answer with.
@@ -159,10 +138,11 @@ impl Client {
                     body: prepared.body(),
                     serial,
                 };
-                self.run(&call, deadline, |answer| {
-                    self.accept_answer::<Q::Response>(answer, deadline)
-                })
-                .await
+                self.inner
+                    .run(&call, deadline, |answer| {
+                        self.accept_answer::<Q::Response>(answer, deadline)
+                    })
+                    .await
             }
             .await;
             let span = tracing::Span::current();
@@ -178,7 +158,7 @@ impl Client {
     }
 
     /// The APIv3 key, when the client has one (it downloads platform certificates with it).
-    pub(crate) fn apiv3_key(&self) -> Option<&crate::ApiV3Key> {
+    pub(crate) fn apiv3_key(&self) -> Option<&ApiV3Key> {
         self.inner
             .refresher
             .as_ref()
@@ -228,9 +208,10 @@ impl Client {
         let seen = refresher.downloads();
         let store = refresher.store();
         let wait = self
+            .inner
             .await_certificates(refresher, || store.contains(serial), seen, deadline)
             .await;
-        self.settled(wait, Some(serial))?;
+        self.inner.settled(wait, Some(serial))?;
         Ok(store.find(serial))
     }
 
@@ -260,6 +241,7 @@ impl Client {
             ) => {
                 let store = refresher.store();
                 match self
+                    .inner
                     .await_certificates(refresher, || store.contains(&serial), seen, deadline)
                     .await
                 {

@@ -7,6 +7,7 @@ pub(crate) mod attempt;
 pub(crate) mod builder;
 pub(crate) mod certificate_wait;
 pub(crate) mod client;
+pub(crate) mod inner;
 pub(crate) mod refresh;
 pub(crate) mod response;
 pub(crate) mod retry;

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use super::client::Inner;
+use super::inner::Inner;
 use crate::auth::merchant_key::SigningFailed;
 use crate::auth::signing::Authorization;
 use crate::error::Error;

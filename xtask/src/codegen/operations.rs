@@ -266,46 +266,6 @@ fn error_tables(
     Ok((shared, tables))
 }
 
-/// The names of the object components a request body holds (the body's own and those nested in
-/// it): [`super::types`] leaves them to this module.
-pub fn request_components(spec: &Spec) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut pending: Vec<String> = Vec::new();
-    if let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) {
-        for item in paths.values().filter_map(Value::as_object) {
-            for operation in item.values() {
-                if let Some(name) = operation
-                    .pointer("/requestBody/content/application~1json/schema/$ref")
-                    .and_then(Value::as_str)
-                    .and_then(ref_name)
-                {
-                    pending.push(name.to_owned());
-                }
-            }
-        }
-    }
-    while let Some(name) = pending.pop() {
-        let Some(schema) = spec.schema(&name) else {
-            continue;
-        };
-        if schema.get("enum").is_some() || !found.insert(name) {
-            continue;
-        }
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for property in properties.into_iter().flat_map(|p| p.values()) {
-            let reference = property
-                .get("$ref")
-                .or_else(|| property.pointer("/items/$ref"))
-                .and_then(Value::as_str)
-                .and_then(ref_name);
-            if let Some(reference) = reference {
-                pending.push(reference.to_owned());
-            }
-        }
-    }
-    found
-}
-
 fn text(object: &Value, key: &str, pointer: &str, why: &str) -> Result<String, Error> {
     object
         .get(key)
@@ -780,7 +740,7 @@ fn request_objects(spec: &Spec, operations: &[Operation]) -> Result<Vec<RequestO
         .collect();
     let answers: BTreeSet<String> = response_components(spec);
     let mut objects = Vec::new();
-    for name in request_components(spec) {
+    for name in super::spec::request_components(spec) {
         let pointer = format!("#/components/schemas/{}", pointer_key(&name));
         if answers.contains(&name) {
             return Err(Error::spec(

@@ -1,5 +1,7 @@
 //! Reading the spec: YAML → an OpenAPI 3.0 document, with every `$ref` checked.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 use super::Error;
@@ -106,4 +108,44 @@ pub fn check_ident(text: &str, pointer: &str, what: &str) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// The names of the object components a request body holds (the body's own and those nested in
+/// it): the data types leaves them to this module.
+pub fn request_components(spec: &Spec) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut pending: Vec<String> = Vec::new();
+    if let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for operation in item.values() {
+                if let Some(name) = operation
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(ref_name)
+                {
+                    pending.push(name.to_owned());
+                }
+            }
+        }
+    }
+    while let Some(name) = pending.pop() {
+        let Some(schema) = spec.schema(&name) else {
+            continue;
+        };
+        if schema.get("enum").is_some() || !found.insert(name) {
+            continue;
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for property in properties.into_iter().flat_map(|p| p.values()) {
+            let reference = property
+                .get("$ref")
+                .or_else(|| property.pointer("/items/$ref"))
+                .and_then(Value::as_str)
+                .and_then(ref_name);
+            if let Some(reference) = reference {
+                pending.push(reference.to_owned());
+            }
+        }
+    }
+    found
 }

@@ -41,7 +41,7 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
     let mut lists = Vec::new();
     let mut structs = Vec::new();
     // The objects of request bodies are generated with their operations.
-    let requests = super::operations::request_components(spec);
+    let requests = super::spec::request_components(spec);
     for (name, schema) in spec.schemas() {
         let pointer = format!("#/components/schemas/{}", pointer_key(name));
         check_ident(name, &pointer, "the schema name")?;
