@@ -473,7 +473,7 @@ fn read_param(param: &Value, pointer: &str) -> Result<Field, Error> {
     }
     let name = text(param, "name", pointer, "a parameter needs a name")?;
     check_ident(
-        &name.to_snake_case(),
+        &super::polish::field_name(&name, None),
         &format!("{pointer}/name"),
         "the field name",
     )?;
@@ -1020,7 +1020,8 @@ fn field_doc(field: &Field) -> String {
 /// A field's doc, its rules led by `head` (required, optional, or one of a group).
 fn field_doc_headed(field: &Field, head: &str) -> String {
     let mut rules = vec![head.to_owned()];
-    if let Some(max) = field.max_length {
+    // Only a string has a length: a page's `string(64)` on a date-time says nothing true about it.
+    if let (Some(max), Kind::String) = (field.max_length, &field.kind) {
         rules.push(format!("at most {max} characters"));
     }
     if let Some((class, _)) = &field.charset {

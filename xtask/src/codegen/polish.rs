@@ -78,7 +78,10 @@ pub fn collect_objects(
 /// `_` for any other keyword.
 pub fn field_name(wire: &str, type_name: Option<&str>) -> String {
     let name = wire.to_snake_case();
-    if syn::parse_str::<syn::Ident>(&name).is_ok() {
+    let is_keyword = syn::parse_str::<syn::Ident>(&name).is_err()
+        && syn::parse_str::<syn::Ident>(&format!("r#{name}")).is_ok();
+    if !is_keyword {
+        // An identifier as it is; anything else is left for the caller's check to report.
         return name;
     }
     match type_name.map(ToSnakeCase::to_snake_case) {

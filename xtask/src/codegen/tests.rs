@@ -170,8 +170,8 @@ fn errors_name_the_spec_element_at_fault() {
         ),
         (
             "        - name: shop_id\n",
-            "        - name: type\n",
-            "#/paths/~1v1~1widgets/get/parameters/0/name: the field name \"type\" is not a Rust identifier",
+            "        - name: 3d\n",
+            "#/paths/~1v1~1widgets/get/parameters/0/name: the field name \"3d\" is not a Rust identifier",
         ),
         (
             "field: key\n",
@@ -207,4 +207,36 @@ fn errors_name_the_spec_element_at_fault() {
 fn a_document_of_the_wrong_shape_names_where() {
     let message = error_after("paths:\n", "paths: 7\nx-was-paths:\n");
     assert!(message.starts_with("#/paths"), "{message}");
+}
+
+/// A field the wire calls `type` gets a name a Rust user would pick, with its wire name in its docs;
+/// a date-time's page length says nothing true about it and is not in its docs.
+#[test]
+fn keyword_fields_are_renamed_and_date_times_have_no_length() {
+    let spec = std::fs::read_to_string(golden().spec).unwrap();
+    let spec = spec.replacen("        - name: shop_id\n", "        - name: type\n", 1);
+    let spec = spec.replacen(
+        "    WidgetState:\n",
+        "    Stamp:\n      type: object\n      description: A time stamp.\n      properties:\n        at:\n          type: string\n          format: date-time\n          maxLength: 64\n          description: When.\n        type:\n          $ref: \"#/components/schemas/WidgetState\"\n    WidgetState:\n",
+        1,
+    );
+    let files = render_text(&spec, "x").unwrap();
+    let types = &files[0].1;
+    let operations = &files[1].1;
+    let stamp = &types[types.find("pub struct Stamp").unwrap()..];
+    let stamp = &stamp[..stamp.find("\n}").unwrap()];
+    // `WidgetState` does not end with `Type`: `kind` (a `ReceiverType` gives `receiver_type`).
+    assert!(
+        stamp.contains("pub kind: ::std::option::Option<WidgetState>"),
+        "{stamp}"
+    );
+    assert!(stamp.contains("/// On the wire: `type`."), "{stamp}");
+    assert!(stamp.contains("#[serde(rename = \"type\""), "{stamp}");
+    assert!(!stamp.contains("At most"), "{stamp}");
+    // A query parameter `type` of a string: `kind`.
+    assert!(
+        operations.contains("pub kind: ::std::string::String"),
+        "{operations}"
+    );
+    assert!(operations.contains("query.push(\"type\""), "{operations}");
 }

@@ -292,10 +292,14 @@ fn normalize(schema: &Value, spec: &Spec, pointer: &str) -> Result<Value, Error>
     };
     let mut out = Map::new();
     let mut limits = Vec::new();
+    // A date-time becomes a `DateTime`, not a string: a page's `string(64)` says nothing true
+    // about it.
+    let is_date_time = object.get("format").and_then(Value::as_str) == Some("date-time");
     for (key, value) in object {
         let at = format!("{pointer}/{}", pointer_key(key));
         match key.as_str() {
             key if key.starts_with("x-") => {}
+            "maxLength" | "minLength" if is_date_time => {}
             "maxLength" => limits.push(format!(
                 "At most {value} characters (not enforced when decoding)."
             )),
