@@ -57,85 +57,14 @@ impl CreateOrderReceiver {
         ::std::result::Result::Ok(())
     }
 }
-impl CreateOrderReceiver {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateOrderReceiverBuilder {
-        CreateOrderReceiverBuilder::default()
-    }
-}
-/// Builds a [`CreateOrderReceiver`] field by field: see [`CreateOrderReceiver::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateOrderReceiverBuilder {
-    receiver_type: ::std::option::Option<super::types::ReceiverType>,
-    receiver_account: ::std::option::Option<::std::string::String>,
-    amount: ::std::option::Option<i64>,
-    description: ::std::option::Option<::std::string::String>,
-    receiver_name: ::std::option::Option<crate::Sensitive>,
-}
-impl CreateOrderReceiverBuilder {
-    /// Sets [`receiver_type`](CreateOrderReceiver::receiver_type) (`type`, required).
-    pub fn receiver_type(
-        mut self,
-        value: impl ::std::convert::Into<super::types::ReceiverType>,
-    ) -> Self {
-        self.receiver_type = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`receiver_account`](CreateOrderReceiver::receiver_account) (`receiver_account`, required).
-    pub fn receiver_account(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.receiver_account = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`amount`](CreateOrderReceiver::amount) (`amount`, required).
-    pub fn amount(mut self, value: i64) -> Self {
-        self.amount = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`description`](CreateOrderReceiver::description) (`description`, required).
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.description = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`receiver_name`](CreateOrderReceiver::receiver_name) (`receiver_name`, optional).
-    pub fn receiver_name(
-        mut self,
-        value: impl ::std::convert::Into<crate::Sensitive>,
-    ) -> Self {
-        self.receiver_name = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`CreateOrderReceiver`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateOrderReceiver, crate::InvalidParameter> {
-        let value = CreateOrderReceiver {
-            receiver_type: self
-                .receiver_type
-                .ok_or_else(|| crate::__generated::missing("type"))?,
-            receiver_account: self
-                .receiver_account
-                .ok_or_else(|| crate::__generated::missing("receiver_account"))?,
-            amount: self.amount.ok_or_else(|| crate::__generated::missing("amount"))?,
-            description: self
-                .description
-                .ok_or_else(|| crate::__generated::missing("description"))?,
-            receiver_name: self.receiver_name,
-        };
-        value.validate()?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateOrderReceiver, CreateOrderReceiverBuilder, object,
+    receiver_type(super::types::ReceiverType, "type", required, into),
+    receiver_account(::std::string::String, "receiver_account", required, into),
+    amount(i64, "amount", required, value), description(::std::string::String,
+    "description", required, into), receiver_name(crate::Sensitive, "receiver_name",
+    optional, into)
+);
 /// 400 PARAM_ERROR, as 3 operations document it: 例如订单号格式不对, 请修正参数后重新调用
 const PARAM_ERROR_400: crate::DocumentedError = crate::DocumentedError {
     status: 400,
@@ -246,80 +175,13 @@ pub struct FinishOrderRequest {
     /// Required (必填); at most 80 characters. Example: `分账完结`.
     pub description: ::std::string::String,
 }
-impl FinishOrderRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> FinishOrderRequestBuilder {
-        FinishOrderRequestBuilder::default()
-    }
-}
-/// Builds a [`FinishOrderRequest`] field by field: see [`FinishOrderRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct FinishOrderRequestBuilder {
-    sub_mchid: ::std::option::Option<::std::string::String>,
-    transaction_id: ::std::option::Option<::std::string::String>,
-    out_order_no: ::std::option::Option<::std::string::String>,
-    description: ::std::option::Option<::std::string::String>,
-}
-impl FinishOrderRequestBuilder {
-    /// Sets [`sub_mchid`](FinishOrderRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`transaction_id`](FinishOrderRequest::transaction_id) (`transaction_id`, required).
-    pub fn transaction_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.transaction_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`out_order_no`](FinishOrderRequest::out_order_no) (`out_order_no`, required).
-    pub fn out_order_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_order_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`description`](FinishOrderRequest::description) (`description`, required).
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.description = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`FinishOrderRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<FinishOrderRequest, crate::InvalidParameter> {
-        let value = FinishOrderRequest {
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-            transaction_id: self
-                .transaction_id
-                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
-            out_order_no: self
-                .out_order_no
-                .ok_or_else(|| crate::__generated::missing("out_order_no"))?,
-            description: self
-                .description
-                .ok_or_else(|| crate::__generated::missing("description"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    FinishOrderRequest, FinishOrderRequestBuilder, request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
+    transaction_id(::std::string::String, "transaction_id", required, into),
+    out_order_no(::std::string::String, "out_order_no", required, into),
+    description(::std::string::String, "description", required, into)
+);
 impl crate::Request for FinishOrderRequest {
     type Response = super::types::FinishOrderResponse;
     const OPERATION: &'static crate::Operation = &FINISH_ORDER;
@@ -428,44 +290,10 @@ pub struct QueryOrderAmountsRequest {
     /// Required (必填); at most 32 characters. Example: `4208450740201411110007820472`.
     pub transaction_id: ::std::string::String,
 }
-impl QueryOrderAmountsRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> QueryOrderAmountsRequestBuilder {
-        QueryOrderAmountsRequestBuilder::default()
-    }
-}
-/// Builds a [`QueryOrderAmountsRequest`] field by field: see [`QueryOrderAmountsRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct QueryOrderAmountsRequestBuilder {
-    transaction_id: ::std::option::Option<::std::string::String>,
-}
-impl QueryOrderAmountsRequestBuilder {
-    /// Sets [`transaction_id`](QueryOrderAmountsRequest::transaction_id) (`transaction_id`, required).
-    pub fn transaction_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.transaction_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`QueryOrderAmountsRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<QueryOrderAmountsRequest, crate::InvalidParameter> {
-        let value = QueryOrderAmountsRequest {
-            transaction_id: self
-                .transaction_id
-                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    QueryOrderAmountsRequest, QueryOrderAmountsRequestBuilder, request,
+    transaction_id(::std::string::String, "transaction_id", required, into)
+);
 impl crate::Request for QueryOrderAmountsRequest {
     type Response = super::types::QueryOrderAmountsResponse;
     const OPERATION: &'static crate::Operation = &QUERY_ORDER_AMOUNTS;
@@ -574,97 +402,14 @@ pub struct CreateOrderRequest {
     /// Required (必填). Example: `true`.
     pub finish: bool,
 }
-impl CreateOrderRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateOrderRequestBuilder {
-        CreateOrderRequestBuilder::default()
-    }
-}
-/// Builds a [`CreateOrderRequest`] field by field: see [`CreateOrderRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateOrderRequestBuilder {
-    appid: ::std::option::Option<::std::string::String>,
-    sub_mchid: ::std::option::Option<::std::string::String>,
-    transaction_id: ::std::option::Option<::std::string::String>,
-    out_order_no: ::std::option::Option<::std::string::String>,
-    receivers: ::std::option::Option<::std::vec::Vec<CreateOrderReceiver>>,
-    finish: ::std::option::Option<bool>,
-}
-impl CreateOrderRequestBuilder {
-    /// Sets [`appid`](CreateOrderRequest::appid) (`appid`, optional).
-    pub fn appid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.appid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`sub_mchid`](CreateOrderRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`transaction_id`](CreateOrderRequest::transaction_id) (`transaction_id`, required).
-    pub fn transaction_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.transaction_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`out_order_no`](CreateOrderRequest::out_order_no) (`out_order_no`, required).
-    pub fn out_order_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_order_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`receivers`](CreateOrderRequest::receivers) (`receivers`, required).
-    pub fn receivers(
-        mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<CreateOrderReceiver>>,
-    ) -> Self {
-        self.receivers = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`finish`](CreateOrderRequest::finish) (`finish`, required).
-    pub fn finish(mut self, value: bool) -> Self {
-        self.finish = ::std::option::Option::Some(value);
-        self
-    }
-    /// The [`CreateOrderRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateOrderRequest, crate::InvalidParameter> {
-        let value = CreateOrderRequest {
-            appid: self.appid,
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-            transaction_id: self
-                .transaction_id
-                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
-            out_order_no: self
-                .out_order_no
-                .ok_or_else(|| crate::__generated::missing("out_order_no"))?,
-            receivers: self
-                .receivers
-                .ok_or_else(|| crate::__generated::missing("receivers"))?,
-            finish: self.finish.ok_or_else(|| crate::__generated::missing("finish"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateOrderRequest, CreateOrderRequestBuilder, request, appid(::std::string::String,
+    "appid", optional, into), sub_mchid(::std::string::String, "sub_mchid", required,
+    into), transaction_id(::std::string::String, "transaction_id", required, into),
+    out_order_no(::std::string::String, "out_order_no", required, into),
+    receivers(::std::vec::Vec:: < CreateOrderReceiver >, "receivers", required, into),
+    finish(bool, "finish", required, value)
+);
 impl crate::Request for CreateOrderRequest {
     type Response = super::types::CreateOrderResponse;
     const OPERATION: &'static crate::Operation = &CREATE_ORDER;
@@ -797,68 +542,12 @@ pub struct QueryOrderRequest {
     /// Required (必填); at most 64 characters. Example: `P20150806125346`.
     pub out_order_no: ::std::string::String,
 }
-impl QueryOrderRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> QueryOrderRequestBuilder {
-        QueryOrderRequestBuilder::default()
-    }
-}
-/// Builds a [`QueryOrderRequest`] field by field: see [`QueryOrderRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct QueryOrderRequestBuilder {
-    sub_mchid: ::std::option::Option<::std::string::String>,
-    transaction_id: ::std::option::Option<::std::string::String>,
-    out_order_no: ::std::option::Option<::std::string::String>,
-}
-impl QueryOrderRequestBuilder {
-    /// Sets [`sub_mchid`](QueryOrderRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`transaction_id`](QueryOrderRequest::transaction_id) (`transaction_id`, required).
-    pub fn transaction_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.transaction_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`out_order_no`](QueryOrderRequest::out_order_no) (`out_order_no`, required).
-    pub fn out_order_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_order_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`QueryOrderRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<QueryOrderRequest, crate::InvalidParameter> {
-        let value = QueryOrderRequest {
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-            transaction_id: self
-                .transaction_id
-                .ok_or_else(|| crate::__generated::missing("transaction_id"))?,
-            out_order_no: self
-                .out_order_no
-                .ok_or_else(|| crate::__generated::missing("out_order_no"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    QueryOrderRequest, QueryOrderRequestBuilder, request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
+    transaction_id(::std::string::String, "transaction_id", required, into),
+    out_order_no(::std::string::String, "out_order_no", required, into)
+);
 impl crate::Request for QueryOrderRequest {
     type Response = super::types::ProfitSharingOrder;
     const OPERATION: &'static crate::Operation = &QUERY_ORDER;
@@ -965,86 +654,13 @@ pub struct AddReceiverRequest {
     /// Required (必填).
     pub relation_type: super::types::RelationType,
 }
-impl AddReceiverRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> AddReceiverRequestBuilder {
-        AddReceiverRequestBuilder::default()
-    }
-}
-/// Builds a [`AddReceiverRequest`] field by field: see [`AddReceiverRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct AddReceiverRequestBuilder {
-    appid: ::std::option::Option<::std::string::String>,
-    receiver_type: ::std::option::Option<super::types::ReceiverType>,
-    account: ::std::option::Option<::std::string::String>,
-    name: ::std::option::Option<::std::string::String>,
-    relation_type: ::std::option::Option<super::types::RelationType>,
-}
-impl AddReceiverRequestBuilder {
-    /// Sets [`appid`](AddReceiverRequest::appid) (`appid`, optional).
-    pub fn appid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.appid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`receiver_type`](AddReceiverRequest::receiver_type) (`type`, required).
-    pub fn receiver_type(
-        mut self,
-        value: impl ::std::convert::Into<super::types::ReceiverType>,
-    ) -> Self {
-        self.receiver_type = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`account`](AddReceiverRequest::account) (`account`, required).
-    pub fn account(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.account = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`name`](AddReceiverRequest::name) (`name`, optional).
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`relation_type`](AddReceiverRequest::relation_type) (`relation_type`, required).
-    pub fn relation_type(
-        mut self,
-        value: impl ::std::convert::Into<super::types::RelationType>,
-    ) -> Self {
-        self.relation_type = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`AddReceiverRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<AddReceiverRequest, crate::InvalidParameter> {
-        let value = AddReceiverRequest {
-            appid: self.appid,
-            receiver_type: self
-                .receiver_type
-                .ok_or_else(|| crate::__generated::missing("type"))?,
-            account: self.account.ok_or_else(|| crate::__generated::missing("account"))?,
-            name: self.name,
-            relation_type: self
-                .relation_type
-                .ok_or_else(|| crate::__generated::missing("relation_type"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    AddReceiverRequest, AddReceiverRequestBuilder, request, appid(::std::string::String,
+    "appid", optional, into), receiver_type(super::types::ReceiverType, "type", required,
+    into), account(::std::string::String, "account", required, into),
+    name(::std::string::String, "name", optional, into),
+    relation_type(super::types::RelationType, "relation_type", required, into)
+);
 impl crate::Request for AddReceiverRequest {
     type Response = super::types::AddReceiverResponse;
     const OPERATION: &'static crate::Operation = &ADD_RECEIVER;
@@ -1139,64 +755,12 @@ pub struct DeleteReceiverRequest {
     /// Required (必填); at most 64 characters. Example: `190001001`.
     pub account: ::std::string::String,
 }
-impl DeleteReceiverRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> DeleteReceiverRequestBuilder {
-        DeleteReceiverRequestBuilder::default()
-    }
-}
-/// Builds a [`DeleteReceiverRequest`] field by field: see [`DeleteReceiverRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct DeleteReceiverRequestBuilder {
-    appid: ::std::option::Option<::std::string::String>,
-    receiver_type: ::std::option::Option<super::types::ReceiverType>,
-    account: ::std::option::Option<::std::string::String>,
-}
-impl DeleteReceiverRequestBuilder {
-    /// Sets [`appid`](DeleteReceiverRequest::appid) (`appid`, optional).
-    pub fn appid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.appid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`receiver_type`](DeleteReceiverRequest::receiver_type) (`type`, required).
-    pub fn receiver_type(
-        mut self,
-        value: impl ::std::convert::Into<super::types::ReceiverType>,
-    ) -> Self {
-        self.receiver_type = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`account`](DeleteReceiverRequest::account) (`account`, required).
-    pub fn account(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.account = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`DeleteReceiverRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<DeleteReceiverRequest, crate::InvalidParameter> {
-        let value = DeleteReceiverRequest {
-            appid: self.appid,
-            receiver_type: self
-                .receiver_type
-                .ok_or_else(|| crate::__generated::missing("type"))?,
-            account: self.account.ok_or_else(|| crate::__generated::missing("account"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    DeleteReceiverRequest, DeleteReceiverRequestBuilder, request,
+    appid(::std::string::String, "appid", optional, into),
+    receiver_type(super::types::ReceiverType, "type", required, into),
+    account(::std::string::String, "account", required, into)
+);
 impl crate::Request for DeleteReceiverRequest {
     type Response = super::types::DeleteReceiverResponse;
     const OPERATION: &'static crate::Operation = &DELETE_RECEIVER;
@@ -1302,108 +866,15 @@ pub struct CreateReturnOrderRequest {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: ::std::option::Option<::std::string::String>,
 }
-impl CreateReturnOrderRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateReturnOrderRequestBuilder {
-        CreateReturnOrderRequestBuilder::default()
-    }
-}
-/// Builds a [`CreateReturnOrderRequest`] field by field: see [`CreateReturnOrderRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateReturnOrderRequestBuilder {
-    sub_mchid: ::std::option::Option<::std::string::String>,
-    order: ::std::option::Option<OrderReference>,
-    out_return_no: ::std::option::Option<::std::string::String>,
-    return_mchid: ::std::option::Option<::std::string::String>,
-    amount: ::std::option::Option<i64>,
-    description: ::std::option::Option<::std::string::String>,
-    transaction_id: ::std::option::Option<::std::string::String>,
-}
-impl CreateReturnOrderRequestBuilder {
-    /// Sets [`sub_mchid`](CreateReturnOrderRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`order`](CreateReturnOrderRequest::order) (`order_id` or `out_order_no`, required).
-    pub fn order(mut self, value: OrderReference) -> Self {
-        self.order = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`out_return_no`](CreateReturnOrderRequest::out_return_no) (`out_return_no`, required).
-    pub fn out_return_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_return_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`return_mchid`](CreateReturnOrderRequest::return_mchid) (`return_mchid`, required).
-    pub fn return_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.return_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`amount`](CreateReturnOrderRequest::amount) (`amount`, required).
-    pub fn amount(mut self, value: i64) -> Self {
-        self.amount = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`description`](CreateReturnOrderRequest::description) (`description`, required).
-    pub fn description(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.description = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`transaction_id`](CreateReturnOrderRequest::transaction_id) (`transaction_id`, optional).
-    pub fn transaction_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.transaction_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`CreateReturnOrderRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateReturnOrderRequest, crate::InvalidParameter> {
-        let value = CreateReturnOrderRequest {
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-            order: self
-                .order
-                .ok_or_else(|| crate::__generated::missing(
-                    "order_id` or `out_order_no",
-                ))?,
-            out_return_no: self
-                .out_return_no
-                .ok_or_else(|| crate::__generated::missing("out_return_no"))?,
-            return_mchid: self
-                .return_mchid
-                .ok_or_else(|| crate::__generated::missing("return_mchid"))?,
-            amount: self.amount.ok_or_else(|| crate::__generated::missing("amount"))?,
-            description: self
-                .description
-                .ok_or_else(|| crate::__generated::missing("description"))?,
-            transaction_id: self.transaction_id,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateReturnOrderRequest, CreateReturnOrderRequestBuilder, request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into), order(OrderReference,
+    "order_id` or `out_order_no", required, value), out_return_no(::std::string::String,
+    "out_return_no", required, into), return_mchid(::std::string::String, "return_mchid",
+    required, into), amount(i64, "amount", required, value),
+    description(::std::string::String, "description", required, into),
+    transaction_id(::std::string::String, "transaction_id", optional, into)
+);
 impl crate::Request for CreateReturnOrderRequest {
     type Response = super::types::CreateReturnOrderResponse;
     const OPERATION: &'static crate::Operation = &CREATE_RETURN_ORDER;
@@ -1531,67 +1002,12 @@ pub struct QueryReturnOrderRequest {
     /// Required (必填); at most 64 characters; only the characters `[0-9A-Za-z_\-|*@]`. Example: `R20190516001`.
     pub out_return_no: ::std::string::String,
 }
-impl QueryReturnOrderRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> QueryReturnOrderRequestBuilder {
-        QueryReturnOrderRequestBuilder::default()
-    }
-}
-/// Builds a [`QueryReturnOrderRequest`] field by field: see [`QueryReturnOrderRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct QueryReturnOrderRequestBuilder {
-    sub_mchid: ::std::option::Option<::std::string::String>,
-    order: ::std::option::Option<OrderReference>,
-    out_return_no: ::std::option::Option<::std::string::String>,
-}
-impl QueryReturnOrderRequestBuilder {
-    /// Sets [`sub_mchid`](QueryReturnOrderRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`order`](QueryReturnOrderRequest::order) (`order_id` or `out_order_no`, required).
-    pub fn order(mut self, value: OrderReference) -> Self {
-        self.order = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`out_return_no`](QueryReturnOrderRequest::out_return_no) (`out_return_no`, required).
-    pub fn out_return_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_return_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`QueryReturnOrderRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<QueryReturnOrderRequest, crate::InvalidParameter> {
-        let value = QueryReturnOrderRequest {
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-            order: self
-                .order
-                .ok_or_else(|| crate::__generated::missing(
-                    "order_id` or `out_order_no",
-                ))?,
-            out_return_no: self
-                .out_return_no
-                .ok_or_else(|| crate::__generated::missing("out_return_no"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    QueryReturnOrderRequest, QueryReturnOrderRequestBuilder, request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into), order(OrderReference,
+    "order_id` or `out_order_no", required, value), out_return_no(::std::string::String,
+    "out_return_no", required, into)
+);
 impl crate::Request for QueryReturnOrderRequest {
     type Response = super::types::ReturnOrder;
     const OPERATION: &'static crate::Operation = &QUERY_RETURN_ORDER;

@@ -96,6 +96,7 @@ mod transport;
 #[doc(hidden)]
 pub mod __generated {
     pub use crate::__open_enum as open_enum;
+    pub use crate::__request_builder as request_builder;
     pub use crate::request::path::push_segment;
     pub use crate::request::validate::{
         check_charset, check_max_items, check_max_length, check_not_empty, check_path_segment,

@@ -1213,7 +1213,7 @@ fn object_tokens(object: &RequestObject) -> TokenStream {
         checks.push(check);
     }
     let setters: Vec<BuilderField> = object.fields.iter().map(BuilderField::of).collect();
-    let builder = builder_tokens(&name, &setters, &quote!(value.validate()?;));
+    let builder = builder_tokens(&name, &setters, "object");
     let validate_doc = format!(
         "Checks every field of this `{}` against the spec's rules; the error names the field. \
          The request holding it calls this from its own `validate`, which names the path down to it.",
@@ -1266,83 +1266,40 @@ impl BuilderField {
 fn builder_tokens(
     target: &proc_macro2::Ident,
     fields: &[BuilderField],
-    validate: &TokenStream,
+    check: &str,
 ) -> TokenStream {
     let builder = format_ident!("{target}Builder");
-    let builder_doc = format!(
-        "Builds a [`{target}`] field by field: see [`{target}::builder`]. Each setter is named \
-         after its field."
-    );
-    let new_doc = "A builder with no field set. Set each required field by name, then call \
-                   `build`, which names a required field that was not set and checks every rule \
-                   of the spec.";
-    let slots = fields.iter().map(|f| {
-        let (ident, ty) = (&f.ident, &f.ty);
-        quote! { #ident: ::std::option::Option<#ty>, }
-    });
-    let setters = fields.iter().map(|f| {
-        let (ident, ty) = (&f.ident, &f.ty);
-        let doc = format!(
-            "Sets [`{ident}`]({target}::{ident}) (`{}`, {}).",
-            f.wire,
-            if f.required { "required" } else { "optional" }
-        );
-        if f.into {
-            quote! {
-                #[doc = #doc]
-                pub fn #ident(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
-                    self.#ident = ::std::option::Option::Some(value.into());
-                    self
-                }
-            }
-        } else {
-            quote! {
-                #[doc = #doc]
-                pub fn #ident(mut self, value: #ty) -> Self {
-                    self.#ident = ::std::option::Option::Some(value);
-                    self
-                }
-            }
-        }
-    });
-    let takes = fields.iter().map(|f| {
+    let check = format_ident!("{check}");
+    let fields = fields.iter().map(|f| {
         let (ident, wire) = (&f.ident, &f.wire);
-        if f.required {
-            quote! { #ident: self.#ident.ok_or_else(|| crate::__generated::missing(#wire))?, }
-        } else {
-            quote! { #ident: self.#ident, }
-        }
+        let ty = turbofish(&f.ty);
+        let need = format_ident!("{}", if f.required { "required" } else { "optional" });
+        let take = format_ident!("{}", if f.into { "into" } else { "value" });
+        quote! { #ident(#ty, #wire, #need, #take) }
     });
-    let build_doc = format!(
-        "The [`{target}`], once every required field is set and every field keeps the spec's \
-         rules.\n\n# Errors\n\n[`InvalidParameter`](crate::InvalidParameter) naming the first \
-         required field not set, or the first rule broken."
-    );
     quote! {
-        impl #target {
-            #[doc = #new_doc]
-            pub fn builder() -> #builder {
-                #builder::default()
+        crate::__generated::request_builder!(#target, #builder, #check, #(#fields),*);
+    }
+}
+
+/// A type written with `::<…>` (`Vec::<T>`): still a type, and also an expression, so that a
+/// macro call whose arguments hold it is formatted as a call (one argument per line).
+fn turbofish(ty: &TokenStream) -> TokenStream {
+    struct Turbofish;
+    impl syn::visit_mut::VisitMut for Turbofish {
+        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
+            if let syn::PathArguments::AngleBracketed(arguments) = &mut segment.arguments {
+                arguments.colon2_token = Some(Default::default());
             }
+            syn::visit_mut::visit_path_segment_mut(self, segment);
         }
-
-        #[doc = #builder_doc]
-        #[derive(Clone, Debug, Default)]
-        #[must_use]
-        pub struct #builder {
-            #(#slots)*
+    }
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(mut parsed) => {
+            syn::visit_mut::VisitMut::visit_type_mut(&mut Turbofish, &mut parsed);
+            quote!(#parsed)
         }
-
-        impl #builder {
-            #(#setters)*
-
-            #[doc = #build_doc]
-            pub fn build(self) -> ::std::result::Result<#target, crate::InvalidParameter> {
-                let value = #target { #(#takes)* };
-                #validate
-                ::std::result::Result::Ok(value)
-            }
-        }
+        Err(_) => ty.clone(),
     }
 }
 
@@ -1499,11 +1456,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
     let request_doc = format!(
         "The parameters of {summary} (`{method} {path}`): see [`crate::Client::{method_name}`]."
     );
-    let builder = builder_tokens(
-        &request,
-        &setters,
-        &quote!(crate::Request::validate(&value)?;),
-    );
+    let builder = builder_tokens(&request, &setters, "request");
     let const_doc = format!("The metadata of {summary}: `{method} {path}`, operation `{id}`.");
     let retried = if method == "GET" || idempotent {
         "Retried on a failure that may pass (see [`RetryPolicy`](crate::RetryPolicy)), every attempt \

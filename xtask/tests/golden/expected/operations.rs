@@ -43,54 +43,11 @@ impl NewPart {
         ::std::result::Result::Ok(())
     }
 }
-impl NewPart {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> NewPartBuilder {
-        NewPartBuilder::default()
-    }
-}
-/// Builds a [`NewPart`] field by field: see [`NewPart::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct NewPartBuilder {
-    label: ::std::option::Option<::std::string::String>,
-    count: ::std::option::Option<i64>,
-    secret: ::std::option::Option<crate::Sensitive>,
-}
-impl NewPartBuilder {
-    /// Sets [`label`](NewPart::label) (`label`, required).
-    pub fn label(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.label = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`count`](NewPart::count) (`count`, required).
-    pub fn count(mut self, value: i64) -> Self {
-        self.count = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`secret`](NewPart::secret) (`secret`, optional).
-    pub fn secret(mut self, value: impl ::std::convert::Into<crate::Sensitive>) -> Self {
-        self.secret = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`NewPart`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(self) -> ::std::result::Result<NewPart, crate::InvalidParameter> {
-        let value = NewPart {
-            label: self.label.ok_or_else(|| crate::__generated::missing("label"))?,
-            count: self.count.ok_or_else(|| crate::__generated::missing("count"))?,
-            secret: self.secret,
-        };
-        value.validate()?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    NewPart, NewPartBuilder, object, label(::std::string::String, "label", required,
+    into), count(i64, "count", required, value), secret(crate::Sensitive, "secret",
+    optional, into)
+);
 /// Who owns the new widget.
 #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Owner {
@@ -109,42 +66,10 @@ impl Owner {
         ::std::result::Result::Ok(())
     }
 }
-impl Owner {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> OwnerBuilder {
-        OwnerBuilder::default()
-    }
-}
-/// Builds a [`Owner`] field by field: see [`Owner::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct OwnerBuilder {
-    real_name: ::std::option::Option<crate::Sensitive>,
-}
-impl OwnerBuilder {
-    /// Sets [`real_name`](Owner::real_name) (`real_name`, required).
-    pub fn real_name(
-        mut self,
-        value: impl ::std::convert::Into<crate::Sensitive>,
-    ) -> Self {
-        self.real_name = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`Owner`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(self) -> ::std::result::Result<Owner, crate::InvalidParameter> {
-        let value = Owner {
-            real_name: self
-                .real_name
-                .ok_or_else(|| crate::__generated::missing("real_name"))?,
-        };
-        value.validate()?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    Owner, OwnerBuilder, object, real_name(crate::Sensitive, "real_name", required,
+    into)
+);
 /// 404 RESOURCE_NOT_EXISTS, as 2 operations document it: Check the id.
 const RESOURCE_NOT_EXISTS_404: crate::DocumentedError = crate::DocumentedError {
     status: 404,
@@ -165,63 +90,11 @@ pub struct FindWidgetRequest {
     /// Optional.
     pub colour: ::std::option::Option<::std::string::String>,
 }
-impl FindWidgetRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> FindWidgetRequestBuilder {
-        FindWidgetRequestBuilder::default()
-    }
-}
-/// Builds a [`FindWidgetRequest`] field by field: see [`FindWidgetRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct FindWidgetRequestBuilder {
-    shop_id: ::std::option::Option<::std::string::String>,
-    key: ::std::option::Option<WidgetKey>,
-    colour: ::std::option::Option<::std::string::String>,
-}
-impl FindWidgetRequestBuilder {
-    /// Sets [`shop_id`](FindWidgetRequest::shop_id) (`shop_id`, required).
-    pub fn shop_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.shop_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`key`](FindWidgetRequest::key) (`widget_id` or `out_widget_no`, required).
-    pub fn key(mut self, value: WidgetKey) -> Self {
-        self.key = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`colour`](FindWidgetRequest::colour) (`colour`, optional).
-    pub fn colour(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.colour = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`FindWidgetRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<FindWidgetRequest, crate::InvalidParameter> {
-        let value = FindWidgetRequest {
-            shop_id: self.shop_id.ok_or_else(|| crate::__generated::missing("shop_id"))?,
-            key: self
-                .key
-                .ok_or_else(|| crate::__generated::missing(
-                    "widget_id` or `out_widget_no",
-                ))?,
-            colour: self.colour,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    FindWidgetRequest, FindWidgetRequestBuilder, request, shop_id(::std::string::String,
+    "shop_id", required, into), key(WidgetKey, "widget_id` or `out_widget_no", required,
+    value), colour(::std::string::String, "colour", optional, into)
+);
 impl crate::Request for FindWidgetRequest {
     type Response = super::types::Widget;
     const OPERATION: &'static crate::Operation = &FIND_WIDGET;
@@ -327,93 +200,14 @@ pub struct CreateWidgetRequest {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub made_at: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
 }
-impl CreateWidgetRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateWidgetRequestBuilder {
-        CreateWidgetRequestBuilder::default()
-    }
-}
-/// Builds a [`CreateWidgetRequest`] field by field: see [`CreateWidgetRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateWidgetRequestBuilder {
-    shop_id: ::std::option::Option<::std::string::String>,
-    dry_run: ::std::option::Option<bool>,
-    name: ::std::option::Option<::std::string::String>,
-    state: ::std::option::Option<super::types::WidgetState>,
-    parts: ::std::option::Option<::std::vec::Vec<NewPart>>,
-    owner: ::std::option::Option<Owner>,
-    made_at: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
-}
-impl CreateWidgetRequestBuilder {
-    /// Sets [`shop_id`](CreateWidgetRequest::shop_id) (`shop_id`, required).
-    pub fn shop_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.shop_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`dry_run`](CreateWidgetRequest::dry_run) (`dry_run`, optional).
-    pub fn dry_run(mut self, value: bool) -> Self {
-        self.dry_run = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`name`](CreateWidgetRequest::name) (`name`, required).
-    pub fn name(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.name = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`state`](CreateWidgetRequest::state) (`state`, required).
-    pub fn state(
-        mut self,
-        value: impl ::std::convert::Into<super::types::WidgetState>,
-    ) -> Self {
-        self.state = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`parts`](CreateWidgetRequest::parts) (`parts`, required).
-    pub fn parts(
-        mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<NewPart>>,
-    ) -> Self {
-        self.parts = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`owner`](CreateWidgetRequest::owner) (`owner`, required).
-    pub fn owner(mut self, value: impl ::std::convert::Into<Owner>) -> Self {
-        self.owner = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`made_at`](CreateWidgetRequest::made_at) (`made_at`, optional).
-    pub fn made_at(mut self, value: ::chrono::DateTime<::chrono::FixedOffset>) -> Self {
-        self.made_at = ::std::option::Option::Some(value);
-        self
-    }
-    /// The [`CreateWidgetRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateWidgetRequest, crate::InvalidParameter> {
-        let value = CreateWidgetRequest {
-            shop_id: self.shop_id.ok_or_else(|| crate::__generated::missing("shop_id"))?,
-            dry_run: self.dry_run,
-            name: self.name.ok_or_else(|| crate::__generated::missing("name"))?,
-            state: self.state.ok_or_else(|| crate::__generated::missing("state"))?,
-            parts: self.parts.ok_or_else(|| crate::__generated::missing("parts"))?,
-            owner: self.owner.ok_or_else(|| crate::__generated::missing("owner"))?,
-            made_at: self.made_at,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateWidgetRequest, CreateWidgetRequestBuilder, request,
+    shop_id(::std::string::String, "shop_id", required, into), dry_run(bool, "dry_run",
+    optional, value), name(::std::string::String, "name", required, into),
+    state(super::types::WidgetState, "state", required, into), parts(::std::vec::Vec:: <
+    NewPart >, "parts", required, into), owner(Owner, "owner", required, into),
+    made_at(::chrono::DateTime:: < ::chrono::FixedOffset >, "made_at", optional, value)
+);
 impl crate::Request for CreateWidgetRequest {
     type Response = ();
     const OPERATION: &'static crate::Operation = &CREATE_WIDGET;
@@ -490,56 +284,11 @@ pub struct QueryWidgetPriceRequest {
     /// Required (必填); at most 3 characters.
     pub currency: ::std::string::String,
 }
-impl QueryWidgetPriceRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> QueryWidgetPriceRequestBuilder {
-        QueryWidgetPriceRequestBuilder::default()
-    }
-}
-/// Builds a [`QueryWidgetPriceRequest`] field by field: see [`QueryWidgetPriceRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct QueryWidgetPriceRequestBuilder {
-    widget_id: ::std::option::Option<::std::string::String>,
-    currency: ::std::option::Option<::std::string::String>,
-}
-impl QueryWidgetPriceRequestBuilder {
-    /// Sets [`widget_id`](QueryWidgetPriceRequest::widget_id) (`widget_id`, required).
-    pub fn widget_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.widget_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`currency`](QueryWidgetPriceRequest::currency) (`currency`, required).
-    pub fn currency(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.currency = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`QueryWidgetPriceRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<QueryWidgetPriceRequest, crate::InvalidParameter> {
-        let value = QueryWidgetPriceRequest {
-            widget_id: self
-                .widget_id
-                .ok_or_else(|| crate::__generated::missing("widget_id"))?,
-            currency: self
-                .currency
-                .ok_or_else(|| crate::__generated::missing("currency"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    QueryWidgetPriceRequest, QueryWidgetPriceRequestBuilder, request,
+    widget_id(::std::string::String, "widget_id", required, into),
+    currency(::std::string::String, "currency", required, into)
+);
 impl crate::Request for QueryWidgetPriceRequest {
     type Response = super::types::Widget;
     const OPERATION: &'static crate::Operation = &QUERY_WIDGET_PRICE;

@@ -23,58 +23,11 @@ impl CreateRefundAmount {
         ::std::result::Result::Ok(())
     }
 }
-impl CreateRefundAmount {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateRefundAmountBuilder {
-        CreateRefundAmountBuilder::default()
-    }
-}
-/// Builds a [`CreateRefundAmount`] field by field: see [`CreateRefundAmount::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateRefundAmountBuilder {
-    refund: ::std::option::Option<i64>,
-    total: ::std::option::Option<i64>,
-    currency: ::std::option::Option<super::types::Currency>,
-}
-impl CreateRefundAmountBuilder {
-    /// Sets [`refund`](CreateRefundAmount::refund) (`refund`, required).
-    pub fn refund(mut self, value: i64) -> Self {
-        self.refund = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`total`](CreateRefundAmount::total) (`total`, required).
-    pub fn total(mut self, value: i64) -> Self {
-        self.total = ::std::option::Option::Some(value);
-        self
-    }
-    /// Sets [`currency`](CreateRefundAmount::currency) (`currency`, required).
-    pub fn currency(
-        mut self,
-        value: impl ::std::convert::Into<super::types::Currency>,
-    ) -> Self {
-        self.currency = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`CreateRefundAmount`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateRefundAmount, crate::InvalidParameter> {
-        let value = CreateRefundAmount {
-            refund: self.refund.ok_or_else(|| crate::__generated::missing("refund"))?,
-            total: self.total.ok_or_else(|| crate::__generated::missing("total"))?,
-            currency: self
-                .currency
-                .ok_or_else(|| crate::__generated::missing("currency"))?,
-        };
-        value.validate()?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateRefundAmount, CreateRefundAmountBuilder, object, refund(i64, "refund",
+    required, value), total(i64, "total", required, value),
+    currency(super::types::Currency, "currency", required, into)
+);
 /// 退款商品. 指定商品退款需要传此参数。
 #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateRefundGoodsDetail {
@@ -102,53 +55,11 @@ impl CreateRefundGoodsDetail {
         ::std::result::Result::Ok(())
     }
 }
-impl CreateRefundGoodsDetail {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateRefundGoodsDetailBuilder {
-        CreateRefundGoodsDetailBuilder::default()
-    }
-}
-/// Builds a [`CreateRefundGoodsDetail`] field by field: see [`CreateRefundGoodsDetail::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateRefundGoodsDetailBuilder {
-    merchant_goods_id: ::std::option::Option<::std::string::String>,
-    refund_quantity: ::std::option::Option<i64>,
-}
-impl CreateRefundGoodsDetailBuilder {
-    /// Sets [`merchant_goods_id`](CreateRefundGoodsDetail::merchant_goods_id) (`merchant_goods_id`, required).
-    pub fn merchant_goods_id(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.merchant_goods_id = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`refund_quantity`](CreateRefundGoodsDetail::refund_quantity) (`refund_quantity`, required).
-    pub fn refund_quantity(mut self, value: i64) -> Self {
-        self.refund_quantity = ::std::option::Option::Some(value);
-        self
-    }
-    /// The [`CreateRefundGoodsDetail`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateRefundGoodsDetail, crate::InvalidParameter> {
-        let value = CreateRefundGoodsDetail {
-            merchant_goods_id: self
-                .merchant_goods_id
-                .ok_or_else(|| crate::__generated::missing("merchant_goods_id"))?,
-            refund_quantity: self
-                .refund_quantity
-                .ok_or_else(|| crate::__generated::missing("refund_quantity"))?,
-        };
-        value.validate()?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateRefundGoodsDetail, CreateRefundGoodsDetailBuilder, object,
+    merchant_goods_id(::std::string::String, "merchant_goods_id", required, into),
+    refund_quantity(i64, "refund_quantity", required, value)
+);
 /// The parameters of 申请退款 (`POST /v3/refund/domestic/refunds`): see [`crate::Client::create_refund`].
 #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateRefundRequest {
@@ -175,83 +86,14 @@ pub struct CreateRefundRequest {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub notify: ::std::option::Option<bool>,
 }
-impl CreateRefundRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> CreateRefundRequestBuilder {
-        CreateRefundRequestBuilder::default()
-    }
-}
-/// Builds a [`CreateRefundRequest`] field by field: see [`CreateRefundRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct CreateRefundRequestBuilder {
-    sub_mchid: ::std::option::Option<::std::string::String>,
-    out_refund_no: ::std::option::Option<::std::string::String>,
-    amount: ::std::option::Option<CreateRefundAmount>,
-    goods_detail: ::std::option::Option<::std::vec::Vec<CreateRefundGoodsDetail>>,
-    notify: ::std::option::Option<bool>,
-}
-impl CreateRefundRequestBuilder {
-    /// Sets [`sub_mchid`](CreateRefundRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`out_refund_no`](CreateRefundRequest::out_refund_no) (`out_refund_no`, required).
-    pub fn out_refund_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_refund_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`amount`](CreateRefundRequest::amount) (`amount`, required).
-    pub fn amount(
-        mut self,
-        value: impl ::std::convert::Into<CreateRefundAmount>,
-    ) -> Self {
-        self.amount = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`goods_detail`](CreateRefundRequest::goods_detail) (`goods_detail`, optional).
-    pub fn goods_detail(
-        mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<CreateRefundGoodsDetail>>,
-    ) -> Self {
-        self.goods_detail = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`notify`](CreateRefundRequest::notify) (`notify`, optional).
-    pub fn notify(mut self, value: bool) -> Self {
-        self.notify = ::std::option::Option::Some(value);
-        self
-    }
-    /// The [`CreateRefundRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<CreateRefundRequest, crate::InvalidParameter> {
-        let value = CreateRefundRequest {
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-            out_refund_no: self
-                .out_refund_no
-                .ok_or_else(|| crate::__generated::missing("out_refund_no"))?,
-            amount: self.amount.ok_or_else(|| crate::__generated::missing("amount"))?,
-            goods_detail: self.goods_detail,
-            notify: self.notify,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    CreateRefundRequest, CreateRefundRequestBuilder, request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
+    out_refund_no(::std::string::String, "out_refund_no", required, into),
+    amount(CreateRefundAmount, "amount", required, into), goods_detail(::std::vec::Vec::
+    < CreateRefundGoodsDetail >, "goods_detail", optional, into), notify(bool, "notify",
+    optional, value)
+);
 impl crate::Request for CreateRefundRequest {
     type Response = super::types::CreateRefundResponse;
     const OPERATION: &'static crate::Operation = &CREATE_REFUND;
@@ -338,56 +180,11 @@ pub struct QueryRefundRequest {
     /// Required (必填); at most 32 characters. Example: `1900000109`.
     pub sub_mchid: ::std::string::String,
 }
-impl QueryRefundRequest {
-    /// A builder with no field set. Set each required field by name, then call `build`, which names a required field that was not set and checks every rule of the spec.
-    pub fn builder() -> QueryRefundRequestBuilder {
-        QueryRefundRequestBuilder::default()
-    }
-}
-/// Builds a [`QueryRefundRequest`] field by field: see [`QueryRefundRequest::builder`]. Each setter is named after its field.
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct QueryRefundRequestBuilder {
-    out_refund_no: ::std::option::Option<::std::string::String>,
-    sub_mchid: ::std::option::Option<::std::string::String>,
-}
-impl QueryRefundRequestBuilder {
-    /// Sets [`out_refund_no`](QueryRefundRequest::out_refund_no) (`out_refund_no`, required).
-    pub fn out_refund_no(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.out_refund_no = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets [`sub_mchid`](QueryRefundRequest::sub_mchid) (`sub_mchid`, required).
-    pub fn sub_mchid(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.sub_mchid = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// The [`QueryRefundRequest`], once every required field is set and every field keeps the spec's rules.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidParameter`](crate::InvalidParameter) naming the first required field not set, or the first rule broken.
-    pub fn build(
-        self,
-    ) -> ::std::result::Result<QueryRefundRequest, crate::InvalidParameter> {
-        let value = QueryRefundRequest {
-            out_refund_no: self
-                .out_refund_no
-                .ok_or_else(|| crate::__generated::missing("out_refund_no"))?,
-            sub_mchid: self
-                .sub_mchid
-                .ok_or_else(|| crate::__generated::missing("sub_mchid"))?,
-        };
-        crate::Request::validate(&value)?;
-        ::std::result::Result::Ok(value)
-    }
-}
+crate::__generated::request_builder!(
+    QueryRefundRequest, QueryRefundRequestBuilder, request,
+    out_refund_no(::std::string::String, "out_refund_no", required, into),
+    sub_mchid(::std::string::String, "sub_mchid", required, into)
+);
 impl crate::Request for QueryRefundRequest {
     type Response = super::types::QueryRefundResponse;
     const OPERATION: &'static crate::Operation = &QUERY_REFUND;
