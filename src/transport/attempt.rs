@@ -36,7 +36,7 @@ impl Inner {
             .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
             .build();
         let path_and_query = call.path_and_query;
-        let primary = Target::new(&inner.base_url, path_and_query)?;
+        let primary = Target::parse(call.url)?;
         let mut backup: Option<Target> = None;
         let mut attempts = 0u32;
         let mut last: Option<Error> = None;
@@ -108,7 +108,10 @@ impl Inner {
 /// What one call sends on every attempt: the same path, query and body bytes, signed afresh.
 pub(crate) struct Call<'a> {
     pub(crate) operation: &'a Operation,
-    /// The path and query the request was built with, e.g. `/v3/…?sub_mchid=…`.
+    /// The URL the request was built with, on the client's base URL: parsed once, it is where
+    /// the attempts go.
+    pub(crate) url: &'a str,
+    /// Its path and query, e.g. `/v3/…?sub_mchid=…`, for the backup host after a network failure.
     pub(crate) path_and_query: &'a str,
     /// The body bytes, signed and sent as they are.
     pub(crate) body: &'a str,
@@ -133,11 +136,13 @@ const CERTIFICATES: Operation = Operation {
     example_answer: None,
 };
 
-impl Call<'static> {
-    /// The certificate download, asking for answers signed as every other call asks.
-    pub(crate) fn certificates(inner: &Inner) -> Self {
+impl<'a> Call<'a> {
+    /// The certificate download at `url` (the base URL and [`CERTIFICATES_PATH`]), asking for
+    /// answers signed as every other call asks.
+    pub(crate) fn certificates(inner: &Inner, url: &'a str) -> Self {
         Self {
             operation: &CERTIFICATES,
+            url,
             path_and_query: CERTIFICATES_PATH,
             body: "",
             serial: inner.public_key_serial.clone(),
@@ -156,12 +161,20 @@ struct Target {
 }
 
 impl Target {
+    /// The same path and query on another base URL (a backup host). A base URL with a path of
+    /// its own (a proxy's prefix) keeps it.
     fn new(base: &reqwest::Url, path_and_query: &str) -> Result<Self, Error> {
-        // A base URL with a path of its own (a proxy's prefix) keeps it.
-        let joined = format!("{}{path_and_query}", base.as_str().trim_end_matches('/'));
-        let url = reqwest::Url::parse(&joined).map_err(|e| ConfigError::BaseUrl {
-            url: base.to_string(),
-            reason: format!("{e}, with the path {path_and_query}"),
+        Self::parse(&format!(
+            "{}{path_and_query}",
+            base.as_str().trim_end_matches('/')
+        ))
+    }
+
+    /// The URL a request was built with.
+    fn parse(text: &str) -> Result<Self, Error> {
+        let url = reqwest::Url::parse(text).map_err(|e| ConfigError::BaseUrl {
+            url: text.to_owned(),
+            reason: e.to_string(),
         })?;
         let tail = url.path().len() + url.query().map_or(0, |query| query.len() + 1);
         let path_start = url.as_str().len().saturating_sub(tail);

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::attempt::Call;
+use super::attempt::{CERTIFICATES_PATH, Call};
 use super::inner::Inner;
 use super::refresh::{CertificateRefresher, Flight, Plan};
 use crate::error::Error;
@@ -127,8 +127,12 @@ impl Inner {
                     return;
                 };
                 let deadline = Instant::now() + client.total_deadline;
+                let url = format!(
+                    "{}{CERTIFICATES_PATH}",
+                    client.base_url.as_str().trim_end_matches('/')
+                );
                 let result = client
-                    .run(&Call::certificates(&client), deadline, |answer| {
+                    .run(&Call::certificates(&client, &url), deadline, |answer| {
                         std::future::ready(refresher.accept(
                             &client.verifier,
                             &answer,

@@ -134,6 +134,7 @@ impl Client {
                 };
                 let call = Call {
                     operation: Q::OPERATION,
+                    url: prepared.url(),
                     path_and_query: prepared.path_and_query(),
                     body: prepared.body(),
                     serial,
