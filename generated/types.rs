@@ -3,6 +3,7 @@
 
 /// The answer of 添加分账接收方.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct AddReceiverResponse {
     /// 分账接收方类型. The kind of account the share went to.
     ///
@@ -16,6 +17,7 @@ pub struct AddReceiverResponse {
 }
 /// The answer of 请求分账.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CreateOrderResponse {
     /// 二级商户号. 出资方二级商户的商户号。
     ///
@@ -41,6 +43,7 @@ pub struct CreateOrderResponse {
 }
 /// 分账接收方列表. 每个接收方的分账明细。
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CreateOrderResponseReceiver {
     /// 分账金额. 分给该接收方的金额, 单位为分。
     pub amount: i64,
@@ -87,6 +90,7 @@ pub struct CreateOrderResponseReceiver {
 }
 /// 平台接收异常资金商户号或运营主体列表. 可以接收这笔异常资金的平台商户列表。
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CreateOrderResponseReceiverFundsAbnormalReceiver {
     /// 平台接收异常资金商户号. 微信支付分配的商户号。
     ///
@@ -96,6 +100,7 @@ pub struct CreateOrderResponseReceiverFundsAbnormalReceiver {
 }
 /// The answer of 请求分账回退.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CreateReturnOrderResponse {
     /// 二级商户号. 回退资金的收款方, 也就是原分账单里出钱的那个二级商户的商户号。
     ///
@@ -138,6 +143,7 @@ pub struct CreateReturnOrderResponse {
 }
 /// The answer of 删除分账接收方.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteReceiverResponse {
     /// 分账接收方类型. The kind of account the share went to.
     ///
@@ -151,6 +157,7 @@ pub struct DeleteReceiverResponse {
 }
 /// The body of an error answer (a non-2xx status), common to every API v3 endpoint.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ErrorBody {
     /// 错误码. The code of an error answer. WeChat Pay adds codes over time: an unknown code is kept as it came.
     pub code: ErrorCode,
@@ -162,6 +169,7 @@ pub struct ErrorBody {
 }
 /// Which part of the request an error is about.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ErrorDetail {
     /// The parameter at fault: its name for a query parameter, a JSON pointer for a body field.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -178,6 +186,7 @@ pub struct ErrorDetail {
 }
 /// The answer of 完结分账.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct FinishOrderResponse {
     /// 二级商户号. 订单所属的出资方二级商户号。
     ///
@@ -198,6 +207,7 @@ pub struct FinishOrderResponse {
 }
 /// The envelope of a notification (回调通知) WeChat Pay POSTs to the merchant: its `resource` is encrypted with the APIv3 key.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct Notification {
     /// 通知ID. 本条通知的唯一编号。
     ///
@@ -220,6 +230,7 @@ pub struct Notification {
 }
 /// The merchant's answer to a notification it could not take.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct NotificationFailure {
     /// 返回状态码. 接收失败时返回的错误码, 非 SUCCESS 即视为失败。
     ///
@@ -232,6 +243,7 @@ pub struct NotificationFailure {
 }
 /// 通知数据. 加密后的分账动账资源。商户应先校验通知签名, 再用 APIv3 密钥按 algorithm 指定的算法, 结合 nonce 和 associated_data 解密 ciphertext, 得到下文"解密后的资源"。
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct NotificationResource {
     /// 加密算法类型. 资源数据的加密算法, 目前只有 AEAD_AES_256_GCM。
     ///
@@ -257,6 +269,7 @@ pub struct NotificationResource {
 }
 /// The decrypted `resource` of 分账动账通知 (解密后的资源): what `Client::decode_notification` returns.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ProfitSharingNotification {
     /// 电商平台商户号. 发起分账的电商平台(服务商模式下的分账发起方)商户号。
     ///
@@ -285,6 +298,7 @@ pub struct ProfitSharingNotification {
 }
 /// 分账接收方. 本次资金变动涉及的接收方。
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ProfitSharingNotificationReceiver {
     /// 分账接收方类型. The kind of account the share went to.
     ///
@@ -304,6 +318,7 @@ pub struct ProfitSharingNotificationReceiver {
 }
 /// 分账结果. The result of a profit-sharing request, or of a finish request (分账完结): what `GET /v3/ecommerce/profitsharing/orders` answers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ProfitSharingOrder {
     /// 二级商户号. The sub-merchant that paid out the profit sharing. 分账出资的电商平台二级商户, 填写微信支付分配的商户号。
     ///
@@ -340,6 +355,7 @@ pub struct ProfitSharingOrder {
 }
 /// The answer of 查询订单剩余待分金额.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct QueryOrderAmountsResponse {
     /// 微信订单号. 被查询订单的微信支付订单号。
     ///
@@ -350,6 +366,7 @@ pub struct QueryOrderAmountsResponse {
 }
 /// 分账接收方. One receiver of the profit sharing and what became of its share.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct Receiver {
     /// 分账接收商户号. The merchant id of the receiver.
     ///
@@ -409,6 +426,7 @@ pub struct Receiver {
 }
 /// 分账回退结果. The result of a profit-sharing return request: what `GET /v3/ecommerce/profitsharing/returnorders` answers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ReturnOrder {
     /// 二级商户号. The merchant the money is returned to: the sub-merchant that paid out the original profit sharing. 分账回退的接收商户, 对应原分账出资的电商平台二级商户, 填写微信支付分配的商户号。
     ///

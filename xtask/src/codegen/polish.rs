@@ -97,7 +97,9 @@ pub fn wire_name_doc(wire: &str) -> String {
 }
 
 /// Puts the fields of each of typify's structs in its schema's order, renames keyword fields and
-/// marks deprecated ones. A struct is matched to its schema by its set of wire names; two schemas
+/// marks deprecated ones. Every one of these structs is an answer (or part of one), and WeChat Pay
+/// adds fields to its answers: they are `#[non_exhaustive]`, so that a field added by a
+/// regeneration breaks no caller. A struct is matched to its schema by its set of wire names; two schemas
 /// with the same set but different orders are an error, since either order could be wrong.
 pub fn typify_structs(file: &mut syn::File, objects: &[ObjectSchema]) -> Result<(), Error> {
     for item in &mut file.items {
@@ -107,6 +109,7 @@ pub fn typify_structs(file: &mut syn::File, objects: &[ObjectSchema]) -> Result<
         let syn::Fields::Named(fields) = &mut item.fields else {
             continue;
         };
+        item.attrs.push(syn::parse_quote!(#[non_exhaustive]));
         let wires: Vec<String> = fields.named.iter().map(wire_name).collect();
         let mut sorted = wires.clone();
         sorted.sort();

@@ -3,18 +3,21 @@
 
 /// A part.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct Part {
     /// The part's name.
     pub name: ::std::string::String,
 }
 /// An error body.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct Problem {
     /// The error code.
     pub code: ::std::string::String,
 }
 /// A widget.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct Widget {
     /// The widget's id.
     ///

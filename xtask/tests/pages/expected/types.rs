@@ -3,6 +3,7 @@
 
 /// The answer of 申请退款.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CreateRefundResponse {
     /// 微信支付退款单号. 微信支付退款单号。
     ///
@@ -19,6 +20,7 @@ pub struct CreateRefundResponse {
 }
 /// 金额信息. 退款金额信息。
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CreateRefundResponseAmount {
     /// 退款金额. 退款金额, 单位为分。
     pub refund: i64,
@@ -27,6 +29,7 @@ pub struct CreateRefundResponseAmount {
 }
 /// The body of an error answer.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ErrorBody {
     /// The code of an error answer.
     pub code: ErrorCode,
@@ -35,6 +38,7 @@ pub struct ErrorBody {
 }
 /// The answer of 查询单笔退款.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct QueryRefundResponse {
     /// 微信支付退款单号. 微信支付退款单号。
     ///
