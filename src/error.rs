@@ -11,6 +11,7 @@ use crate::auth::encryption::EncryptError;
 use crate::auth::merchant_key::SigningFailed;
 use crate::auth::verify::VerifyError;
 use crate::config_error::ConfigError;
+use crate::request::prepared::PrepareError;
 use crate::request::validate::InvalidParameter;
 use crate::types::{ErrorCode, ErrorDetail};
 
@@ -131,6 +132,16 @@ pub enum Error {
         /// The raw body, as received.
         body: String,
     },
+}
+
+impl From<PrepareError> for Error {
+    fn from(error: PrepareError) -> Self {
+        match error {
+            PrepareError::InvalidRequest(invalid) => Self::InvalidRequest(invalid),
+            PrepareError::Encryption(error) => Self::Encryption(error),
+            PrepareError::InvalidBody { source } => Self::InvalidBody { source },
+        }
+    }
 }
 
 /// What kind of transport failure a [`Error::Transport`] is.

@@ -131,7 +131,7 @@ pub use operations::{
     QueryOrderRequest, QueryReturnOrderRequest,
 };
 pub use request::operation::{DocumentedError, Operation, QueryEncoding, Request};
-pub use request::prepared::PreparedRequest;
+pub use request::prepared::{PrepareError, PreparedRequest};
 pub use request::query::QueryString;
 pub use request::validate::{InvalidParameter, ParameterRule};
 pub use transport::answer::decode_answer;

@@ -24,7 +24,7 @@ use wechatpay_v3::{
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
     match PreparedRequest::new(wechatpay_v3::DEFAULT_BASE_URL, request) {
         Ok(prepared) => Ok(prepared),
-        Err(wechatpay_v3::Error::InvalidRequest(invalid)) => Err(invalid),
+        Err(wechatpay_v3::PrepareError::InvalidRequest(invalid)) => Err(invalid),
         Err(other) => panic!("not a validation error: {other}"),
     }
 }

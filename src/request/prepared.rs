@@ -5,8 +5,28 @@ use std::marker::PhantomData;
 
 use super::operation::{Operation, Request};
 use super::query::QueryString;
-use crate::auth::encryption::{EncryptionKey, SealError, seal_body};
-use crate::error::Error;
+use super::validate::InvalidParameter;
+use crate::auth::encryption::{EncryptError, EncryptionKey, SealError, seal_body};
+
+/// Why a request could not be prepared; nothing was sent. A client call reports the same reasons
+/// as the [`Error`](crate::Error) variants of the same names.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// A field broke a rule of the spec.
+    #[error(transparent)]
+    InvalidRequest(#[from] InvalidParameter),
+    /// A sensitive field could not be encrypted (no key, too long).
+    #[error(transparent)]
+    Encryption(#[from] EncryptError),
+    /// The body could not be written as JSON.
+    #[error("the request body could not be written as JSON: {source}")]
+    InvalidBody {
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+}
 
 /// A validated request, ready to be signed and sent: its URL and its body, each built once.
 ///
@@ -28,7 +48,7 @@ pub struct PreparedRequest<R> {
 impl<R> PreparedRequest<R> {
     /// Validates `request` and builds its URL and body. A request with a sensitive field needs
     /// [`with_encryption`](Self::with_encryption).
-    pub fn new<Q>(base_url: &str, request: &Q) -> Result<Self, Error>
+    pub fn new<Q>(base_url: &str, request: &Q) -> Result<Self, PrepareError>
     where
         Q: Request<Response = R>,
     {
@@ -39,13 +59,13 @@ impl<R> PreparedRequest<R> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidRequest`] when a field breaks a rule of the spec;
-    /// [`Error::Encryption`] when a sensitive field cannot be encrypted (no key, too long).
+    /// [`PrepareError::InvalidRequest`] when a field breaks a rule of the spec;
+    /// [`PrepareError::Encryption`] when a sensitive field cannot be encrypted (no key, too long).
     pub fn with_encryption<Q>(
         base_url: &str,
         request: &Q,
         key: Option<&EncryptionKey>,
-    ) -> Result<Self, Error>
+    ) -> Result<Self, PrepareError>
     where
         Q: Request<Response = R>,
     {
@@ -58,7 +78,7 @@ impl<R> PreparedRequest<R> {
         base_url: &str,
         request: &Q,
         key: Option<&EncryptionKey>,
-    ) -> Result<Self, Error>
+    ) -> Result<Self, PrepareError>
     where
         Q: Request<Response = R>,
     {
@@ -76,8 +96,8 @@ impl<R> PreparedRequest<R> {
             url.push_str(&query);
         }
         let (body, encrypted) = seal_body(key, || request.to_body()).map_err(|e| match e {
-            SealError::Encrypt(error) => Error::Encryption(error),
-            SealError::Json(source) => Error::InvalidBody { source },
+            SealError::Encrypt(error) => PrepareError::Encryption(error),
+            SealError::Json(source) => PrepareError::InvalidBody { source },
         })?;
         Ok(Self {
             operation,

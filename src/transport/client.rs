@@ -76,7 +76,11 @@ impl Client {
     /// Builds the URL and body of a request already validated.
     fn build<Q: Request>(&self, request: &Q) -> Result<PreparedRequest<Q::Response>, Error> {
         let key = self.encryption_key_for(Q::OPERATION);
-        PreparedRequest::build(self.base_url(), request, key.as_ref())
+        Ok(PreparedRequest::build(
+            self.base_url(),
+            request,
+            key.as_ref(),
+        )?)
     }
 
     /// The key sensitive fields are encrypted with: the WeChat Pay public key when the client has

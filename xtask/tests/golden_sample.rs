@@ -17,8 +17,8 @@
 #[allow(unused_imports)]
 use wechatpay_v3::{
     __generated, DocumentedError, EncryptError, EncryptionKey, Error, ErrorCode, InvalidParameter,
-    Operation, ParameterRule, PreparedRequest, QueryEncoding, QueryString, Request, Response,
-    RetryPolicy, Sensitive,
+    Operation, ParameterRule, PrepareError, PreparedRequest, QueryEncoding, QueryString, Request,
+    Response, RetryPolicy, Sensitive,
 };
 
 /// The client the generated methods are added to: the library's, wrapped, since a crate adds
@@ -49,7 +49,7 @@ use types::{PartList, Widget, WidgetState};
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
     match PreparedRequest::new("http://127.0.0.1:1/", request) {
         Ok(prepared) => Ok(prepared),
-        Err(Error::InvalidRequest(invalid)) => Err(invalid),
+        Err(PrepareError::InvalidRequest(invalid)) => Err(invalid),
         Err(other) => panic!("not a validation error: {other}"),
     }
 }
@@ -144,7 +144,7 @@ fn a_body_is_written_once_with_its_sensitive_fields_encrypted() {
     // Without a key, nothing is built.
     assert!(matches!(
         PreparedRequest::new("http://127.0.0.1:1", &new_widget()),
-        Err(Error::Encryption(EncryptError::NoKey))
+        Err(PrepareError::Encryption(EncryptError::NoKey))
     ));
 }
 
@@ -155,7 +155,7 @@ fn nested_rules_name_the_path_down_to_the_field() {
         let mut request = new_widget();
         edit(&mut request);
         match PreparedRequest::with_encryption("http://127.0.0.1:1", &request, Some(&key)) {
-            Err(Error::InvalidRequest(invalid)) => invalid,
+            Err(PrepareError::InvalidRequest(invalid)) => invalid,
             other => panic!("{other:?}"),
         }
     };
@@ -338,7 +338,7 @@ fn pages_of_other_endpoints_give_working_requests() {
         refund_quantity: 1,
     }]);
     match PreparedRequest::new("http://127.0.0.1:1", &request) {
-        Err(Error::InvalidRequest(invalid)) => {
+        Err(PrepareError::InvalidRequest(invalid)) => {
             assert_eq!(invalid.parameter, "goods_detail[0].merchant_goods_id");
         }
         other => panic!("{other:?}"),
