@@ -58,12 +58,14 @@ impl CreateOrderReceiver {
     }
 }
 crate::__generated::request_builder!(
-    CreateOrderReceiver, CreateOrderReceiverBuilder, object,
+    CreateOrderReceiver,
+    CreateOrderReceiverBuilder,
+    object,
     receiver_type(super::types::ReceiverType, "type", required, into),
     receiver_account(::std::string::String, "receiver_account", required, into),
-    amount(i64, "amount", required, value), description(::std::string::String,
-    "description", required, into), receiver_name(crate::Sensitive, "receiver_name",
-    optional, into)
+    amount(i64, "amount", required, value),
+    description(::std::string::String, "description", required, into),
+    receiver_name(crate::Sensitive, "receiver_name", optional, into),
 );
 /// 400 PARAM_ERROR, as 3 operations document it: 例如订单号格式不对, 请修正参数后重新调用
 const PARAM_ERROR_400: crate::DocumentedError = crate::DocumentedError {
@@ -176,11 +178,13 @@ pub struct FinishOrderRequest {
     pub description: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    FinishOrderRequest, FinishOrderRequestBuilder, request,
+    FinishOrderRequest,
+    FinishOrderRequestBuilder,
+    request,
     sub_mchid(::std::string::String, "sub_mchid", required, into),
     transaction_id(::std::string::String, "transaction_id", required, into),
     out_order_no(::std::string::String, "out_order_no", required, into),
-    description(::std::string::String, "description", required, into)
+    description(::std::string::String, "description", required, into),
 );
 impl crate::Request for FinishOrderRequest {
     type Response = super::types::FinishOrderResponse;
@@ -291,8 +295,10 @@ pub struct QueryOrderAmountsRequest {
     pub transaction_id: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    QueryOrderAmountsRequest, QueryOrderAmountsRequestBuilder, request,
-    transaction_id(::std::string::String, "transaction_id", required, into)
+    QueryOrderAmountsRequest,
+    QueryOrderAmountsRequestBuilder,
+    request,
+    transaction_id(::std::string::String, "transaction_id", required, into),
 );
 impl crate::Request for QueryOrderAmountsRequest {
     type Response = super::types::QueryOrderAmountsResponse;
@@ -403,12 +409,15 @@ pub struct CreateOrderRequest {
     pub finish: bool,
 }
 crate::__generated::request_builder!(
-    CreateOrderRequest, CreateOrderRequestBuilder, request, appid(::std::string::String,
-    "appid", optional, into), sub_mchid(::std::string::String, "sub_mchid", required,
-    into), transaction_id(::std::string::String, "transaction_id", required, into),
+    CreateOrderRequest,
+    CreateOrderRequestBuilder,
+    request,
+    appid(::std::string::String, "appid", optional, into),
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
+    transaction_id(::std::string::String, "transaction_id", required, into),
     out_order_no(::std::string::String, "out_order_no", required, into),
-    receivers(::std::vec::Vec:: < CreateOrderReceiver >, "receivers", required, into),
-    finish(bool, "finish", required, value)
+    receivers(::std::vec::Vec<CreateOrderReceiver>, "receivers", required, into),
+    finish(bool, "finish", required, value),
 );
 impl crate::Request for CreateOrderRequest {
     type Response = super::types::CreateOrderResponse;
@@ -543,10 +552,12 @@ pub struct QueryOrderRequest {
     pub out_order_no: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    QueryOrderRequest, QueryOrderRequestBuilder, request,
+    QueryOrderRequest,
+    QueryOrderRequestBuilder,
+    request,
     sub_mchid(::std::string::String, "sub_mchid", required, into),
     transaction_id(::std::string::String, "transaction_id", required, into),
-    out_order_no(::std::string::String, "out_order_no", required, into)
+    out_order_no(::std::string::String, "out_order_no", required, into),
 );
 impl crate::Request for QueryOrderRequest {
     type Response = super::types::ProfitSharingOrder;
@@ -655,11 +666,14 @@ pub struct AddReceiverRequest {
     pub relation_type: super::types::RelationType,
 }
 crate::__generated::request_builder!(
-    AddReceiverRequest, AddReceiverRequestBuilder, request, appid(::std::string::String,
-    "appid", optional, into), receiver_type(super::types::ReceiverType, "type", required,
-    into), account(::std::string::String, "account", required, into),
+    AddReceiverRequest,
+    AddReceiverRequestBuilder,
+    request,
+    appid(::std::string::String, "appid", optional, into),
+    receiver_type(super::types::ReceiverType, "type", required, into),
+    account(::std::string::String, "account", required, into),
     name(::std::string::String, "name", optional, into),
-    relation_type(super::types::RelationType, "relation_type", required, into)
+    relation_type(super::types::RelationType, "relation_type", required, into),
 );
 impl crate::Request for AddReceiverRequest {
     type Response = super::types::AddReceiverResponse;
@@ -756,10 +770,12 @@ pub struct DeleteReceiverRequest {
     pub account: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    DeleteReceiverRequest, DeleteReceiverRequestBuilder, request,
+    DeleteReceiverRequest,
+    DeleteReceiverRequestBuilder,
+    request,
     appid(::std::string::String, "appid", optional, into),
     receiver_type(super::types::ReceiverType, "type", required, into),
-    account(::std::string::String, "account", required, into)
+    account(::std::string::String, "account", required, into),
 );
 impl crate::Request for DeleteReceiverRequest {
     type Response = super::types::DeleteReceiverResponse;
@@ -867,13 +883,16 @@ pub struct CreateReturnOrderRequest {
     pub transaction_id: ::std::option::Option<::std::string::String>,
 }
 crate::__generated::request_builder!(
-    CreateReturnOrderRequest, CreateReturnOrderRequestBuilder, request,
-    sub_mchid(::std::string::String, "sub_mchid", required, into), order(OrderReference,
-    "order_id` or `out_order_no", required, value), out_return_no(::std::string::String,
-    "out_return_no", required, into), return_mchid(::std::string::String, "return_mchid",
-    required, into), amount(i64, "amount", required, value),
+    CreateReturnOrderRequest,
+    CreateReturnOrderRequestBuilder,
+    request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
+    order(OrderReference, "order_id` or `out_order_no", required, value),
+    out_return_no(::std::string::String, "out_return_no", required, into),
+    return_mchid(::std::string::String, "return_mchid", required, into),
+    amount(i64, "amount", required, value),
     description(::std::string::String, "description", required, into),
-    transaction_id(::std::string::String, "transaction_id", optional, into)
+    transaction_id(::std::string::String, "transaction_id", optional, into),
 );
 impl crate::Request for CreateReturnOrderRequest {
     type Response = super::types::CreateReturnOrderResponse;
@@ -1003,10 +1022,12 @@ pub struct QueryReturnOrderRequest {
     pub out_return_no: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    QueryReturnOrderRequest, QueryReturnOrderRequestBuilder, request,
-    sub_mchid(::std::string::String, "sub_mchid", required, into), order(OrderReference,
-    "order_id` or `out_order_no", required, value), out_return_no(::std::string::String,
-    "out_return_no", required, into)
+    QueryReturnOrderRequest,
+    QueryReturnOrderRequestBuilder,
+    request,
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
+    order(OrderReference, "order_id` or `out_order_no", required, value),
+    out_return_no(::std::string::String, "out_return_no", required, into),
 );
 impl crate::Request for QueryReturnOrderRequest {
     type Response = super::types::ReturnOrder;

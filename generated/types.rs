@@ -486,8 +486,11 @@ pub enum OrderStatus {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    OrderStatus, Accepted = "ACCEPTED", Processing = "PROCESSING", Finished = "FINISHED",
-    Closed = "CLOSED"
+    OrderStatus,
+    Accepted = "ACCEPTED",
+    Processing = "PROCESSING",
+    Finished = "FINISHED",
+    Closed = "CLOSED",
 );
 /// 关单原因. Why the profit-sharing order was closed.
 ///
@@ -517,7 +520,10 @@ pub enum ReceiverResult {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ReceiverResult, Pending = "PENDING", Success = "SUCCESS", Closed = "CLOSED"
+    ReceiverResult,
+    Pending = "PENDING",
+    Success = "SUCCESS",
+    Closed = "CLOSED",
 );
 /// 分账失败原因. Why one receiver's share failed.
 ///
@@ -545,11 +551,15 @@ pub enum ReceiverFailReason {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ReceiverFailReason, AccountAbnormal = "ACCOUNT_ABNORMAL", NoRelation = "NO_RELATION",
-    ReceiverHighRisk = "RECEIVER_HIGH_RISK", ReceiverRealNameNotVerified =
-    "RECEIVER_REAL_NAME_NOT_VERIFIED", NoAuth = "NO_AUTH", ReceiverReceiptLimit =
-    "RECEIVER_RECEIPT_LIMIT", PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-    InvalidRequest = "INVALID_REQUEST"
+    ReceiverFailReason,
+    AccountAbnormal = "ACCOUNT_ABNORMAL",
+    NoRelation = "NO_RELATION",
+    ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+    ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+    NoAuth = "NO_AUTH",
+    ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    InvalidRequest = "INVALID_REQUEST",
 );
 /// 分账接收方类型. The kind of account the share went to.
 ///
@@ -567,8 +577,10 @@ pub enum ReceiverType {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ReceiverType, MerchantId = "MERCHANT_ID", PersonalOpenid = "PERSONAL_OPENID",
-    PersonalSubOpenid = "PERSONAL_SUB_OPENID"
+    ReceiverType,
+    MerchantId = "MERCHANT_ID",
+    PersonalOpenid = "PERSONAL_OPENID",
+    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
 );
 /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
 ///
@@ -586,7 +598,10 @@ pub enum ReturnResult {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ReturnResult, Processing = "PROCESSING", Success = "SUCCESS", Fail = "FAIL"
+    ReturnResult,
+    Processing = "PROCESSING",
+    Success = "SUCCESS",
+    Fail = "FAIL",
 );
 /// 失败原因. Why the return failed; present only when the result is FAIL.
 ///
@@ -606,9 +621,11 @@ pub enum ReturnFailReason {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ReturnFailReason, AccountAbnormal = "ACCOUNT_ABNORMAL", TimeOutClosed =
-    "TIME_OUT_CLOSED", PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL", InvalidRequest =
-    "INVALID_REQUEST"
+    ReturnFailReason,
+    AccountAbnormal = "ACCOUNT_ABNORMAL",
+    TimeOutClosed = "TIME_OUT_CLOSED",
+    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    InvalidRequest = "INVALID_REQUEST",
 );
 /// 错误码. The code of an error answer. WeChat Pay adds codes over time: an unknown code is kept as it came.
 ///
@@ -642,11 +659,18 @@ pub enum ErrorCode {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ErrorCode, SystemError = "SYSTEM_ERROR", ParamError = "PARAM_ERROR", InvalidRequest =
-    "INVALID_REQUEST", SignError = "SIGN_ERROR", NoAuth = "NO_AUTH", NotEnough =
-    "NOT_ENOUGH", FrequencyLimited = "FREQUENCY_LIMITED", ResourceNotExists =
-    "RESOURCE_NOT_EXISTS", RuleLimit = "RULE_LIMIT", RatelimitExceeded =
-    "RATELIMIT_EXCEEDED", ServiceUnavailable = "SERVICE_UNAVAILABLE"
+    ErrorCode,
+    SystemError = "SYSTEM_ERROR",
+    ParamError = "PARAM_ERROR",
+    InvalidRequest = "INVALID_REQUEST",
+    SignError = "SIGN_ERROR",
+    NoAuth = "NO_AUTH",
+    NotEnough = "NOT_ENOUGH",
+    FrequencyLimited = "FREQUENCY_LIMITED",
+    ResourceNotExists = "RESOURCE_NOT_EXISTS",
+    RuleLimit = "RULE_LIMIT",
+    RatelimitExceeded = "RATELIMIT_EXCEEDED",
+    ServiceUnavailable = "SERVICE_UNAVAILABLE",
 );
 /// 异常处理状态. 分给该接收方的资金出现在途异常时的处理状态
 ///
@@ -664,8 +688,10 @@ pub enum AbnormalStatus {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    AbnormalStatus, AbnormalPending = "ABNORMAL_PENDING", AbnormalFinished =
-    "ABNORMAL_FINISHED", AbnormalClosed = "ABNORMAL_CLOSED"
+    AbnormalStatus,
+    AbnormalPending = "ABNORMAL_PENDING",
+    AbnormalFinished = "ABNORMAL_FINISHED",
+    AbnormalClosed = "ABNORMAL_CLOSED",
 );
 /// 异常处理关单原因. 异常处理被关闭的原因
 ///
@@ -681,8 +707,9 @@ pub enum FundsAbnormalClosedReason {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    FundsAbnormalClosedReason, ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-    ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER"
+    FundsAbnormalClosedReason,
+    ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+    ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
 );
 /// 与分账方的关系类型. 分账发起方与该接收方之间的关系
 ///
@@ -704,8 +731,12 @@ pub enum RelationType {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    RelationType, Supplier = "SUPPLIER", Distributor = "DISTRIBUTOR", ServiceProvider =
-    "SERVICE_PROVIDER", Platform = "PLATFORM", Others = "OTHERS"
+    RelationType,
+    Supplier = "SUPPLIER",
+    Distributor = "DISTRIBUTOR",
+    ServiceProvider = "SERVICE_PROVIDER",
+    Platform = "PLATFORM",
+    Others = "OTHERS",
 );
 /// 通知类型. 注意: 另有官方页面把分账和分账回退两类通知的类型都写作 TRANSACTION.SUCCESS, 接收端不宜只凭本字段区分分账与回退
 ///
@@ -721,8 +752,9 @@ pub enum EventType {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    EventType, ProfitsharingSuccess = "PROFITSHARING.SUCCESS", ProfitsharingReturn =
-    "PROFITSHARING.RETURN"
+    EventType,
+    ProfitsharingSuccess = "PROFITSHARING.SUCCESS",
+    ProfitsharingReturn = "PROFITSHARING.RETURN",
 );
 /// 分账接收方列表. The receivers of the profit sharing. Absent when querying the result of a finish request (分账完结).
 ///

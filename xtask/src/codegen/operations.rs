@@ -1272,34 +1272,13 @@ fn builder_tokens(
     let check = format_ident!("{check}");
     let fields = fields.iter().map(|f| {
         let (ident, wire) = (&f.ident, &f.wire);
-        let ty = turbofish(&f.ty);
+        let ty = &f.ty;
         let need = format_ident!("{}", if f.required { "required" } else { "optional" });
         let take = format_ident!("{}", if f.into { "into" } else { "value" });
         quote! { #ident(#ty, #wire, #need, #take) }
     });
     quote! {
         crate::__generated::request_builder!(#target, #builder, #check, #(#fields),*);
-    }
-}
-
-/// A type written with `::<…>` (`Vec::<T>`): still a type, and also an expression, so that a
-/// macro call whose arguments hold it is formatted as a call (one argument per line).
-fn turbofish(ty: &TokenStream) -> TokenStream {
-    struct Turbofish;
-    impl syn::visit_mut::VisitMut for Turbofish {
-        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
-            if let syn::PathArguments::AngleBracketed(arguments) = &mut segment.arguments {
-                arguments.colon2_token = Some(Default::default());
-            }
-            syn::visit_mut::visit_path_segment_mut(self, segment);
-        }
-    }
-    match syn::parse2::<syn::Type>(ty.clone()) {
-        Ok(mut parsed) => {
-            syn::visit_mut::VisitMut::visit_type_mut(&mut Turbofish, &mut parsed);
-            quote!(#parsed)
-        }
-        Err(_) => ty.clone(),
     }
 }
 

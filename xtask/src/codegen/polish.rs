@@ -321,3 +321,101 @@ impl VisitMut for DocLines {
         syn::visit_mut::visit_impl_item_mut(self, item);
     }
 }
+
+/// prettyplease prints the arguments of a macro call as a flow of tokens, wrapped at its width,
+/// and writes `crate ::X` there. The generated calls of the crate's helper macros
+/// (`crate::__generated::open_enum!(…)`, `request_builder!(…)`) read as lists: one argument per
+/// line. A call that fits on one line stays as it is.
+pub fn macro_calls(text: &str) -> String {
+    let text = text.replace("crate ::", "crate::");
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if !(line.starts_with("crate::__generated::") && line.ends_with("!(")) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let mut arguments = String::new();
+        let mut closed = false;
+        for inner in lines.by_ref() {
+            if inner == ");" {
+                closed = true;
+                break;
+            }
+            arguments.push_str(inner.trim());
+            arguments.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+        for argument in split_arguments(&arguments) {
+            // The flow of tokens spaces generics out: `Vec < T >`.
+            let argument = argument
+                .replace(" < ", "<")
+                .replace(" <", "<")
+                .replace(" >", ">");
+            out.push_str("    ");
+            out.push_str(&argument);
+            out.push_str(",\n");
+        }
+        if closed {
+            out.push_str(");\n");
+        }
+    }
+    out
+}
+
+/// Splits a macro call's arguments at the commas outside brackets and string literals.
+fn split_arguments(text: &str) -> Vec<String> {
+    let mut arguments = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            current.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' | '<' => depth += 1,
+            ')' | ']' | '}' | '>' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                arguments.push(current.trim().to_owned());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        arguments.push(current.trim().to_owned());
+    }
+    arguments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::macro_calls;
+
+    #[test]
+    fn helper_macro_calls_list_one_argument_per_line() {
+        let flowed = "crate::__generated::request_builder!(\n    A, ABuilder, request, x(::std::vec::Vec < crate ::B >,\n    \"x, y\", required, into)\n);\nfn f() {}\n";
+        assert_eq!(
+            macro_calls(flowed),
+            "crate::__generated::request_builder!(\n    A,\n    ABuilder,\n    request,\n    \
+             x(::std::vec::Vec<crate::B>, \"x, y\", required, into),\n);\nfn f() {}\n"
+        );
+        // A call that fits on one line, and any other code, stay as they are.
+        let short = "crate::__generated::open_enum!(CloseReason, NoAuth = \"NO_AUTH\");\nlet a = f(\n    b,\n);\n";
+        assert_eq!(macro_calls(short), short);
+    }
+}

@@ -173,7 +173,7 @@ fn a_new_enum_value_becomes_a_variant() {
     assert!(
         outcome
             .types
-            .contains("Closed = \"CLOSED\", Revoked = \"REVOKED\"")
+            .contains("    Closed = \"CLOSED\",\n    Revoked = \"REVOKED\",\n);")
     );
 }
 

@@ -44,9 +44,12 @@ impl NewPart {
     }
 }
 crate::__generated::request_builder!(
-    NewPart, NewPartBuilder, object, label(::std::string::String, "label", required,
-    into), count(i64, "count", required, value), secret(crate::Sensitive, "secret",
-    optional, into)
+    NewPart,
+    NewPartBuilder,
+    object,
+    label(::std::string::String, "label", required, into),
+    count(i64, "count", required, value),
+    secret(crate::Sensitive, "secret", optional, into),
 );
 /// Who owns the new widget.
 #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
@@ -67,8 +70,10 @@ impl Owner {
     }
 }
 crate::__generated::request_builder!(
-    Owner, OwnerBuilder, object, real_name(crate::Sensitive, "real_name", required,
-    into)
+    Owner,
+    OwnerBuilder,
+    object,
+    real_name(crate::Sensitive, "real_name", required, into),
 );
 /// 404 RESOURCE_NOT_EXISTS, as 2 operations document it: Check the id.
 const RESOURCE_NOT_EXISTS_404: crate::DocumentedError = crate::DocumentedError {
@@ -91,9 +96,12 @@ pub struct FindWidgetRequest {
     pub colour: ::std::option::Option<::std::string::String>,
 }
 crate::__generated::request_builder!(
-    FindWidgetRequest, FindWidgetRequestBuilder, request, shop_id(::std::string::String,
-    "shop_id", required, into), key(WidgetKey, "widget_id` or `out_widget_no", required,
-    value), colour(::std::string::String, "colour", optional, into)
+    FindWidgetRequest,
+    FindWidgetRequestBuilder,
+    request,
+    shop_id(::std::string::String, "shop_id", required, into),
+    key(WidgetKey, "widget_id` or `out_widget_no", required, value),
+    colour(::std::string::String, "colour", optional, into),
 );
 impl crate::Request for FindWidgetRequest {
     type Response = super::types::Widget;
@@ -201,12 +209,16 @@ pub struct CreateWidgetRequest {
     pub made_at: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
 }
 crate::__generated::request_builder!(
-    CreateWidgetRequest, CreateWidgetRequestBuilder, request,
-    shop_id(::std::string::String, "shop_id", required, into), dry_run(bool, "dry_run",
-    optional, value), name(::std::string::String, "name", required, into),
-    state(super::types::WidgetState, "state", required, into), parts(::std::vec::Vec:: <
-    NewPart >, "parts", required, into), owner(Owner, "owner", required, into),
-    made_at(::chrono::DateTime:: < ::chrono::FixedOffset >, "made_at", optional, value)
+    CreateWidgetRequest,
+    CreateWidgetRequestBuilder,
+    request,
+    shop_id(::std::string::String, "shop_id", required, into),
+    dry_run(bool, "dry_run", optional, value),
+    name(::std::string::String, "name", required, into),
+    state(super::types::WidgetState, "state", required, into),
+    parts(::std::vec::Vec<NewPart>, "parts", required, into),
+    owner(Owner, "owner", required, into),
+    made_at(::chrono::DateTime<::chrono::FixedOffset>, "made_at", optional, value),
 );
 impl crate::Request for CreateWidgetRequest {
     type Response = ();
@@ -285,9 +297,11 @@ pub struct QueryWidgetPriceRequest {
     pub currency: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    QueryWidgetPriceRequest, QueryWidgetPriceRequestBuilder, request,
+    QueryWidgetPriceRequest,
+    QueryWidgetPriceRequestBuilder,
+    request,
     widget_id(::std::string::String, "widget_id", required, into),
-    currency(::std::string::String, "currency", required, into)
+    currency(::std::string::String, "currency", required, into),
 );
 impl crate::Request for QueryWidgetPriceRequest {
     type Response = super::types::Widget;

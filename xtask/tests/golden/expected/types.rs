@@ -48,8 +48,9 @@ pub enum ErrorCode {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ErrorCode, ResourceNotExists = "RESOURCE_NOT_EXISTS", FrequencyLimited =
-    "FREQUENCY_LIMITED"
+    ErrorCode,
+    ResourceNotExists = "RESOURCE_NOT_EXISTS",
+    FrequencyLimited = "FREQUENCY_LIMITED",
 );
 /// The state of a widget.
 ///

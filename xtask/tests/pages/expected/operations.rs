@@ -24,9 +24,12 @@ impl CreateRefundAmount {
     }
 }
 crate::__generated::request_builder!(
-    CreateRefundAmount, CreateRefundAmountBuilder, object, refund(i64, "refund",
-    required, value), total(i64, "total", required, value),
-    currency(super::types::Currency, "currency", required, into)
+    CreateRefundAmount,
+    CreateRefundAmountBuilder,
+    object,
+    refund(i64, "refund", required, value),
+    total(i64, "total", required, value),
+    currency(super::types::Currency, "currency", required, into),
 );
 /// 退款商品. 指定商品退款需要传此参数。
 #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
@@ -56,9 +59,11 @@ impl CreateRefundGoodsDetail {
     }
 }
 crate::__generated::request_builder!(
-    CreateRefundGoodsDetail, CreateRefundGoodsDetailBuilder, object,
+    CreateRefundGoodsDetail,
+    CreateRefundGoodsDetailBuilder,
+    object,
     merchant_goods_id(::std::string::String, "merchant_goods_id", required, into),
-    refund_quantity(i64, "refund_quantity", required, value)
+    refund_quantity(i64, "refund_quantity", required, value),
 );
 /// The parameters of 申请退款 (`POST /v3/refund/domestic/refunds`): see [`crate::Client::create_refund`].
 #[derive(Clone, Debug, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
@@ -87,12 +92,14 @@ pub struct CreateRefundRequest {
     pub notify: ::std::option::Option<bool>,
 }
 crate::__generated::request_builder!(
-    CreateRefundRequest, CreateRefundRequestBuilder, request,
+    CreateRefundRequest,
+    CreateRefundRequestBuilder,
+    request,
     sub_mchid(::std::string::String, "sub_mchid", required, into),
     out_refund_no(::std::string::String, "out_refund_no", required, into),
-    amount(CreateRefundAmount, "amount", required, into), goods_detail(::std::vec::Vec::
-    < CreateRefundGoodsDetail >, "goods_detail", optional, into), notify(bool, "notify",
-    optional, value)
+    amount(CreateRefundAmount, "amount", required, into),
+    goods_detail(::std::vec::Vec<CreateRefundGoodsDetail>, "goods_detail", optional, into),
+    notify(bool, "notify", optional, value),
 );
 impl crate::Request for CreateRefundRequest {
     type Response = super::types::CreateRefundResponse;
@@ -181,9 +188,11 @@ pub struct QueryRefundRequest {
     pub sub_mchid: ::std::string::String,
 }
 crate::__generated::request_builder!(
-    QueryRefundRequest, QueryRefundRequestBuilder, request,
+    QueryRefundRequest,
+    QueryRefundRequestBuilder,
+    request,
     out_refund_no(::std::string::String, "out_refund_no", required, into),
-    sub_mchid(::std::string::String, "sub_mchid", required, into)
+    sub_mchid(::std::string::String, "sub_mchid", required, into),
 );
 impl crate::Request for QueryRefundRequest {
     type Response = super::types::QueryRefundResponse;

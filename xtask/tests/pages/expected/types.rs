@@ -63,8 +63,10 @@ pub enum ErrorCode {
     Unknown(::std::string::String),
 }
 crate::__generated::open_enum!(
-    ErrorCode, SystemError = "SYSTEM_ERROR", ParamError = "PARAM_ERROR",
-    ResourceNotExists = "RESOURCE_NOT_EXISTS"
+    ErrorCode,
+    SystemError = "SYSTEM_ERROR",
+    ParamError = "PARAM_ERROR",
+    ResourceNotExists = "RESOURCE_NOT_EXISTS",
 );
 /// 退款币种.
 ///
