@@ -2,6 +2,8 @@
 //! the answer (at most `max_body_size` bytes of it) and hands it on; a failure that may pass is
 //! tried again within the total deadline, on the backup host after a network failure.
 
+use std::borrow::Cow;
+
 use backon::{BackoffBuilder, ExponentialBuilder};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use tokio::time::Instant;
@@ -29,14 +31,12 @@ impl Inner {
         F: Fn(Answer) -> Fut,
         Fut: Future<Output = Result<O, Error>>,
     {
-        let inner = self;
         let mut backoff = ExponentialBuilder::new()
-            .with_min_delay(inner.retry.initial_backoff)
-            .with_max_delay(inner.retry.max_backoff)
-            .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
+            .with_min_delay(self.retry.initial_backoff)
+            .with_max_delay(self.retry.max_backoff)
+            .with_max_times(self.retry.max_attempts.saturating_sub(1) as usize)
             .build();
-        let path_and_query = call.path_and_query;
-        let primary = Target::parse(call.url)?;
+        let primary = Target::parse(&call.url)?;
         let mut backup: Option<Target> = None;
         let mut attempts = 0u32;
         let mut last: Option<Error> = None;
@@ -45,7 +45,7 @@ impl Inner {
             tracing::Span::current().record("attempt", attempts);
             let target = backup.as_ref().unwrap_or(&primary);
             let attempt = async {
-                let answer = inner.send_signed(call, target).await?;
+                let answer = self.send_signed(call, target).await?;
                 let span = tracing::Span::current();
                 span.record("status", answer.status);
                 if let Some(id) = &answer.request_id {
@@ -58,7 +58,7 @@ impl Inner {
                 Ok(Err(error)) => error,
                 Err(_) => {
                     return Err(Error::DeadlineExceeded {
-                        deadline: inner.total_deadline,
+                        deadline: self.total_deadline,
                         attempts,
                         last: last.map(Box::new),
                     });
@@ -72,9 +72,9 @@ impl Inner {
                 },
                 Some(base),
                 None,
-            ) = (&error, &inner.backup_base_url, &backup)
+            ) = (&error, &self.backup_base_url, &backup)
             {
-                backup = Some(Target::new(base, path_and_query)?);
+                backup = Some(Target::parse(&join(base, call.path_and_query))?);
             }
             if !call.operation.may_retry(&error) {
                 return Err(error);
@@ -110,7 +110,7 @@ pub(crate) struct Call<'a> {
     pub(crate) operation: &'a Operation,
     /// The URL the request was built with, on the client's base URL: parsed once, it is where
     /// the attempts go.
-    pub(crate) url: &'a str,
+    pub(crate) url: Cow<'a, str>,
     /// Its path and query, e.g. `/v3/…?sub_mchid=…`, for the backup host after a network failure.
     pub(crate) path_and_query: &'a str,
     /// The body bytes, signed and sent as they are.
@@ -136,13 +136,12 @@ const CERTIFICATES: Operation = Operation {
     example_answer: None,
 };
 
-impl<'a> Call<'a> {
-    /// The certificate download at `url` (the base URL and [`CERTIFICATES_PATH`]), asking for
-    /// answers signed as every other call asks.
-    pub(crate) fn certificates(inner: &Inner, url: &'a str) -> Self {
+impl Call<'static> {
+    /// The certificate download, asking for answers signed as every other call asks.
+    pub(crate) fn certificates(inner: &Inner) -> Self {
         Self {
             operation: &CERTIFICATES,
-            url,
+            url: Cow::Owned(join(&inner.base_url, CERTIFICATES_PATH)),
             path_and_query: CERTIFICATES_PATH,
             body: "",
             serial: inner.public_key_serial.clone(),
@@ -160,17 +159,14 @@ struct Target {
     path_start: usize,
 }
 
-impl Target {
-    /// The same path and query on another base URL (a backup host). A base URL with a path of
-    /// its own (a proxy's prefix) keeps it.
-    fn new(base: &reqwest::Url, path_and_query: &str) -> Result<Self, Error> {
-        Self::parse(&format!(
-            "{}{path_and_query}",
-            base.as_str().trim_end_matches('/')
-        ))
-    }
+/// A path and query on a base URL (the client's, or a backup host). A base URL with a path of its
+/// own (a proxy's prefix) keeps it.
+fn join(base: &reqwest::Url, path_and_query: &str) -> String {
+    format!("{}{path_and_query}", base.as_str().trim_end_matches('/'))
+}
 
-    /// The URL a request was built with.
+impl Target {
+    /// Parses the URL a request was built with.
     fn parse(text: &str) -> Result<Self, Error> {
         let url = reqwest::Url::parse(text).map_err(|e| ConfigError::BaseUrl {
             url: text.to_owned(),

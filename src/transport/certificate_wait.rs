@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::attempt::{CERTIFICATES_PATH, Call};
+use super::attempt::Call;
 use super::inner::Inner;
 use super::refresh::{CertificateRefresher, Flight, Plan};
 use crate::error::Error;
@@ -113,7 +113,7 @@ impl Inner {
     /// Runs a download of the platform certificates on its own task, so that neither the call
     /// that started it nor the ones that wait for it can cancel it.
     pub(crate) fn spawn_download(self: &Arc<Self>, flight: Flight) {
-        let client = Arc::clone(self);
+        let inner = Arc::clone(self);
         let span = tracing::info_span!(
             "wechatpay",
             operation = "downloadCertificates",
@@ -123,18 +123,14 @@ impl Inner {
         );
         tokio::spawn(
             async move {
-                let Some(refresher) = &client.refresher else {
+                let Some(refresher) = &inner.refresher else {
                     return;
                 };
-                let deadline = Instant::now() + client.total_deadline;
-                let url = format!(
-                    "{}{CERTIFICATES_PATH}",
-                    client.base_url.as_str().trim_end_matches('/')
-                );
-                let result = client
-                    .run(&Call::certificates(&client, &url), deadline, |answer| {
+                let deadline = Instant::now() + inner.total_deadline;
+                let result = inner
+                    .run(&Call::certificates(&inner), deadline, |answer| {
                         std::future::ready(refresher.accept(
-                            &client.verifier,
+                            &inner.verifier,
                             &answer,
                             SystemTime::now(),
                         ))

@@ -138,7 +138,7 @@ impl Client {
                 };
                 let call = Call {
                     operation: Q::OPERATION,
-                    url: prepared.url(),
+                    url: prepared.url().into(),
                     path_and_query: prepared.path_and_query(),
                     body: prepared.body(),
                     serial,
