@@ -59,7 +59,7 @@ fn order_request() -> QueryOrderRequest {
 
 /// A split of the 请求分账 page's example order to one person, whose name travels encrypted.
 fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
-    let mut request = wechatpay_v3::CreateOrderRequest::builder()
+    wechatpay_v3::CreateOrderRequest::builder()
         .sub_mchid("1900000109")
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20261130000001")
@@ -71,10 +71,9 @@ fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
             receiver_name: Some("张三".into()),
         }])
         .finish(false)
+        .appid("wx8888888888888888")
         .build()
-        .unwrap();
-    request.appid = Some("wx8888888888888888".into());
-    request
+        .unwrap()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -186,14 +185,14 @@ fn roundtrip(c: &mut Criterion) {
 
     // The split's receiver is added first, as the simulator (like WeChat Pay) insists; the same
     // split again is the same one (idempotent by out_order_no), which the loop below measures.
-    let mut receiver = wechatpay_v3::AddReceiverRequest::builder()
+    let receiver = wechatpay_v3::AddReceiverRequest::builder()
         .receiver_type(wechatpay_v3::types::ReceiverType::PersonalOpenid)
         .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
         .relation_type(wechatpay_v3::types::RelationType::Distributor)
+        .appid("wx8888888888888888")
+        .name("张三")
         .build()
         .unwrap();
-    receiver.appid = Some("wx8888888888888888".into());
-    receiver.name = Some("张三".into());
     let split = create_order_request();
     rt.block_on(async {
         client.add_receiver(&receiver).await.unwrap();

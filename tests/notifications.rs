@@ -122,13 +122,13 @@ async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>
     simulator
         .set_notify_url(&format!("http://{addr}/notify"))
         .unwrap();
-    let mut add = AddReceiverRequest::builder()
+    let add = AddReceiverRequest::builder()
         .receiver_type(ReceiverType::MerchantId)
         .account(SUPPLIER)
         .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
         .build()
         .unwrap();
-    add.name = Some("示例商户全称".into());
     client.add_receiver(&add).await.unwrap();
     (simulator, client, seen)
 }
@@ -141,16 +141,15 @@ fn split(out_order_no: &str, amount: i64) -> CreateOrderRequest {
         description: "运费".into(),
         receiver_name: None,
     };
-    let mut request = CreateOrderRequest::builder()
+    CreateOrderRequest::builder()
         .sub_mchid(SUB_MCHID)
         .transaction_id(TRANSACTION)
         .out_order_no(out_order_no)
         .receivers(vec![receiver])
         .finish(false)
+        .appid(APPID)
         .build()
-        .unwrap();
-    request.appid = Some(APPID.into());
-    request
+        .unwrap()
 }
 
 /// Waits (real time, at most 10 s) until the simulator has recorded `count` deliveries.

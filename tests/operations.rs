@@ -40,41 +40,39 @@ fn split(name: Option<&str>) -> CreateOrderRequest {
 }
 
 fn split_numbered(out_order_no: &str, name: Option<&str>) -> CreateOrderRequest {
-    let mut request = CreateOrderRequest::builder()
+    CreateOrderRequest::builder()
         .sub_mchid("1900000109")
         .transaction_id("4208450740201411110007820472")
         .out_order_no(out_order_no)
         .receivers(vec![receiver(name)])
         .finish(false)
+        .appid("wx8888888888888888")
         .build()
-        .unwrap();
-    request.appid = Some("wx8888888888888888".into());
-    request
+        .unwrap()
 }
 
 /// Adds the person `split` shares with, named 张三 as the split names them.
 async fn add_person(client: &Client) {
-    let mut add = AddReceiverRequest::builder()
+    let add = AddReceiverRequest::builder()
         .receiver_type(ReceiverType::PersonalOpenid)
         .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
         .relation_type(RelationType::Distributor)
+        .appid("wx8888888888888888")
+        .name("张三")
         .build()
         .unwrap();
-    add.appid = Some("wx8888888888888888".into());
-    add.name = Some("张三".into());
     client.add_receiver(&add).await.unwrap();
 }
 
 /// A supplier, as the 添加分账接收方 page's example adds it.
 fn supplier() -> AddReceiverRequest {
-    let mut add = AddReceiverRequest::builder()
+    AddReceiverRequest::builder()
         .receiver_type(ReceiverType::MerchantId)
         .account("190001001")
         .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
         .build()
-        .unwrap();
-    add.name = Some("示例商户全称".into());
-    add
+        .unwrap()
 }
 
 /// `ciphertext` decrypted by `openssl pkeyutl` with the private key at `key`, RSAES-OAEP with

@@ -56,14 +56,13 @@ async fn with_receivers() -> (Simulator, Client) {
 }
 
 fn supplier() -> AddReceiverRequest {
-    let mut add = AddReceiverRequest::builder()
+    AddReceiverRequest::builder()
         .receiver_type(ReceiverType::MerchantId)
         .account(SUPPLIER)
         .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
         .build()
-        .unwrap();
-    add.name = Some("示例商户全称".into());
-    add
+        .unwrap()
 }
 
 fn person(name: Option<&str>) -> AddReceiverRequest {
@@ -71,9 +70,9 @@ fn person(name: Option<&str>) -> AddReceiverRequest {
         .receiver_type(ReceiverType::PersonalOpenid)
         .account(PERSON)
         .relation_type(RelationType::Distributor)
+        .appid(APPID)
         .build()
         .unwrap();
-    add.appid = Some(APPID.into());
     add.name = name.map(Into::into);
     add
 }
@@ -89,16 +88,15 @@ fn to(receiver_type: ReceiverType, account: &str, amount: i64) -> CreateOrderRec
 }
 
 fn split(out_order_no: &str, receivers: Vec<CreateOrderReceiver>) -> CreateOrderRequest {
-    let mut request = CreateOrderRequest::builder()
+    CreateOrderRequest::builder()
         .sub_mchid(SUB_MCHID)
         .transaction_id(TRANSACTION)
         .out_order_no(out_order_no)
         .receivers(receivers)
         .finish(false)
+        .appid(APPID)
         .build()
-        .unwrap();
-    request.appid = Some(APPID.into());
-    request
+        .unwrap()
 }
 
 fn give_back(
