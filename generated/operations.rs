@@ -261,6 +261,7 @@ pub const FINISH_ORDER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: true,
+    business_number: ::std::option::Option::Some("out_order_no"),
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\",\"out_order_no\":\"P20150806125346\",\"order_id\":\"3008450740201411110007820472\"}",
@@ -354,6 +355,7 @@ pub const QUERY_ORDER_AMOUNTS: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"transaction_id\":\"4208450740201411110007820472\",\"unsplit_amount\":1000}",
@@ -510,6 +512,7 @@ pub const CREATE_ORDER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: true,
+    business_number: ::std::option::Option::Some("out_order_no"),
     sensitive_fields: &["/receivers/*/receiver_name"],
     example_answer: ::std::option::Option::Some(
         "{\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\",\"out_order_no\":\"P20150806125346\",\"order_id\":\"3008450740201411110007820472\",\"status\":\"PROCESSING\",\"receivers\":[{\"amount\":190,\"description\":\"分给商户1900000109\",\"result\":\"SUCCESS\",\"finish_time\":\"2015-05-20T13:29:35.120+08:00\",\"fail_reason\":\"ACCOUNT_ABNORMAL\",\"type\":\"MERCHANT_ID\",\"receiver_account\":\"1900000109\",\"detail_id\":\"36011111111111111111111\",\"abnormal_status\":\"ABNORMAL_PENDING\",\"funds_abnormal_closed_reason\":\"CLOSED_REASON_TIMEOUT\",\"funds_abnormal_redirect_id\":\"0100011742874700562078230000\",\"funds_abnormal_receivers\":[{\"mchid\":\"1900000001\"}]}]}",
@@ -613,6 +616,7 @@ pub const QUERY_ORDER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"sub_mchid\":\"1900000109\",\"transaction_id\":\"4208450740201411110007820472\",\"out_order_no\":\"P20150806125346\",\"order_id\":\"3008450740201411110007820472\",\"status\":\"FINISHED\",\"receivers\":{\"receiver_mchid\":\"1900000110\",\"amount\":100,\"description\":\"分给商户 1900000110\",\"result\":\"SUCCESS\",\"finish_time\":\"2015-05-20T13:29:35.120+08:00\",\"fail_reason\":\"ACCOUNT_ABNORMAL\"},\"close_reason\":\"NO_AUTH\",\"finish_amount\":100,\"finish_description\":\"分账完结\"}",
@@ -726,6 +730,7 @@ pub const ADD_RECEIVER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"type\":\"MERCHANT_ID\",\"account\":\"190001001\"}",
@@ -825,6 +830,7 @@ pub const DELETE_RECEIVER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"type\":\"MERCHANT_ID\",\"account\":\"190001001\"}",
@@ -982,6 +988,7 @@ pub const CREATE_RETURN_ORDER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: true,
+    business_number: ::std::option::Option::Some("out_return_no"),
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"sub_mchid\":\"1900000109\",\"order_id\":\"3008450740201411110007820472\",\"out_order_no\":\"P20150806125346\",\"out_return_no\":\"R20190516001\",\"return_mchid\":\"86693852\",\"return_no\":\"3008450740201411110007820472\",\"amount\":10,\"result\":\"SUCCESS\",\"fail_reason\":\"TIME_OUT_CLOSED\",\"finish_time\":\"2015-05-20T13:29:35.120+08:00\",\"transaction_id\":\"4208450740201411110007820472\"}",
@@ -1102,6 +1109,7 @@ pub const QUERY_RETURN_ORDER: crate::Operation = crate::Operation {
         SERVICE_UNAVAILABLE_503,
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"sub_mchid\":\"1900000109\",\"order_id\":\"3008450740201411110007820472\",\"out_order_no\":\"P20150806125346\",\"out_return_no\":\"R20190516001\",\"return_mchid\":\"86693852\",\"amount\":10,\"return_no\":\"3008450740201411110007820472\",\"result\":\"SUCCESS\",\"fail_reason\":\"TIME_OUT_CLOSED\",\"finish_time\":\"2015-05-20T13:29:35.120+08:00\"}",

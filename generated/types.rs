@@ -39,6 +39,7 @@ pub struct CreateOrderResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<OrderStatus>,
     /// 分账接收方列表. 每个接收方的分账明细。
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub receivers: ::std::vec::Vec<CreateOrderResponseReceiver>,
 }
 /// 分账接收方列表. 每个接收方的分账明细。
@@ -54,7 +55,8 @@ pub struct CreateOrderResponseReceiver {
     /// 分账结果. The result of one receiver's share.
     pub result: ReceiverResult,
     /// 分账完成时间. 该接收方分账完成的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss.sss+TIMEZONE, 其中 +08:00 表示东八区(北京时间); 例如 2015-05-20T13:29:35.120+08:00 对应北京时间 2015-05-20 13:29:35.120。
-    pub finish_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub finish_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     /// 分账失败原因. Why one receiver's share failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fail_reason: ::std::option::Option<ReceiverFailReason>,
@@ -70,7 +72,8 @@ pub struct CreateOrderResponseReceiver {
     /// 分账明细单号. 微信支付为每个接收方生成的分账明细单号, 可用来与资金账单对账。
     ///
     /// At most 64 characters (not enforced when decoding).
-    pub detail_id: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub detail_id: ::std::option::Option<::std::string::String>,
     /// 异常处理状态. 分给该接收方的资金出现在途异常时的处理状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abnormal_status: ::std::option::Option<AbnormalStatus>,
@@ -134,7 +137,8 @@ pub struct CreateReturnOrderResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fail_reason: ::std::option::Option<ReturnFailReason>,
     /// 完成时间. 分账回退完成的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss.sss+TIMEZONE, 其中 +08:00 表示东八区(北京时间); 例如 2015-05-20T13:29:35.120+08:00 对应北京时间 2015-05-20 13:29:35.120。
-    pub finish_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub finish_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     /// 微信订单号. 原分账订单的微信支付订单号。
     ///
     /// At most 32 characters (not enforced when decoding).

@@ -178,6 +178,17 @@ pub enum ConfigError {
         /// Why it does not parse.
         reason: String,
     },
+    /// A duration setting is out of range: zero where time is needed, or so long that adding it to
+    /// the time now could overflow (more than a year).
+    #[error("the {setting} setting is {value:?}: expected {expected}")]
+    Duration {
+        /// The builder setting, e.g. `total_deadline`.
+        setting: &'static str,
+        /// The value given.
+        value: std::time::Duration,
+        /// The range it must be in.
+        expected: &'static str,
+    },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),

@@ -39,7 +39,7 @@ pub enum Error {
     #[error(transparent)]
     Encryption(#[from] EncryptError),
     /// The request did not get an answer: connection, TLS, timeout or a dropped connection.
-    #[error("no answer from {url} ({kind}): {}", error_chain(source))]
+    #[error("no answer from {url} ({kind}): {}{effect}", error_chain(source))]
     Transport {
         /// The URL called, without its query.
         url: String,
@@ -48,10 +48,12 @@ pub enum Error {
         /// What reqwest reported.
         #[source]
         source: reqwest::Error,
+        /// Whether WeChat Pay may have acted on the request all the same.
+        effect: Effect,
     },
     /// The call did not complete within the client's total deadline, across all its attempts.
     #[error(
-        "no verified answer within the total deadline of {} ms ({attempts} attempts){}",
+        "no verified answer within the total deadline of {} ms ({attempts} attempts){}{effect}",
         deadline.as_millis(),
         last.as_ref().map(|e| format!("; the last attempt failed: {}", error_chain(e))).unwrap_or_default()
     )]
@@ -64,10 +66,12 @@ pub enum Error {
         /// cause (a 503 with its code and Request-ID, a refused connection) of running out of time.
         #[source]
         last: Option<Box<Error>>,
+        /// Whether WeChat Pay may have acted on the request all the same.
+        effect: Effect,
     },
     /// The answer's body is larger than the client accepts; it was not read further.
     #[error(
-        "the answer's body is larger than {limit} bytes (HTTP {status}, Request-ID {}): not read",
+        "the answer's body is larger than {limit} bytes (HTTP {status}, Request-ID {}): not read{effect}",
         request_id.as_deref().unwrap_or("none")
     )]
     BodyTooLarge {
@@ -77,12 +81,14 @@ pub enum Error {
         status: u16,
         /// The answer's `Request-ID` header, if any.
         request_id: Option<String>,
+        /// Whether WeChat Pay may have acted on the request all the same.
+        effect: Effect,
     },
     /// WeChat Pay answered with an error (a non-2xx status).
     #[error(transparent)]
     Api(Box<ApiError>),
     /// The answer could not be proven to come from WeChat Pay; its body was not used.
-    #[error("{reason} (HTTP {status}, Request-ID {})", request_id.as_deref().unwrap_or("none"))]
+    #[error("{reason} (HTTP {status}, Request-ID {}){effect}", request_id.as_deref().unwrap_or("none"))]
     Verification {
         /// Why verification failed.
         #[source]
@@ -91,14 +97,17 @@ pub enum Error {
         status: u16,
         /// The answer's `Request-ID` header, if any.
         request_id: Option<String>,
-        /// The raw body, as received, for diagnosis only: nothing proves WeChat Pay sent it.
+        /// The raw body, as received (as UTF-8, any invalid bytes replaced), for diagnosis only:
+        /// nothing proves WeChat Pay sent it.
         body: String,
+        /// Whether WeChat Pay may have acted on the request all the same.
+        effect: Effect,
     },
     /// An answer needed platform certificates (平台证书) that the client could not download: the
     /// first download, before anything could be verified, or the one an answer naming a serial the
     /// client does not hold waited for. `source` is why the download failed.
     #[error(
-        "{}: {}",
+        "{}: {}{effect}",
         match serial {
             Some(serial) => format!("cannot verify the answer signed by platform certificate {serial} (Request-ID {}): the certificate download failed", request_id.as_deref().unwrap_or("none")),
             None => "no platform certificate to verify answers with: the certificate download failed".to_owned(),
@@ -114,10 +123,13 @@ pub enum Error {
         /// Why the download failed; shared by every call that waited for it.
         #[source]
         source: Arc<Error>,
+        /// Whether WeChat Pay may have acted on the request all the same (it answered, and the
+        /// answer could not be verified).
+        effect: Effect,
     },
     /// A verified 2xx answer whose body does not decode into the expected type.
     #[error(
-        "cannot decode the answer (HTTP {status}, Request-ID {}): {source}; body: {}",
+        "cannot decode the answer (HTTP {status}, Request-ID {}): {source}; body: {}{effect}",
         request_id.as_deref().unwrap_or("none"),
         truncated(body)
     )]
@@ -129,8 +141,11 @@ pub enum Error {
         status: u16,
         /// The answer's `Request-ID` header, if any.
         request_id: Option<String>,
-        /// The raw body, as received.
+        /// The raw body, as received (as UTF-8, any invalid bytes replaced), verified as WeChat
+        /// Pay's: keep it, it is the answer to a request that may have taken effect.
         body: String,
+        /// Whether WeChat Pay may have acted on the request (it answered 2xx).
+        effect: Effect,
     },
 }
 
@@ -144,11 +159,51 @@ impl From<PrepareError> for Error {
     }
 }
 
+/// Whether WeChat Pay may have acted on a request that failed: made the split, returned the money,
+/// finished the order. [`Error::may_have_taken_effect`] reads it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Effect {
+    /// It did not: nothing was sent, or the call only reads (a query), or the request never
+    /// reached WeChat Pay (the connection could not be made), or WeChat Pay's signed refusal (a
+    /// verified 4xx answer) says it did not.
+    #[default]
+    None,
+    /// It may have: the request went out and nothing proves that WeChat Pay did not act on it (a
+    /// timeout or a lost connection after sending, a 5xx, an unverified answer, a 2xx that did
+    /// not verify or decode, or any of these on an earlier attempt). Query it, or send it again
+    /// with the same business number: a new number could do it twice.
+    Possible {
+        /// The request's business number (商户单号, e.g. `out_order_no`), when it has one.
+        business_number: Option<&'static str>,
+    },
+}
+
+impl fmt::Display for Effect {
+    /// Nothing for [`Effect::None`]; for [`Effect::Possible`], what to do, after a `; `.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => Ok(()),
+            Self::Possible {
+                business_number: Some(number),
+            } => write!(
+                f,
+                "; the request may have taken effect: query it, or send it again with the same \
+                 {number} (a new {number} could do it twice)"
+            ),
+            Self::Possible {
+                business_number: None,
+            } => f.write_str("; the request may have taken effect: check before sending it again"),
+        }
+    }
+}
+
 /// What kind of transport failure a [`Error::Transport`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
-    /// No connection could be made (refused, unreachable, DNS, TLS handshake).
+    /// No connection could be made (refused, unreachable, DNS, TLS handshake, connect timeout):
+    /// nothing was sent.
     Connect,
     /// The attempt took longer than its timeout.
     Timeout,
@@ -159,12 +214,13 @@ pub enum TransportKind {
 }
 
 impl TransportKind {
-    /// Classifies a reqwest error.
+    /// Classifies a reqwest error. A connection that timed out while being made is `Connect`:
+    /// nothing was sent on it.
     pub(crate) fn of(error: &reqwest::Error) -> Self {
-        if error.is_timeout() {
-            Self::Timeout
-        } else if error.is_connect() {
+        if error.is_connect() {
             Self::Connect
+        } else if error.is_timeout() {
+            Self::Timeout
         } else if error.is_request() || error.is_body() || error.is_decode() {
             Self::ConnectionLost
         } else {
@@ -229,6 +285,59 @@ impl Error {
         }
     }
 
+    /// Whether WeChat Pay may have acted on the request although the call failed: `true` after a
+    /// request that changes something (a POST) went out and nothing proves that WeChat Pay did not
+    /// act on it (see [`Effect::Possible`]); then query it, or send it again with the same business
+    /// number (`out_order_no`, `out_return_no`), never a new one. `false` when it did not: nothing
+    /// was sent, the call only reads, the connection could not be made, or WeChat Pay refused it
+    /// in a verified 4xx answer. The `Display` says the same.
+    pub fn may_have_taken_effect(&self) -> bool {
+        matches!(self.effect(), Effect::Possible { .. })
+    }
+
+    /// Whether WeChat Pay may have acted on the request, with the business number to use.
+    pub fn effect(&self) -> Effect {
+        match self {
+            Self::Api(api) => api.effect,
+            Self::Transport { effect, .. }
+            | Self::DeadlineExceeded { effect, .. }
+            | Self::BodyTooLarge { effect, .. }
+            | Self::Verification { effect, .. }
+            | Self::CertificatesUnavailable { effect, .. }
+            | Self::Decode { effect, .. } => *effect,
+            _ => Effect::None,
+        }
+    }
+
+    /// Records that WeChat Pay may have acted on the request (the variants that come after
+    /// sending carry it).
+    pub(crate) fn set_effect(&mut self, new: Effect) {
+        match self {
+            Self::Api(api) => api.effect = new,
+            Self::Transport { effect, .. }
+            | Self::DeadlineExceeded { effect, .. }
+            | Self::BodyTooLarge { effect, .. }
+            | Self::Verification { effect, .. }
+            | Self::CertificatesUnavailable { effect, .. }
+            | Self::Decode { effect, .. } => *effect = new,
+            _ => {}
+        }
+    }
+
+    /// Whether the attempt that ended in this error may have reached WeChat Pay and been acted
+    /// on: anything but a failure before sending, a connection that could not be made, and a
+    /// verified 4xx refusal.
+    pub(crate) fn may_have_reached(&self) -> bool {
+        match self {
+            Self::Transport { kind, .. } => *kind != TransportKind::Connect,
+            Self::Api(api) => !(api.verified && (400..500).contains(&api.status)),
+            Self::Verification { .. } | Self::Decode { .. } | Self::BodyTooLarge { .. } => true,
+            Self::CertificatesUnavailable { serial, .. } => serial.is_some(),
+            Self::DeadlineExceeded { attempts, .. } => *attempts > 0,
+            _ => false,
+        }
+    }
+
     /// The API error, if this is one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -272,8 +381,12 @@ pub struct ApiError {
     pub verified: bool,
     /// The raw body, as received.
     pub body: String,
-    /// The answer's `Retry-After`, in seconds, when it had one.
+    /// The answer's `Retry-After`, in seconds, when it had one (at most
+    /// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER)).
     pub retry_after: Option<Duration>,
+    /// Whether WeChat Pay may have acted on the request all the same (a 5xx, or an answer that is
+    /// not WeChat Pay's signed refusal, after a POST).
+    pub effect: Effect,
 }
 
 impl ApiError {
@@ -310,7 +423,7 @@ impl fmt::Display for ApiError {
         if !self.verified {
             f.write_str(", unverified")?;
         }
-        f.write_str(")")
+        write!(f, "){}", self.effect)
     }
 }
 

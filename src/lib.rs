@@ -122,7 +122,7 @@ pub use auth::verify::{
     HEADER_TIMESTAMP, KeySource, PROBE_PREFIX, SignatureHeaders, Verified, Verifier, VerifyError,
 };
 pub use config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError};
-pub use error::{ApiError, Error, TransportKind};
+pub use error::{ApiError, Effect, Error, TransportKind};
 pub use notification::answer::NotificationAnswer;
 pub use notification::decode::{DecryptedResource, NotificationError, NotificationKind, Notified};
 pub use operations::{
@@ -134,12 +134,13 @@ pub use request::operation::{DocumentedError, Operation, QueryEncoding, Request}
 pub use request::prepared::{PrepareError, PreparedRequest};
 pub use request::query::QueryString;
 pub use request::validate::{InvalidParameter, ParameterRule};
-pub use transport::answer::decode_answer;
+pub use transport::answer::{MAX_RETRY_AFTER, decode_answer};
 pub use transport::attempt::CERTIFICATES_PATH;
 pub use transport::builder::{
     ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CERTIFICATE_BACKOFF,
-    DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_BODY_SIZE, DEFAULT_TOTAL_DEADLINE,
+    DEFAULT_CERTIFICATE_BACKOFF_MAX, DEFAULT_CERTIFICATE_ON_DEMAND_INTERVAL,
+    DEFAULT_CERTIFICATE_REFRESH, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_NOTIFICATION_DEADLINE, DEFAULT_TOTAL_DEADLINE, MAX_DURATION_SETTING,
 };
 pub use transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL};
 pub use transport::refresh::CertificateStatus;

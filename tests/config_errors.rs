@@ -415,3 +415,70 @@ fn the_apiv3_key_is_zeroed_when_dropped() {
     fn zeroed_on_drop<T: zeroize::ZeroizeOnDrop>() {}
     zeroed_on_drop::<ApiV3Key>();
 }
+
+#[tokio::test]
+async fn a_duration_setting_that_could_overflow_or_leaves_no_time_is_refused_by_name() {
+    use std::time::Duration;
+    use wechatpay_v3::{ClientBuilder, MAX_DURATION_SETTING, RetryPolicy};
+
+    let simulator = Simulator::start().await.unwrap();
+    let builder = || simulator.client_builder(VerificationMode::Both).unwrap();
+    let huge = Duration::MAX;
+    let cases: Vec<(&str, ClientBuilder)> = vec![
+        ("total_deadline", builder().total_deadline(huge)),
+        ("attempt_timeout", builder().attempt_timeout(huge)),
+        ("connect_timeout", builder().connect_timeout(huge)),
+        (
+            "notification_deadline",
+            builder().notification_deadline(huge),
+        ),
+        (
+            "certificate_refresh_interval",
+            builder().certificate_refresh_interval(huge),
+        ),
+        ("timestamp_window", builder().timestamp_window(huge)),
+        (
+            "certificate_backoff (max)",
+            builder().certificate_backoff(Duration::from_secs(1), huge),
+        ),
+        (
+            "certificate_backoff (initial)",
+            builder().certificate_backoff(huge, huge),
+        ),
+        (
+            "certificate_on_demand_interval",
+            builder().certificate_on_demand_interval(huge),
+        ),
+        (
+            "retry_policy (max backoff)",
+            builder().retry_policy(RetryPolicy::default().with_backoff(Duration::ZERO, huge)),
+        ),
+        (
+            "retry_policy (initial backoff)",
+            builder().retry_policy(
+                RetryPolicy::default().with_backoff(MAX_DURATION_SETTING * 2, Duration::ZERO),
+            ),
+        ),
+        ("total_deadline", builder().total_deadline(Duration::ZERO)),
+        ("attempt_timeout", builder().attempt_timeout(Duration::ZERO)),
+        (
+            "notification_deadline",
+            builder().notification_deadline(Duration::ZERO),
+        ),
+    ];
+    for (setting, builder) in cases {
+        let error = builder.build().unwrap_err();
+        match &error {
+            ConfigError::Duration { setting: named, .. } => assert_eq!(*named, setting),
+            other => panic!("{setting}: {other:?}"),
+        }
+        assert!(error.to_string().contains(setting), "{error}");
+    }
+    // The limit itself is accepted, and so is zero where no time is needed.
+    builder()
+        .total_deadline(MAX_DURATION_SETTING)
+        .certificate_on_demand_interval(Duration::ZERO)
+        .retry_policy(RetryPolicy::default().with_backoff(Duration::ZERO, Duration::ZERO))
+        .build()
+        .unwrap();
+}

@@ -262,7 +262,8 @@ async fn stale_probes_missing_headers_and_unknown_keys_are_not_verified() {
     );
 
     // A serial the client does not hold: it tries to download the platform certificates (here
-    // from a dead address) and says which serial it could not find.
+    // from a dead address, within the notification deadline) and says which serial it could not
+    // find.
     let mut unknown = good.clone();
     unknown.insert(
         "wechatpay-serial",
@@ -307,6 +308,47 @@ async fn another_kind_of_resource_or_a_resource_of_another_shape_is_a_typed_erro
         matches!(error, NotificationError::Envelope { .. }),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn a_resource_type_other_than_encrypt_resource_is_refused_by_name() {
+    let setup = setup("notification-resource-type");
+    let body = python_envelope(RESOURCE).replace(
+        r#""resource_type":"encrypt-resource""#,
+        r#""resource_type":"plain-resource""#,
+    );
+    let headers = signed_by_openssl(&setup, now(), body.as_bytes());
+    let error = decode(&setup, &headers, body.as_bytes()).await.unwrap_err();
+    assert!(
+        matches!(&error, NotificationError::ResourceType { found, .. } if found == "plain-resource"),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("plain-resource") && message.contains("encrypt-resource"),
+        "{message}"
+    );
+    // A failure answer: WeChat Pay sends it again, for a client that can read it.
+    assert_eq!(error.answer().status(), 500);
+}
+
+#[tokio::test]
+async fn the_decrypted_json_is_kept_with_fields_the_spec_lacks_and_debug_does_not_show_it() {
+    let setup = setup("notification-resource-json");
+    let resource = RESOURCE.replace(
+        r#""success_time""#,
+        r#""field_added_in_2027":{"cents":[1,2]},"success_time""#,
+    );
+    let body = python_envelope(&resource);
+    let headers = signed_by_openssl(&setup, now(), body.as_bytes());
+    let notified = decode(&setup, &headers, body.as_bytes()).await.unwrap();
+    // Exactly what WeChat Pay encrypted, the field the types lack included.
+    assert_eq!(notified.resource_json(), resource);
+    let value: serde_json::Value = serde_json::from_str(notified.resource_json()).unwrap();
+    assert_eq!(value["field_added_in_2027"]["cents"][1], 2);
+    let debug = format!("{notified:?}");
+    assert!(!debug.contains("field_added_in_2027"), "{debug}");
+    assert!(debug.contains("redacted"), "{debug}");
 }
 
 #[tokio::test]

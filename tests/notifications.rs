@@ -23,8 +23,9 @@ use wechatpay_v3::simulator::{
 };
 use wechatpay_v3::types::{EventType, ReceiverType, RelationType};
 use wechatpay_v3::{
-    AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
-    NotificationAnswer, NotificationError, Notified, OrderReference, ProfitSharingNotification,
+    AddReceiverRequest, Client, ClientBuilder, CreateOrderReceiver, CreateOrderRequest,
+    CreateReturnOrderRequest, NotificationAnswer, NotificationError, Notified, OrderReference,
+    ProfitSharingNotification,
 };
 
 const SUB_MCHID: &str = "1900000109";
@@ -86,8 +87,10 @@ fn describe(error: &NotificationError) -> String {
             wechatpay_v3::VerifyError::StaleTimestamp { .. } => "Stale",
             wechatpay_v3::VerifyError::SignatureProbe => "Probe",
             wechatpay_v3::VerifyError::UnknownSerial { .. } => "UnknownSerial",
+            wechatpay_v3::VerifyError::PublicKeyNotConfigured { .. } => "PublicKeyNotConfigured",
             _ => "Unverified",
         },
+        NotificationError::DeadlineExceeded { .. } => "DeadlineExceeded",
         _ => "Other",
     };
     format!("{kind}: {error}")
@@ -100,15 +103,26 @@ async fn start() -> (Simulator, Client, Arc<Mutex<Seen>>) {
 }
 
 async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>>) {
+    let (simulator, client, seen, _) = start_with(mode, |builder| builder).await;
+    (simulator, client, seen)
+}
+
+/// Like [`start_in`], the client's settings adjusted by `adjust`; also returns the handler's URL.
+async fn start_with(
+    mode: VerificationMode,
+    adjust: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> (Simulator, Client, Arc<Mutex<Seen>>, String) {
     let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
-    let client = simulator
-        .client_builder(mode)
-        .unwrap()
-        .apiv3_key(simulator.credentials().apiv3_key().unwrap())
-        .notifications(true)
-        .retry_policy(common::quick_retries())
-        .build()
-        .unwrap();
+    let client = adjust(
+        simulator
+            .client_builder(mode)
+            .unwrap()
+            .apiv3_key(simulator.credentials().apiv3_key().unwrap())
+            .notifications(true)
+            .retry_policy(common::quick_retries()),
+    )
+    .build()
+    .unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
     let app = axum::Router::new()
         .route("/notify", axum::routing::post(notify))
@@ -119,9 +133,8 @@ async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    simulator
-        .set_notify_url(&format!("http://{addr}/notify"))
-        .unwrap();
+    let url = format!("http://{addr}/notify");
+    simulator.set_notify_url(&url).unwrap();
     let add = AddReceiverRequest::builder()
         .receiver_type(ReceiverType::MerchantId)
         .account(SUPPLIER)
@@ -130,7 +143,7 @@ async fn start_in(mode: VerificationMode) -> (Simulator, Client, Arc<Mutex<Seen>
         .build()
         .unwrap();
     client.add_receiver(&add).await.unwrap();
-    (simulator, client, seen)
+    (simulator, client, seen, url)
 }
 
 fn split(out_order_no: &str, amount: i64) -> CreateOrderRequest {
@@ -360,8 +373,7 @@ async fn a_notification_signed_by_a_platform_certificate_the_client_lacks_fetche
     simulator.advance(Duration::from_secs(3));
     let sent = deliveries(&simulator, 1).await;
     assert!(sent[0].received(), "{:?}", seen.lock().unwrap().errors);
-    let seen = seen.lock().unwrap();
-    let verified = &seen.decoded[0].verified;
+    let verified = seen.lock().unwrap().decoded[0].verified.clone();
     assert_eq!(verified.serial, new_serial);
     assert_eq!(
         verified.source,
@@ -373,6 +385,156 @@ async fn a_notification_signed_by_a_platform_certificate_the_client_lacks_fetche
             .unwrap()
             .serials
             .contains(&new_serial)
+    );
+    // One download for it, then it is held: the next notification it signs costs none.
+    let held = certificate_downloads(&simulator);
+    client.create_order(&split("P-CERT-2", 100)).await.unwrap();
+    simulator.advance(Duration::from_secs(3));
+    let sent = deliveries(&simulator, 2).await;
+    assert!(sent[1].received(), "{:?}", sent[1]);
+    assert_eq!(certificate_downloads(&simulator), held);
+}
+
+fn certificate_downloads(simulator: &Simulator) -> usize {
+    simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query == wechatpay_v3::CERTIFICATES_PATH)
+        .count()
+}
+
+/// What a stranger POSTs to the notify URL: a fresh timestamp, a serial nobody has (or the one
+/// given), a signature of the right length that verifies under no key, a plausible body.
+fn forged(url: &str, serial: &str) -> reqwest::RequestBuilder {
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signature = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 256]);
+    let body = r#"{"id":"EV-FORGED","create_time":"2026-12-04T10:00:00+08:00","event_type":"PROFITSHARING.SUCCESS","summary":"分账","resource_type":"encrypt-resource","resource":{"algorithm":"AEAD_AES_256_GCM","ciphertext":"AAAA","associated_data":"profitsharing","original_type":"profitsharing","nonce":"0123456789ab"}}"#;
+    reqwest::Client::new()
+        .post(url)
+        .header("wechatpay-timestamp", timestamp.to_string())
+        .header("wechatpay-nonce", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS")
+        .header("wechatpay-signature", signature)
+        .header("wechatpay-serial", serial)
+        .header("wechatpay-signature-type", "WECHATPAY2-SHA256-RSA2048")
+        .header("content-type", "application/json")
+        .body(body)
+}
+
+/// POSTs `count` forgeries, each naming a new serial, `concurrency` at a time; returns each
+/// one's status and how long its answer took.
+async fn post_forgeries(url: &str, count: usize, concurrency: usize) -> Vec<(u16, Duration)> {
+    let mut answers = Vec::new();
+    let mut serials = (0..count).map(|i| format!("7E{i:038X}"));
+    loop {
+        let mut batch = tokio::task::JoinSet::new();
+        for serial in serials.by_ref().take(concurrency) {
+            let request = forged(url, &serial);
+            batch.spawn(async move {
+                let start = std::time::Instant::now();
+                let status = request.send().await.unwrap().status().as_u16();
+                (status, start.elapsed())
+            });
+        }
+        if batch.is_empty() {
+            return answers;
+        }
+        while let Some(answer) = batch.join_next().await {
+            answers.push(answer.unwrap());
+        }
+    }
+}
+
+/// The median and the slowest of the answer times, for the report.
+fn spread(answers: &[(u16, Duration)]) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = answers.iter().map(|(_, t)| *t).collect();
+    times.sort();
+    (times[times.len() / 2], times[times.len() - 1])
+}
+
+#[tokio::test]
+async fn two_hundred_forged_notifications_with_new_serials_cost_one_download_and_are_refused() {
+    // Platform certificates and the public key, as a merchant migrating: an unknown certificate
+    // serial is what used to start a download per forgery.
+    let (simulator, _client, seen, url) = start_with(VerificationMode::Both, |b| b).await;
+    assert_eq!(certificate_downloads(&simulator), 0);
+    let answers = post_forgeries(&url, 200, 20).await;
+    assert_eq!(answers.len(), 200);
+    assert!(
+        answers.iter().all(|(status, _)| *status == 400),
+        "every forgery is refused: {answers:?}"
+    );
+    let downloads = certificate_downloads(&simulator);
+    assert!(downloads <= 3, "{downloads} downloads for 200 forgeries");
+    assert_eq!(downloads, 1, "one on-demand download per interval (60 s)");
+    let seen = seen.lock().unwrap();
+    assert!(seen.decoded.is_empty());
+    assert_eq!(seen.errors.len(), 200);
+    assert!(
+        seen.errors.iter().all(|e| e.starts_with("UnknownSerial")),
+        "{:?}",
+        seen.errors.iter().find(|e| !e.starts_with("UnknownSerial"))
+    );
+    let (median, slowest) = spread(&answers);
+    eprintln!(
+        "200 forged notifications: {downloads} certificate download(s); answers in {median:?} (median), {slowest:?} (slowest)"
+    );
+}
+
+#[tokio::test]
+async fn a_forgery_that_waits_for_a_hanging_download_is_answered_by_the_notification_deadline() {
+    let (simulator, _client, seen, url) = start_with(VerificationMode::Both, |b| {
+        b.notification_deadline(Duration::from_millis(300))
+    })
+    .await;
+    // The certificate endpoint hangs longer than any deadline.
+    simulator.inject_always_on(
+        wechatpay_v3::CERTIFICATES_PATH,
+        wechatpay_v3::simulator::Fault::Delay(Duration::from_secs(60)),
+    );
+    let answers = post_forgeries(&url, 40, 20).await;
+    assert!(answers.iter().all(|(status, _)| *status >= 400));
+    // Those that came while the download ran waited for it until their deadline and failed (so
+    // that WeChat Pay would send a real one again); none started another download.
+    assert_eq!(certificate_downloads(&simulator), 1);
+    let seen = seen.lock().unwrap();
+    let waited = seen
+        .errors
+        .iter()
+        .filter(|e| e.starts_with("DeadlineExceeded"))
+        .count();
+    assert!(waited >= 1, "{:?}", seen.errors);
+    assert!(
+        seen.errors
+            .iter()
+            .all(|e| e.starts_with("DeadlineExceeded") || e.starts_with("UnknownSerial")),
+        "{:?}",
+        seen.errors
+    );
+    // Answered by the deadline, not by the download's 30 s: far under WeChat Pay's 5 s.
+    let (_, slowest) = spread(&answers);
+    assert!(slowest < Duration::from_secs(3), "{slowest:?}");
+}
+
+#[tokio::test]
+async fn a_notification_naming_a_public_key_the_client_lacks_is_a_configuration_error() {
+    let (simulator, _client, seen, url) = start_with(VerificationMode::Both, |b| b).await;
+    let status = forged(&url, "PUB_KEY_ID_0119000000012026112200000000000002")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 400);
+    assert_eq!(certificate_downloads(&simulator), 0, "nothing to download");
+    let seen = seen.lock().unwrap();
+    let error = &seen.errors[0];
+    assert!(error.starts_with("PublicKeyNotConfigured"), "{error}");
+    assert!(
+        error.contains("PUB_KEY_ID_0119000000012026112200000000000002")
+            && error.contains("wechatpay_public_key"),
+        "{error}"
     );
 }
 

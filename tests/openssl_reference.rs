@@ -196,7 +196,7 @@ fn answers_signed_by_openssl_verify_and_any_changed_byte_fails() {
 fn certificate_serials_read_as_openssl_prints_them() {
     let dir = common::scratch_dir("openssl-serial");
     let (key_path, _, _) = common::openssl_rsa_key(&dir, "platform", 2048);
-    // One serial with its top bit set (DER adds a 00 byte), one with a leading zero nibble.
+    // One serial with its top bit set (DER adds a 00 byte), one with a leading zero digit.
     for serial in [
         "0x9D5C6A3B5E7F8A1B2C3D4E5F60718293A4B5C6D7",
         "0x0A1B2C3D4E5F60718293",
@@ -209,17 +209,12 @@ fn certificate_serials_read_as_openssl_prints_them() {
             b"",
         ))
         .unwrap();
-        let printed = printed
-            .trim()
-            .strip_prefix("serial=")
-            .unwrap()
-            .trim_start_matches('0');
+        let printed = printed.trim().strip_prefix("serial=").unwrap();
         let certificate = PlatformCertificate::from_pem_file(dir.join("cert.pem")).unwrap();
+        // Every byte's two digits, a leading zero digit included (as WeChat Pay names its
+        // certificates), and no byte DER adds to keep the number positive.
         assert_eq!(certificate.serial(), printed, "{serial}");
-        assert_eq!(
-            certificate.serial(),
-            serial.trim_start_matches("0x").trim_start_matches('0')
-        );
+        assert_eq!(certificate.serial(), serial.trim_start_matches("0x"));
         assert!(certificate.is_valid_at(SystemTime::now()));
         assert!(!certificate.is_valid_at(SystemTime::now() + Duration::from_secs(31 * 86_400)));
         assert!(!certificate.is_valid_at(SystemTime::now() - Duration::from_secs(86_400)));

@@ -176,6 +176,7 @@ fn reason(error: Error) -> VerifyError {
             status,
             request_id,
             body,
+            ..
         } => {
             assert_eq!(status, 200);
             assert!(request_id.is_some());
@@ -678,6 +679,7 @@ async fn an_error_answer_whose_signature_fails_keeps_its_status_and_body() {
         status,
         request_id,
         body,
+        ..
     } = &error
     else {
         panic!("{error:?}")

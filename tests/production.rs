@@ -335,7 +335,8 @@ async fn a_body_over_the_cap_is_an_error() {
             Error::BodyTooLarge {
                 limit: 100,
                 status: 200,
-                request_id: Some(_)
+                request_id: Some(_),
+                ..
             }
         ),
         "{error:?}"

@@ -201,7 +201,7 @@ async fn a_split_is_processing_until_the_clock_reaches_its_delay_then_finished()
             done.finish_time,
             Some(accepted_at + DEFAULT_PROCESSING_DELAY)
         );
-        assert_eq!(done.detail_id.as_deref(), Some(sent.detail_id.as_str()));
+        assert_eq!(done.detail_id.as_deref(), sent.detail_id.as_deref());
         assert_eq!(done.amount, sent.amount);
     }
     assert_eq!(receivers[0].receiver_account.as_deref(), Some(SUPPLIER));

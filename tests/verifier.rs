@@ -295,12 +295,30 @@ fn a_signature_that_is_not_base64() {
 #[test]
 fn an_unknown_serial() {
     let wp = wechatpay("verify-serial");
-    let headers = signed(&wp.public_key_signer, "PUB_KEY_ID_0000", now_secs(), BODY);
+    let headers = signed(&wp.certificate_signer, "5157F09EFDC096DE", now_secs(), BODY);
     assert_eq!(
         wp.verifier.verify(&headers, BODY),
         Err(VerifyError::UnknownSerial {
-            serial: "PUB_KEY_ID_0000".into()
+            serial: "5157F09EFDC096DE".into()
         })
+    );
+    // A public key id the verifier does not have is a configuration error, not a certificate
+    // to look for: it names the id to configure and the one configured.
+    let headers = signed(&wp.public_key_signer, "PUB_KEY_ID_0000", now_secs(), BODY);
+    let error = wp.verifier.verify(&headers, BODY).unwrap_err();
+    assert_eq!(
+        error,
+        VerifyError::PublicKeyNotConfigured {
+            id: "PUB_KEY_ID_0000".into(),
+            configured: Some(ID.into())
+        }
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("configuration error")
+            && message.contains("wechatpay_public_key")
+            && message.contains("PUB_KEY_ID_0000"),
+        "{message}"
     );
     // Certificate serials are hex numbers: case and leading zeros do not matter, other digits do.
     for same in [wp.serial.to_lowercase(), format!("00{}", wp.serial)] {
@@ -317,11 +335,19 @@ fn an_unknown_serial() {
         wp.verifier.verify(&headers, BODY),
         Err(VerifyError::UnknownSerial { serial: other })
     );
-    // A verifier with no keys knows no serial.
-    let headers = signed(&wp.public_key_signer, ID, now_secs(), BODY);
+    // A verifier with no keys knows no serial, and has no public key to name.
+    let headers = signed(&wp.certificate_signer, &wp.serial, now_secs(), BODY);
     assert!(matches!(
         Verifier::new().verify(&headers, BODY),
         Err(VerifyError::UnknownSerial { .. })
+    ));
+    let headers = signed(&wp.public_key_signer, ID, now_secs(), BODY);
+    assert!(matches!(
+        Verifier::new().verify(&headers, BODY),
+        Err(VerifyError::PublicKeyNotConfigured {
+            configured: None,
+            ..
+        })
     ));
 }
 

@@ -110,6 +110,12 @@ impl EncryptionKey {
         })
     }
 
+    /// The same key, named `serial`.
+    pub(crate) fn named(mut self, serial: &str) -> Self {
+        self.serial = serial.to_owned();
+        self
+    }
+
     /// The id to send in `Wechatpay-Serial` with a request whose fields it encrypted: the public
     /// key's `PUB_KEY_ID_…` or the certificate's serial.
     pub fn serial(&self) -> &str {

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 
 use crate::auth::certificates::{CertificateStore, PlatformCertificate};
-use crate::auth::public_key::WechatPayPublicKey;
+use crate::auth::public_key::{PUBLIC_KEY_ID_PREFIX, WechatPayPublicKey};
 use crate::auth::signing::SCHEME;
 
 /// `Wechatpay-Timestamp`: when WeChat Pay signed, in Unix seconds.
@@ -261,6 +261,13 @@ impl Verifier {
                 source: KeySource::PublicKey,
             });
         }
+        if serial.starts_with(PUBLIC_KEY_ID_PREFIX) {
+            // No platform certificate has such a serial: nothing to download, a key to configure.
+            return Err(VerifyError::PublicKeyNotConfigured {
+                id: serial.to_owned(),
+                configured: self.public_key.as_ref().map(|k| k.id().to_owned()),
+            });
+        }
         let certificate = self
             .certificates
             .as_ref()
@@ -334,6 +341,25 @@ pub enum VerifyError {
     UnknownSerial {
         /// The serial the answer named.
         serial: String,
+    },
+    /// `Wechatpay-Serial` names a WeChat Pay public key (`PUB_KEY_ID_…`) that is not the one
+    /// configured, or none is: a configuration error. No platform certificate has such a serial,
+    /// so nothing is downloaded for it.
+    #[error(
+        "Wechatpay-Serial {id} names a WeChat Pay public key (微信支付公钥) this client is not configured \
+         with ({}): a configuration error: download the public key with this id from the merchant \
+         platform (账户中心 → API安全 → 微信支付公钥) and give it to \
+         ClientBuilder::wechatpay_public_key with the id {id}",
+        match configured {
+            Some(configured) => format!("it has {configured}"),
+            None => "it has none".to_owned(),
+        }
+    )]
+    PublicKeyNotConfigured {
+        /// The id the answer or notification named.
+        id: String,
+        /// The id of the public key configured, if any.
+        configured: Option<String>,
     },
     /// The answer names a platform certificate the client holds, but it has expired: WeChat Pay
     /// no longer signs with it, so the answer is a replay or comes from elsewhere.

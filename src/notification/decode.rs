@@ -2,18 +2,26 @@
 //! decrypted and decoded by [`Client::decode_notification`]. PROTOCOL.md sections 2 and 3; the
 //! spec's `x-webhooks`.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use super::answer::NotificationAnswer;
 use crate::auth::verify::{Verified, VerifyError};
 use crate::config_error::DecryptError;
 use crate::error::Error;
+use crate::transport::certificate_wait::Wait;
 use crate::transport::client::Client;
+use crate::transport::refresh::Need;
 use crate::types::{EventType, Notification};
+
+/// The only `resource_type` WeChat Pay's notifications have: an encrypted resource.
+pub const ENCRYPTED_RESOURCE: &str = "encrypt-resource";
 
 /// What the spec says about one kind of notification: generated for each (e.g.
 /// [`crate::operations::PROFIT_SHARING_NOTIFICATION`]).
@@ -52,9 +60,31 @@ pub struct Notified<T> {
     pub resource: T,
     /// Which key verified WeChat Pay's signature.
     pub verified: Verified,
+    /// The decrypted resource's JSON, as WeChat Pay sent it.
+    resource_json: DecryptedJson,
+}
+
+/// Decrypted JSON: zeroed when dropped, and not shown by `Debug` (a resource may hold personal
+/// data).
+#[derive(Clone, PartialEq, Eq)]
+struct DecryptedJson(Zeroizing<String>);
+
+impl fmt::Debug for DecryptedJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DecryptedJson(<{} bytes, redacted>)", self.0.len())
+    }
 }
 
 impl<T> Notified<T> {
+    /// The decrypted resource's JSON exactly as WeChat Pay sent it, as [`Response::body`] is an
+    /// answer's: fields WeChat Pay adds are readable here before the spec has them (e.g. with
+    /// `serde_json::from_str::<serde_json::Value>`). Zeroed when the notification is dropped.
+    ///
+    /// [`Response::body`]: crate::Response::body
+    pub fn resource_json(&self) -> &str {
+        &self.resource_json.0
+    }
+
     /// The notification's id (通知ID): WeChat Pay sends the same notification, with the same id,
     /// until it gets a success answer, so handle each id once.
     pub fn id(&self) -> &str {
@@ -101,9 +131,36 @@ pub enum NotificationError {
     CertificateUnavailable {
         /// The `Wechatpay-Serial` it named.
         serial: String,
-        /// Why the download failed.
+        /// Why the download failed (shared by every caller that waited for it).
         #[source]
-        source: Box<Error>,
+        source: Arc<Error>,
+    },
+    /// The notification names a platform certificate the client does not hold, and the download
+    /// of the list did not end within the notification deadline
+    /// ([`ClientBuilder::notification_deadline`](crate::ClientBuilder::notification_deadline)).
+    #[error(
+        "the notification names platform certificate {serial}, and its download did not end within \
+         the notification deadline of {} ms: answered with a failure, so that WeChat Pay sends it \
+         again",
+        deadline.as_millis()
+    )]
+    DeadlineExceeded {
+        /// The `Wechatpay-Serial` it named.
+        serial: String,
+        /// The deadline.
+        deadline: Duration,
+    },
+    /// The notification's `resource_type` is not `encrypt-resource`, the only one this client
+    /// decodes.
+    #[error(
+        "notification {id} has resource_type {found:?}: only encrypt-resource (an encrypted \
+         resource) is decoded"
+    )]
+    ResourceType {
+        /// The notification's id.
+        id: String,
+        /// Its `resource_type`.
+        found: String,
     },
     /// The verified body is not a notification envelope.
     #[error("the body is not a notification (id, event_type, resource, …): {message}")]
@@ -186,11 +243,18 @@ impl Client {
         body: &[u8],
     ) -> Result<Notified<T>, NotificationError> {
         let key = self.apiv3_key().ok_or(NotificationError::NoApiV3Key)?;
-        let verified = self.verify_notification(headers, body).await?;
+        let deadline = Instant::now() + self.inner.notification_deadline;
+        let verified = self.verify_notification(headers, body, deadline).await?;
         let notification: Notification =
             serde_json::from_slice(body).map_err(|e| NotificationError::Envelope {
                 message: e.to_string(),
             })?;
+        if notification.resource_type != ENCRYPTED_RESOURCE {
+            return Err(NotificationError::ResourceType {
+                id: notification.id.clone(),
+                found: notification.resource_type.clone(),
+            });
+        }
         let resource = &notification.resource;
         if resource.original_type != T::KIND.original_type {
             return Err(NotificationError::OtherKind {
@@ -200,7 +264,7 @@ impl Client {
                 summary: T::KIND.summary,
             });
         }
-        let plaintext = Zeroizing::new(
+        let mut plaintext = Zeroizing::new(
             key.decrypt(
                 &resource.algorithm,
                 &resource.nonce,
@@ -212,44 +276,70 @@ impl Client {
                 reason,
             })?,
         );
+        let not_decoded = |message: String| NotificationError::Resource {
+            id: notification.id.clone(),
+            message,
+        };
         let resource =
-            serde_json::from_slice(&plaintext).map_err(|e| NotificationError::Resource {
-                id: notification.id.clone(),
-                message: e.to_string(),
-            })?;
+            serde_json::from_slice(&plaintext).map_err(|e| not_decoded(e.to_string()))?;
+        // The bytes move into the string (no copy left behind): JSON that decoded is UTF-8.
+        let json = String::from_utf8(std::mem::take(&mut *plaintext)).map_err(|e| {
+            drop(Zeroizing::new(e.into_bytes()));
+            not_decoded("the decrypted resource is not UTF-8".to_owned())
+        })?;
         Ok(Notified {
             notification,
             resource,
             verified,
+            resource_json: DecryptedJson(Zeroizing::new(json)),
         })
     }
 
-    /// Verifies a notification's signature, downloading the platform certificates once when it
-    /// names one the client does not hold.
+    /// Verifies a notification's signature. A serial the client does not hold waits, within
+    /// `deadline`, for a download of the platform certificates: the one in flight, or an
+    /// on-demand one when none started within the interval (else it is refused at once).
     async fn verify_notification(
         &self,
         headers: &HeaderMap,
         body: &[u8],
+        deadline: Instant,
     ) -> Result<Verified, NotificationError> {
         let classify = |error: VerifyError| match error {
             VerifyError::BadSignature { serial } => NotificationError::BadSignature { serial },
             other => NotificationError::Unverified(other),
         };
-        match self.verifier().verify(headers, body) {
-            Err(VerifyError::UnknownSerial { serial }) if self.downloads_certificates() => {
-                match self.fetch_platform_certificate(&serial).await {
-                    Ok(_) => {}
-                    Err(source) => {
-                        return Err(NotificationError::CertificateUnavailable {
-                            serial,
-                            source: Box::new(source),
-                        });
-                    }
-                }
-                // Verified again: with the certificate now, or failing with the serial named.
+        let Some(refresher) = self.inner.refresher.as_ref() else {
+            return self.verifier().verify(headers, body).map_err(classify);
+        };
+        // Read before verifying, to tell whether a download completed since.
+        let seen = refresher.downloads();
+        let serial = match self.verifier().verify(headers, body) {
+            Err(VerifyError::UnknownSerial { serial }) => serial,
+            other => return other.map_err(classify),
+        };
+        let store = refresher.store();
+        let wait = self
+            .inner
+            .await_certificates(
+                refresher,
+                || store.contains(&serial),
+                seen,
+                deadline,
+                Need::OnDemand,
+            )
+            .await;
+        match wait {
+            Wait::Failed(source) => {
+                Err(NotificationError::CertificateUnavailable { serial, source })
+            }
+            Wait::TimedOut => Err(NotificationError::DeadlineExceeded {
+                serial,
+                deadline: self.inner.notification_deadline,
+            }),
+            // Verified again: with the certificate now, or failing with the serial named.
+            Wait::Ready | Wait::NotListed | Wait::Limited => {
                 self.verifier().verify(headers, body).map_err(classify)
             }
-            other => other.map_err(classify),
         }
     }
 }

@@ -23,6 +23,11 @@ pub struct Operation {
     /// is the same request, e.g. by the merchant's `out_order_no`). A GET or an idempotent
     /// operation is retried; any other only when the request certainly did not reach the server.
     pub idempotent: bool,
+    /// For an operation that changes something, the merchant's number that identifies the
+    /// request (商户单号, e.g. `out_order_no`): sent again with the same number, it is the same
+    /// request. Named in an error after which WeChat Pay may have acted
+    /// ([`Error::may_have_taken_effect`](crate::Error::may_have_taken_effect)).
+    pub business_number: Option<&'static str>,
     /// The JSON pointers of the body's sensitive fields, `*` standing for every item of an array
     /// (e.g. `/receivers/*/receiver_name`): they travel encrypted.
     pub sensitive_fields: &'static [&'static str],

@@ -397,7 +397,9 @@ fn decrypting_key<'a>(
             .data()
             .platform
             .iter()
-            .find(|p| p.serial.eq_ignore_ascii_case(serial))
+            // As WeChat Pay lists it, exactly: a serial written without its leading zero is not
+            // the certificate's name.
+            .find(|p| p.serial == serial)
             .cloned()
             .map(DecryptingKey::Platform)
             .ok_or_else(|| {

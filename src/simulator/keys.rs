@@ -45,19 +45,45 @@ impl fmt::Debug for GeneratedCertificate {
     }
 }
 
-/// A platform certificate valid from `not_before` to `not_after` (years), with a random 20-byte
-/// serial whose first byte is from 0x10 to 0x7F, so that it is positive and its hex has no
-/// leading zero.
-pub(crate) fn platform_certificate(
-    not_before: i32,
-    not_after: i32,
-) -> Result<GeneratedCertificate, SimulatorError> {
-    let key = rcgen_key()?;
+/// A random 20-byte serial whose first byte is from 0x10 to 0x7F, so that it is positive and its
+/// hex starts with another digit than zero.
+pub(crate) fn random_serial() -> Result<[u8; 20], SimulatorError> {
     let mut serial = [0u8; 20];
     aws_lc_rs::rand::fill(&mut serial).map_err(|_| SimulatorError::Keys("no randomness".into()))?;
     if let Some(first) = serial.first_mut() {
         *first = 0x10 + *first % 0x70;
     }
+    Ok(serial)
+}
+
+/// A 20-byte serial from its 40 hex digits, as WeChat Pay writes serials: positive (a first byte
+/// under 0x80) and not zero.
+pub(crate) fn parse_serial(hex: &str) -> Result<[u8; 20], SimulatorError> {
+    let bad = || SimulatorError::Setting {
+        setting: "platform certificate serial",
+        why: "40 hex digits (20 bytes), the first byte from 01 to 7F",
+    };
+    let mut serial = [0u8; 20];
+    if hex.len() != 40 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    for (byte, pair) in serial.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    match serial.first() {
+        Some(0x01..=0x7F) => Ok(serial),
+        _ => Err(bad()),
+    }
+}
+
+/// A platform certificate valid from `not_before` to `not_after` (years), with this serial.
+pub(crate) fn platform_certificate(
+    serial: [u8; 20],
+    not_before: i32,
+    not_after: i32,
+) -> Result<GeneratedCertificate, SimulatorError> {
+    let key = rcgen_key()?;
     let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();
     name.push(

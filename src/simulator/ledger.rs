@@ -913,15 +913,15 @@ fn create_answer(order: &Order, now: DateTime<FixedOffset>) -> CreateOrderRespon
                 abnormal_status: None,
                 amount: share.amount,
                 description: share.description.clone(),
-                detail_id: share.detail_id.clone(),
+                detail_id: Some(share.detail_id.clone()),
                 fail_reason: None,
-                // The page makes it required: while the share is pending, the time it was
-                // accepted.
-                finish_time: if done {
+                // The page marks it required: while the share is pending, the time it was
+                // accepted (InProgressAnswers::Sparse leaves it out, as WeChat Pay may).
+                finish_time: Some(if done {
                     order.done_at
                 } else {
                     order.accepted_at
-                },
+                }),
                 funds_abnormal_closed_reason: None,
                 funds_abnormal_receivers: Vec::new(),
                 funds_abnormal_redirect_id: None,
@@ -1010,8 +1010,9 @@ fn return_answer(entry: &Return, now: DateTime<FixedOffset>) -> CreateReturnOrde
     CreateReturnOrderResponse {
         amount: view.amount,
         fail_reason: view.fail_reason,
-        // The page makes it required: while the return is processing, the time it was accepted.
-        finish_time: view.finish_time.unwrap_or(entry.accepted_at),
+        // The page marks it required: while the return is processing, the time it was accepted
+        // (InProgressAnswers::Sparse leaves it out, as WeChat Pay may).
+        finish_time: Some(view.finish_time.unwrap_or(entry.accepted_at)),
         order_id: view.order_id,
         out_order_no: view.out_order_no,
         out_return_no: view.out_return_no,

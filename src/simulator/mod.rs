@@ -43,6 +43,7 @@ mod checks;
 mod credentials;
 mod faults;
 mod fixtures;
+mod in_progress;
 mod keys;
 mod ledger;
 mod notify;
@@ -59,6 +60,7 @@ use tokio::task::JoinHandle;
 pub use credentials::Credentials;
 pub use faults::{BadEntry, Fault};
 pub use fixtures::{Fixtures, FixturesError, Transaction};
+pub use in_progress::InProgressAnswers;
 pub use notify::{Delivery, NotificationFault};
 
 use crate::types::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
@@ -181,6 +183,7 @@ pub(crate) struct Data {
     nonces: checks::Nonces,
     no_certificates: bool,
     answer_signer: AnswerSigner,
+    in_progress: InProgressAnswers,
     accept_unsigned: bool,
     /// The platform certificates `GET /v3/certificates` lists; the last one signs.
     platform: Vec<Arc<PlatformIdentity>>,
@@ -200,8 +203,8 @@ pub(crate) struct PlatformIdentity {
 }
 
 impl PlatformIdentity {
-    fn generate(years: (i32, i32)) -> Result<Self, SimulatorError> {
-        let certificate = keys::platform_certificate(years.0, years.1)?;
+    fn generate(serial: [u8; 20], years: (i32, i32)) -> Result<Self, SimulatorError> {
+        let certificate = keys::platform_certificate(serial, years.0, years.1)?;
         Ok(Self {
             key: MerchantKey::from_pem(&certificate.private_key_pem)?,
             decrypt: keys::decrypting_key(&certificate.private_key_pem)?,
@@ -381,7 +384,7 @@ impl SimulatorBuilder {
                 }
             };
         let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
-        let platform = PlatformIdentity::generate(PLATFORM_YEARS)?;
+        let platform = PlatformIdentity::generate(keys::random_serial()?, PLATFORM_YEARS)?;
         let mut apiv3 = [0u8; 16];
         aws_lc_rs::rand::fill(&mut apiv3)
             .map_err(|_| SimulatorError::Keys("no randomness".into()))?;
@@ -416,6 +419,7 @@ impl SimulatorBuilder {
                 nonces: checks::Nonces::default(),
                 no_certificates: false,
                 answer_signer: AnswerSigner::default(),
+                in_progress: InProgressAnswers::default(),
                 accept_unsigned: false,
                 platform: vec![Arc::new(platform)],
                 notify: notify::Outbox::new(self.max_kept),
@@ -568,6 +572,13 @@ impl Simulator {
         self.state.data().answer_signer = signer;
     }
 
+    /// Chooses how the answers to a split and a return look while they are in progress (the
+    /// state right after the request): as the pages show them (the default), or without what only
+    /// a finished share or return has, or as the split answer of 2020 (the four ids).
+    pub fn set_in_progress_answers(&self, answers: InProgressAnswers) {
+        self.state.data().in_progress = answers;
+    }
+
     /// Accepts requests without an `Authorization` header (those that have one are still checked):
     /// for measuring plain HTTP against the same routes. Off by default.
     pub fn set_accept_unsigned(&self, accept: bool) {
@@ -599,9 +610,33 @@ impl Simulator {
         from_year: i32,
         to_year: i32,
     ) -> Result<String, SimulatorError> {
+        self.rotate_to(keys::random_serial()?, (from_year, to_year))
+            .await
+    }
+
+    /// Like [`rotate_platform_certificate_valid`](Self::rotate_platform_certificate_valid), with
+    /// a certificate whose serial is `serial`: 40 hex digits, the first byte from `01` to `7F`.
+    /// WeChat Pay names certificates by all 40 digits, so a serial such as `0A1B…` keeps its
+    /// leading zero in the list, in `Wechatpay-Serial`, and where the simulator compares it (with
+    /// the serial a request's encrypted fields name, exactly).
+    pub async fn rotate_platform_certificate_with_serial(
+        &self,
+        serial: &str,
+        from_year: i32,
+        to_year: i32,
+    ) -> Result<String, SimulatorError> {
+        self.rotate_to(keys::parse_serial(serial)?, (from_year, to_year))
+            .await
+    }
+
+    async fn rotate_to(
+        &self,
+        serial: [u8; 20],
+        years: (i32, i32),
+    ) -> Result<String, SimulatorError> {
         // RSA key generation takes a while: off the runtime's threads.
         let identity =
-            tokio::task::spawn_blocking(move || PlatformIdentity::generate((from_year, to_year)))
+            tokio::task::spawn_blocking(move || PlatformIdentity::generate(serial, years))
                 .await
                 .map_err(|e| SimulatorError::Keys(e.to_string()))??;
         let serial = identity.serial.clone();

@@ -254,14 +254,18 @@ fn answer(
             let mut data = state.data();
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
             let context = state.context();
-            data.ledger.create_order(request, taken, &context)
+            let mut answer = data.ledger.create_order(request, taken, &context)?;
+            data.in_progress.shape_split(&mut answer);
+            Ok(answer)
         }
         ("POST", "/v3/ecommerce/profitsharing/returnorders") => {
             let request =
                 checks::body_request::<crate::CreateReturnOrderRequest>(state, serial, body)?;
             let mut data = state.data();
             let context = state.context();
-            data.ledger.create_return_order(request, &context)
+            let mut answer = data.ledger.create_return_order(request, &context)?;
+            data.in_progress.shape_return(&mut answer);
+            Ok(answer)
         }
         ("POST", "/v3/ecommerce/profitsharing/finish-order") => {
             let request = checks::body_request::<crate::FinishOrderRequest>(state, serial, body)?;

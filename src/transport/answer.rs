@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::response::Response;
 use crate::auth::verify::{SignatureHeaders, Verified, Verifier, VerifyError};
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Effect, Error};
 use crate::types::ErrorBody;
 
 /// An answer as received (status, headers, raw body) with what its headers say, read once.
@@ -133,6 +133,7 @@ impl Answer {
             status: self.status,
             request_id: self.request_id.clone(),
             body: String::from_utf8_lossy(&self.body).into_owned(),
+            effect: Effect::None,
         }
     }
 
@@ -143,6 +144,7 @@ impl Answer {
             status: self.status,
             request_id: self.request_id.clone(),
             body: String::from_utf8_lossy(&self.body).into_owned(),
+            effect: Effect::None,
         }
     }
 
@@ -163,7 +165,9 @@ impl Answer {
             // verifies with the public key): the error cannot be proven, and is reported as
             // unverified, like an unsigned one, rather than hidden behind a verification
             // failure. A signature that does not match is still a verification failure.
-            Err(VerifyError::UnknownSerial { .. }) => self.api_error(false),
+            Err(VerifyError::UnknownSerial { .. } | VerifyError::PublicKeyNotConfigured { .. }) => {
+                self.api_error(false)
+            }
             Err(reason) => self.verification_error(reason),
         }
     }
@@ -183,6 +187,7 @@ impl Answer {
             verified,
             body: String::from_utf8_lossy(&self.body).into_owned(),
             retry_after: retry_after(&self.headers),
+            effect: Effect::None,
         }))
     }
 }
@@ -196,7 +201,13 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `Retry-After` as delta-seconds (WeChat Pay's rate limits; HTTP dates are not used by it).
+/// The longest `Retry-After` taken as it is: a day. A longer one (a proxy's, or garbage such as
+/// `18446744073709551615`) is read as a day; either way it is longer than any call's deadline, so
+/// the call returns its error at once instead of waiting.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `Retry-After` as delta-seconds (WeChat Pay's rate limits; HTTP dates are not used by it),
+/// capped at [`MAX_RETRY_AFTER`] before anything adds it to a time.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers
         .get("retry-after")?
@@ -205,7 +216,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    Some(Duration::from_secs(seconds))
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
 /// Verifies and decodes an answer of WeChat Pay, at `now`:

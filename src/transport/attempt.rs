@@ -13,19 +13,45 @@ use super::inner::Inner;
 use super::retry::full_jitter;
 use crate::auth::verify::HEADER_SERIAL;
 use crate::config_error::ConfigError;
-use crate::error::{Error, TransportKind};
+use crate::error::{Effect, Error, TransportKind};
 use crate::request::operation::{Operation, QueryEncoding};
 
 impl Inner {
     /// The attempts of one call, within `deadline`: each attempt signs and sends the request and
     /// hands the answer to `accept`. A retryable failure is tried again after a backoff (or the
     /// answer's `Retry-After`), unless that wait would cross the deadline: then the failure is
-    /// returned as it is.
+    /// returned as it is, saying whether WeChat Pay may have acted on the request (on any of the
+    /// attempts) when the operation changes something.
     pub(crate) async fn run<O, F, Fut>(
         &self,
         call: &Call<'_>,
         deadline: Instant,
         accept: F,
+    ) -> Result<O, Error>
+    where
+        F: Fn(Answer) -> Fut,
+        Fut: Future<Output = Result<O, Error>>,
+    {
+        let mut reached = false;
+        let result = self.attempts(call, deadline, accept, &mut reached).await;
+        result.map_err(|mut error| {
+            if reached && call.operation.changes_state() {
+                error.set_effect(Effect::Possible {
+                    business_number: call.operation.business_number,
+                });
+            }
+            error
+        })
+    }
+
+    /// The attempts of [`run`](Self::run); `reached` becomes true once an attempt may have
+    /// reached WeChat Pay.
+    async fn attempts<O, F, Fut>(
+        &self,
+        call: &Call<'_>,
+        deadline: Instant,
+        accept: F,
+        reached: &mut bool,
     ) -> Result<O, Error>
     where
         F: Fn(Answer) -> Fut,
@@ -57,13 +83,17 @@ impl Inner {
                 Ok(Ok(output)) => return Ok(output),
                 Ok(Err(error)) => error,
                 Err(_) => {
+                    // The attempt in flight may have been sent.
+                    *reached = true;
                     return Err(Error::DeadlineExceeded {
                         deadline: self.total_deadline,
                         attempts,
                         last: last.map(Box::new),
+                        effect: Effect::None,
                     });
                 }
             };
+            *reached |= error.may_have_reached();
             // Network failures move the next attempts to the backup host, when there is one.
             if let (
                 Error::Transport {
@@ -86,7 +116,12 @@ impl Inner {
                 .api()
                 .and_then(|api| api.retry_after)
                 .unwrap_or_else(|| full_jitter(delay));
-            if Instant::now() + wait >= deadline {
+            // The wait is capped (`Retry-After` at a day, the backoff by the builder), and an
+            // overflow would be past any deadline anyway.
+            if Instant::now()
+                .checked_add(wait)
+                .is_none_or(|end| end >= deadline)
+            {
                 tracing::warn!(
                     error = %error,
                     wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
@@ -132,6 +167,7 @@ const CERTIFICATES: Operation = Operation {
     query_encoding: QueryEncoding::FormRfc3986,
     errors: &[],
     idempotent: true,
+    business_number: None,
     sensitive_fields: &[],
     example_answer: None,
 };
@@ -215,6 +251,7 @@ impl Inner {
             url: without_query(&target.url),
             kind: TransportKind::of(&source),
             source,
+            effect: Effect::None,
         };
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
@@ -223,6 +260,7 @@ impl Inner {
             limit: self.max_body_size,
             status,
             request_id: request_id(headers),
+            effect: Effect::None,
         };
         let length = response.content_length();
         if length.is_some_and(|length| length > self.max_body_size as u64) {

@@ -16,7 +16,7 @@ use crate::auth::verify::{DEFAULT_TIMESTAMP_WINDOW, Verifier};
 use crate::config_error::ConfigError;
 use crate::transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL};
 use crate::transport::inner::Inner;
-use crate::transport::refresh::{Backoff, CertificateRefresher};
+use crate::transport::refresh::{Backoff, CertificateRefresher, Schedule};
 use crate::transport::retry::RetryPolicy;
 
 /// How often platform certificates are downloaded again, by default.
@@ -34,6 +34,15 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
 pub const DEFAULT_CERTIFICATE_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between failed platform certificate downloads, by default.
 pub const DEFAULT_CERTIFICATE_BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// How long after an on-demand platform certificate download (one an unknown serial asked for)
+/// the next may start, by default.
+pub const DEFAULT_CERTIFICATE_ON_DEMAND_INTERVAL: Duration = Duration::from_secs(60);
+/// How long decoding a notification may take, by default: well under the 5 s WeChat Pay waits for
+/// the answer.
+pub const DEFAULT_NOTIFICATION_DEADLINE: Duration = Duration::from_secs(3);
+/// The longest any duration setting may be: a year. Every one is added to the time now somewhere,
+/// and a longer one could overflow the clock (or is a unit mistake).
+pub const MAX_DURATION_SETTING: Duration = Duration::from_secs(365 * 24 * 3600);
 
 impl Client {
     /// A builder: give it the merchant's credentials and at least one way to verify answers.
@@ -58,6 +67,8 @@ pub struct ClientBuilder {
     timestamp_window: Option<Duration>,
     refresh_interval: Option<Duration>,
     certificate_backoff: Option<Backoff>,
+    on_demand_interval: Option<Duration>,
+    notification_deadline: Option<Duration>,
     retry: Option<RetryPolicy>,
     total_deadline: Option<Duration>,
     attempt_timeout: Option<Duration>,
@@ -233,8 +244,40 @@ impl ClientBuilder {
         self
     }
 
+    /// Start at most one on-demand platform certificate download per `interval` (default
+    /// [`DEFAULT_CERTIFICATE_ON_DEMAND_INTERVAL`], 60 s), whatever became of the last: the
+    /// download an answer or a notification naming a serial the client does not hold asks for.
+    /// Notifications come to a public URL, so anyone can send one naming a new serial; within the
+    /// interval such a serial is refused at once ([`VerifyError::UnknownSerial`]) instead of
+    /// costing a download. A caller that comes while a download runs still shares it, and the
+    /// timed refresh ([`certificate_refresh_interval`](Self::certificate_refresh_interval)) is not
+    /// limited: WeChat Pay lists a new certificate well before it signs with it, so the timed
+    /// refresh is what normally brings it. `Duration::ZERO` removes the limit.
+    ///
+    /// [`VerifyError::UnknownSerial`]: crate::VerifyError::UnknownSerial
+    pub fn certificate_on_demand_interval(mut self, interval: Duration) -> Self {
+        self.on_demand_interval = Some(interval);
+        self
+    }
+
+    /// The most [`Client::decode_notification`] may take (default
+    /// [`DEFAULT_NOTIFICATION_DEADLINE`], 3 s), a platform certificate download it waits for
+    /// included: WeChat Pay waits 5 s for the answer, and counts a notification not answered in
+    /// time as failed.
+    pub fn notification_deadline(mut self, deadline: Duration) -> Self {
+        self.notification_deadline = Some(deadline);
+        self
+    }
+
     /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming what is missing or wrong: credentials, keys, the base URL, or a
+    /// duration setting out of range ([`ConfigError::Duration`]: zero where time is needed, or
+    /// more than [`MAX_DURATION_SETTING`]).
     pub fn build(self) -> Result<Client, ConfigError> {
+        let durations = self.durations()?;
         let mchid = self.mchid.ok_or(ConfigError::Missing(
             "the merchant (ClientBuilder::merchant)",
         ))?;
@@ -277,7 +320,7 @@ impl ClientBuilder {
             .as_deref()
             .map(parse_base_url)
             .transpose()?;
-        let http = match (self.http, self.connect_timeout) {
+        let http = match (self.http, durations.connect_timeout) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError::Conflict {
                     settings: "connect_timeout and http_client",
@@ -294,8 +337,7 @@ impl ClientBuilder {
                 .map_err(ConfigError::HttpClient)?,
         };
 
-        let mut verifier = Verifier::new()
-            .with_timestamp_window(self.timestamp_window.unwrap_or(DEFAULT_TIMESTAMP_WINDOW));
+        let mut verifier = Verifier::new().with_timestamp_window(durations.timestamp_window);
         let public_key_serial = match &self.public_key {
             Some(key) => {
                 Some(
@@ -314,14 +356,18 @@ impl ClientBuilder {
             verifier = verifier.with_certificates(store.clone());
         }
         let eager = public_key_serial.is_none();
-        let interval = self.refresh_interval.unwrap_or(DEFAULT_CERTIFICATE_REFRESH);
-        let backoff = self.certificate_backoff.unwrap_or(Backoff {
-            initial: DEFAULT_CERTIFICATE_BACKOFF,
-            max: DEFAULT_CERTIFICATE_BACKOFF_MAX,
+        let refresher = self.apiv3_key.map(|key| {
+            CertificateRefresher::new(
+                key,
+                store,
+                Schedule {
+                    interval: durations.refresh_interval,
+                    backoff: durations.certificate_backoff,
+                    on_demand_interval: durations.on_demand_interval,
+                },
+                eager,
+            )
         });
-        let refresher = self
-            .apiv3_key
-            .map(|key| CertificateRefresher::new(key, store, interval, backoff, eager));
         let user_agent = format!(
             "{}/{} ({}; {}) Rust",
             env!("CARGO_PKG_NAME"),
@@ -340,12 +386,113 @@ impl ClientBuilder {
             user_agent,
             public_key_serial,
             refresher,
-            retry: self.retry.unwrap_or_default(),
-            total_deadline: self.total_deadline.unwrap_or(DEFAULT_TOTAL_DEADLINE),
-            attempt_timeout: self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
+            retry: durations.retry,
+            total_deadline: durations.total_deadline,
+            attempt_timeout: durations.attempt_timeout,
+            notification_deadline: durations.notification_deadline,
             max_body_size: self.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
         }))
     }
+
+    /// Every duration setting, defaults filled in, each checked: none may overflow the clock it is
+    /// added to, and the deadlines and timeouts must leave some time.
+    fn durations(&self) -> Result<Durations, ConfigError> {
+        let retry = self.retry.unwrap_or_default();
+        let backoff = self.certificate_backoff.unwrap_or(Backoff {
+            initial: DEFAULT_CERTIFICATE_BACKOFF,
+            max: DEFAULT_CERTIFICATE_BACKOFF_MAX,
+        });
+        let positive = [
+            (
+                "total_deadline",
+                self.total_deadline.unwrap_or(DEFAULT_TOTAL_DEADLINE),
+            ),
+            (
+                "attempt_timeout",
+                self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
+            ),
+            (
+                "connect_timeout",
+                self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            ),
+            (
+                "notification_deadline",
+                self.notification_deadline
+                    .unwrap_or(DEFAULT_NOTIFICATION_DEADLINE),
+            ),
+            (
+                "certificate_refresh_interval",
+                self.refresh_interval.unwrap_or(DEFAULT_CERTIFICATE_REFRESH),
+            ),
+        ];
+        let zero_allowed = [
+            (
+                "timestamp_window",
+                self.timestamp_window.unwrap_or(DEFAULT_TIMESTAMP_WINDOW),
+            ),
+            ("certificate_backoff (initial)", backoff.initial),
+            ("certificate_backoff (max)", backoff.max),
+            (
+                "certificate_on_demand_interval",
+                self.on_demand_interval
+                    .unwrap_or(DEFAULT_CERTIFICATE_ON_DEMAND_INTERVAL),
+            ),
+            ("retry_policy (initial backoff)", retry.initial_backoff),
+            ("retry_policy (max backoff)", retry.max_backoff),
+        ];
+        for (setting, value) in positive {
+            if value.is_zero() {
+                return Err(ConfigError::Duration {
+                    setting,
+                    value,
+                    expected: "more than zero",
+                });
+            }
+        }
+        for (setting, value) in positive.iter().chain(&zero_allowed) {
+            if *value > MAX_DURATION_SETTING {
+                return Err(ConfigError::Duration {
+                    setting,
+                    value: *value,
+                    expected: "at most a year (365 days)",
+                });
+            }
+        }
+        let [
+            (_, total_deadline),
+            (_, attempt_timeout),
+            (_, connect_timeout),
+            (_, notification_deadline),
+            (_, refresh_interval),
+        ] = positive;
+        let [(_, timestamp_window), _, _, (_, on_demand_interval), _, _] = zero_allowed;
+        Ok(Durations {
+            total_deadline,
+            attempt_timeout,
+            // Whether one was given matters: with `http_client` it is a conflict.
+            connect_timeout: self.connect_timeout.map(|_| connect_timeout),
+            notification_deadline,
+            refresh_interval,
+            timestamp_window,
+            on_demand_interval,
+            certificate_backoff: backoff,
+            retry,
+        })
+    }
+}
+
+/// The duration settings of a client, checked.
+struct Durations {
+    total_deadline: Duration,
+    attempt_timeout: Duration,
+    /// The connect timeout given to the builder, if one was.
+    connect_timeout: Option<Duration>,
+    notification_deadline: Duration,
+    refresh_interval: Duration,
+    timestamp_window: Duration,
+    on_demand_interval: Duration,
+    certificate_backoff: Backoff,
+    retry: RetryPolicy,
 }
 
 /// The merchant certificate serial number as WeChat Pay issues it: upper-case hex.

@@ -10,8 +10,8 @@ use tracing::Instrument;
 
 use super::attempt::Call;
 use super::inner::Inner;
-use super::refresh::{CertificateRefresher, Flight, Plan};
-use crate::error::Error;
+use super::refresh::{CertificateRefresher, Flight, Need, Plan};
+use crate::error::{Effect, Error};
 
 impl Inner {
     /// Before a call is sent: waits for the first download when nothing else could verify its
@@ -28,7 +28,7 @@ impl Inner {
             let store = refresher.store();
             let seen = refresher.downloads();
             let wait = self
-                .await_certificates(refresher, || !store.is_empty(), seen, deadline)
+                .await_certificates(refresher, || !store.is_empty(), seen, deadline, Need::First)
                 .await;
             return self.settled(wait, None);
         }
@@ -43,29 +43,33 @@ impl Inner {
     /// (no attempt was made); otherwise the caller looks at what the store holds now.
     pub(crate) fn settled(&self, wait: Wait, serial: Option<&str>) -> Result<(), Error> {
         match wait {
-            Wait::Ready | Wait::NotListed => Ok(()),
+            Wait::Ready | Wait::NotListed | Wait::Limited => Ok(()),
             Wait::Failed(source) => Err(Error::CertificatesUnavailable {
                 serial: serial.map(str::to_owned),
                 request_id: None,
                 source,
+                effect: Effect::None,
             }),
             Wait::TimedOut => Err(Error::DeadlineExceeded {
                 deadline: self.total_deadline,
                 attempts: 0,
                 last: None,
+                effect: Effect::None,
             }),
         }
     }
 
     /// Waits, within `deadline`, until `ready()` holds: joins the download in flight or starts
     /// one, and after a failure waits out the back-off when it ends before `deadline`. A download
-    /// that completed after `seen` downloads and did not make `ready()` hold ends the wait.
+    /// that completed after `seen` downloads and did not make `ready()` hold ends the wait, and so
+    /// does an on-demand need that may not start a download yet.
     pub(crate) async fn await_certificates(
         self: &Arc<Self>,
         refresher: &CertificateRefresher,
         ready: impl Fn() -> bool,
         seen: u64,
         deadline: Instant,
+        need: Need,
     ) -> Wait {
         let mut abandoned = false;
         loop {
@@ -80,12 +84,13 @@ impl Inner {
                     Wait::NotListed
                 };
             }
-            let mut outcome = match refresher.plan(Instant::now()) {
+            let mut outcome = match refresher.plan(Instant::now(), need) {
                 Plan::Join(outcome) => outcome,
                 Plan::Start(flight, outcome) => {
                     self.spawn_download(flight);
                     outcome
                 }
+                Plan::Limited => return Wait::Limited,
                 Plan::BackingOff { until, last_error } => {
                     if until >= deadline {
                         return Wait::Failed(last_error);
@@ -149,6 +154,9 @@ pub(crate) enum Wait {
     Ready,
     /// A download completed and did not bring it.
     NotListed,
+    /// An on-demand download started less than the interval ago: no other may start yet, and the
+    /// certificates held do not have it.
+    Limited,
     /// The download failed (or its back-off runs past the deadline): this is why.
     Failed(Arc<Error>),
     /// The deadline came first.

@@ -15,14 +15,14 @@ use super::answer::Answer;
 use super::attempt::Call;
 use super::certificate_wait::Wait;
 use super::inner::Inner;
-use super::refresh::{CertificateRefresher, CertificateStatus};
+use super::refresh::{CertificateRefresher, CertificateStatus, Need};
 use super::response::Response;
 use crate::auth::apiv3_key::ApiV3Key;
 use crate::auth::certificates::PlatformCertificate;
 use crate::auth::encryption::{EncryptError, EncryptionKey};
 use crate::auth::verify::{Verifier, VerifyError};
 use crate::config_error::ConfigError;
-use crate::error::Error;
+use crate::error::{Effect, Error};
 use crate::request::operation::{Operation, Request};
 use crate::request::prepared::PreparedRequest;
 
@@ -170,11 +170,6 @@ impl Client {
             .map(CertificateRefresher::apiv3_key)
     }
 
-    /// Whether the client downloads platform certificates (it has the APIv3 key).
-    pub(crate) fn downloads_certificates(&self) -> bool {
-        self.inner.refresher.is_some()
-    }
-
     /// Where the platform certificates stand (serials held, the last download, failures and
     /// back-off); `None` when the client does not download them (no APIv3 key).
     pub fn certificate_status(&self) -> Option<CertificateStatus> {
@@ -190,11 +185,25 @@ impl Client {
     ///
     /// The download is the one concurrent callers share (and the one in flight, if any), made
     /// within the client's total deadline; after a failed one, none starts before its back-off
-    /// has passed. `Ok(None)` when WeChat Pay's current list does not have the serial. An expired
-    /// certificate is returned as it is: the verifier reports it as expired.
+    /// has passed. It is an on-demand download: at most one starts per
+    /// [`certificate_on_demand_interval`](crate::ClientBuilder::certificate_on_demand_interval)
+    /// (60 s by default), so that serials named by strangers cost nothing. `Ok(None)` when the
+    /// list downloaded does not have the serial, or when no download may start for it yet and the
+    /// certificates held do not have it. An expired certificate is returned as it is: the verifier
+    /// reports it as expired.
     pub async fn fetch_platform_certificate(
         &self,
         serial: &str,
+    ) -> Result<Option<PlatformCertificate>, Error> {
+        let deadline = Instant::now() + self.inner.total_deadline;
+        self.platform_certificate_by(serial, deadline).await
+    }
+
+    /// [`Client::fetch_platform_certificate`] within `deadline`.
+    pub(crate) async fn platform_certificate_by(
+        &self,
+        serial: &str,
+        deadline: Instant,
     ) -> Result<Option<PlatformCertificate>, Error> {
         let Some(refresher) = &self.inner.refresher else {
             let held = self
@@ -209,12 +218,17 @@ impl Client {
                 ))),
             };
         };
-        let deadline = Instant::now() + self.inner.total_deadline;
         let seen = refresher.downloads();
         let store = refresher.store();
         let wait = self
             .inner
-            .await_certificates(refresher, || store.contains(serial), seen, deadline)
+            .await_certificates(
+                refresher,
+                || store.contains(serial),
+                seen,
+                deadline,
+                Need::OnDemand,
+            )
             .await;
         self.inner.settled(wait, Some(serial))?;
         Ok(store.find(serial))
@@ -247,7 +261,13 @@ impl Client {
                 let store = refresher.store();
                 match self
                     .inner
-                    .await_certificates(refresher, || store.contains(&serial), seen, deadline)
+                    .await_certificates(
+                        refresher,
+                        || store.contains(&serial),
+                        seen,
+                        deadline,
+                        Need::OnDemand,
+                    )
                     .await
                 {
                     Wait::Failed(source) => {
@@ -255,10 +275,11 @@ impl Client {
                             serial: Some(serial),
                             request_id: answer.request_id,
                             source,
+                            effect: Effect::None,
                         });
                     }
                     // Verified again: with the certificate now, or failing with the serial named.
-                    Wait::Ready | Wait::NotListed | Wait::TimedOut => {
+                    Wait::Ready | Wait::NotListed | Wait::Limited | Wait::TimedOut => {
                         answer.verify(&inner.verifier, SystemTime::now())?
                     }
                 }

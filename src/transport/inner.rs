@@ -27,5 +27,7 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) total_deadline: Duration,
     pub(crate) attempt_timeout: Duration,
+    /// The most decoding a notification may take, a certificate download it waits for included.
+    pub(crate) notification_deadline: Duration,
     pub(crate) max_body_size: usize,
 }

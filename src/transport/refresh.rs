@@ -8,7 +8,10 @@
 //!   (stale-while-revalidate);
 //! - one download at a time: every caller that needs one joins the download in flight, and shares
 //!   its outcome, success or failure;
-//! - after a failure, no download starts before a back-off (doubling, capped) has passed.
+//! - after a failure, no download starts before a back-off (doubling, capped) has passed;
+//! - a download on demand (an answer or a notification names a serial not held) starts at most
+//!   once per interval, whatever became of the last: notifications come to a public URL, and a
+//!   stranger naming a new serial in each must not cost the merchant a download each.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -52,11 +55,33 @@ impl Backoff {
     }
 }
 
+/// When downloads may start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Schedule {
+    /// The timed refresh: this long after the last successful download.
+    pub interval: Duration,
+    /// After failed downloads.
+    pub backoff: Backoff,
+    /// At most one on-demand download per this long (zero: no limit).
+    pub on_demand_interval: Duration,
+}
+
+/// Why a download is wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Nothing can verify the call's answer without one (the first download).
+    First,
+    /// A serial the client does not hold was named, by an answer or a notification (or asked
+    /// for by the user): limited to one per interval.
+    OnDemand,
+}
+
 pub(crate) struct CertificateRefresher {
     apiv3_key: ApiV3Key,
     store: Arc<CertificateStore>,
     interval: Duration,
     backoff: Backoff,
+    on_demand_interval: Duration,
     /// Download before the first call: true when no public key can verify answers meanwhile.
     eager: bool,
     state: Arc<Mutex<State>>,
@@ -74,6 +99,8 @@ struct State {
     /// No download starts before this, after a failure.
     retry_at: Option<Instant>,
     last_error: Option<Arc<Error>>,
+    /// When the last on-demand download started.
+    last_on_demand: Option<Instant>,
     /// The entries the last successful download skipped.
     skipped: Arc<CertificateEntryErrors>,
 }
@@ -90,6 +117,8 @@ pub(crate) enum Plan {
         until: Instant,
         last_error: Arc<Error>,
     },
+    /// An on-demand download started less than the interval ago: none may start for this need.
+    Limited,
 }
 
 /// The right to run the one download in flight. Dropped without [`CertificateRefresher::finish`]
@@ -144,15 +173,15 @@ impl CertificateRefresher {
     pub fn new(
         apiv3_key: ApiV3Key,
         store: Arc<CertificateStore>,
-        interval: Duration,
-        backoff: Backoff,
+        schedule: Schedule,
         eager: bool,
     ) -> Self {
         Self {
             apiv3_key,
             store,
-            interval,
-            backoff,
+            interval: schedule.interval,
+            backoff: schedule.backoff,
+            on_demand_interval: schedule.on_demand_interval,
             eager,
             state: Arc::default(),
         }
@@ -197,11 +226,20 @@ impl CertificateRefresher {
         due.then(|| self.start(&mut state).0)
     }
 
-    /// Joins the download in flight, or starts one, or says how long the back-off still runs.
-    pub fn plan(&self, now: Instant) -> Plan {
+    /// Joins the download in flight, or starts one, or says how long the back-off still runs,
+    /// or (on demand) that none may start yet.
+    pub fn plan(&self, now: Instant, need: Need) -> Plan {
         let mut state = lock(&self.state);
         if let Some(flight) = &state.flight {
             return Plan::Join(flight.clone());
+        }
+        if need == Need::OnDemand {
+            let recent = state
+                .last_on_demand
+                .is_some_and(|at| now.saturating_duration_since(at) < self.on_demand_interval);
+            if recent {
+                return Plan::Limited;
+            }
         }
         if let (Some(until), Some(last_error)) = (state.retry_at, &state.last_error)
             && now < until
@@ -210,6 +248,9 @@ impl CertificateRefresher {
                 until,
                 last_error: last_error.clone(),
             };
+        }
+        if need == Need::OnDemand {
+            state.last_on_demand = Some(now);
         }
         let (flight, receiver) = self.start(&mut state);
         Plan::Start(flight, receiver)

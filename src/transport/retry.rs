@@ -58,9 +58,14 @@ impl RetryPolicy {
     }
 }
 
-/// Full jitter: a uniformly random wait between zero and `backoff`, so that clients that failed
 // Which operations are retried is the transport's rule, kept here beside the policy.
 impl Operation {
+    /// Whether the operation changes something at WeChat Pay (anything but a GET): then a failed
+    /// call says whether WeChat Pay may have acted on it.
+    pub(crate) fn changes_state(&self) -> bool {
+        self.method != http::Method::GET
+    }
+
     /// Whether a failed call may be sent again: always for a GET or an idempotent operation;
     /// otherwise only when the request certainly did not reach the server (the connection could
     /// not be made), since WeChat Pay might have acted on it.
@@ -80,6 +85,7 @@ impl Operation {
     }
 }
 
+/// Full jitter: a uniformly random wait between zero and `backoff`, so that clients that failed
 /// together do not retry together.
 pub(crate) fn full_jitter(backoff: Duration) -> Duration {
     let mut bytes = [0u8; 4];

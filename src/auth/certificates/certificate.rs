@@ -54,9 +54,7 @@ impl PlatformCertificate {
                 reason: e.to_string(),
                 expected: EXPECTED,
             })?;
-        // WeChat Pay names a certificate by its serial number in uppercase hex without leading
-        // zeros, as the official SDKs print it (Go: %X of the big integer).
-        let serial = format!("{:X}", certificate.tbs_certificate.serial);
+        let serial = serial_hex(certificate.tbs_certificate.raw_serial());
         let validity = certificate.validity();
         let key = parse_rsa_public_key(certificate.public_key().raw, WHAT, EXPECTED)?;
         let encryption = EncryptionKey::from_spki(&serial, certificate.public_key().raw).ok_or(
@@ -74,9 +72,22 @@ impl PlatformCertificate {
         })
     }
 
-    /// The serial number, uppercase hex: the `Wechatpay-Serial` of the answers it signs.
+    /// The serial number as WeChat Pay names the certificate: the `serial_no` of the list it was
+    /// downloaded in, exactly as listed, or for a certificate parsed from a file the upper-case
+    /// hex of every byte of its serial, leading zero digits included (`0A1B…`, never `A1B…`). It
+    /// is what `Wechatpay-Serial` names: on the answers it signs, and on requests whose fields it
+    /// encrypted. Serials are looked up without regard to case and leading zeros
+    /// ([`CertificateStore::find`](crate::CertificateStore::find)).
     pub fn serial(&self) -> &str {
         &self.serial
+    }
+
+    /// The same certificate named `serial`, e.g. the `serial_no` of the list it came in, which
+    /// is the same number written as WeChat Pay writes it.
+    pub(crate) fn named(mut self, serial: &str) -> Self {
+        self.encryption = self.encryption.named(serial);
+        self.serial = serial.to_owned();
+        self
     }
 
     /// Whether `now` is within the certificate's validity.
@@ -114,6 +125,16 @@ impl fmt::Debug for PlatformCertificate {
             .field("not_after", &self.not_after)
             .finish_non_exhaustive()
     }
+}
+
+/// The upper-case hex of a serial number's bytes as DER encodes them, without the zero byte DER
+/// puts before a first byte of 0x80 or more (it only marks the number positive).
+fn serial_hex(bytes: &[u8]) -> String {
+    let bytes = match bytes {
+        [0, next, ..] if *next >= 0x80 => bytes.get(1..).unwrap_or_default(),
+        _ => bytes,
+    };
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// A serial number as this crate keys certificates by: uppercase hex without leading zeros.

@@ -87,11 +87,13 @@ fn decrypt_entry(
             serial: serial.clone(),
             source,
         })?;
-    if certificate.serial() != normalize_serial(serial) {
+    if normalize_serial(certificate.serial()) != normalize_serial(serial) {
         return Err(CertificateEntryError::SerialMismatch {
             entry: serial.clone(),
             certificate: certificate.serial().to_owned(),
         });
     }
-    Ok(certificate)
+    // Named as the list names it, leading zeros and all: that is the `Wechatpay-Serial` WeChat
+    // Pay signs with and expects with fields encrypted with it.
+    Ok(certificate.named(serial))
 }

@@ -58,9 +58,14 @@ impl CertificateStore {
             .cloned()
     }
 
-    /// The serials known, sorted.
+    /// The serials known, as the certificates are named ([`PlatformCertificate::serial`]),
+    /// sorted.
     pub fn serials(&self) -> Vec<String> {
-        let mut serials: Vec<String> = self.snapshot().keys().cloned().collect();
+        let mut serials: Vec<String> = self
+            .snapshot()
+            .values()
+            .map(|c| c.serial().to_owned())
+            .collect();
         serials.sort();
         serials
     }
@@ -69,7 +74,7 @@ impl CertificateStore {
     pub fn replace(&self, certificates: impl IntoIterator<Item = PlatformCertificate>) {
         let map = certificates
             .into_iter()
-            .map(|c| (c.serial().to_owned(), c))
+            .map(|c| (normalize_serial(c.serial()), c))
             .collect();
         // A poisoned lock only means a writer panicked between two whole-map swaps: the map inside
         // is still consistent, so keep using it.

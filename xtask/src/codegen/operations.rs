@@ -34,6 +34,9 @@ struct Operation {
     response: Option<String>,
     errors: Vec<DocumentedError>,
     idempotent: bool,
+    /// The merchant's number that makes a repeated request the same request (e.g. `out_order_no`),
+    /// for an operation that changes something.
+    business_number: Option<String>,
     /// The JSON pointers of the body's sensitive fields (`*` for every item of an array).
     sensitive: Vec<String>,
     example_answer: Option<String>,
@@ -447,6 +450,7 @@ fn read_operation(
             ));
         }
     };
+    let business_number = business_number(op, &fields, method, pointer)?;
     Ok(Operation {
         id,
         summary,
@@ -459,9 +463,61 @@ fn read_operation(
         response,
         errors,
         idempotent,
+        business_number,
         sensitive,
         example_answer,
     })
+}
+
+/// The business number (商户单号) of an operation that changes something (not a GET): the
+/// operation's `x-business-number` when it has one, else its one required body field named
+/// `out_…_no` (e.g. `out_order_no`, `out_return_no`), else none. Two such fields without
+/// `x-business-number` are an error.
+fn business_number(
+    op: &Value,
+    fields: &[Field],
+    method: &str,
+    pointer: &str,
+) -> Result<Option<String>, Error> {
+    if method.eq_ignore_ascii_case("get") {
+        return Ok(None);
+    }
+    let body_field = |name: &str| {
+        fields
+            .iter()
+            .any(|f| f.location == Location::Body && f.name == name)
+    };
+    if let Some(given) = op.get("x-business-number") {
+        return match given.as_str() {
+            Some(name) if body_field(name) => Ok(Some(name.to_owned())),
+            _ => Err(Error::spec(
+                format!("{pointer}/x-business-number"),
+                "the name of a field of the request body",
+            )),
+        };
+    }
+    let candidates: Vec<&str> = fields
+        .iter()
+        .filter(|f| {
+            f.location == Location::Body
+                && f.required
+                && f.name.starts_with("out_")
+                && f.name.ends_with("_no")
+        })
+        .map(|f| f.name.as_str())
+        .collect();
+    match candidates.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some((*one).to_owned())),
+        several => Err(Error::spec(
+            format!("{pointer}/x-business-number"),
+            format!(
+                "the body has several merchant numbers ({}): name the one that identifies the \
+                 request with x-business-number",
+                several.join(", ")
+            ),
+        )),
+    }
 }
 
 fn read_param(param: &Value, pointer: &str) -> Result<Field, Error> {
@@ -1432,6 +1488,10 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let idempotent = op.idempotent;
+    let business_number = match &op.business_number {
+        Some(name) => quote!(::std::option::Option::Some(#name)),
+        None => quote!(::std::option::Option::None),
+    };
     let request_doc = format!(
         "The parameters of {summary} (`{method} {path}`): see [`crate::Client::{method_name}`]."
     );
@@ -1498,6 +1558,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
             query_encoding: crate::QueryEncoding::FormRfc3986,
             errors: &[#(#errors),*],
             idempotent: #idempotent,
+            business_number: #business_number,
             sensitive_fields: &[#(#sensitive),*],
             example_answer: #example_answer,
         };

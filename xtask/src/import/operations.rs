@@ -12,7 +12,7 @@ use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
 
 use super::naming;
-use super::overlay::OneOfTwo;
+use super::overlay::{OneOfTwo, ResponseOverlay};
 use super::page_fields::{PageField, fill, is_sensitive, one_line, prose, tree};
 use super::schema_json::{copy_extensions, example_value, merge, row_schema, schema_ref};
 use super::{Error, FieldOverlay, Importer, OperationOverlay, only_extensions};
@@ -303,17 +303,25 @@ impl<'a> Importer<'a> {
         }
 
         let mut responses = Map::new();
-        let response_description = op.response.as_ref().map_or_else(
-            || format!("The answer of {summary}."),
-            |r| r.description.clone(),
-        );
+        let response_description = op
+            .response
+            .as_ref()
+            .and_then(|r| r.description.clone())
+            .unwrap_or_else(|| format!("The answer of {summary}."));
         if page.response.is_empty() {
             responses.insert(
                 "204".to_owned(),
                 json!({ "description": format!("{response_description} No body.") }),
             );
         } else {
-            let component = self.response_component(label, &prefix, summary, page_path, page)?;
+            let component = self.response_component(
+                label,
+                &prefix,
+                summary,
+                (page_path, page),
+                op.response.as_ref(),
+                at,
+            )?;
             let mut success = Map::new();
             success.insert("schema".to_owned(), schema_ref(&component));
             if let Some(example) = page.response_examples.first() {
@@ -558,7 +566,8 @@ impl<'a> Importer<'a> {
                 field.name, row.kind
             )));
         }
-        let mut schema = self.property_schema(parent, field, overlay)?;
+        let mut schema =
+            self.property_schema(parent, field, overlay, &super::SchemaOverlay::default())?;
         if is_sensitive(row)
             && let Value::Object(object) = &mut schema
         {
@@ -571,34 +580,49 @@ impl<'a> Importer<'a> {
     }
 
     /// The component a page's answer decodes into: the overlay's entry that takes the page's
-    /// 返回参数 table, or `{OperationId}Response` made of it.
+    /// 返回参数 table, or `{OperationId}Response` made of it, its fields adjusted by the
+    /// operation's `response.properties`.
     fn response_component(
         &mut self,
         label: &str,
         prefix: &str,
         summary: &str,
-        page_path: &'a Path,
-        page: &'a Page,
+        (page_path, page): (&'a Path, &'a Page),
+        overlay: Option<&ResponseOverlay>,
+        at: &str,
     ) -> Result<String, Error> {
         let source = format!("{label}#response");
+        let properties = overlay.map(|r| r.properties.clone()).unwrap_or_default();
         if let Some((name, _)) = self
             .overlay
             .schemas
             .iter()
             .find(|(_, entry)| entry.table.as_deref() == Some(source.as_str()))
         {
+            if !properties.is_empty() {
+                return Err(Error::overlay(
+                    format!("{at}/response/properties"),
+                    format!(
+                        "schemas.{name} takes this page's 返回参数 table: adjust its fields there"
+                    ),
+                ));
+            }
             return Ok(name.clone());
         }
         let name = format!("{prefix}Response");
         let description = format!("The answer of {summary}.");
         let fields = tree(&page.response, page_path);
+        let entry = super::SchemaOverlay {
+            properties,
+            ..super::SchemaOverlay::default()
+        };
         let schema = self.object_schema(
             &name,
-            &super::SchemaOverlay::default(),
+            &entry,
             fields,
             &description,
             &BTreeMap::new(),
-            &format!("#/components/schemas/{name}"),
+            &format!("{at}/response"),
         )?;
         self.add_component(&name, schema, page_path, page.url_line)?;
         Ok(name)

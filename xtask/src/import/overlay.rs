@@ -50,15 +50,18 @@ pub struct OneOfTwo {
     pub parameters: Vec<String>,
 }
 
-/// `response`: the description of the success answer.
-#[derive(Debug, Deserialize)]
+/// `response`: the success answer: its description, and its fields (`NAME`, or `PARENT.NAME` for
+/// a `+` row), as `schemas.NAME.properties` adjusts a component's.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseOverlay {
-    pub description: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub properties: IndexMap<String, FieldOverlay>,
 }
 
 /// `parameters.NAME` and `properties.NAME`: what the overlay says about a page field.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct FieldOverlay {
     pub description: Option<String>,
     pub required: Option<bool>,

@@ -222,6 +222,18 @@ impl<'a> Importer<'a> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for field in &fields {
+            // `FIELD.NAME` entries adjust the `+` rows below FIELD, in the component they make.
+            let nested = SchemaOverlay {
+                properties: entry
+                    .properties
+                    .iter()
+                    .filter_map(|(key, overlay)| {
+                        let rest = key.strip_prefix(field.name.as_str())?.strip_prefix('.')?;
+                        Some((rest.to_owned(), overlay.clone()))
+                    })
+                    .collect(),
+                ..SchemaOverlay::default()
+            };
             let overlay = entry.properties.get(&field.name);
             let default = FieldOverlay::default();
             let field_overlay = overlay.unwrap_or(&default);
@@ -246,12 +258,12 @@ impl<'a> Importer<'a> {
                 }
                 schema_ref(component)
             } else {
-                self.property_schema(name, field, field_overlay)?
+                self.property_schema(name, field, field_overlay, &nested)?
             };
             properties.insert(field.name.clone(), schema);
         }
         for key in entry.properties.keys() {
-            if !fields.iter().any(|f| f.name == *key) {
+            if !has_field(&fields, key) {
                 self.stale
                     .push(format!("{at}/properties/{key}: no field {key} on the page"));
             }
@@ -276,12 +288,13 @@ impl<'a> Importer<'a> {
         Ok(Value::Object(schema))
     }
 
-    /// The schema of a field no component claims.
+    /// The schema of a field no component claims; `nested` adjusts the `+` rows below it.
     pub(super) fn property_schema(
         &mut self,
         parent: &str,
         field: &PageField<'a>,
         overlay: &FieldOverlay,
+        nested: &SchemaOverlay,
     ) -> Result<Value, Error> {
         let description = match (&overlay.description, field.row) {
             (None, None) => format!(
@@ -308,7 +321,7 @@ impl<'a> Importer<'a> {
             );
             let schema = self.object_schema(
                 &component,
-                &SchemaOverlay::default(),
+                nested,
                 field.children.clone(),
                 &text,
                 &BTreeMap::new(),
@@ -508,4 +521,17 @@ impl<'a> Importer<'a> {
         }
         Ok(Value::Object(schema))
     }
+}
+
+/// Whether `key` names one of `fields`, or with `PARENT.NAME` a `+` row below one (at any depth).
+fn has_field(fields: &[PageField<'_>], key: &str) -> bool {
+    fields
+        .iter()
+        .any(|field| match key.strip_prefix(field.name.as_str()) {
+            Some("") => true,
+            Some(rest) => rest
+                .strip_prefix('.')
+                .is_some_and(|rest| has_field(&field.children, rest)),
+            None => false,
+        })
 }

@@ -153,6 +153,7 @@ pub const FIND_WIDGET: crate::Operation = crate::Operation {
     query_encoding: crate::QueryEncoding::FormRfc3986,
     errors: &[RESOURCE_NOT_EXISTS_404],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::None,
 };
@@ -264,6 +265,7 @@ pub const CREATE_WIDGET: crate::Operation = crate::Operation {
     query_encoding: crate::QueryEncoding::FormRfc3986,
     errors: &[],
     idempotent: true,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &["/parts/*/secret", "/owner/real_name"],
     example_answer: ::std::option::Option::None,
 };
@@ -341,6 +343,7 @@ pub const QUERY_WIDGET_PRICE: crate::Operation = crate::Operation {
         },
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"widget_id\":\"W1\",\"state\":\"NEW\",\"price\":100}",

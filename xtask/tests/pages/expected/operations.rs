@@ -150,6 +150,7 @@ pub const CREATE_REFUND: crate::Operation = crate::Operation {
         },
     ],
     idempotent: true,
+    business_number: ::std::option::Option::Some("out_refund_no"),
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"refund_id\":\"50000000382019052709732678859\",\"out_refund_no\":\"1217752501201407033233368018\",\"create_time\":\"2018-06-08T10:34:56+08:00\",\"amount\":{\"refund\":888,\"currency\":\"CNY\"}}",
@@ -231,6 +232,7 @@ pub const QUERY_REFUND: crate::Operation = crate::Operation {
         },
     ],
     idempotent: false,
+    business_number: ::std::option::Option::None,
     sensitive_fields: &[],
     example_answer: ::std::option::Option::Some(
         "{\"refund_id\":\"50000000382019052709732678859\",\"status\":\"SUCCESS\"}",

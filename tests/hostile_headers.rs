@@ -1,0 +1,294 @@
+//! No header, however absurd, panics the client: a raw TCP server on loopback answers every
+//! request (the calls, and the certificate downloads they start) with an arbitrary status,
+//! arbitrary `Retry-After`, `Wechatpay-*`, `Request-ID` and `Content-Length` values and an arbitrary
+//! body. Every call ends in a typed error or a success, and no task of the client panics.
+
+// A panic in a test is a failed test: the no-panic lints are for the library.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+use wechatpay_v3::types::ReceiverType;
+use wechatpay_v3::{
+    ApiV3Key, Client, CreateOrderReceiver, CreateOrderRequest, Error, MerchantKey, RetryPolicy,
+    WechatPayPublicKey,
+};
+
+/// Panics anywhere in this process (a spawned task's too), counted by a panic hook.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+/// The answer the server gives to every request, as raw bytes after the status line.
+type Canned = Arc<Mutex<Vec<u8>>>;
+
+struct Harness {
+    runtime: Runtime,
+    canned: Canned,
+    client: Client,
+}
+
+fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            default_hook(info);
+        }));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let canned: Canned = Arc::default();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        runtime.spawn(serve(listener, canned.clone()));
+
+        let dir = common::scratch_dir("hostile-headers");
+        let (merchant, _, _) = common::openssl_rsa_key(&dir, "merchant", 2048);
+        let (_, _, wechatpay_public) = common::openssl_rsa_key(&dir, "wechatpay", 2048);
+        // Both kinds of verification: a serial the client does not hold starts a certificate
+        // download from the same hostile server.
+        let client = Client::builder()
+            .merchant(
+                "1900000001",
+                "3775B6A45ACD588826D15E583A95F5DD00000001",
+                MerchantKey::from_pem_file(merchant).unwrap(),
+            )
+            .wechatpay_public_key(
+                WechatPayPublicKey::from_pem_file(
+                    "PUB_KEY_ID_0114232806712025022800000000000001",
+                    wechatpay_public,
+                )
+                .unwrap(),
+            )
+            .apiv3_key(ApiV3Key::new("hostile-headers-test-only-key-32").unwrap())
+            .base_url(format!("http://{addr}"))
+            .retry_policy(
+                RetryPolicy::default()
+                    .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+            )
+            .certificate_backoff(Duration::from_millis(1), Duration::from_millis(5))
+            .certificate_on_demand_interval(Duration::ZERO)
+            .total_deadline(Duration::from_millis(1500))
+            .attempt_timeout(Duration::from_millis(700))
+            .build()
+            .unwrap();
+        Harness {
+            runtime,
+            canned,
+            client,
+        }
+    })
+}
+
+/// Answers every request with the canned answer, then closes the connection.
+async fn serve(listener: TcpListener, canned: Canned) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let answer = canned.lock().unwrap().clone();
+        tokio::spawn(async move {
+            // The request: its head, then as much body as it announces (the client's bodies are
+            // small); what is in it does not matter.
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            loop {
+                let Ok(read) = stream.read(&mut buffer).await else {
+                    return;
+                };
+                if read == 0 {
+                    return;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = stream.write_all(&answer).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
+
+/// A header value: a number of any size or sign, visible ASCII, or bytes beyond ASCII.
+fn header_value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string().into_bytes()),
+        Just(b"18446744073709551615".to_vec()),
+        Just(b"99999999999999999999999999".to_vec()),
+        any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+        "[ -~]{0,48}".prop_map(String::into_bytes),
+        proptest::collection::vec(0x80u8..=0xff, 1..16),
+        Just(b"WECHATPAY/SIGNTEST/abc".to_vec()),
+        Just(b"PUB_KEY_ID_0000".to_vec()),
+    ]
+}
+
+const NAMES: [&str; 9] = [
+    "retry-after",
+    "wechatpay-timestamp",
+    "wechatpay-nonce",
+    "wechatpay-signature",
+    "wechatpay-serial",
+    "wechatpay-signature-type",
+    "request-id",
+    "content-length",
+    "content-type",
+];
+
+/// An HTTP answer: a status, a few of the headers above (repeated or not), a body.
+fn answer() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop_oneof![
+            Just(200u16),
+            Just(204),
+            Just(400),
+            Just(429),
+            Just(500),
+            Just(503),
+            200u16..600
+        ],
+        proptest::collection::vec((0..NAMES.len(), header_value()), 0..8),
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            Just(br#"{"code":"SYSTEM_ERROR","message":"x"}"#.to_vec()),
+            Just(
+                br#"{"sub_mchid":"1","transaction_id":"2","out_order_no":"3","order_id":"4"}"#
+                    .to_vec()
+            ),
+        ],
+    )
+        .prop_map(|(status, headers, body)| {
+            let mut answer = format!("HTTP/1.1 {status} X\r\nconnection: close\r\n").into_bytes();
+            let mut has_length = false;
+            for (name, value) in headers {
+                has_length |= NAMES[name] == "content-length";
+                answer.extend_from_slice(NAMES[name].as_bytes());
+                answer.extend_from_slice(b": ");
+                answer.extend_from_slice(&value);
+                answer.extend_from_slice(b"\r\n");
+            }
+            if !has_length {
+                answer.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+            }
+            answer.extend_from_slice(b"\r\n");
+            answer.extend_from_slice(&body);
+            answer
+        })
+}
+
+fn split() -> CreateOrderRequest {
+    CreateOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P-HOSTILE-1")
+        .receivers(vec![CreateOrderReceiver {
+            receiver_type: ReceiverType::MerchantId,
+            receiver_account: "190001001".into(),
+            amount: 1,
+            description: "运费".into(),
+            receiver_name: None,
+        }])
+        .finish(false)
+        .build()
+        .unwrap()
+}
+
+/// What every error must be: one line of text, and for a split whose answer came as a 2xx that
+/// did not verify or decode, one that says WeChat Pay may have acted.
+fn check(error: &Error, posted: bool) {
+    let text = error.to_string();
+    assert!(!text.is_empty() && !text.contains('\n'), "{text:?}");
+    if posted
+        && matches!(
+            error,
+            Error::Decode { .. }
+                | Error::Verification {
+                    status: 200..=299,
+                    ..
+                }
+        )
+    {
+        assert!(error.may_have_taken_effect(), "{error}");
+        assert!(text.contains("out_order_no"), "{text}");
+    }
+    if !posted {
+        assert!(
+            !error.may_have_taken_effect(),
+            "a query changes nothing: {error}"
+        );
+    }
+}
+
+/// One test, so that nothing else in this process shares the server's canned answer or the panic
+/// count: first the case that panicked before, then arbitrary answers.
+#[test]
+fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
+    let harness = harness();
+
+    // A proxy's unsigned 503 with the largest Retry-After there is: `Instant + wait` overflowed.
+    *harness.canned.lock().unwrap() =
+        b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 18446744073709551615\r\ncontent-length: 3\r\nconnection: close\r\n\r\nbad"
+            .to_vec();
+    let error = harness
+        .runtime
+        .block_on(harness.client.query_order(&common::order_request()))
+        .unwrap_err();
+    let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(api.status, 503);
+    assert!(!api.verified);
+    assert_eq!(api.retry_after, Some(wechatpay_v3::MAX_RETRY_AFTER));
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0);
+
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(64);
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let outcome = runner.run(&answer(), |answer| {
+        *harness.canned.lock().unwrap() = answer;
+        harness.runtime.block_on(async {
+            if let Err(error) = harness.client.query_order(&common::order_request()).await {
+                check(&error, false);
+            }
+            if let Err(error) = harness.client.create_order(&split()).await {
+                check(&error, true);
+            }
+            // Let a certificate download started in the background end, on this answer.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        });
+        prop_assert_eq!(PANICS.load(Ordering::SeqCst), 0);
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
