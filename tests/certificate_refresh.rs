@@ -520,3 +520,61 @@ async fn the_timed_refresh_picks_up_a_rotated_certificate_before_anything_names_
     assert_eq!(verified.source, KeySource::PlatformCertificate);
     assert_eq!(downloads(&simulator), 2);
 }
+
+#[tokio::test]
+async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_everywhere() {
+    use wechatpay_v3::types::{ReceiverType, RelationType};
+    use wechatpay_v3::{AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest};
+
+    let simulator = Simulator::start().await.unwrap();
+    // WeChat Pay names it by all 40 digits; a newer one than the first, so that the client
+    // encrypts with it.
+    let serial = "0A1B2C3D4E5F60718293A4B5C6D7E8F901234567";
+    simulator
+        .rotate_platform_certificate_with_serial(serial, 2021, 2099)
+        .await
+        .unwrap();
+    let client = builder(&simulator).build().unwrap();
+    let add = AddReceiverRequest::builder()
+        .appid("wx8888888888888888")
+        .receiver_type(ReceiverType::PersonalOpenid)
+        .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+        .relation_type(RelationType::Distributor)
+        .build()
+        .unwrap();
+    let added = client.add_receiver(&add).await.unwrap();
+    // The answer is signed by it, and verified by it, under its name.
+    assert_eq!(added.verified().serial, serial);
+    let status = client.certificate_status().unwrap();
+    assert!(status.serials.iter().any(|s| s == serial), "{status:?}");
+    assert_eq!(client.encryption_key().unwrap().serial(), serial);
+
+    // A split with a real name: encrypted with it, and `Wechatpay-Serial` names it as WeChat Pay
+    // does (the simulator compares the serial exactly, as listed).
+    let split = CreateOrderRequest::builder()
+        .appid("wx8888888888888888")
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P-ZERO-SERIAL-1")
+        .receivers(vec![
+            CreateOrderReceiver::builder()
+                .receiver_type(ReceiverType::PersonalOpenid)
+                .receiver_account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                .amount(10)
+                .description("分给个人")
+                .receiver_name("张三")
+                .build()
+                .unwrap(),
+        ])
+        .finish(false)
+        .build()
+        .unwrap();
+    client.create_order(&split).await.unwrap();
+    let sent = simulator
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(sent.wechatpay_serial.as_deref(), Some(serial));
+    assert_eq!(sent.status, Some(200));
+}

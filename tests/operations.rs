@@ -544,3 +544,50 @@ async fn the_simulator_checks_a_body_like_the_real_api() {
     let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     assert_eq!(body["detail"]["field"], "receivers[0].receiver_name");
 }
+
+#[tokio::test]
+async fn behind_a_gateway_with_a_path_prefix_the_client_signs_exactly_the_path_it_sends() {
+    let simulator = Simulator::start().await.unwrap();
+    // A gateway in front of WeChat Pay, reached under a prefix of its own (with a trailing `/`
+    // and a character the URL encodes).
+    let client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .base_url(format!("{}/pay gateway/wechat/", simulator.base_url()))
+        .no_retries()
+        .build()
+        .unwrap();
+    let error = client
+        .query_order(&common::order_request())
+        .await
+        .unwrap_err();
+    // The simulator checked the signature over the path it received before it looked for the
+    // route: a bad signature would be 401 SIGN_ERROR; this is WeChat Pay's 404 for a path it does
+    // not serve, signed.
+    let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!((api.status, api.verified), (404, true), "{error}");
+    let seen = simulator.requests().pop().unwrap();
+    assert_eq!(
+        seen.path_and_query,
+        "/pay%20gateway/wechat/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346"
+    );
+    // The message signed names that path, byte for byte: openssl makes the same signature.
+    let dir = common::scratch_dir("operations-gateway");
+    std::fs::write(
+        dir.join("merchant.pem"),
+        simulator
+            .credentials()
+            .merchant_private_key_pem
+            .clone()
+            .unwrap(),
+    )
+    .unwrap();
+    let (message, signature) = signed_message(&seen);
+    assert!(message.starts_with(b"GET\n/pay%20gateway/wechat/v3/"));
+    let expected = STANDARD.encode(common::openssl(
+        &dir,
+        &["dgst", "-sha256", "-sign", "merchant.pem"],
+        &message,
+    ));
+    assert_eq!(signature, expected);
+}

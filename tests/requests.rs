@@ -53,6 +53,32 @@ fn query_order_builds_the_orders_page_request_example() {
 }
 
 #[test]
+fn behind_a_gateway_the_path_signed_is_the_whole_path_sent() {
+    for base in [
+        "https://gateway.example.com/wechatpay",
+        "https://gateway.example.com/wechatpay/",
+        "http://127.0.0.1:8080/a/b",
+    ] {
+        let prepared = PreparedRequest::new(base, &order_request()).unwrap();
+        let path = prepared.path_and_query();
+        assert!(prepared.url().ends_with(path), "{base}");
+        let prefix = base
+            .trim_end_matches('/')
+            .splitn(4, '/')
+            .nth(3)
+            .map(|p| format!("/{p}"))
+            .unwrap();
+        assert_eq!(
+            path,
+            format!(
+                "{prefix}/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346"
+            ),
+            "{base}"
+        );
+    }
+}
+
+#[test]
 fn query_return_order_builds_the_returnorders_page_request_example() {
     let page = common::repo_file("schema/docs/ecommerce-profitsharing-returnorders-query.md");
     let request = return_request(OrderReference::OutOrderNo("P20150806125346".into()));

@@ -870,14 +870,14 @@ fn the_standalone_server_notifies_a_handler_written_in_another_language() {
 }
 
 #[test]
-fn the_notify_handler_example_decodes_the_retried_notification_and_answers_success() {
+fn the_notify_handler_example_tells_a_split_from_a_return_and_handles_each_once() {
     let output = Command::new(example("notify_handler"))
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let stdout = succeeded(output);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 7, "{stdout}");
+    assert_eq!(lines.len(), 12, "{stdout}");
     assert!(
         lines[0].starts_with("handler listening on http://127.0.0.1:"),
         "{stdout}"
@@ -885,24 +885,55 @@ fn the_notify_handler_example_decodes_the_retried_notification_and_answers_succe
     assert!(lines[2].ends_with("answered 500 on purpose"), "{stdout}");
     assert_eq!(lines[3], "WeChat Pay sends it again in 15 s");
     for part in [
-        "PROFITSHARING.SUCCESS: 100 fen to MERCHANT_ID 190001001",
-        "P20150806125346-NOTIFY",
+        "split P20150806125346-NOTIFY: 100 fen to MERCHANT_ID 190001001",
         "+08:00",
     ] {
         assert!(lines[4].contains(part), "{part:?} in {stdout}");
     }
-    assert!(lines[5].ends_with("attempt 1: answered 500"), "{stdout}");
-    assert!(lines[6].ends_with("attempt 2: answered 204"), "{stdout}");
-    // The same notification each time.
+    assert!(!lines[4].contains("event_type says otherwise"), "{stdout}");
+    assert!(lines[5].starts_with("return R20150806125346-NOTIFY accepted"));
+    assert!(
+        lines[6]
+            .starts_with("return R20150806125346-NOTIFY: 50 fen back from MERCHANT_ID 190001001"),
+        "{stdout}"
+    );
+    // The return again under another id: handled once, by its number.
+    assert!(
+        lines[7].ends_with("R20150806125346-NOTIFY already handled, answered 204"),
+        "{stdout}"
+    );
+    // The notification's id is the word after "notification".
     let id = |line: &str| {
-        line.split_whitespace()
-            .nth(1)
-            .unwrap()
-            .trim_end_matches(':')
-            .to_owned()
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "(notification" || *w == "notification")
+            .unwrap();
+        words[at + 1].trim_end_matches([':', ')', ',']).to_owned()
     };
-    assert_eq!(id(lines[2]), id(lines[4]));
-    assert_eq!(id(lines[5]), id(lines[6]));
+    assert_eq!(id(lines[2]), id(lines[4]), "the retried split notification");
+    assert_ne!(
+        id(lines[6]),
+        id(lines[7]),
+        "the resent return, under a new id"
+    );
+    let deliveries = &lines[8..];
+    assert!(
+        deliveries[0].ends_with("PROFITSHARING.SUCCESS attempt 1: answered 500"),
+        "{stdout}"
+    );
+    assert!(
+        deliveries[1].ends_with("PROFITSHARING.SUCCESS attempt 2: answered 204"),
+        "{stdout}"
+    );
+    assert!(
+        deliveries[2].ends_with("PROFITSHARING.RETURN attempt 1: answered 204"),
+        "{stdout}"
+    );
+    assert!(
+        deliveries[3].ends_with("PROFITSHARING.RETURN attempt 1: answered 204"),
+        "{stdout}"
+    );
 }
 
 #[test]

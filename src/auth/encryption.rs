@@ -171,29 +171,33 @@ thread_local! {
     static SEALING: RefCell<Option<Sealing>> = const { RefCell::new(None) };
 }
 
-/// Clears the thread's sealing when the serialisation ends, however it ends.
-struct Unset;
+/// Puts back the sealing that was in progress before (none, or an outer one when sealings nest)
+/// when a serialisation ends, however it ends.
+struct Restore(Option<Sealing>);
 
-impl Drop for Unset {
+impl Drop for Restore {
     fn drop(&mut self) {
-        SEALING.with(|sealing| sealing.borrow_mut().take());
+        let previous = self.0.take();
+        SEALING.with(|sealing| *sealing.borrow_mut() = previous);
     }
 }
 
 /// Serialises a body with `write`, each [`Sensitive`] in it encrypted with `key`. Returns what
 /// `write` returned and whether a field was encrypted (then `Wechatpay-Serial` must name `key`).
+/// A sealing inside another (a body serialised while one is) has its own key and record, and the
+/// outer one continues as it was when the inner one ends.
 pub(crate) fn seal_body<T>(
     key: Option<&EncryptionKey>,
     write: impl FnOnce() -> Result<T, serde_json::Error>,
 ) -> Result<(T, bool), SealError> {
-    SEALING.with(|sealing| {
-        *sealing.borrow_mut() = Some(Sealing {
+    let previous = SEALING.with(|sealing| {
+        sealing.replace(Some(Sealing {
             key: key.cloned(),
             used: false,
             error: None,
-        });
+        }))
     });
-    let _unset = Unset;
+    let _restore = Restore(previous);
     let written = write();
     let (used, error) = SEALING.with(|sealing| {
         sealing
@@ -243,6 +247,42 @@ mod tests {
         // A body without a sensitive field needs no key.
         let (body, used) = seal_body(None, || serde_json::to_vec(&"plain")).unwrap();
         assert_eq!((body.as_slice(), used), (&b"\"plain\""[..], false));
+    }
+
+    #[test]
+    fn a_sealing_inside_another_leaves_the_outer_one_as_it_was() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rsa::{KeyPair, KeySize};
+        use aws_lc_rs::signature::KeyPair as _;
+
+        let key = |serial: &str| {
+            let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+            let der = pair.public_key().as_der().unwrap();
+            EncryptionKey::from_spki(serial, der.as_ref()).unwrap()
+        };
+        let (outer_key, inner_key) = (key("OUTER"), key("INNER"));
+        let ((inner, before, after), outer_used) = seal_body(Some(&outer_key), || {
+            let before = serde_json::to_string(&Sensitive::new("外"))?;
+            // A body serialised while this one is: its own key, its own record.
+            let (inner, inner_used) = seal_body(Some(&inner_key), || {
+                serde_json::to_string(&Sensitive::new("内"))
+            })
+            .map_err(|_| serde::ser::Error::custom("the inner sealing failed"))?;
+            assert!(inner_used);
+            // The outer sealing goes on: still inside the client, still with its key.
+            let after = serde_json::to_string(&Sensitive::new("外"))?;
+            Ok((inner, before, after))
+        })
+        .unwrap();
+        assert!(outer_used);
+        for ciphertext in [&inner, &before, &after] {
+            assert!(
+                ciphertext.len() > 300,
+                "a base64 RSA-2048 ciphertext: {ciphertext}"
+            );
+        }
+        // Outside both, a sensitive field does not serialise again.
+        assert!(serde_json::to_string(&Sensitive::new("x")).is_err());
     }
 
     #[test]

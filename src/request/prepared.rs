@@ -36,10 +36,14 @@ pub enum PrepareError {
 #[derive(Debug)]
 pub struct PreparedRequest<R> {
     operation: &'static Operation,
-    /// The base URL followed by the path and query; the path and query is the part from
-    /// `path_start` on, so the two cannot differ.
+    /// The base URL followed by the operation's path and query; the path and query sent (and
+    /// signed) is the part from `path_start` on, so the two cannot differ.
     url: String,
+    /// Where the path begins: after the base URL's authority, so that a base URL with a path of
+    /// its own (a gateway's prefix) has it in the path signed.
     path_start: usize,
+    /// Where the operation's own path begins: after the whole base URL.
+    operation_start: usize,
     body: String,
     encrypted_with: Option<String>,
     response: PhantomData<fn() -> R>,
@@ -102,7 +106,8 @@ impl<R> PreparedRequest<R> {
         Ok(Self {
             operation,
             url,
-            path_start: base_url.len(),
+            path_start: path_offset(base_url),
+            operation_start: base_url.len(),
             body,
             encrypted_with: key.filter(|_| encrypted).map(|k| k.serial().to_owned()),
             response: PhantomData,
@@ -119,9 +124,18 @@ impl<R> PreparedRequest<R> {
         &self.operation.method
     }
 
-    /// The path and query exactly as sent, e.g. `/v3/ecommerce/profitsharing/orders?sub_mchid=…`.
+    /// The path and query exactly as sent, e.g. `/v3/ecommerce/profitsharing/orders?sub_mchid=…`:
+    /// the canonical URL of the signature. A base URL with a path of its own (a gateway in front
+    /// of WeChat Pay, `https://gateway.example/wechatpay`) has that path in it too
+    /// (`/wechatpay/v3/…`), since it is sent.
     pub fn path_and_query(&self) -> &str {
         self.url.get(self.path_start..).unwrap_or_default()
+    }
+
+    /// The operation's path and query, after the base URL (`/v3/…?…`): what goes on another
+    /// host's base URL after a failover.
+    pub(crate) fn operation_path_and_query(&self) -> &str {
+        self.url.get(self.operation_start..).unwrap_or_default()
     }
 
     /// The full URL: the base URL followed by [`path_and_query`](Self::path_and_query).
@@ -139,4 +153,13 @@ impl<R> PreparedRequest<R> {
     pub fn encrypted_with(&self) -> Option<&str> {
         self.encrypted_with.as_deref()
     }
+}
+
+/// Where the path begins in a base URL `scheme://authority[/path]`: after the authority.
+fn path_offset(base_url: &str) -> usize {
+    let authority = base_url.find("://").map_or(0, |scheme| scheme + 3);
+    base_url
+        .get(authority..)
+        .and_then(|rest| rest.find('/'))
+        .map_or(base_url.len(), |slash| authority + slash)
 }

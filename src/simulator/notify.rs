@@ -47,6 +47,10 @@ pub enum NotificationFault {
     UnknownSerial,
     /// Sent twice, the same notification (same `id`) in a row.
     Duplicate,
+    /// Sent twice in a row, the second time under a new `id` with the same resource: a handler
+    /// that handles each id once takes it twice, one that handles each business number once (as
+    /// the page asks: 按单号做幂等处理) does not.
+    DuplicateWithNewId,
 }
 
 /// One attempt to deliver a notification, as the simulator recorded it.
@@ -133,12 +137,17 @@ impl Outbox {
         self.faults.push_back(fault);
     }
 
+    /// A new notification id.
+    fn new_id(&mut self, now: DateTime<FixedOffset>) -> String {
+        self.serial += 1;
+        format!("EV-{}{:07}", now.format("%Y%m%d%H%M%S"), self.serial)
+    }
+
     /// Queues the notices that came due, each under a new id.
     fn queue(&mut self, notices: Vec<Notice>, now: DateTime<FixedOffset>) {
         for notice in notices {
-            self.serial += 1;
             let pending = Pending {
-                id: format!("EV-{}{:07}", now.format("%Y%m%d%H%M%S"), self.serial),
+                id: self.new_id(now),
                 created: now,
                 attempts: 0,
                 next_at: notice.due,
@@ -185,17 +194,24 @@ pub(crate) async fn run(state: Arc<State>) {
     }
 }
 
-/// Sends one attempt (two with [`NotificationFault::Duplicate`]), records it, and queues the next
-/// one on a failure while the schedule has one left.
+/// Sends one attempt (two with [`NotificationFault::Duplicate`] and
+/// [`NotificationFault::DuplicateWithNewId`]), records it, and queues the next one on a failure
+/// while the schedule has one left.
 async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<NotificationFault>) {
-    let times = if fault == Some(NotificationFault::Duplicate) {
-        2
-    } else {
-        1
+    let times = match fault {
+        Some(NotificationFault::Duplicate | NotificationFault::DuplicateWithNewId) => 2,
+        _ => 1,
     };
     let mut received = false;
     let mut sent_at = state.data().ledger.now();
-    for _ in 0..times {
+    for time in 0..times {
+        if time > 0 && fault == Some(NotificationFault::DuplicateWithNewId) {
+            let mut data = state.data();
+            let now = data.ledger.now();
+            pending.id = data.notify.new_id(now);
+            pending.created = now;
+            pending.attempts = 0;
+        }
         pending.attempts += 1;
         let body = envelope(state, &pending, fault.as_ref());
         sent_at = state.data().ledger.now();

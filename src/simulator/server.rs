@@ -31,7 +31,11 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let state = state.clone();
-                async move { handle(request, &state).await }
+                // On a task of its own, as a server that acts on a request whether or not the
+                // client waits for the answer: a client that times out and goes away does not
+                // undo a split (the answer is then lost, not the effect).
+                let handled = tokio::spawn(async move { handle(request, &state).await });
+                async move { handled.await.unwrap_or(Err(DroppedOnPurpose)) }
             });
             // A client that goes away mid-request, or a dropped connection on purpose, ends here.
             let _ = hyper::server::conn::http1::Builder::new()

@@ -139,7 +139,7 @@ impl Client {
                 let call = Call {
                     operation: Q::OPERATION,
                     url: prepared.url().into(),
-                    path_and_query: prepared.path_and_query(),
+                    path_and_query: prepared.operation_path_and_query(),
                     body: prepared.body(),
                     serial,
                 };
