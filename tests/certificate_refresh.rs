@@ -578,3 +578,43 @@ async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_ev
     assert_eq!(sent.wechatpay_serial.as_deref(), Some(serial));
     assert_eq!(sent.status, Some(200));
 }
+
+#[tokio::test]
+async fn an_answer_naming_a_public_key_the_client_lacks_is_a_configuration_error_not_a_download() {
+    use wechatpay_v3::WechatPayPublicKey;
+    use wechatpay_v3::simulator::AnswerSigner;
+
+    let simulator = Simulator::start().await.unwrap();
+    // The merchant configured its public key under the wrong id (a copy-paste slip), and also
+    // downloads platform certificates.
+    let credentials = simulator.credentials();
+    let wrong_id = "PUB_KEY_ID_0119000000012026112200000000000002";
+    let client = simulator
+        .client_builder(VerificationMode::PlatformCertificates)
+        .unwrap()
+        .wechatpay_public_key(
+            WechatPayPublicKey::from_pem(wrong_id, &credentials.wechatpay_public_key_pem).unwrap(),
+        )
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    simulator.set_answer_signer(AnswerSigner::PublicKey);
+    let error = client.query_order(&order_request()).await.unwrap_err();
+    match &error {
+        Error::Verification {
+            reason: VerifyError::PublicKeyNotConfigured { id, configured },
+            ..
+        } => {
+            assert_eq!(id, &credentials.wechatpay_public_key_id);
+            assert_eq!(configured.as_deref(), Some(wrong_id));
+        }
+        other => panic!("{other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.contains("configuration error")
+            && message.contains(&credentials.wechatpay_public_key_id),
+        "{message}"
+    );
+    assert_eq!(downloads(&simulator), 0, "no certificate has such a serial");
+}

@@ -86,7 +86,9 @@ impl<T> Notified<T> {
     }
 
     /// The notification's id (通知ID): WeChat Pay sends the same notification, with the same id,
-    /// until it gets a success answer, so handle each id once.
+    /// until it gets a success answer. Handle each money movement once by its business number
+    /// (the resource's `out_order_no`, and the receiver), as the page asks (按单号做幂等处理): the
+    /// same movement may come again under another id.
     pub fn id(&self) -> &str {
         &self.notification.id
     }
@@ -225,14 +227,20 @@ impl Client {
     /// re-serialised no longer matches its signature).
     ///
     /// The signature is verified as an API answer's is: `Wechatpay-Serial` names the WeChat Pay
-    /// public key or a platform certificate (downloaded first when the client does not hold it
-    /// yet), `Wechatpay-Timestamp` within the client's window (300 s by default), signature probes
-    /// (`WECHATPAY/SIGNTEST/…`) refused. Then `resource` is decrypted with the APIv3 key
-    /// (AEAD_AES_256_GCM, its nonce and associated data) and decoded into `T`.
+    /// public key or a platform certificate, `Wechatpay-Timestamp` within the client's window
+    /// (300 s by default), signature probes (`WECHATPAY/SIGNTEST/…`) refused. A certificate the
+    /// client does not hold is downloaded first, but at most once per
+    /// [`certificate_on_demand_interval`](crate::ClientBuilder::certificate_on_demand_interval):
+    /// the notify URL is public, and a forgery naming a new serial must cost nothing; a
+    /// `PUB_KEY_ID_…` the client does not hold is a configuration error, never a download. The
+    /// whole call takes at most
+    /// [`notification_deadline`](crate::ClientBuilder::notification_deadline) (3 s by default),
+    /// so that the handler answers within the 5 s WeChat Pay waits. Then `resource` is decrypted
+    /// with the APIv3 key (AEAD_AES_256_GCM, its nonce and associated data) and decoded into `T`.
     ///
-    /// Handle each [`Notified::id`] once (WeChat Pay sends a notification again until it gets a
-    /// success answer), then answer [`NotificationAnswer::received`]; on an error answer
-    /// [`NotificationError::answer`].
+    /// Handle each money movement once, by its business number (see [`Notified::id`]: WeChat Pay
+    /// sends a notification again until it gets a success answer), then answer
+    /// [`NotificationAnswer::received`]; on an error answer [`NotificationError::answer`].
     ///
     /// # Errors
     ///

@@ -222,14 +222,15 @@ impl<'a> Importer<'a> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for field in &fields {
-            // `FIELD.NAME` entries adjust the `+` rows below FIELD, in the component they make.
+            // `FIELD.NAME` entries adjust the `+` rows below FIELD, in the component they make
+            // (an entry for a row that is not there is reported here, once).
             let nested = SchemaOverlay {
                 properties: entry
                     .properties
                     .iter()
                     .filter_map(|(key, overlay)| {
                         let rest = key.strip_prefix(field.name.as_str())?.strip_prefix('.')?;
-                        Some((rest.to_owned(), overlay.clone()))
+                        has_field(&field.children, rest).then(|| (rest.to_owned(), overlay.clone()))
                     })
                     .collect(),
                 ..SchemaOverlay::default()

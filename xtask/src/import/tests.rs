@@ -665,3 +665,81 @@ fn a_notification_page_without_a_retry_schedule_needs_one_in_the_overlay() {
         Ok(_) => panic!("imported without a retry schedule"),
     }
 }
+
+#[test]
+fn response_properties_adjust_an_answers_fields_and_the_rows_below_them() {
+    const CREATE: &str = "ecommerce-profitsharing-orders-create.md";
+    let overlay = committed("schema/overlay.yaml");
+    let pages = || pages_with(CREATE, "", "");
+    let render = |overlay: &str| {
+        let imported = import_text(overlay, pages()).unwrap();
+        let files = render_text(&imported.spec, "schema/openapi.yaml").unwrap();
+        let types = files
+            .iter()
+            .find(|(name, _)| *name == "types.rs")
+            .map(|(_, text)| text.clone())
+            .unwrap();
+        (imported, types)
+    };
+
+    // As committed: the nested rows `receivers.finish_time` and `receivers.detail_id` are not
+    // required, nor is `receivers`.
+    let (imported, types) = render(&overlay);
+    assert!(imported.stale.is_empty(), "{:?}", imported.stale);
+    let share = item(&types, "pub struct CreateOrderResponseReceiver");
+    assert!(
+        share.contains("pub finish_time: ::std::option::Option<"),
+        "{share}"
+    );
+    assert!(
+        share.contains("pub detail_id: ::std::option::Option<"),
+        "{share}"
+    );
+    let answer = item(&types, "pub struct CreateOrderResponse ");
+    assert!(answer.contains("#[serde(default"), "{answer}");
+
+    // Without the entry, the page's 是 holds.
+    let from = "        receivers.finish_time:\n          required: false\n";
+    assert!(overlay.contains(from));
+    let (_, types) = render(&overlay.replacen(
+        from,
+        "        receivers.finish_time:\n          required: true\n",
+        1,
+    ));
+    let share = item(&types, "pub struct CreateOrderResponseReceiver");
+    assert!(
+        share.contains("pub finish_time: ::chrono::DateTime<::chrono::FixedOffset>"),
+        "{share}"
+    );
+
+    // A row the page does not have is reported, with where it is in the overlay.
+    let (imported, _) = render(&overlay.replacen(
+        "        receivers.detail_id:\n",
+        "        receivers.no_such_row:\n          required: false\n        receivers.detail_id:\n",
+        1,
+    ));
+    assert_eq!(
+        imported.stale,
+        [
+            "#/operations/docs~1ecommerce-profitsharing-orders-create.md/response/properties/receivers.no_such_row: no field receivers.no_such_row on the page"
+        ]
+    );
+
+    // A page whose 返回参数 table a `schemas` entry takes is adjusted there.
+    let error = import_text(
+        &overlay.replacen(
+            "    response:\n      description: The profit-sharing order. 分账结果。\n",
+            "    response:\n      description: The profit-sharing order. 分账结果。\n      properties:\n        status:\n          required: false\n",
+            1,
+        ),
+        pages(),
+    )
+    .unwrap_err();
+    let Error::Overlay { at, .. } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(
+        at,
+        "#/operations/docs~1ecommerce-profitsharing-orders-query.md/response/properties"
+    );
+}
