@@ -123,6 +123,10 @@ pub enum Error {
         /// Why the download failed; shared by every call that waited for it.
         #[source]
         source: Arc<Error>,
+        /// The raw body of the answer that named the serial, as received (as UTF-8, any invalid
+        /// bytes replaced), when there was one: a 2xx, so keep it, WeChat Pay acted on the
+        /// request; nothing proves it yet.
+        body: Option<String>,
         /// Whether WeChat Pay may have acted on the request all the same (it answered, and the
         /// answer could not be verified).
         effect: Effect,
@@ -166,7 +170,11 @@ impl From<PrepareError> for Error {
 pub enum Effect {
     /// It did not: nothing was sent, or the call only reads (a query), or the request never
     /// reached WeChat Pay (the connection could not be made), or WeChat Pay's signed refusal (a
-    /// verified 4xx answer) says it did not.
+    /// verified 4xx answer) says this request did not. It says nothing of earlier requests with
+    /// another number. An error made outside a client's call ([`decode_answer`]) has it too: it
+    /// does not know the request.
+    ///
+    /// [`decode_answer`]: crate::decode_answer
     #[default]
     None,
     /// It may have: the request went out and nothing proves that WeChat Pay did not act on it (a
@@ -288,9 +296,11 @@ impl Error {
     /// Whether WeChat Pay may have acted on the request although the call failed: `true` after a
     /// request that changes something (a POST) went out and nothing proves that WeChat Pay did not
     /// act on it (see [`Effect::Possible`]); then query it, or send it again with the same business
-    /// number (`out_order_no`, `out_return_no`), never a new one. `false` when it did not: nothing
-    /// was sent, the call only reads, the connection could not be made, or WeChat Pay refused it
-    /// in a verified 4xx answer. The `Display` says the same.
+    /// number (`out_order_no`, `out_return_no`), never a new one. `false` when this request did
+    /// not: nothing was sent, the call only reads, the connection could not be made, or WeChat Pay
+    /// refused it in a verified 4xx answer (which says nothing of an earlier request). The
+    /// `Display` says the same. A call whose future is dropped (cancelled by the caller) returns
+    /// no error to ask.
     pub fn may_have_taken_effect(&self) -> bool {
         matches!(self.effect(), Effect::Possible { .. })
     }
@@ -307,6 +317,21 @@ impl Error {
             | Self::Decode { effect, .. } => *effect,
             _ => Effect::None,
         }
+    }
+
+    /// Whether this error can say that WeChat Pay may have acted ([`Error::set_effect`]): the
+    /// variants that come after sending.
+    pub(crate) fn carries_effect(&self) -> bool {
+        matches!(
+            self,
+            Self::Api(_)
+                | Self::Transport { .. }
+                | Self::DeadlineExceeded { .. }
+                | Self::BodyTooLarge { .. }
+                | Self::Verification { .. }
+                | Self::CertificatesUnavailable { .. }
+                | Self::Decode { .. }
+        )
     }
 
     /// Records that WeChat Pay may have acted on the request (the variants that come after

@@ -436,7 +436,8 @@ async fn on_demand_downloads_start_at_most_once_per_interval_whatever_became_of_
         .unwrap()
         .retry_policy(quick_retries())
         .certificate_backoff(Duration::from_millis(1), Duration::from_millis(1))
-        .certificate_on_demand_interval(Duration::from_millis(400))
+        // Long enough that a failing download (three quick attempts) ends well within it.
+        .certificate_on_demand_interval(Duration::from_secs(1))
         .build()
         .unwrap();
     // The first serial asked for starts a download; it is not listed.
@@ -460,7 +461,7 @@ async fn on_demand_downloads_start_at_most_once_per_interval_whatever_became_of_
     }
     assert_eq!(downloads(&simulator), 1);
     // A failed download counts too: after the interval one more starts and fails…
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
     simulator.inject_always_on(CERTIFICATES, status(500, "SYSTEM_ERROR"));
     let error = client
         .fetch_platform_certificate("0123456789ABCDEF03")

@@ -349,3 +349,32 @@ async fn a_request_without_a_business_number_says_to_check_before_sending_it_aga
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_split_answered_under_a_certificate_that_cannot_be_downloaded_keeps_its_answer() {
+    let simulator = simulator().await;
+    let client = simulator
+        .client_builder(VerificationMode::PlatformCertificates)
+        .unwrap()
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    client.query_order(&query("P20150806125346")).await.unwrap();
+    // WeChat Pay rotates its certificate, and the list cannot be downloaded.
+    simulator.rotate_platform_certificate().await.unwrap();
+    simulator.inject_always_on(wechatpay_v3::CERTIFICATES_PATH, status(500, "SYSTEM_ERROR"));
+    let error = client
+        .create_order(&split("P-CERT-DOWN-1"))
+        .await
+        .unwrap_err();
+    let Error::CertificatesUnavailable {
+        serial: Some(_),
+        body: Some(body),
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert!(body.contains("P-CERT-DOWN-1"), "{body}");
+    may_have_acted(&error, "out_order_no");
+}

@@ -1,7 +1,9 @@
 //! No header, however absurd, panics the client: a raw TCP server on loopback answers every
 //! request (the calls, and the certificate downloads they start) with an arbitrary status,
 //! arbitrary `Retry-After`, `Wechatpay-*`, `Request-ID` and `Content-Length` values and an arbitrary
-//! body. Every call ends in a typed error or a success, and no task of the client panics.
+//! body, some of them validly signed so that decoding behind the signature is reached too. Every
+//! call ends in a typed error or a success, a split's error says whether WeChat Pay may have
+//! acted, and no task of the client panics.
 
 // A panic in a test is a failed test: the no-panic lints are for the library.
 #![allow(
@@ -13,9 +15,9 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
@@ -25,14 +27,26 @@ use tokio::runtime::Runtime;
 use wechatpay_v3::types::ReceiverType;
 use wechatpay_v3::{
     ApiV3Key, Client, CreateOrderReceiver, CreateOrderRequest, Error, MerchantKey, RetryPolicy,
-    WechatPayPublicKey,
+    TransportKind, WechatPayPublicKey,
 };
 
 /// Panics anywhere in this process (a spawned task's too), counted by a panic hook.
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 
-/// The answer the server gives to every request, as raw bytes after the status line.
-type Canned = Arc<Mutex<Vec<u8>>>;
+const ID: &str = "PUB_KEY_ID_0114232806712025022800000000000001";
+
+/// An answer the server gives: a status, headers, a body, and whether to sign the body now with
+/// the key the client trusts (then the `Wechatpay-*` headers given are replaced).
+#[derive(Clone, Debug, Default)]
+struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, Vec<u8>)>,
+    body: Vec<u8>,
+    sign: bool,
+}
+
+/// The answer the server gives to every request.
+type Canned = Arc<Mutex<Answer>>;
 
 struct Harness {
     runtime: Runtime,
@@ -53,14 +67,17 @@ fn harness() -> &'static Harness {
             .enable_all()
             .build()
             .unwrap();
+        let dir = common::scratch_dir("hostile-headers");
+        let (merchant, _, _) = common::openssl_rsa_key(&dir, "merchant", 2048);
+        let (wechatpay_private, _, wechatpay_public) =
+            common::openssl_rsa_key(&dir, "wechatpay", 2048);
+        let signer = Arc::new(MerchantKey::from_pem_file(wechatpay_private).unwrap());
+
         let canned: Canned = Arc::default();
         let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
-        runtime.spawn(serve(listener, canned.clone()));
+        runtime.spawn(serve(listener, canned.clone(), signer));
 
-        let dir = common::scratch_dir("hostile-headers");
-        let (merchant, _, _) = common::openssl_rsa_key(&dir, "merchant", 2048);
-        let (_, _, wechatpay_public) = common::openssl_rsa_key(&dir, "wechatpay", 2048);
         // Both kinds of verification: a serial the client does not hold starts a certificate
         // download from the same hostile server.
         let client = Client::builder()
@@ -69,13 +86,7 @@ fn harness() -> &'static Harness {
                 "3775B6A45ACD588826D15E583A95F5DD00000001",
                 MerchantKey::from_pem_file(merchant).unwrap(),
             )
-            .wechatpay_public_key(
-                WechatPayPublicKey::from_pem_file(
-                    "PUB_KEY_ID_0114232806712025022800000000000001",
-                    wechatpay_public,
-                )
-                .unwrap(),
-            )
+            .wechatpay_public_key(WechatPayPublicKey::from_pem_file(ID, wechatpay_public).unwrap())
             .apiv3_key(ApiV3Key::new("hostile-headers-test-only-key-32").unwrap())
             .base_url(format!("http://{addr}"))
             .retry_policy(
@@ -97,12 +108,12 @@ fn harness() -> &'static Harness {
 }
 
 /// Answers every request with the canned answer, then closes the connection.
-async fn serve(listener: TcpListener, canned: Canned) {
+async fn serve(listener: TcpListener, canned: Canned, signer: Arc<MerchantKey>) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
             continue;
         };
-        let answer = canned.lock().unwrap().clone();
+        let answer = bytes(&canned.lock().unwrap(), &signer);
         tokio::spawn(async move {
             // The request: its head, then as much body as it announces (the client's bodies are
             // small); what is in it does not matter.
@@ -134,6 +145,47 @@ async fn serve(listener: TcpListener, canned: Canned) {
     }
 }
 
+/// The bytes of `answer`, signed now when it says so.
+fn bytes(answer: &Answer, signer: &MerchantKey) -> Vec<u8> {
+    let mut headers = answer.headers.clone();
+    if answer.sign {
+        headers.retain(|(name, _)| !name.starts_with("wechatpay-"));
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let nonce = "c5ac7061fccab6bf3e254dcf98995b8c";
+        let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+        message.extend_from_slice(&answer.body);
+        message.push(b'\n');
+        headers.extend([
+            ("wechatpay-timestamp", timestamp.into_bytes()),
+            ("wechatpay-nonce", nonce.as_bytes().to_vec()),
+            (
+                "wechatpay-signature",
+                signer.sign(&message).unwrap().into_bytes(),
+            ),
+            ("wechatpay-serial", ID.as_bytes().to_vec()),
+        ]);
+    }
+    let mut bytes = format!("HTTP/1.1 {} X\r\nconnection: close\r\n", answer.status).into_bytes();
+    let mut has_length = false;
+    for (name, value) in &headers {
+        has_length |= *name == "content-length";
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(b": ");
+        bytes.extend_from_slice(value);
+        bytes.extend_from_slice(b"\r\n");
+    }
+    if !has_length {
+        bytes.extend_from_slice(format!("content-length: {}\r\n", answer.body.len()).as_bytes());
+    }
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(&answer.body);
+    bytes
+}
+
 /// A header value: a number of any size or sign, visible ASCII, or bytes beyond ASCII.
 fn header_value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -160,17 +212,17 @@ const NAMES: [&str; 9] = [
     "content-type",
 ];
 
-/// An HTTP answer: a status, a few of the headers above (repeated or not), a body.
-fn answer() -> impl Strategy<Value = Vec<u8>> {
+/// An HTTP answer: a status, a few of the headers above (repeated or not), a body; signed or not.
+fn answer() -> impl Strategy<Value = Answer> {
     (
         prop_oneof![
-            Just(200u16),
-            Just(204),
-            Just(400),
-            Just(429),
-            Just(500),
-            Just(503),
-            200u16..600
+            3 => Just(200u16),
+            1 => Just(204),
+            1 => Just(400),
+            1 => Just(429),
+            1 => Just(500),
+            1 => Just(503),
+            2 => 200u16..600
         ],
         proptest::collection::vec((0..NAMES.len(), header_value()), 0..8),
         prop_oneof![
@@ -181,23 +233,16 @@ fn answer() -> impl Strategy<Value = Vec<u8>> {
                     .to_vec()
             ),
         ],
+        any::<bool>(),
     )
-        .prop_map(|(status, headers, body)| {
-            let mut answer = format!("HTTP/1.1 {status} X\r\nconnection: close\r\n").into_bytes();
-            let mut has_length = false;
-            for (name, value) in headers {
-                has_length |= NAMES[name] == "content-length";
-                answer.extend_from_slice(NAMES[name].as_bytes());
-                answer.extend_from_slice(b": ");
-                answer.extend_from_slice(&value);
-                answer.extend_from_slice(b"\r\n");
-            }
-            if !has_length {
-                answer.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
-            }
-            answer.extend_from_slice(b"\r\n");
-            answer.extend_from_slice(&body);
-            answer
+        .prop_map(|(status, headers, body, sign)| Answer {
+            status,
+            headers: headers
+                .into_iter()
+                .map(|(name, value)| (NAMES[name], value))
+                .collect(),
+            body,
+            sign,
         })
 }
 
@@ -218,29 +263,30 @@ fn split() -> CreateOrderRequest {
         .unwrap()
 }
 
-/// What every error must be: one line of text, and for a split whose answer came as a 2xx that
-/// did not verify or decode, one that says WeChat Pay may have acted.
+/// What every error must be: one line of text; for a split, one that says WeChat Pay may have
+/// acted unless nothing was sent or WeChat Pay's signed 4xx says it did not (every attempt gets
+/// the same answer here); for a query, one that says nothing of effects.
 fn check(error: &Error, posted: bool) {
     let text = error.to_string();
     assert!(!text.is_empty() && !text.contains('\n'), "{text:?}");
-    if posted
-        && matches!(
-            error,
-            Error::Decode { .. }
-                | Error::Verification {
-                    status: 200..=299,
-                    ..
-                }
-        )
-    {
-        assert!(error.may_have_taken_effect(), "{error}");
-        assert!(text.contains("out_order_no"), "{text}");
-    }
     if !posted {
         assert!(
             !error.may_have_taken_effect(),
             "a query changes nothing: {error}"
         );
+        return;
+    }
+    let expected = match error {
+        Error::Api(api) => !(api.verified && (400..500).contains(&api.status)),
+        Error::Decode { .. } | Error::Verification { .. } | Error::BodyTooLarge { .. } => true,
+        Error::Transport { kind, .. } => *kind != TransportKind::Connect,
+        Error::DeadlineExceeded { attempts, .. } => *attempts > 0,
+        Error::CertificatesUnavailable { serial, .. } => serial.is_some(),
+        _ => false,
+    };
+    assert_eq!(error.may_have_taken_effect(), expected, "{error:?}");
+    if expected {
+        assert!(text.contains("out_order_no"), "{text}");
     }
 }
 
@@ -251,9 +297,12 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
     let harness = harness();
 
     // A proxy's unsigned 503 with the largest Retry-After there is: `Instant + wait` overflowed.
-    *harness.canned.lock().unwrap() =
-        b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 18446744073709551615\r\ncontent-length: 3\r\nconnection: close\r\n\r\nbad"
-            .to_vec();
+    *harness.canned.lock().unwrap() = Answer {
+        status: 503,
+        headers: vec![("retry-after", b"18446744073709551615".to_vec())],
+        body: b"bad".to_vec(),
+        sign: false,
+    };
     let error = harness
         .runtime
         .block_on(harness.client.query_order(&common::order_request()))
@@ -273,6 +322,7 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
         failure_persistence: None,
         ..ProptestConfig::default()
     });
+    let seen_decode = AtomicBool::new(false);
     let outcome = runner.run(&answer(), |answer| {
         *harness.canned.lock().unwrap() = answer;
         harness.runtime.block_on(async {
@@ -281,6 +331,9 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
             }
             if let Err(error) = harness.client.create_order(&split()).await {
                 check(&error, true);
+                if matches!(error, Error::Decode { .. }) {
+                    seen_decode.store(true, Ordering::SeqCst);
+                }
             }
             // Let a certificate download started in the background end, on this answer.
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -291,4 +344,6 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
     if let Err(failure) = outcome {
         panic!("{failure}");
     }
+    // Signed answers reach the decoding behind the signature check.
+    assert!(seen_decode.load(Ordering::SeqCst) || cases < 32);
 }

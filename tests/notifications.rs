@@ -528,13 +528,43 @@ async fn a_notification_naming_a_public_key_the_client_lacks_is_a_configuration_
         .status();
     assert_eq!(status, 400);
     assert_eq!(certificate_downloads(&simulator), 0, "nothing to download");
+    {
+        let seen = seen.lock().unwrap();
+        let error = &seen.errors[0];
+        assert!(error.starts_with("PublicKeyNotConfigured"), "{error}");
+        assert!(
+            error.contains("PUB_KEY_ID_0119000000012026112200000000000002")
+                && error.contains("wechatpay_public_key"),
+            "{error}"
+        );
+    }
+    // Nor does any other serial that no certificate can have: not hex, or more than 40 digits,
+    // or a public key id in another case.
+    let hex_41 = format!("1{}", "0".repeat(40));
+    for serial in [
+        "not-a-serial",
+        hex_41.as_str(),
+        "pub_key_id_0119000000012026112200000000000002",
+    ] {
+        let status = forged(&url, serial).send().await.unwrap().status();
+        assert_eq!(status, 400, "{serial}");
+    }
+    assert_eq!(certificate_downloads(&simulator), 0);
     let seen = seen.lock().unwrap();
-    let error = &seen.errors[0];
-    assert!(error.starts_with("PublicKeyNotConfigured"), "{error}");
     assert!(
-        error.contains("PUB_KEY_ID_0119000000012026112200000000000002")
-            && error.contains("wechatpay_public_key"),
-        "{error}"
+        seen.errors[1].starts_with("UnknownSerial"),
+        "{:?}",
+        seen.errors
+    );
+    assert!(
+        seen.errors[2].starts_with("UnknownSerial"),
+        "{:?}",
+        seen.errors
+    );
+    assert!(
+        seen.errors[3].starts_with("PublicKeyNotConfigured"),
+        "{:?}",
+        seen.errors
     );
 }
 

@@ -201,6 +201,8 @@ async fn a_split_is_processing_until_the_clock_reaches_its_delay_then_finished()
             done.finish_time,
             Some(accepted_at + DEFAULT_PROCESSING_DELAY)
         );
+        // The split's answer gave the detail id (the pages' form), and the query gives the same.
+        assert!(sent.detail_id.is_some());
         assert_eq!(done.detail_id.as_deref(), sent.detail_id.as_deref());
         assert_eq!(done.amount, sent.amount);
     }

@@ -252,35 +252,41 @@ mod tests {
     #[test]
     fn a_sealing_inside_another_leaves_the_outer_one_as_it_was() {
         use aws_lc_rs::encoding::AsDer;
-        use aws_lc_rs::rsa::{KeyPair, KeySize};
-        use aws_lc_rs::signature::KeyPair as _;
+        use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 
-        let key = |serial: &str| {
-            let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
-            let der = pair.public_key().as_der().unwrap();
-            EncryptionKey::from_spki(serial, der.as_ref()).unwrap()
+        let pair = |serial: &str| {
+            let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+            let der = private.public_key().as_der().unwrap();
+            let key = EncryptionKey::from_spki(serial, der.as_ref()).unwrap();
+            (key, OaepPrivateDecryptingKey::new(private).unwrap())
         };
-        let (outer_key, inner_key) = (key("OUTER"), key("INNER"));
-        let ((inner, before, after), outer_used) = seal_body(Some(&outer_key), || {
-            let before = serde_json::to_string(&Sensitive::new("外"))?;
+        let ((outer_key, outer), (inner_key, inner)) = (pair("OUTER"), pair("INNER"));
+        let decrypt = |key: &OaepPrivateDecryptingKey, json: &str| {
+            let sealed: String = serde_json::from_str(json).unwrap();
+            let sealed = STANDARD.decode(sealed).unwrap();
+            let mut out = vec![0u8; key.min_output_size()];
+            key.decrypt(&OAEP_SHA1_MGF1SHA1, &sealed, &mut out, None)
+                .map(|plaintext| String::from_utf8(plaintext.to_vec()).unwrap())
+                .ok()
+        };
+        let ((nested, before, after), outer_used) = seal_body(Some(&outer_key), || {
+            let before = serde_json::to_string(&Sensitive::new("外一"))?;
             // A body serialised while this one is: its own key, its own record.
-            let (inner, inner_used) = seal_body(Some(&inner_key), || {
+            let (nested, nested_used) = seal_body(Some(&inner_key), || {
                 serde_json::to_string(&Sensitive::new("内"))
             })
             .map_err(|_| serde::ser::Error::custom("the inner sealing failed"))?;
-            assert!(inner_used);
-            // The outer sealing goes on: still inside the client, still with its key.
-            let after = serde_json::to_string(&Sensitive::new("外"))?;
-            Ok((inner, before, after))
+            assert!(nested_used);
+            // The outer sealing goes on as it was: inside the client, with its own key.
+            let after = serde_json::to_string(&Sensitive::new("外二"))?;
+            Ok((nested, before, after))
         })
         .unwrap();
         assert!(outer_used);
-        for ciphertext in [&inner, &before, &after] {
-            assert!(
-                ciphertext.len() > 300,
-                "a base64 RSA-2048 ciphertext: {ciphertext}"
-            );
-        }
+        assert_eq!(decrypt(&outer, &before).as_deref(), Some("外一"));
+        assert_eq!(decrypt(&inner, &nested).as_deref(), Some("内"));
+        assert_eq!(decrypt(&outer, &after).as_deref(), Some("外二"));
+        assert_eq!(decrypt(&inner, &after), None, "not the inner key");
         // Outside both, a sensitive field does not serialise again.
         assert!(serde_json::to_string(&Sensitive::new("x")).is_err());
     }

@@ -261,7 +261,10 @@ impl Verifier {
                 source: KeySource::PublicKey,
             });
         }
-        if serial.starts_with(PUBLIC_KEY_ID_PREFIX) {
+        let public_key_id = serial
+            .get(..PUBLIC_KEY_ID_PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(PUBLIC_KEY_ID_PREFIX));
+        if public_key_id {
             // No platform certificate has such a serial: nothing to download, a key to configure.
             return Err(VerifyError::PublicKeyNotConfigured {
                 id: serial.to_owned(),

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use super::answer::NotificationAnswer;
+use crate::auth::certificates::certificate::is_certificate_serial;
 use crate::auth::verify::{Verified, VerifyError};
 use crate::config_error::DecryptError;
 use crate::error::Error;
@@ -64,8 +65,8 @@ pub struct Notified<T> {
     resource_json: DecryptedJson,
 }
 
-/// Decrypted JSON: zeroed when dropped, and not shown by `Debug` (a resource may hold personal
-/// data).
+/// Decrypted JSON: zeroed when dropped, and only its length shown by `Debug` (the decoded
+/// resource beside it shows what the spec knows of it; the rest stays out of logs).
 #[derive(Clone, PartialEq, Eq)]
 struct DecryptedJson(Zeroizing<String>);
 
@@ -202,7 +203,8 @@ pub enum NotificationError {
     Resource {
         /// The notification's id.
         id: String,
-        /// What did not decode (serde's message).
+        /// What did not decode, and where: serde's message, without the strings it quotes from
+        /// the decrypted resource (`"…"`).
         message: String,
     },
 }
@@ -288,8 +290,8 @@ impl Client {
             id: notification.id.clone(),
             message,
         };
-        let resource =
-            serde_json::from_slice(&plaintext).map_err(|e| not_decoded(e.to_string()))?;
+        let resource = serde_json::from_slice(&plaintext)
+            .map_err(|e| not_decoded(without_quoted_strings(&e.to_string())))?;
         // The bytes move into the string (no copy left behind): JSON that decoded is UTF-8.
         let json = String::from_utf8(std::mem::take(&mut *plaintext)).map_err(|e| {
             drop(Zeroizing::new(e.into_bytes()));
@@ -322,7 +324,8 @@ impl Client {
         // Read before verifying, to tell whether a download completed since.
         let seen = refresher.downloads();
         let serial = match self.verifier().verify(headers, body) {
-            Err(VerifyError::UnknownSerial { serial }) => serial,
+            // Only a serial that can be a certificate's is worth a download.
+            Err(VerifyError::UnknownSerial { serial }) if is_certificate_serial(&serial) => serial,
             other => return other.map_err(classify),
         };
         let store = refresher.store();
@@ -349,5 +352,45 @@ impl Client {
                 self.verifier().verify(headers, body).map_err(classify)
             }
         }
+    }
+}
+
+/// serde's message about decrypted JSON without the strings it quotes (`invalid type: string
+/// "…"`): they are the resource's plaintext (an openid, a description). Field and variant names,
+/// in backticks, stay.
+fn without_quoted_strings(message: &str) -> String {
+    let mut kept = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                kept.push_str("\"…\"");
+                quoted = true;
+            }
+            ('"', true) => quoted = false,
+            (_, false) => kept.push(c),
+            (_, true) => {}
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serdes_message_keeps_names_and_drops_the_strings_it_quotes() {
+        let error = serde_json::from_str::<u32>(r#""oUpF8uMuAJO_M2pxb1Q9zNjWeS6o""#).unwrap_err();
+        assert_eq!(
+            without_quoted_strings(&error.to_string()),
+            "invalid type: string \"…\", expected u32 at line 1 column 30"
+        );
+        let error =
+            serde_json::from_str::<crate::types::ProfitSharingNotification>("{}").unwrap_err();
+        assert_eq!(
+            without_quoted_strings(&error.to_string()),
+            "missing field `sp_mchid` at line 1 column 2"
+        );
     }
 }

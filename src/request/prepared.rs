@@ -52,6 +52,10 @@ pub struct PreparedRequest<R> {
 impl<R> PreparedRequest<R> {
     /// Validates `request` and builds its URL and body. A request with a sensitive field needs
     /// [`with_encryption`](Self::with_encryption).
+    ///
+    /// `base_url` is used as it is given: give it as it is sent, percent-encoded (as
+    /// `reqwest::Url` writes it; [`Client::prepare`](crate::Client::prepare) does), so that
+    /// [`path_and_query`](Self::path_and_query) is what goes on the wire.
     pub fn new<Q>(base_url: &str, request: &Q) -> Result<Self, PrepareError>
     where
         Q: Request<Response = R>,

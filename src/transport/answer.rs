@@ -202,8 +202,9 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The longest `Retry-After` taken as it is: a day. A longer one (a proxy's, or garbage such as
-/// `18446744073709551615`) is read as a day; either way it is longer than any call's deadline, so
-/// the call returns its error at once instead of waiting.
+/// `18446744073709551615`) is read as a day, before anything adds it to a time. A wait that would
+/// end past the call's total deadline (30 s by default) is not waited: the call returns its error
+/// at once.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// `Retry-After` as delta-seconds (WeChat Pay's rate limits; HTTP dates are not used by it),
@@ -229,6 +230,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 ///   WeChat Pay's JSON and kept raw either way.
 ///
 /// Never panics, whatever the status, headers and body.
+///
+/// It does not know the request, so its errors say nothing of whether WeChat Pay acted on it
+/// ([`Effect::None`]): that is the caller's to judge. A 2xx answer that did not verify or decode
+/// to a request that changes something means that WeChat Pay may well have acted.
 pub fn decode_answer<T: DeserializeOwned>(
     verifier: &Verifier,
     status: u16,

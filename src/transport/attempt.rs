@@ -62,14 +62,22 @@ impl Inner {
             .with_max_delay(self.retry.max_backoff)
             .with_max_times(self.retry.max_attempts.saturating_sub(1) as usize)
             .build();
+        // Both hosts' URLs are parsed before anything is sent: nothing fails between attempts.
         let primary = Target::parse(&call.url)?;
-        let mut backup: Option<Target> = None;
+        let backup = match &self.backup_base_url {
+            Some(base) => Some(Target::parse(&join(base, call.path_and_query))?),
+            None => None,
+        };
+        let mut on_backup = false;
         let mut attempts = 0u32;
         let mut last: Option<Error> = None;
         loop {
             attempts += 1;
             tracing::Span::current().record("attempt", attempts);
-            let target = backup.as_ref().unwrap_or(&primary);
+            let target = match (&backup, on_backup) {
+                (Some(backup), true) => backup,
+                _ => &primary,
+            };
             let attempt = async {
                 let answer = self.send_signed(call, target).await?;
                 let span = tracing::Span::current();
@@ -81,6 +89,16 @@ impl Inner {
             };
             let error = match tokio::time::timeout_at(deadline, attempt).await {
                 Ok(Ok(output)) => return Ok(output),
+                Ok(Err(error)) if *reached && !error.carries_effect() => {
+                    // This attempt failed before it was sent (signing failed), after an earlier
+                    // one that may have reached WeChat Pay: that is what the caller must know.
+                    tracing::error!(
+                        error = %error,
+                        "a retry failed before it was sent; the call ends with the error of the \
+                         attempt before it, after which WeChat Pay may have acted"
+                    );
+                    return Err(last.unwrap_or(error));
+                }
                 Ok(Err(error)) => error,
                 Err(_) => {
                     // The attempt in flight may have been sent.
@@ -95,16 +113,14 @@ impl Inner {
             };
             *reached |= error.may_have_reached();
             // Network failures move the next attempts to the backup host, when there is one.
-            if let (
+            if matches!(
+                error,
                 Error::Transport {
                     kind: TransportKind::Connect | TransportKind::Timeout,
                     ..
-                },
-                Some(base),
-                None,
-            ) = (&error, &self.backup_base_url, &backup)
-            {
-                backup = Some(Target::parse(&join(base, call.path_and_query))?);
+                }
+            ) {
+                on_backup = true;
             }
             if !call.operation.may_retry(&error) {
                 return Err(error);
@@ -266,7 +282,10 @@ impl Inner {
         if length.is_some_and(|length| length > self.max_body_size as u64) {
             return Err(too_large(&headers));
         }
-        let mut body = Vec::with_capacity(length.map_or(0, |l| l as usize));
+        // The announced length is a hint, not a promise: at most 64 KiB is set aside before the
+        // bytes come.
+        let hint = length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+        let mut body = Vec::with_capacity(hint.min(64 * 1024));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > self.max_body_size {
                 return Err(too_large(&headers));

@@ -48,6 +48,7 @@ impl Inner {
                 serial: serial.map(str::to_owned),
                 request_id: None,
                 source,
+                body: None,
                 effect: Effect::None,
             }),
             Wait::TimedOut => Err(Error::DeadlineExceeded {

@@ -19,6 +19,7 @@ use super::refresh::{CertificateRefresher, CertificateStatus, Need};
 use super::response::Response;
 use crate::auth::apiv3_key::ApiV3Key;
 use crate::auth::certificates::PlatformCertificate;
+use crate::auth::certificates::certificate::is_certificate_serial;
 use crate::auth::encryption::{EncryptError, EncryptionKey};
 use crate::auth::verify::{Verifier, VerifyError};
 use crate::config_error::ConfigError;
@@ -188,8 +189,9 @@ impl Client {
     /// has passed. It is an on-demand download: at most one starts per
     /// [`certificate_on_demand_interval`](crate::ClientBuilder::certificate_on_demand_interval)
     /// (60 s by default), so that serials named by strangers cost nothing. `Ok(None)` when the
-    /// list downloaded does not have the serial, or when no download may start for it yet and the
-    /// certificates held do not have it. An expired certificate is returned as it is: the verifier
+    /// list downloaded does not have the serial, when no download may start for it yet and the
+    /// certificates held do not have it, or at once when no certificate can have it (not hex, or
+    /// more than 40 digits). An expired certificate is returned as it is: the verifier
     /// reports it as expired.
     pub async fn fetch_platform_certificate(
         &self,
@@ -205,6 +207,10 @@ impl Client {
         serial: &str,
         deadline: Instant,
     ) -> Result<Option<PlatformCertificate>, Error> {
+        if !is_certificate_serial(serial) {
+            // No certificate has such a serial: nothing to download.
+            return Ok(None);
+        }
         let Some(refresher) = &self.inner.refresher else {
             let held = self
                 .inner
@@ -257,7 +263,7 @@ impl Client {
                 }),
                 Some(refresher),
                 Some(seen),
-            ) => {
+            ) if is_certificate_serial(&serial) => {
                 let store = refresher.store();
                 match self
                     .inner
@@ -273,6 +279,7 @@ impl Client {
                     Wait::Failed(source) => {
                         return Err(Error::CertificatesUnavailable {
                             serial: Some(serial),
+                            body: Some(String::from_utf8_lossy(&answer.body).into_owned()),
                             request_id: answer.request_id,
                             source,
                             effect: Effect::None,

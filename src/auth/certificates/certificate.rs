@@ -137,6 +137,15 @@ fn serial_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
+/// Whether `serial` can be a platform certificate's serial: hex digits, at most 40 of them once
+/// leading zeros are dropped (an X.509 serial is at most 20 bytes). Anything else names no
+/// certificate, and is never worth a download.
+pub(crate) fn is_certificate_serial(serial: &str) -> bool {
+    !serial.is_empty()
+        && serial.bytes().all(|b| b.is_ascii_hexdigit())
+        && serial.trim_start_matches('0').len() <= 40
+}
+
 /// A serial number as this crate keys certificates by: uppercase hex without leading zeros.
 pub(crate) fn normalize_serial(serial: &str) -> String {
     let trimmed = serial.trim_start_matches('0');

@@ -470,39 +470,42 @@ fn read_operation(
 }
 
 /// The business number (商户单号) of an operation that changes something (not a GET): the
-/// operation's `x-business-number` when it has one, else its one required body field named
-/// `out_…_no` (e.g. `out_order_no`, `out_return_no`), else none. Two such fields without
-/// `x-business-number` are an error.
+/// operation's `x-business-number` when it has one, else its one required field of the body or
+/// the path named `out_…_no` (e.g. `out_order_no`, `out_return_no`), else none. Two such fields
+/// without `x-business-number` are an error, and so is `x-business-number` on a GET (a query has
+/// none).
 fn business_number(
     op: &Value,
     fields: &[Field],
     method: &str,
     pointer: &str,
 ) -> Result<Option<String>, Error> {
+    let given = op.get("x-business-number");
     if method.eq_ignore_ascii_case("get") {
-        return Ok(None);
+        return match given {
+            None => Ok(None),
+            Some(_) => Err(Error::spec(
+                format!("{pointer}/x-business-number"),
+                "no business number on a GET: a query changes nothing",
+            )),
+        };
     }
-    let body_field = |name: &str| {
-        fields
-            .iter()
-            .any(|f| f.location == Location::Body && f.name == name)
-    };
-    if let Some(given) = op.get("x-business-number") {
+    let identifies = |f: &Field| matches!(f.location, Location::Body | Location::Path);
+    if let Some(given) = given {
         return match given.as_str() {
-            Some(name) if body_field(name) => Ok(Some(name.to_owned())),
+            Some(name) if fields.iter().any(|f| identifies(f) && f.name == name) => {
+                Ok(Some(name.to_owned()))
+            }
             _ => Err(Error::spec(
                 format!("{pointer}/x-business-number"),
-                "the name of a field of the request body",
+                "the name of a field of the request body or path",
             )),
         };
     }
     let candidates: Vec<&str> = fields
         .iter()
         .filter(|f| {
-            f.location == Location::Body
-                && f.required
-                && f.name.starts_with("out_")
-                && f.name.ends_with("_no")
+            identifies(f) && f.required && f.name.starts_with("out_") && f.name.ends_with("_no")
         })
         .map(|f| f.name.as_str())
         .collect();

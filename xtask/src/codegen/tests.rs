@@ -161,6 +161,16 @@ fn errors_name_the_spec_element_at_fault() {
             "",
             "#/paths/~1v1~1widgets/get/responses/404/x-error-codes/0/solution",
         ),
+        (
+            "      operationId: findWidget\n",
+            "      operationId: findWidget\n      x-business-number: key\n",
+            "#/paths/~1v1~1widgets/get/x-business-number: no business number on a GET",
+        ),
+        (
+            "      x-idempotent: true\n",
+            "      x-idempotent: true\n      x-business-number: nope\n",
+            "#/paths/~1v1~1shops~1{shop_id}~1widgets/post/x-business-number",
+        ),
     ];
     let names = [
         (
@@ -239,4 +249,47 @@ fn keyword_fields_are_renamed_and_date_times_have_no_length() {
         "{operations}"
     );
     assert!(operations.contains("query.push(\"type\""), "{operations}");
+}
+
+#[test]
+fn the_business_number_is_the_one_out_no_field_or_the_one_named() {
+    let original = std::fs::read_to_string(golden().spec).unwrap();
+    let operations = |spec: &str| {
+        render_text(spec, "spec")
+            .unwrap()
+            .into_iter()
+            .find(|(name, _)| *name == "operations.rs")
+            .map(|(_, text)| text)
+            .unwrap()
+    };
+    let create = |text: &str| {
+        let start = text.find("pub const CREATE_WIDGET").unwrap();
+        let end = start + text[start..].find("};").unwrap();
+        text[start..end].to_owned()
+    };
+    // The sample's POST has no `out_…_no` field: none.
+    assert!(
+        create(&operations(&original)).contains("business_number: ::std::option::Option::None")
+    );
+    // A required path parameter named `out_…_no` is one.
+    let renamed = original
+        .replace("{shop_id}", "{out_shop_no}")
+        .replace("        - name: shop_id\n", "        - name: out_shop_no\n")
+        .replace("~1{shop_id}~1", "~1{out_shop_no}~1");
+    assert!(
+        create(&operations(&renamed))
+            .contains("business_number: ::std::option::Option::Some(\"out_shop_no\")"),
+        "{}",
+        create(&operations(&renamed))
+    );
+    // Or the one the spec names.
+    let named = original.replacen(
+        "      x-idempotent: true\n",
+        "      x-idempotent: true\n      x-business-number: shop_id\n",
+        1,
+    );
+    assert!(
+        create(&operations(&named))
+            .contains("business_number: ::std::option::Option::Some(\"shop_id\")")
+    );
 }

@@ -245,7 +245,23 @@ impl<'a> Importer<'a> {
                 required.push(json!(field.name));
             }
             let claim = format!("{name}.{}", field.name);
-            let schema = if let Some(component) = claims.get(claim.as_str()) {
+            let claimed = claims.get(claim.as_str());
+            // Rows below a field are adjusted here only when they make a component here.
+            let makes_component = field.row.is_some() && !field.children.is_empty();
+            if !nested.properties.is_empty() && (claimed.is_some() || !makes_component) {
+                let component = claimed
+                    .copied()
+                    .unwrap_or("the component that describes it");
+                return Err(Error::overlay(
+                    field_at,
+                    format!(
+                        "{} rows below {} are described by {component}: adjust them there",
+                        nested.properties.len(),
+                        field.name
+                    ),
+                ));
+            }
+            let schema = if let Some(component) = claimed {
                 if field_overlay.description.is_some()
                     || field_overlay.schema.is_some()
                     || !field_overlay.extensions.is_empty()

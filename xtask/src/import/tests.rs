@@ -725,6 +725,24 @@ fn response_properties_adjust_an_answers_fields_and_the_rows_below_them() {
         ]
     );
 
+    // The query page's receivers have no rows of their own (a component describes them from the
+    // example): an entry for one is reported, not taken.
+    let imported = import_text(
+        &overlay.replacen(
+            "      receivers:\n        required: false\n",
+            "      receivers:\n        required: false\n      receivers.amount:\n        required: false\n",
+            1,
+        ),
+        pages_with(ORDERS, "", ""),
+    )
+    .unwrap();
+    assert_eq!(
+        imported.stale,
+        [
+            "#/schemas/ProfitSharingOrder/properties/receivers.amount: no field receivers.amount on the page"
+        ]
+    );
+
     // A page whose 返回参数 table a `schemas` entry takes is adjusted there.
     let error = import_text(
         &overlay.replacen(
