@@ -619,3 +619,40 @@ async fn an_answer_naming_a_public_key_the_client_lacks_is_a_configuration_error
     );
     assert_eq!(downloads(&simulator), 0, "no certificate has such a serial");
 }
+
+#[tokio::test]
+async fn a_merchant_without_platform_certificates_asks_again_only_after_the_refresh_interval() {
+    let simulator = Simulator::start().await.unwrap();
+    simulator.set_no_certificates(true);
+    let client = simulator
+        .client_builder(VerificationMode::Both)
+        .unwrap()
+        .retry_policy(quick_retries())
+        .certificate_backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .certificate_on_demand_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let error = client
+        .fetch_platform_certificate("5157F09EFDC096DE15EBE81A47057A7232F1B8E1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            common::download_failure(&error),
+            Error::Config(wechatpay_v3::ConfigError::NoPlatformCertificates { .. })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(downloads(&simulator), 1);
+    // Past the on-demand interval, a serial a stranger names costs nothing: WeChat Pay said this
+    // merchant has none, and the refresh interval (12 h) applies.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        client
+            .fetch_platform_certificate("5157F09EFDC096DE15EBE81A47057A7232F1B8E2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(downloads(&simulator), 1);
+}

@@ -234,9 +234,22 @@ impl CertificateRefresher {
             return Plan::Join(flight.clone());
         }
         if need == Need::OnDemand {
+            // A merchant WeChat Pay says has no certificates (only the public key) gets none by
+            // asking again: a serial named then is a stranger's, asked for at most once per
+            // refresh interval.
+            let none_to_get = state.last_error.as_deref().is_some_and(|error| {
+                matches!(
+                    error,
+                    Error::Config(ConfigError::NoPlatformCertificates { .. })
+                )
+            });
+            let interval = match none_to_get {
+                true => self.interval.max(self.on_demand_interval),
+                false => self.on_demand_interval,
+            };
             let recent = state
                 .last_on_demand
-                .is_some_and(|at| now.saturating_duration_since(at) < self.on_demand_interval);
+                .is_some_and(|at| now.saturating_duration_since(at) < interval);
             if recent {
                 return Plan::Limited;
             }
