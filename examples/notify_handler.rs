@@ -151,28 +151,21 @@ fn handle(handler: &Handler, notified: &Notified<ProfitSharingNotification>) -> 
         ));
         return NotificationAnswer::received();
     }
-    let line = match movement {
-        Movement::Split => format!(
-            "split {}: {} fen to {} {} (order {}, notification {}), at {}{checked}",
-            r.out_order_no,
-            r.receiver.amount,
-            r.receiver.receiver_type,
-            r.receiver.account,
-            r.order_id,
-            notified.id(),
-            r.success_time.to_rfc3339(),
-        ),
-        Movement::Return => format!(
-            "return {}: {} fen back from {} {} (return {}, notification {}), at {}{checked}",
-            r.out_order_no,
-            r.receiver.amount,
-            r.receiver.receiver_type,
-            r.receiver.account,
-            r.order_id,
-            notified.id(),
-            r.success_time.to_rfc3339(),
-        ),
+    // `order_id` is WeChat Pay's split id in a split's notification, its return id in a return's.
+    let (what, direction, id) = match movement {
+        Movement::Split => ("split", "to", "order"),
+        Movement::Return => ("return", "back from", "return"),
     };
+    let line = format!(
+        "{what} {}: {} fen {direction} {} {} ({id} {}, notification {}), at {}{checked}",
+        r.out_order_no,
+        r.receiver.amount,
+        r.receiver.receiver_type,
+        r.receiver.account,
+        r.order_id,
+        notified.id(),
+        r.success_time.to_rfc3339(),
+    );
     let _ = handler.report.send(line);
     NotificationAnswer::received()
 }

@@ -52,19 +52,14 @@ fn valid_answer() -> (u16, HeaderMap, Vec<u8>) {
         .unwrap()
         .as_secs();
     let nonce = "c5ac7061fccab6bf3e254dcf98995b8c";
-    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-    message.extend_from_slice(&fixture.body);
-    message.push(b'\n');
+    let signature = common::answer_signature(&fixture.key, timestamp, nonce, &fixture.body);
     let mut headers = HeaderMap::new();
     headers.insert(
         "wechatpay-timestamp",
         timestamp.to_string().parse().unwrap(),
     );
     headers.insert("wechatpay-nonce", nonce.parse().unwrap());
-    headers.insert(
-        "wechatpay-signature",
-        fixture.key.sign(&message).unwrap().parse().unwrap(),
-    );
+    headers.insert("wechatpay-signature", signature.parse().unwrap());
     headers.insert("wechatpay-serial", ID.parse().unwrap());
     headers.insert(
         "wechatpay-signature-type",

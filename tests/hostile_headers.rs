@@ -153,19 +153,13 @@ fn bytes(answer: &Answer, signer: &MerchantKey) -> Vec<u8> {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
-            .as_secs()
-            .to_string();
+            .as_secs();
         let nonce = "c5ac7061fccab6bf3e254dcf98995b8c";
-        let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-        message.extend_from_slice(&answer.body);
-        message.push(b'\n');
+        let signature = common::answer_signature(signer, timestamp, nonce, &answer.body);
         headers.extend([
-            ("wechatpay-timestamp", timestamp.into_bytes()),
+            ("wechatpay-timestamp", timestamp.to_string().into_bytes()),
             ("wechatpay-nonce", nonce.as_bytes().to_vec()),
-            (
-                "wechatpay-signature",
-                signer.sign(&message).unwrap().into_bytes(),
-            ),
+            ("wechatpay-signature", signature.into_bytes()),
             ("wechatpay-serial", ID.as_bytes().to_vec()),
         ]);
     }

@@ -18,7 +18,6 @@ use crate::config_error::DecryptError;
 use crate::error::Error;
 use crate::transport::certificate_wait::Wait;
 use crate::transport::client::Client;
-use crate::transport::refresh::Need;
 use crate::types::{EventType, Notification};
 
 /// The only `resource_type` WeChat Pay's notifications have: an encrypted resource.
@@ -328,16 +327,9 @@ impl Client {
             Err(VerifyError::UnknownSerial { serial }) if is_certificate_serial(&serial) => serial,
             other => return other.map_err(classify),
         };
-        let store = refresher.store();
         let wait = self
             .inner
-            .await_certificates(
-                refresher,
-                || store.contains(&serial),
-                seen,
-                deadline,
-                Need::OnDemand,
-            )
+            .await_serial(refresher, &serial, seen, deadline)
             .await;
         match wait {
             Wait::Failed(source) => {

@@ -116,6 +116,28 @@ impl Inner {
         }
     }
 
+    /// Waits, within `deadline`, for the platform certificate with `serial`, which an answer or a
+    /// notification named (or a user asked for): the download in flight, or an on-demand one
+    /// (at most one per interval). `seen` is the count of downloads read before the serial was
+    /// found missing.
+    pub(crate) async fn await_serial(
+        self: &Arc<Self>,
+        refresher: &CertificateRefresher,
+        serial: &str,
+        seen: u64,
+        deadline: Instant,
+    ) -> Wait {
+        let store = refresher.store();
+        self.await_certificates(
+            refresher,
+            || store.contains(serial),
+            seen,
+            deadline,
+            Need::OnDemand,
+        )
+        .await
+    }
+
     /// Runs a download of the platform certificates on its own task, so that neither the call
     /// that started it nor the ones that wait for it can cancel it.
     pub(crate) fn spawn_download(self: &Arc<Self>, flight: Flight) {

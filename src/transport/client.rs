@@ -15,7 +15,7 @@ use super::answer::Answer;
 use super::attempt::Call;
 use super::certificate_wait::Wait;
 use super::inner::Inner;
-use super::refresh::{CertificateRefresher, CertificateStatus, Need};
+use super::refresh::{CertificateRefresher, CertificateStatus};
 use super::response::Response;
 use crate::auth::apiv3_key::ApiV3Key;
 use crate::auth::certificates::PlatformCertificate;
@@ -225,19 +225,12 @@ impl Client {
             };
         };
         let seen = refresher.downloads();
-        let store = refresher.store();
         let wait = self
             .inner
-            .await_certificates(
-                refresher,
-                || store.contains(serial),
-                seen,
-                deadline,
-                Need::OnDemand,
-            )
+            .await_serial(refresher, serial, seen, deadline)
             .await;
         self.inner.settled(wait, Some(serial))?;
-        Ok(store.find(serial))
+        Ok(refresher.store().find(serial))
     }
 
     /// Verifies and decodes an answer. An answer that names a platform certificate the client
@@ -264,16 +257,9 @@ impl Client {
                 Some(refresher),
                 Some(seen),
             ) if is_certificate_serial(&serial) => {
-                let store = refresher.store();
                 match self
                     .inner
-                    .await_certificates(
-                        refresher,
-                        || store.contains(&serial),
-                        seen,
-                        deadline,
-                        Need::OnDemand,
-                    )
+                    .await_serial(refresher, &serial, seen, deadline)
                     .await
                 {
                     Wait::Failed(source) => {

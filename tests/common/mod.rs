@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use wechatpay_v3::simulator::{Fault, Simulator};
-use wechatpay_v3::{Client, Error, KeySource, QueryOrderRequest, RetryPolicy};
+use wechatpay_v3::{Client, Error, KeySource, MerchantKey, QueryOrderRequest, RetryPolicy};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
 pub fn order_request() -> QueryOrderRequest {
@@ -253,4 +253,13 @@ pub fn python_encrypt(key: &str, nonce: &str, associated_data: &str, plaintext: 
         "python3 with the cryptography package (pip install cryptography)",
     );
     String::from_utf8(output).unwrap().trim().to_owned()
+}
+
+/// The `Wechatpay-Signature` WeChat Pay puts on an answer or a notification: `key`'s signature
+/// over `timestamp\nnonce\nbody\n`, base64.
+pub fn answer_signature(key: &MerchantKey, timestamp: u64, nonce: &str, body: &[u8]) -> String {
+    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+    message.extend_from_slice(body);
+    message.push(b'\n');
+    key.sign(&message).unwrap()
 }
