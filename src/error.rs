@@ -307,45 +307,36 @@ impl Error {
 
     /// Whether WeChat Pay may have acted on the request, with the business number to use.
     pub fn effect(&self) -> Effect {
+        self.recorded_effect().unwrap_or_default()
+    }
+
+    /// What this error says of whether WeChat Pay may have acted: `None` for the variants that
+    /// come before anything is sent, which have no place to say it.
+    pub(crate) fn recorded_effect(&self) -> Option<Effect> {
         match self {
-            Self::Api(api) => api.effect,
+            Self::Api(api) => Some(api.effect),
             Self::Transport { effect, .. }
             | Self::DeadlineExceeded { effect, .. }
             | Self::BodyTooLarge { effect, .. }
             | Self::Verification { effect, .. }
             | Self::CertificatesUnavailable { effect, .. }
-            | Self::Decode { effect, .. } => *effect,
-            _ => Effect::None,
+            | Self::Decode { effect, .. } => Some(*effect),
+            _ => None,
         }
     }
 
-    /// Whether this error can say that WeChat Pay may have acted ([`Error::set_effect`]): the
-    /// variants that come after sending.
-    pub(crate) fn carries_effect(&self) -> bool {
-        matches!(
-            self,
-            Self::Api(_)
-                | Self::Transport { .. }
-                | Self::DeadlineExceeded { .. }
-                | Self::BodyTooLarge { .. }
-                | Self::Verification { .. }
-                | Self::CertificatesUnavailable { .. }
-                | Self::Decode { .. }
-        )
-    }
-
-    /// Records that WeChat Pay may have acted on the request (the variants that come after
-    /// sending carry it).
-    pub(crate) fn set_effect(&mut self, new: Effect) {
+    /// Where this error says whether WeChat Pay may have acted: the variants that come after
+    /// sending have the place, the others none.
+    pub(crate) fn effect_mut(&mut self) -> Option<&mut Effect> {
         match self {
-            Self::Api(api) => api.effect = new,
+            Self::Api(api) => Some(&mut api.effect),
             Self::Transport { effect, .. }
             | Self::DeadlineExceeded { effect, .. }
             | Self::BodyTooLarge { effect, .. }
             | Self::Verification { effect, .. }
             | Self::CertificatesUnavailable { effect, .. }
-            | Self::Decode { effect, .. } => *effect = new,
-            _ => {}
+            | Self::Decode { effect, .. } => Some(effect),
+            _ => None,
         }
     }
 

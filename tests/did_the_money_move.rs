@@ -33,14 +33,10 @@ const SUPPLIER: &str = "190001001";
 /// supplier added as a receiver, and a builder for its client.
 async fn simulator() -> Simulator {
     let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
-    let add = AddReceiverRequest::builder()
-        .receiver_type(ReceiverType::MerchantId)
-        .account(SUPPLIER)
-        .relation_type(RelationType::Supplier)
-        .name("示例商户全称")
-        .build()
+    client(&simulator)
+        .add_receiver(&common::supplier())
+        .await
         .unwrap();
-    client(&simulator).add_receiver(&add).await.unwrap();
     simulator
 }
 

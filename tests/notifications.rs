@@ -21,11 +21,10 @@ use axum::response::Response;
 use wechatpay_v3::simulator::{
     AnswerSigner, Delivery, NotificationFault, Simulator, VerificationMode,
 };
-use wechatpay_v3::types::{EventType, ReceiverType, RelationType};
+use wechatpay_v3::types::{EventType, ReceiverType};
 use wechatpay_v3::{
-    AddReceiverRequest, Client, ClientBuilder, CreateOrderReceiver, CreateOrderRequest,
-    CreateReturnOrderRequest, NotificationAnswer, NotificationError, Notified, OrderReference,
-    ProfitSharingNotification,
+    Client, ClientBuilder, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    NotificationAnswer, NotificationError, Notified, OrderReference, ProfitSharingNotification,
 };
 
 const SUB_MCHID: &str = "1900000109";
@@ -135,14 +134,7 @@ async fn start_with(
     tokio::spawn(async move { axum::serve(listener, app).await });
     let url = format!("http://{addr}/notify");
     simulator.set_notify_url(&url).unwrap();
-    let add = AddReceiverRequest::builder()
-        .receiver_type(ReceiverType::MerchantId)
-        .account(SUPPLIER)
-        .relation_type(RelationType::Supplier)
-        .name("示例商户全称")
-        .build()
-        .unwrap();
-    client.add_receiver(&add).await.unwrap();
+    client.add_receiver(&common::supplier()).await.unwrap();
     (simulator, client, seen, url)
 }
 

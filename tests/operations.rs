@@ -65,16 +65,6 @@ async fn add_person(client: &Client) {
 }
 
 /// A supplier, as the 添加分账接收方 page's example adds it.
-fn supplier() -> AddReceiverRequest {
-    AddReceiverRequest::builder()
-        .receiver_type(ReceiverType::MerchantId)
-        .account("190001001")
-        .relation_type(RelationType::Supplier)
-        .name("示例商户全称")
-        .build()
-        .unwrap()
-}
-
 /// `ciphertext` decrypted by `openssl pkeyutl` with the private key at `key`, RSAES-OAEP with
 /// `options` (openssl's OAEP defaults to SHA-1 and MGF1-SHA-1).
 fn openssl_oaep_decrypt(
@@ -280,7 +270,7 @@ async fn every_new_operation_round_trips() {
     );
     assert_eq!((seen.body.as_str(), seen.content_type), ("", None));
 
-    let added = client.add_receiver(&supplier()).await.unwrap();
+    let added = client.add_receiver(&common::supplier()).await.unwrap();
     assert_eq!(added.account, "190001001");
     assert_eq!(added.receiver_type, ReceiverType::MerchantId);
 
@@ -406,7 +396,7 @@ async fn a_post_that_is_not_idempotent_is_sent_once_and_an_idempotent_one_again_
         common::status(500, "SYSTEM_ERROR"),
         3,
     );
-    let error = client.add_receiver(&supplier()).await.unwrap_err();
+    let error = client.add_receiver(&common::supplier()).await.unwrap_err();
     assert_eq!(error.api().unwrap().status, 500);
     assert_eq!(simulator.requests().len(), 2, "sent once");
 
@@ -446,7 +436,7 @@ async fn a_post_that_is_not_idempotent_is_retried_when_the_connection_could_not_
         .retry_policy(common::quick_retries())
         .build()
         .unwrap();
-    client.add_receiver(&supplier()).await.unwrap();
+    client.add_receiver(&common::supplier()).await.unwrap();
     assert_eq!(simulator.requests().len(), 1);
 }
 

@@ -35,10 +35,13 @@ impl Inner {
         let mut reached = false;
         let result = self.attempts(call, deadline, accept, &mut reached).await;
         result.map_err(|mut error| {
-            if reached && call.operation.changes_state() {
-                error.set_effect(Effect::Possible {
+            if reached
+                && call.operation.changes_state()
+                && let Some(effect) = error.effect_mut()
+            {
+                *effect = Effect::Possible {
                     business_number: call.operation.business_number,
-                });
+                };
             }
             error
         })
@@ -89,7 +92,7 @@ impl Inner {
             };
             let error = match tokio::time::timeout_at(deadline, attempt).await {
                 Ok(Ok(output)) => return Ok(output),
-                Ok(Err(error)) if *reached && !error.carries_effect() => {
+                Ok(Err(error)) if *reached && error.recorded_effect().is_none() => {
                     // This attempt failed before it was sent (signing failed), after an earlier
                     // one that may have reached WeChat Pay: that is what the caller must know.
                     tracing::error!(

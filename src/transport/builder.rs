@@ -402,83 +402,69 @@ impl ClientBuilder {
             initial: DEFAULT_CERTIFICATE_BACKOFF,
             max: DEFAULT_CERTIFICATE_BACKOFF_MAX,
         });
-        let positive = [
-            (
+        let positive = |setting, value| checked(setting, value, false);
+        let any = |setting, value| checked(setting, value, true);
+        any("certificate_backoff (initial)", backoff.initial)?;
+        any("certificate_backoff (max)", backoff.max)?;
+        any("retry_policy (initial backoff)", retry.initial_backoff)?;
+        any("retry_policy (max backoff)", retry.max_backoff)?;
+        Ok(Durations {
+            total_deadline: positive(
                 "total_deadline",
                 self.total_deadline.unwrap_or(DEFAULT_TOTAL_DEADLINE),
-            ),
-            (
+            )?,
+            attempt_timeout: positive(
                 "attempt_timeout",
                 self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
-            ),
-            (
-                "connect_timeout",
-                self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            ),
-            (
+            )?,
+            // Whether one was given matters: with `http_client` it is a conflict.
+            connect_timeout: self
+                .connect_timeout
+                .map(|timeout| positive("connect_timeout", timeout))
+                .transpose()?,
+            notification_deadline: positive(
                 "notification_deadline",
                 self.notification_deadline
                     .unwrap_or(DEFAULT_NOTIFICATION_DEADLINE),
-            ),
-            (
+            )?,
+            refresh_interval: positive(
                 "certificate_refresh_interval",
                 self.refresh_interval.unwrap_or(DEFAULT_CERTIFICATE_REFRESH),
-            ),
-        ];
-        let zero_allowed = [
-            (
+            )?,
+            timestamp_window: any(
                 "timestamp_window",
                 self.timestamp_window.unwrap_or(DEFAULT_TIMESTAMP_WINDOW),
-            ),
-            ("certificate_backoff (initial)", backoff.initial),
-            ("certificate_backoff (max)", backoff.max),
-            (
+            )?,
+            certificate_backoff: backoff,
+            on_demand_interval: any(
                 "certificate_on_demand_interval",
                 self.on_demand_interval
                     .unwrap_or(DEFAULT_CERTIFICATE_ON_DEMAND_INTERVAL),
-            ),
-            ("retry_policy (initial backoff)", retry.initial_backoff),
-            ("retry_policy (max backoff)", retry.max_backoff),
-        ];
-        for (setting, value) in positive {
-            if value.is_zero() {
-                return Err(ConfigError::Duration {
-                    setting,
-                    value,
-                    expected: "more than zero",
-                });
-            }
-        }
-        for (setting, value) in positive.iter().chain(&zero_allowed) {
-            if *value > MAX_DURATION_SETTING {
-                return Err(ConfigError::Duration {
-                    setting,
-                    value: *value,
-                    expected: "at most a year (365 days)",
-                });
-            }
-        }
-        let [
-            (_, total_deadline),
-            (_, attempt_timeout),
-            (_, connect_timeout),
-            (_, notification_deadline),
-            (_, refresh_interval),
-        ] = positive;
-        let [(_, timestamp_window), _, _, (_, on_demand_interval), _, _] = zero_allowed;
-        Ok(Durations {
-            total_deadline,
-            attempt_timeout,
-            // Whether one was given matters: with `http_client` it is a conflict.
-            connect_timeout: self.connect_timeout.map(|_| connect_timeout),
-            notification_deadline,
-            refresh_interval,
-            timestamp_window,
-            on_demand_interval,
-            certificate_backoff: backoff,
+            )?,
             retry,
         })
     }
+}
+
+/// `value` of the duration `setting` when it is in range: at most [`MAX_DURATION_SETTING`], and
+/// more than zero unless `zero_allowed`.
+fn checked(
+    setting: &'static str,
+    value: Duration,
+    zero_allowed: bool,
+) -> Result<Duration, ConfigError> {
+    let expected = if value.is_zero() && !zero_allowed {
+        "more than zero"
+    } else if value > MAX_DURATION_SETTING {
+        "at most a year (365 days)"
+    } else {
+        return Ok(value);
+    };
+    Err(ConfigError::Duration {
+        setting,
+        value,
+        expected,
+    })
 }
 
 /// The duration settings of a client, checked.

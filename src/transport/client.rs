@@ -197,16 +197,6 @@ impl Client {
         &self,
         serial: &str,
     ) -> Result<Option<PlatformCertificate>, Error> {
-        let deadline = Instant::now() + self.inner.total_deadline;
-        self.platform_certificate_by(serial, deadline).await
-    }
-
-    /// [`Client::fetch_platform_certificate`] within `deadline`.
-    pub(crate) async fn platform_certificate_by(
-        &self,
-        serial: &str,
-        deadline: Instant,
-    ) -> Result<Option<PlatformCertificate>, Error> {
         if !is_certificate_serial(serial) {
             // No certificate has such a serial: nothing to download.
             return Ok(None);
@@ -224,6 +214,7 @@ impl Client {
                 ))),
             };
         };
+        let deadline = Instant::now() + self.inner.total_deadline;
         let seen = refresher.downloads();
         let wait = self
             .inner

@@ -79,9 +79,7 @@ pub(crate) enum Need {
 pub(crate) struct CertificateRefresher {
     apiv3_key: ApiV3Key,
     store: Arc<CertificateStore>,
-    interval: Duration,
-    backoff: Backoff,
-    on_demand_interval: Duration,
+    schedule: Schedule,
     /// Download before the first call: true when no public key can verify answers meanwhile.
     eager: bool,
     state: Arc<Mutex<State>>,
@@ -179,9 +177,7 @@ impl CertificateRefresher {
         Self {
             apiv3_key,
             store,
-            interval: schedule.interval,
-            backoff: schedule.backoff,
-            on_demand_interval: schedule.on_demand_interval,
+            schedule,
             eager,
             state: Arc::default(),
         }
@@ -218,7 +214,7 @@ impl CertificateRefresher {
         let started = self.eager || state.downloads > 0;
         let stale = state
             .last_success
-            .is_none_or(|(at, _)| now.saturating_duration_since(at) >= self.interval);
+            .is_none_or(|(at, _)| now.saturating_duration_since(at) >= self.schedule.interval);
         let due = started
             && stale
             && state.flight.is_none()
@@ -243,9 +239,14 @@ impl CertificateRefresher {
                     Error::Config(ConfigError::NoPlatformCertificates { .. })
                 )
             });
+            let Schedule {
+                interval,
+                on_demand_interval,
+                ..
+            } = self.schedule;
             let interval = match none_to_get {
-                true => self.interval.max(self.on_demand_interval),
-                false => self.on_demand_interval,
+                true => interval.max(on_demand_interval),
+                false => on_demand_interval,
             };
             let recent = state
                 .last_on_demand
@@ -317,7 +318,7 @@ impl CertificateRefresher {
                 }
                 Err(error) => {
                     state.failures = state.failures.saturating_add(1);
-                    let wait = self.backoff.after(state.failures);
+                    let wait = self.schedule.backoff.after(state.failures);
                     state.retry_at = Some(now + wait);
                     tracing::warn!(
                         error = %error,

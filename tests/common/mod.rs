@@ -46,6 +46,18 @@ pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeyS
     sources
 }
 
+/// 添加分账接收方 of the supplier the tests split to: merchant `190001001`, with its full name.
+pub fn supplier() -> wechatpay_v3::AddReceiverRequest {
+    use wechatpay_v3::types::{ReceiverType, RelationType};
+    wechatpay_v3::AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account("190001001")
+        .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
+        .build()
+        .unwrap()
+}
+
 /// An error answer with this status and code, as the simulator's fault.
 pub fn status(code: u16, name: &str) -> Fault {
     Fault::Status {

@@ -15,6 +15,7 @@ use super::naming;
 use super::overlay::{OneOfTwo, ResponseOverlay};
 use super::page_fields::{PageField, fill, is_sensitive, one_line, prose, tree};
 use super::schema_json::{copy_extensions, example_value, merge, row_schema, schema_ref};
+use super::schemas::has_field;
 use super::{Error, FieldOverlay, Importer, OperationOverlay, only_extensions};
 use crate::docs::{self, Field, Page, PageError, Required};
 
@@ -233,13 +234,7 @@ impl<'a> Importer<'a> {
             }
         }
         for name in op.request.keys() {
-            let found = match name.split_once('.') {
-                None => fields.iter().any(|f| f.name == *name),
-                Some((parent, child)) => fields
-                    .iter()
-                    .any(|f| f.name == parent && f.children.iter().any(|c| c.name == child)),
-            };
-            if !found {
+            if !has_field(&fields, name) {
                 self.stale.push(format!(
                     "{at}/request/{name}: no field {name} in the 请求参数 table of {label}"
                 ));

@@ -541,7 +541,7 @@ impl<'a> Importer<'a> {
 }
 
 /// Whether `key` names one of `fields`, or with `PARENT.NAME` a `+` row below one (at any depth).
-fn has_field(fields: &[PageField<'_>], key: &str) -> bool {
+pub(super) fn has_field(fields: &[PageField<'_>], key: &str) -> bool {
     fields
         .iter()
         .any(|field| match key.strip_prefix(field.name.as_str()) {
