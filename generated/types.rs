@@ -15,6 +15,143 @@ pub struct AddReceiverResponse {
     /// At most 64 characters (not enforced when decoding).
     pub account: ::std::string::String,
 }
+/// 垫付回补. The return of an advance the platform made for a refund: what the advance return and its query answer.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct AdvanceReturn {
+    /// 微信退款单号. 被回补的垫付退款单在微信支付侧的退款单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub refund_id: ::std::string::String,
+    /// 微信回补单号. 微信支付为这次垫付回补操作生成的单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub advance_return_id: ::std::string::String,
+    /// 垫付回补金额. 该退款单中由平台垫付、现在回补的金额, 单位为分。
+    pub return_amount: i64,
+    /// 出款方商户号. 出钱一方(二级商户)在微信支付的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub payer_mchid: ::std::string::String,
+    /// 资金账户. 退款资金出自哪个账户
+    pub payer_account: FundsAccount,
+    /// 入账方商户号. 收钱一方(电商平台)在微信支付的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub payee_mchid: ::std::string::String,
+    /// 资金账户. 退款资金出自哪个账户
+    pub payee_account: FundsAccount,
+    /// 分账结果.
+    pub result: ProcessingResult,
+    /// 垫付回补完成时间. 回补完成的时间, 采用 RFC 3339 格式 YYYY-MM-DDTHH:mm:ss+TIMEZONE, 时区 +08:00 即北京时间; 如 2018-06-08T10:34:56+08:00。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub success_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
+}
+/// The answer of 申请退款.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ApplyRefundResponse {
+    /// 微信退款单号. 微信支付为这笔退款生成的退款单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub refund_id: ::std::string::String,
+    /// 商户退款单号. 请求里传入的商户退款单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub out_refund_no: ::std::string::String,
+    /// 退款创建时间. 退款被受理的时间, 采用 RFC 3339 格式 YYYY-MM-DDTHH:mm:ss+TIMEZONE, 时区 +08:00 即北京时间; 如 2018-06-08T10:34:56+08:00。
+    pub create_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    /// 订单金额. 这次退款的金额明细。
+    pub amount: ApplyRefundResponseAmount,
+    /// 优惠退款详情. 这次退款涉及的代金券或立减优惠的退回情况。
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub promotion_detail: ::std::vec::Vec<ApplyRefundResponsePromotionDetail>,
+    /// 退款出资商户. 这笔退款实际由谁出资 注意: 退款资金还没有扣除时可能不返回本字段, 需要稍后再查
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub refund_account: ::std::option::Option<RefundAccount>,
+}
+/// 订单金额. 这次退款的金额明细。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ApplyRefundResponseAmount {
+    /// 退款金额. 实际退款的金额, 单位为分, 不超过原订单支付金额。
+    pub refund: i64,
+    /// 退款出资账户及金额. 各出资账户及其承担的金额。
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub from: ::std::vec::Vec<ApplyRefundResponseAmountFrom>,
+    /// 用户退款金额. 真正退到用户手中的金额, 不含任何优惠券, 单位为分。
+    pub payer_refund: i64,
+    /// 优惠退款金额. 按原支付单的优惠比例退回的优惠券金额, 单位为分。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub discount_refund: ::std::option::Option<i64>,
+    /// 退款币种. ISO 4217 三位字母币种代码, 目前只会是 CNY。
+    ///
+    /// At most 16 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    /// 垫付金额. 由电商平台垫付的部分, 单位为分。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub advance: ::std::option::Option<i64>,
+}
+/// 退款出资账户及金额. 各出资账户及其承担的金额。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ApplyRefundResponseAmountFrom {
+    /// 出资账户类型. 由哪个账户出资
+    pub account: FundsFrom,
+    /// 出资金额. 该账户承担的金额, 单位为分。
+    pub amount: i64,
+}
+/// 优惠退款详情. 这次退款涉及的代金券或立减优惠的退回情况。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ApplyRefundResponsePromotionDetail {
+    /// 券ID. 代金券或立减优惠的编号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub promotion_id: ::std::string::String,
+    /// 优惠范围.
+    pub scope: PromotionScope,
+    /// 优惠类型.
+    ///
+    /// On the wire: `type`.
+    #[serde(rename = "type")]
+    pub promotion_type: PromotionType,
+    /// 优惠券面额. 用户享受到的优惠金额, 等于微信、商户及其他出资方出资的合计, 单位为分。
+    pub amount: i64,
+    /// 优惠退款金额. 本次退回的优惠金额, 不大于退款金额; 退款金额减去它就是退回的现金部分, 单位为分。
+    pub refund_amount: i64,
+}
+/// The answer of 取消补差.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct CancelSubsidyResponse {
+    /// 二级商户号. 订单所属二级商户的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub sub_mchid: ::std::string::String,
+    /// 微信订单号. 取消补差的订单的微信支付订单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub transaction_id: ::std::string::String,
+    /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+    pub result: ReturnResult,
+    /// 取消补差描述. 请求中填写的取消原因。
+    ///
+    /// At most 80 characters (not enforced when decoding).
+    pub description: ::std::string::String,
+}
+/// The answer of 请求售后服务分账.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct CreateAfterSalesOrderResponse {
+    /// 二级商户号. 分账出资方二级商户的商户号。
+    pub sub_mchid: ::std::string::String,
+    /// 微信订单号. 被分账订单的微信支付订单号。
+    pub transaction_id: ::std::string::String,
+    /// 分账金额. 本次请求分出的金额, 单位为分。
+    pub amount: i64,
+}
 /// The answer of 请求分账.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -144,6 +281,37 @@ pub struct CreateReturnOrderResponse {
     /// At most 32 characters (not enforced when decoding).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: ::std::option::Option<::std::string::String>,
+}
+/// The answer of 请求补差.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct CreateSubsidyResponse {
+    /// 二级商户号. 接受补差的二级商户的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub sub_mchid: ::std::string::String,
+    /// 微信订单号. 补差订单的微信支付订单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub transaction_id: ::std::string::String,
+    /// 微信补差单号. 微信支付为这次补差生成的唯一单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub subsidy_id: ::std::string::String,
+    /// 补差描述. 请求中填写的补差说明。
+    ///
+    /// At most 80 characters (not enforced when decoding).
+    pub description: ::std::string::String,
+    /// 补差金额. 本次补差的金额, 单位为分。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub amount: ::std::option::Option<i64>,
+    /// 补差单结果. 补差单当前的状态
+    pub result: SubsidyResult,
+    /// 补差完成时间. 补差完成的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss.sss+TIMEZONE, 时区 +08:00 即北京时间; 如 2015-05-20T13:29:35.120+08:00。
+    pub success_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    /// 商户补差单号. 请求中传入的商户补差单号。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub out_subsidy_no: ::std::option::Option<::std::string::String>,
 }
 /// The answer of 删除分账接收方.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
@@ -357,6 +525,24 @@ pub struct ProfitSharingOrder {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_description: ::std::option::Option<::std::string::String>,
 }
+/// The answer of 查询售后服务分账结果.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct QueryAfterSalesOrderResponse {
+    /// 二级商户号. 分账出资方二级商户的商户号。
+    pub sub_mchid: ::std::string::String,
+    /// 微信订单号. 被分账订单的微信支付订单号。
+    pub transaction_id: ::std::string::String,
+    /// 分账金额. 售后服务分账的金额, 单位为分。
+    pub amount: i64,
+    /// 分账结果.
+    pub result: ProcessingResult,
+    /// 分账失败原因. Why one receiver's share failed.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub fail_reason: ::std::option::Option<ReceiverFailReason>,
+    /// 分账完成时间. 分账处理完成的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss.sss+TIMEZONE, 时区 +08:00 即北京时间; 如 2015-05-20T13:29:35.120+08:00。
+    pub finish_time: ::chrono::DateTime<::chrono::FixedOffset>,
+}
 /// The answer of 查询订单剩余待分金额.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -428,6 +614,163 @@ pub struct Receiver {
         CreateOrderResponseReceiverFundsAbnormalReceiver,
     >,
 }
+/// 退款. A refund: what the two refund queries (by WeChat Pay's refund id or by the merchant's refund number) and the abnormal refund answer.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct Refund {
+    /// 微信退款单号. 微信支付侧的退款单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub refund_id: ::std::string::String,
+    /// 商户退款单号. 申请退款时平台传入的退款单号, 在平台系统内唯一; 字符集限于数字、大小写英文字母及 _ - | * @。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub out_refund_no: ::std::string::String,
+    /// 微信订单号. 原支付订单的微信支付订单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub transaction_id: ::std::string::String,
+    /// 商户订单号. 原支付订单的商户订单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub out_trade_no: ::std::string::String,
+    /// 退款渠道. 款项退回到哪里
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub channel: ::std::option::Option<RefundChannel>,
+    /// 退款入账账户. 这笔退款的入账方: 退回银行卡时形如"银行名称+卡类型+卡尾号", 退回零钱时为"支付用户零钱", 退给商户时为"商户基本账户"或"商户结算银行账户"; 此外还可能是零钱通、银行电子账户、零花钱、经营账户、来华零钱包、企业支付商户、小金罐等。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub user_received_account: ::std::option::Option<::std::string::String>,
+    /// 退款成功时间. 只在退款状态为 SUCCESS 时返回, 采用 RFC 3339 格式 YYYY-MM-DDTHH:mm:ss+TIMEZONE, 时区 +08:00 即北京时间; 如 2018-06-08T10:34:56+08:00。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub success_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
+    /// 退款创建时间. 退款被受理的时间, 格式同退款成功时间。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub create_time: ::std::string::String,
+    /// 退款状态.
+    pub status: RefundStatus,
+    /// 退款金额信息. 这笔退款的金额明细。
+    pub amount: RefundAmount,
+    /// 营销详情. 这笔退款涉及的代金券或立减优惠的退回情况。
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub promotion_detail: ::std::vec::Vec<RefundPromotionDetail>,
+    /// 退款出资商户. 这笔退款实际由谁出资 注意: 退款资金还没有扣除时可能不返回本字段, 需要稍后再查
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub refund_account: ::std::option::Option<RefundAccount>,
+    /// 资金账户. 退款资金出自哪个账户
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub funds_account: ::std::option::Option<FundsAccount>,
+}
+/// 退款金额信息. 这笔退款的金额明细。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RefundAmount {
+    /// 退款金额. 退款的金额, 单位为分, 不超过原订单支付金额。
+    pub refund: i64,
+    /// 退款出资账户及金额. 各出资账户及其承担的金额。
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub from: ::std::vec::Vec<RefundAmountFrom>,
+    /// 用户退款金额. 真正退到用户手中的金额, 不含任何优惠券, 单位为分。
+    pub payer_refund: i64,
+    /// 优惠退款金额. 按原支付单的优惠比例退回的优惠券金额, 单位为分。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub discount_refund: ::std::option::Option<i64>,
+    /// 退款币种. ISO 4217 三位字母币种代码, 目前只会是 CNY。
+    ///
+    /// At most 16 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub currency: ::std::option::Option<::std::string::String>,
+    /// 垫付金额. 由电商平台垫付的部分, 单位为分。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub advance: ::std::option::Option<i64>,
+}
+/// 退款出资账户及金额. 各出资账户及其承担的金额。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RefundAmountFrom {
+    /// 出资账户类型. 由哪个账户出资
+    pub account: FundsFrom,
+    /// 出资金额. 该账户承担的金额, 单位为分。
+    pub amount: i64,
+}
+/// The decrypted `resource` of 退款结果通知 (解密后的资源): what `Client::decode_notification` returns.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RefundNotification {
+    /// 电商平台商户号. 微信支付分配给电商平台的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub sp_mchid: ::std::string::String,
+    /// 二级商户号. 发生退款的二级商户在微信支付的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub sub_mchid: ::std::string::String,
+    /// 商户订单号. 原支付订单在平台系统中的订单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub out_trade_no: ::std::string::String,
+    /// 微信订单号. 原支付订单的微信支付订单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub transaction_id: ::std::string::String,
+    /// 商户退款单号. 申请退款时平台传入的退款单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub out_refund_no: ::std::string::String,
+    /// 微信退款单号. 微信支付侧的退款单号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub refund_id: ::std::string::String,
+    /// 退款状态.
+    pub refund_status: RefundStatus,
+    /// 退款成功时间. 只在退款成功时返回, 采用 RFC 3339 格式 YYYY-MM-DDTHH:mm:ss+TIMEZONE, 时区 +08:00 即北京时间; 如 2018-06-08T10:34:56+08:00。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub success_time: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
+    /// 退款入账账户. 这笔退款的入账方: 退回银行卡时形如"银行名称+卡类型+卡尾号", 退回零钱时为"支付用户零钱", 退给商户时为"商户基本账户"或"商户结算银行账户", 退回零钱通时为"支付用户零钱通"。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub user_received_account: ::std::string::String,
+    /// 金额信息. 订单与退款的金额。
+    pub amount: RefundNotificationAmount,
+    /// 退款出资商户. 这笔退款实际由谁出资 注意: 退款资金还没有扣除时可能不返回本字段, 需要稍后再查
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub refund_account: ::std::option::Option<RefundAccount>,
+}
+/// 金额信息. 订单与退款的金额。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RefundNotificationAmount {
+    /// 订单金额. 原订单的总金额, 单位为分。
+    pub total: i64,
+    /// 退款金额. 这笔退款的金额, 单位为分; 订单用过券时按比例退回。
+    pub refund: i64,
+    /// 用户支付金额. 用户实际付出的金额, 单位为分。
+    pub payer_total: i64,
+    /// 用户退款金额. 退到用户手中的金额, 不含任何优惠券, 单位为分。
+    pub payer_refund: i64,
+}
+/// 营销详情. 这笔退款涉及的代金券或立减优惠的退回情况。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RefundPromotionDetail {
+    /// 券ID. 代金券或立减优惠的编号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub promotion_id: ::std::string::String,
+    /// 优惠范围.
+    pub scope: PromotionScope,
+    /// 优惠类型.
+    ///
+    /// On the wire: `type`.
+    #[serde(rename = "type")]
+    pub promotion_type: PromotionType,
+    /// 优惠券面额. 用户享受到的优惠金额, 等于微信、商户及其他出资方出资的合计, 单位为分。
+    pub amount: i64,
+    /// 优惠退款金额. 本次退回的优惠金额, 不大于退款金额; 退款金额减去它就是退回的现金部分, 单位为分。
+    pub refund_amount: i64,
+}
 /// 分账回退结果. The result of a profit-sharing return request: what `GET /v3/ecommerce/profitsharing/returnorders` answers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -471,6 +814,61 @@ pub struct ReturnOrder {
     /// At most 32 characters (not enforced when decoding).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transaction_id: ::std::option::Option<::std::string::String>,
+}
+/// The answer of 请求补差回退.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ReturnSubsidyResponse {
+    /// 二级商户号. 接受补差的二级商户的商户号。
+    ///
+    /// At most 32 characters (not enforced when decoding).
+    pub sub_mchid: ::std::string::String,
+    /// 微信订单号. 补差订单的微信支付订单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub transaction_id: ::std::string::String,
+    /// 微信补差回退单号. 微信支付为这次回退生成的唯一单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub subsidy_refund_id: ::std::string::String,
+    /// 微信退款单号. 请求中传入的微信退款单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub refund_id: ::std::option::Option<::std::string::String>,
+    /// 商户补差回退单号. 请求中传入的商户补差回退单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    pub out_order_no: ::std::string::String,
+    /// 补差回退金额. 本次回退的金额, 单位为分。
+    pub amount: i64,
+    /// 补差回退描述. 请求中填写的回退说明。
+    ///
+    /// At most 80 characters (not enforced when decoding).
+    pub description: ::std::string::String,
+    /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+    pub result: ReturnResult,
+    /// 补差回退完成时间. 回退完成的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss.sss+TIMEZONE, 时区 +08:00 即北京时间; 如 2015-05-20T13:29:35.120+08:00。
+    pub success_time: ::chrono::DateTime<::chrono::FixedOffset>,
+    /// 微信补差单号. 被回退的补差单在微信支付侧的单号。
+    ///
+    /// At most 64 characters (not enforced when decoding).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub subsidy_id: ::std::option::Option<::std::string::String>,
+    /// 回退出资账户及金额. 本次回退由哪些账户出资及各自的金额。
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub from: ::std::vec::Vec<ReturnSubsidyResponseFrom>,
+}
+/// 回退出资账户及金额. 本次回退由哪些账户出资及各自的金额。
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ReturnSubsidyResponseFrom {
+    /// 出资账户类型. 由哪个账户出资
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub account: ::std::option::Option<FundsFrom>,
+    /// 出资金额. 该账户出资的金额, 单位为分。
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub amount: ::std::option::Option<i64>,
 }
 /// 分账单状态. The state of the profit-sharing order.
 ///
@@ -631,6 +1029,193 @@ crate::__generated::open_enum!(
     PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
     InvalidRequest = "INVALID_REQUEST",
 );
+/// 类型. 本次分账的类型
+///
+/// Open: a value this version does not know decodes into [`AfterSalesType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `AfterSalesType::from("SERVICE_FEE_INCOME")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AfterSalesType {
+    /// `SERVICE_FEE_INCOME`: 服务费收入分账
+    ServiceFeeIncome,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(AfterSalesType, ServiceFeeIncome = "SERVICE_FEE_INCOME");
+/// 场景. 发生售后的业务场景
+///
+/// Open: a value this version does not know decodes into [`AfterSalesScene::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `AfterSalesScene::from("REFUND_TICKET")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AfterSalesScene {
+    /// `REFUND_TICKET`: 退票
+    RefundTicket,
+    /// `CHANGE_TICKET`: 改签
+    ChangeTicket,
+    /// `RETURN_GOODS`: 退货
+    ReturnGoods,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    AfterSalesScene,
+    RefundTicket = "REFUND_TICKET",
+    ChangeTicket = "CHANGE_TICKET",
+    ReturnGoods = "RETURN_GOODS",
+);
+/// 分账结果.
+///
+/// Open: a value this version does not know decodes into [`ProcessingResult::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `ProcessingResult::from("PROCESSING")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProcessingResult {
+    /// `PROCESSING`: 分账处理中, 请稍后再查
+    Processing,
+    /// `SUCCESS`: 分账成功, 为最终状态
+    Success,
+    /// `FAILED`: 分账失败, 为最终状态; 资金没有变动或已退回出资方, 请平台自行处理, 原因见 fail_reason
+    Failed,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    ProcessingResult,
+    Processing = "PROCESSING",
+    Success = "SUCCESS",
+    Failed = "FAILED",
+);
+/// 异常退款处理方式. 退款改退到哪里
+///
+/// Open: a value this version does not know decodes into [`AbnormalRefundType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `AbnormalRefundType::from("USER_BANK_CARD")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AbnormalRefundType {
+    /// `USER_BANK_CARD`: 退款到用户银行卡
+    UserBankCard,
+    /// `MERCHANT_BANK_CARD`: 退款至交易商户银行账户
+    MerchantBankCard,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    AbnormalRefundType,
+    UserBankCard = "USER_BANK_CARD",
+    MerchantBankCard = "MERCHANT_BANK_CARD",
+);
+/// 退款渠道. 款项退回到哪里
+///
+/// Open: a value this version does not know decodes into [`RefundChannel::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `RefundChannel::from("ORIGINAL")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefundChannel {
+    /// `ORIGINAL`: 原路退回
+    Original,
+    /// `BALANCE`: 退回余额
+    Balance,
+    /// `OTHER_BALANCE`: 原账户异常, 改退到其他余额账户
+    OtherBalance,
+    /// `OTHER_BANKCARD`: 原银行卡异常, 改退到其他银行卡
+    OtherBankcard,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    RefundChannel,
+    Original = "ORIGINAL",
+    Balance = "BALANCE",
+    OtherBalance = "OTHER_BALANCE",
+    OtherBankcard = "OTHER_BANKCARD",
+);
+/// 退款状态.
+///
+/// Open: a value this version does not know decodes into [`RefundStatus::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `RefundStatus::from("SUCCESS")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefundStatus {
+    /// `SUCCESS`: 退款成功
+    Success,
+    /// `CLOSED`: 退款关闭
+    Closed,
+    /// `PROCESSING`: 退款处理中
+    Processing,
+    /// `ABNORMAL`: 退款异常, 例如原路退回时发现用户银行卡已作废或被冻结; 可在商户平台交易中心手动处理, 或调用发起异常退款接口
+    Abnormal,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    RefundStatus,
+    Success = "SUCCESS",
+    Closed = "CLOSED",
+    Processing = "PROCESSING",
+    Abnormal = "ABNORMAL",
+);
+/// 出资账户类型. 由哪个账户出资
+///
+/// Open: a value this version does not know decodes into [`FundsFrom::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `FundsFrom::from("AVAILABLE")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FundsFrom {
+    /// `AVAILABLE`: 可用余额
+    Available,
+    /// `UNAVAILABLE`: 不可用余额
+    Unavailable,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    FundsFrom,
+    Available = "AVAILABLE",
+    Unavailable = "UNAVAILABLE",
+);
+/// 优惠范围.
+///
+/// Open: a value this version does not know decodes into [`PromotionScope::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `PromotionScope::from("GLOBAL")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PromotionScope {
+    /// `GLOBAL`: 全场代金券
+    Global,
+    /// `SINGLE`: 单品优惠
+    Single,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(PromotionScope, Global = "GLOBAL", Single = "SINGLE");
+/// 优惠类型.
+///
+/// Open: a value this version does not know decodes into [`PromotionType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `PromotionType::from("COUPON")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PromotionType {
+    /// `COUPON`: 代金券, 属于充值型, 需要占用结算资金
+    Coupon,
+    /// `DISCOUNT`: 优惠券, 属于免充值型, 不占用结算资金
+    Discount,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(PromotionType, Coupon = "COUPON", Discount = "DISCOUNT");
+/// 补差单结果. 补差单当前的状态
+///
+/// Open: a value this version does not know decodes into [`SubsidyResult::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `SubsidyResult::from("SUCCESS")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SubsidyResult {
+    /// `SUCCESS`: 补差成功
+    Success,
+    /// `FAIL`: 补差失败
+    Fail,
+    /// `REFUND`: 已全额回退
+    Refund,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    SubsidyResult,
+    Success = "SUCCESS",
+    Fail = "FAIL",
+    Refund = "REFUND",
+);
 /// 错误码. The code of an error answer. WeChat Pay adds codes over time: an unknown code is kept as it came.
 ///
 /// Open: a value this version does not know decodes into [`ErrorCode::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `ErrorCode::from("SYSTEM_ERROR")`.
@@ -645,16 +1230,22 @@ pub enum ErrorCode {
     InvalidRequest,
     /// `SIGN_ERROR`: 签名验证不通过 (the request's signature was not accepted)
     SignError,
-    /// `NO_AUTH`: 商户无权限 (the merchant may not use profit sharing)
-    NoAuth,
-    /// `NOT_ENOUGH`: 待分金额为 0
-    NotEnough,
     /// `FREQUENCY_LIMITED`: 频率超限 (too many requests; slow down and retry)
     FrequencyLimited,
-    /// `RESOURCE_NOT_EXISTS`: 记录不存在 (no such order)
+    /// `NO_AUTH`: 商户无权限 (the merchant may not do this (no permission for the operation))
+    NoAuth,
+    /// `NOT_ENOUGH`: 待分金额为 0 (not enough money (left to split, or in the paying account))
+    NotEnough,
+    /// `RESOURCE_NOT_EXISTS`: 记录不存在 (no such order, refund or subsidy)
     ResourceNotExists,
-    /// `RULE_LIMIT`: 超出最大分账比例
+    /// `RULE_LIMIT`: 超出最大分账比例 (a business rule forbids it)
     RuleLimit,
+    /// `USER_ACCOUNT_ABNORMAL`: 用户账户异常 (the buyer's account is abnormal or closed)
+    UserAccountAbnormal,
+    /// `REQUEST_BLOCKED`: 请求受阻 (the request was blocked)
+    RequestBlocked,
+    /// `MCH_NOT_EXISTS`: 商户号不存在 (no such merchant)
+    MchNotExists,
     /// `RATELIMIT_EXCEEDED`: 达到调用速率限制 (the rate limit was exceeded; slow down and retry)
     RatelimitExceeded,
     /// `SERVICE_UNAVAILABLE`: 服务不可用 (the service is unavailable; retry later)
@@ -668,13 +1259,64 @@ crate::__generated::open_enum!(
     ParamError = "PARAM_ERROR",
     InvalidRequest = "INVALID_REQUEST",
     SignError = "SIGN_ERROR",
+    FrequencyLimited = "FREQUENCY_LIMITED",
     NoAuth = "NO_AUTH",
     NotEnough = "NOT_ENOUGH",
-    FrequencyLimited = "FREQUENCY_LIMITED",
     ResourceNotExists = "RESOURCE_NOT_EXISTS",
     RuleLimit = "RULE_LIMIT",
+    UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
+    RequestBlocked = "REQUEST_BLOCKED",
+    MchNotExists = "MCH_NOT_EXISTS",
     RatelimitExceeded = "RATELIMIT_EXCEEDED",
     ServiceUnavailable = "SERVICE_UNAVAILABLE",
+);
+/// 退款出资商户. 这笔退款实际由谁出资 注意: 退款资金还没有扣除时可能不返回本字段, 需要稍后再查
+///
+/// Open: a value this version does not know decodes into [`RefundAccount::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `RefundAccount::from("REFUND_SOURCE_PARTNER_ADVANCE")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefundAccount {
+    /// `REFUND_SOURCE_PARTNER_ADVANCE`: 电商平台垫付
+    RefundSourcePartnerAdvance,
+    /// `REFUND_SOURCE_SUB_MERCHANT`: 二级商户
+    RefundSourceSubMerchant,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    RefundAccount,
+    RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+    RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+);
+/// 资金账户. 退款资金出自哪个账户
+///
+/// Open: a value this version does not know decodes into [`FundsAccount::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `FundsAccount::from("UNSETTLED")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FundsAccount {
+    /// `UNSETTLED`: 未结算资金
+    Unsettled,
+    /// `AVAILABLE`: 可用余额
+    Available,
+    /// `UNAVAILABLE`: 不可用余额
+    Unavailable,
+    /// `OPERATION`: 运营户
+    Operation,
+    /// `BASIC`: 基本账户(含可用余额和不可用余额)
+    Basic,
+    /// `ECNY_BASIC`: 数字人民币基本账户
+    EcnyBasic,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    FundsAccount,
+    Unsettled = "UNSETTLED",
+    Available = "AVAILABLE",
+    Unavailable = "UNAVAILABLE",
+    Operation = "OPERATION",
+    Basic = "BASIC",
+    EcnyBasic = "ECNY_BASIC",
 );
 /// 异常处理状态. 分给该接收方的资金出现在途异常时的处理状态
 ///
@@ -742,6 +1384,63 @@ crate::__generated::open_enum!(
     Platform = "PLATFORM",
     Others = "OTHERS",
 );
+/// 开户银行. 用户收款银行卡所属银行的类型标识, 只支持下列 15 家银行的借记卡; 退款到用户银行卡时必填
+///
+/// Open: a value this version does not know decodes into [`BankType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `BankType::from("CMB_DEBIT")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BankType {
+    /// `CMB_DEBIT`: 招商银行借记卡
+    CmbDebit,
+    /// `COMM_DEBIT`: 交通银行借记卡
+    CommDebit,
+    /// `ABC_DEBIT`: 农业银行借记卡
+    AbcDebit,
+    /// `CCB_DEBIT`: 建设银行借记卡
+    CcbDebit,
+    /// `ICBC_DEBIT`: 工商银行借记卡
+    IcbcDebit,
+    /// `BOC_DEBIT`: 中国银行借记卡
+    BocDebit,
+    /// `PAB_DEBIT`: 平安银行借记卡
+    PabDebit,
+    /// `SPDB_DEBIT`: 浦发银行借记卡
+    SpdbDebit,
+    /// `CITIC_DEBIT`: 中信银行借记卡
+    CiticDebit,
+    /// `CEB_DEBIT`: 光大银行借记卡
+    CebDebit,
+    /// `CMBC_DEBIT`: 民生银行借记卡
+    CmbcDebit,
+    /// `CIB_DEBIT`: 兴业银行借记卡
+    CibDebit,
+    /// `GDB_DEBIT`: 广发银行借记卡
+    GdbDebit,
+    /// `PSBC_DEBIT`: 邮储银行借记卡
+    PsbcDebit,
+    /// `NBCB_DEBIT`: 宁波银行借记卡
+    NbcbDebit,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(::std::string::String),
+}
+crate::__generated::open_enum!(
+    BankType,
+    CmbDebit = "CMB_DEBIT",
+    CommDebit = "COMM_DEBIT",
+    AbcDebit = "ABC_DEBIT",
+    CcbDebit = "CCB_DEBIT",
+    IcbcDebit = "ICBC_DEBIT",
+    BocDebit = "BOC_DEBIT",
+    PabDebit = "PAB_DEBIT",
+    SpdbDebit = "SPDB_DEBIT",
+    CiticDebit = "CITIC_DEBIT",
+    CebDebit = "CEB_DEBIT",
+    CmbcDebit = "CMBC_DEBIT",
+    CibDebit = "CIB_DEBIT",
+    GdbDebit = "GDB_DEBIT",
+    PsbcDebit = "PSBC_DEBIT",
+    NbcbDebit = "NBCB_DEBIT",
+);
 /// 通知类型. 注意: 另有官方页面把分账和分账回退两类通知的类型都写作 TRANSACTION.SUCCESS, 接收端不宜只凭本字段区分分账与回退
 ///
 /// Open: a value this version does not know decodes into [`EventType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `EventType::from("PROFITSHARING.SUCCESS")`.
@@ -752,6 +1451,12 @@ pub enum EventType {
     ProfitsharingSuccess,
     /// `PROFITSHARING.RETURN`: 分账回退
     ProfitsharingReturn,
+    /// `REFUND.SUCCESS`: 退款成功通知
+    RefundSuccess,
+    /// `REFUND.ABNORMAL`: 退款异常通知
+    RefundAbnormal,
+    /// `REFUND.CLOSED`: 退款关闭通知
+    RefundClosed,
     /// A value this version does not know, kept exactly as WeChat Pay sent it.
     Unknown(::std::string::String),
 }
@@ -759,6 +1464,9 @@ crate::__generated::open_enum!(
     EventType,
     ProfitsharingSuccess = "PROFITSHARING.SUCCESS",
     ProfitsharingReturn = "PROFITSHARING.RETURN",
+    RefundSuccess = "REFUND.SUCCESS",
+    RefundAbnormal = "REFUND.ABNORMAL",
+    RefundClosed = "REFUND.CLOSED",
 );
 /// 分账接收方列表. The receivers of the profit sharing. Absent when querying the result of a finish request (分账完结).
 ///

@@ -145,6 +145,7 @@ pub fn import_text(
         stale: Vec::new(),
         components: IndexMap::new(),
         auto_components: IndexMap::new(),
+        families: IndexMap::new(),
     };
     let document = importer.document()?;
     let yaml = crate::yaml::to_string(&document).map_err(Error::Yaml)?;
@@ -200,6 +201,8 @@ struct Importer<'a> {
     components: IndexMap<String, Value>,
     /// Components made for enum fields that no overlay entry claims.
     auto_components: IndexMap<String, Value>,
+    /// The families the pages belong to: segment → tag.
+    families: IndexMap<String, String>,
 }
 
 impl<'a> Importer<'a> {
@@ -256,12 +259,49 @@ impl<'a> Importer<'a> {
             ));
         }
         let mut document = overlay.spec.clone();
+        document.insert("tags".to_owned(), Value::Array(self.tags()?));
         document.insert("paths".to_owned(), Value::Object(paths));
         if !webhooks.is_empty() {
             document.insert("x-webhooks".to_owned(), Value::Object(webhooks));
         }
         document.insert("components".to_owned(), json!({ "schemas": schemas }));
         Ok(document)
+    }
+}
+
+impl Importer<'_> {
+    /// The spec's `tags`: one per family the pages belong to, the overlay's first, in its order.
+    fn tags(&mut self) -> Result<Vec<Value>, Error> {
+        let overlay = self.overlay;
+        for segment in overlay.families.keys() {
+            if !self.families.contains_key(segment) {
+                self.stale.push(format!(
+                    "#/families/{segment}: no page has an endpoint or a name in this family"
+                ));
+            }
+        }
+        let mut segments: Vec<&String> = self.families.keys().collect();
+        segments.sort_by_key(|s| (overlay.families.get_index_of(*s).unwrap_or(usize::MAX), *s));
+        let mut tags: Vec<Value> = Vec::new();
+        for segment in segments {
+            let tag = self.families.get(segment).cloned().unwrap_or_default();
+            if tags.iter().any(|t| t["name"] == tag.as_str()) {
+                return Err(Error::overlay(
+                    format!("#/families/{segment}/name"),
+                    format!("two families are named {tag}: name one of them here"),
+                ));
+            }
+            let description = overlay.families.get(segment).map_or_else(
+                || format!("The endpoints under `/v3/{segment}/`."),
+                |f| f.description.clone(),
+            );
+            tags.push(json!({
+                "name": tag,
+                "description": description,
+                "x-path-segment": segment,
+            }));
+        }
+        Ok(tags)
     }
 }
 

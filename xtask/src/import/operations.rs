@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value, json};
 
 use super::naming;
@@ -61,12 +61,18 @@ pub(super) fn summary(page: &Page) -> &str {
 /// (the overlay's template over the page's front matter) and page.
 pub(super) fn operation_head(
     id: &str,
+    family: &Family,
     label: &str,
     page: &Page,
     op: &OperationOverlay,
 ) -> Map<String, Value> {
     let mut operation = Map::new();
     operation.insert("operationId".to_owned(), json!(id));
+    operation.insert("tags".to_owned(), json!([family.tag]));
+    operation.insert(
+        "x-method".to_owned(),
+        json!(naming::method_name(id, &family.segment)),
+    );
     operation.insert("summary".to_owned(), json!(summary(page)));
     operation.insert(
         "description".to_owned(),
@@ -81,12 +87,33 @@ pub(super) fn operation_head(
     operation
 }
 
+/// A family of operations: the path segment that names it and the tag its operations carry.
+pub(super) struct Family {
+    pub segment: String,
+    pub tag: String,
+}
+
 /// Whether a method carries a body.
 fn has_body(method: &str) -> bool {
     !matches!(method, "get" | "delete" | "head")
 }
 
 impl<'a> Importer<'a> {
+    /// The family of `segment`, as the overlay names it; noted for the spec's `tags`.
+    pub(super) fn family(&mut self, segment: &str) -> Family {
+        let tag = self
+            .overlay
+            .families
+            .get(segment)
+            .and_then(|f| f.name.clone())
+            .unwrap_or_else(|| segment.to_snake_case());
+        self.families.insert(segment.to_owned(), tag.clone());
+        Family {
+            segment: segment.to_owned(),
+            tag,
+        }
+    }
+
     /// The operations of every page, as the spec's `paths`.
     pub(super) fn operations(&mut self) -> Result<Map<String, Value>, Error> {
         let overlay = self.overlay;
@@ -191,9 +218,17 @@ impl<'a> Importer<'a> {
             .clone()
             .unwrap_or_else(|| naming::operation_id(&method, &path));
         let prefix = id.to_upper_camel_case();
+        let family = naming::path_family(&path)
+            .map(|segment| self.family(&segment))
+            .ok_or_else(|| {
+                page_error(
+                    page.url_line,
+                    format!("a path with a family segment after /v3/, not {path}"),
+                )
+            })?;
 
         let summary = summary(page);
-        let mut operation = operation_head(&id, label, page, op);
+        let mut operation = operation_head(&id, &family, label, page, op);
         let idempotent_on_page = page.description.contains("幂等")
             || page.request.iter().any(|f| f.description.contains("幂等"));
         if idempotent_on_page {
@@ -588,12 +623,9 @@ impl<'a> Importer<'a> {
     ) -> Result<String, Error> {
         let source = format!("{label}#response");
         let properties = overlay.map(|r| r.properties.clone()).unwrap_or_default();
-        if let Some((name, _)) = self
-            .overlay
-            .schemas
-            .iter()
-            .find(|(_, entry)| entry.table.as_deref() == Some(source.as_str()))
-        {
+        if let Some((name, _)) = self.overlay.schemas.iter().find(|(_, entry)| {
+            entry.table.as_deref() == Some(source.as_str()) || entry.also.contains(&source)
+        }) {
             if !properties.is_empty() {
                 return Err(Error::overlay(
                     format!("{at}/response/properties"),

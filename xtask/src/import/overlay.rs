@@ -15,11 +15,26 @@ use crate::docs;
 #[serde(deny_unknown_fields)]
 pub struct Overlay {
     pub spec: Map<String, Value>,
+    /// By family (the path segment after `/v3/` and `ecommerce/`): its module name and
+    /// description; a family without an entry is named after its segment.
+    #[serde(default)]
+    pub families: IndexMap<String, FamilyOverlay>,
     /// By page (`docs/NAME.md`); a page without an entry imports as it is.
     #[serde(default)]
     pub operations: IndexMap<String, OperationOverlay>,
     pub errors: ErrorsOverlay,
     pub schemas: IndexMap<String, SchemaOverlay>,
+}
+
+/// `families.SEGMENT`: a family of endpoints, the tag its operations carry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyOverlay {
+    /// The tag, in snake_case (the Rust module and the client's method); the segment's
+    /// snake_case without it.
+    pub name: Option<String>,
+    /// What the family does: the module's and the handle's doc comment.
+    pub description: String,
 }
 
 /// `operations.PAGE`: what the overlay says about a page's operation.
@@ -98,6 +113,10 @@ pub struct StatusOverlay {
 #[derive(Debug, Default, Deserialize)]
 pub struct SchemaOverlay {
     pub table: Option<String>,
+    /// With `table: PAGE#response`: other pages whose 返回参数 table is the same (names, nesting,
+    /// types, 必填); their answers are this component too.
+    #[serde(default)]
+    pub also: Vec<String>,
     pub example: Option<String>,
     pub field: Option<String>,
     pub schema: Option<Map<String, Value>>,

@@ -11,6 +11,7 @@ use super::page_fields::{PageField, fill, gloss, one_line, prose, tree};
 use super::schema_json::{
     canonical, copy_extensions, merge, row_schema, scalar_schema, schema_ref,
 };
+use super::webhooks::shape;
 use super::{Error, FieldOverlay, Importer, SchemaOverlay, only_extensions};
 use crate::docs::{Kind, PageError, Required};
 
@@ -45,6 +46,26 @@ impl<'a> Importer<'a> {
                      PAGE#notification (通知参数), PAGE#resource (解密后的资源) or PAGE#answer (通知应答)",
                 )
             })?;
+            for other in &overlay.also {
+                let (other_label, other_table) = other.split_once('#').unwrap_or((other, ""));
+                // A page that is gone is reported by `schemas`.
+                let Some(&(other_path, other_page)) = self.pages.get(other_label) else {
+                    continue;
+                };
+                let same = table == "response"
+                    && other_table == "response"
+                    && shape(&other_page.response) == shape(rows);
+                if !same {
+                    return Err(Error::Page(PageError {
+                        page: other_path.to_path_buf(),
+                        line: other_page.response.first().map_or(1, |f| f.line),
+                        expected: format!(
+                            "a 返回参数 table like the one of {label} (schemas.{name} takes both, \
+                             `also`): the same fields, nesting, types and 必填"
+                        ),
+                    }));
+                }
+            }
             return Ok(Some(tree(rows, path)));
         }
         if let Some(source) = &overlay.example {
@@ -137,6 +158,19 @@ impl<'a> Importer<'a> {
                     .into_iter()
                     .find(|(_, present)| *present)
             };
+            for (index, other) in entry.also.iter().enumerate() {
+                let label = other
+                    .split_once('#')
+                    .map_or(other.as_str(), |(label, _)| label);
+                if !self.pages.contains_key(label) {
+                    self.stale.push(format!(
+                        "{at}/also/{index}: no page {label} in schema/docs/"
+                    ));
+                }
+            }
+            let misplaced = misplaced.or_else(|| {
+                (entry.table.is_none() && !entry.also.is_empty()).then_some(("also", true))
+            });
             if let Some((key, _)) = misplaced {
                 return Err(Error::overlay(
                     format!("{at}/{key}"),
@@ -184,6 +218,9 @@ impl<'a> Importer<'a> {
 
     /// The page field `Component.field` names, if the pages still have it.
     fn claimed_field(&self, claim: &str, at: &str) -> Result<Option<PageField<'a>>, Error> {
+        if let Some((label, rest)) = claim.split_once('#') {
+            return self.page_field(label, rest, at);
+        }
         let (component, field) = claim.split_once('.').ok_or_else(|| {
             Error::overlay(format!("{at}/field"), "a field is named as Component.field")
         })?;
@@ -194,6 +231,43 @@ impl<'a> Importer<'a> {
             )
         })?;
         Ok(fields.into_iter().find(|f| f.name == field))
+    }
+
+    /// The field `TABLE.NAME` (`PARENT.NAME` for a `+` row) of the page `label`, where TABLE is
+    /// `request` (请求参数) or `response` (返回参数): an enum the page's own table has, claimed where
+    /// no component is made from the table. The enum component it makes is the one every field
+    /// with its values then refers to.
+    fn page_field(
+        &self,
+        label: &str,
+        rest: &str,
+        at: &str,
+    ) -> Result<Option<PageField<'a>>, Error> {
+        let Some(&(path, page)) = self.pages.get(label) else {
+            return Ok(None);
+        };
+        let (rows, key) = match rest.split_once('.') {
+            Some(("request", key)) => (&page.request, key),
+            Some(("response", key)) => (&page.response, key),
+            _ => {
+                return Err(Error::overlay(
+                    format!("{at}/field"),
+                    "a page's field is named as docs/PAGE.md#request.NAME or #response.NAME",
+                ));
+            }
+        };
+        let mut fields = tree(rows, path);
+        let mut names = key.split('.').peekable();
+        while let Some(name) = names.next() {
+            let Some(found) = fields.into_iter().find(|f| f.name == name) else {
+                return Ok(None);
+            };
+            if names.peek().is_none() {
+                return Ok(Some(found));
+            }
+            fields = found.children;
+        }
+        Ok(None)
     }
 
     /// An object component made of `fields`, adjusted by the overlay's `entry`; the `+` rows

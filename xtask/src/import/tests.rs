@@ -305,16 +305,20 @@ fn scratch_repo(test: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("xtask-import-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("schema/docs")).unwrap();
-    for file in [
-        "overlay.yaml",
-        &format!("docs/{ORDERS}"),
-        &format!("docs/{RETURNS}"),
-    ] {
-        std::fs::copy(
-            repo_root().join("schema").join(file),
-            root.join("schema").join(file),
-        )
-        .unwrap();
+    std::fs::copy(
+        repo_root().join("schema/overlay.yaml"),
+        root.join("schema/overlay.yaml"),
+    )
+    .unwrap();
+    for page in std::fs::read_dir(repo_root().join("schema/docs")).unwrap() {
+        let page = page.unwrap().path();
+        if page.extension().is_some_and(|e| e == "md") {
+            std::fs::copy(
+                &page,
+                root.join("schema/docs").join(page.file_name().unwrap()),
+            )
+            .unwrap();
+        }
     }
     root
 }
@@ -624,6 +628,9 @@ fn a_second_notification_page_shares_the_envelope_and_adds_its_event_types() {
         json!([
             "PROFITSHARING.SUCCESS",
             "PROFITSHARING.RETURN",
+            "REFUND.SUCCESS",
+            "REFUND.ABNORMAL",
+            "REFUND.CLOSED",
             "PROFITSHARING.CLOSED"
         ])
     );
@@ -759,5 +766,147 @@ fn response_properties_adjust_an_answers_fields_and_the_rows_below_them() {
     assert_eq!(
         at,
         "#/operations/docs~1ecommerce-profitsharing-orders-query.md/response/properties"
+    );
+}
+
+#[test]
+fn every_operation_carries_its_family_tag_and_its_method_on_the_handle() {
+    let imported = import_text(
+        &committed("schema/overlay.yaml"),
+        pages_with(ORDERS, "", ""),
+    )
+    .unwrap();
+    let spec: serde_json::Value = serde_norway::from_str(&imported.spec).unwrap();
+    let tags: Vec<&str> = spec["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["profit_sharing", "refunds", "subsidies"]);
+    assert_eq!(spec["tags"][0]["x-path-segment"], "profitsharing");
+    let operation = |path: &str, method: &str| spec["paths"][path][method].clone();
+    let apply = operation("/v3/ecommerce/refunds/apply", "post");
+    assert_eq!(apply["operationId"], "applyRefund");
+    assert_eq!(apply["tags"], json!(["refunds"]));
+    assert_eq!(apply["x-method"], "apply");
+    let by_number = operation("/v3/ecommerce/refunds/out-refund-no/{out_refund_no}", "get");
+    assert_eq!(by_number["operationId"], "queryRefundByOutRefundNo");
+    assert_eq!(by_number["x-method"], "query_by_out_refund_no");
+    let split = operation("/v3/ecommerce/profitsharing/orders", "post");
+    assert_eq!(split["tags"], json!(["profit_sharing"]));
+    assert_eq!(split["x-method"], "create_order");
+    let give_back = operation("/v3/ecommerce/subsidies/return", "post");
+    assert_eq!(give_back["x-method"], "return_subsidy");
+    // A notification's family comes from its page's name; it has no method.
+    let refunded = &spec["x-webhooks"]["refundNotification"]["post"];
+    assert_eq!(refunded["tags"], json!(["refunds"]));
+    assert!(refunded.get("x-method").is_none());
+}
+
+#[test]
+fn a_family_entry_no_page_belongs_to_is_reported_and_two_families_cannot_share_a_name() {
+    let overlay = committed("schema/overlay.yaml").replacen(
+        "families:\n",
+        "families:\n  widgets:\n    description: Widgets.\n",
+        1,
+    );
+    let imported = import_text(&overlay, pages_with(ORDERS, "", "")).unwrap();
+    assert_eq!(
+        imported.stale,
+        ["#/families/widgets: no page has an endpoint or a name in this family"]
+    );
+    let overlay = committed("schema/overlay.yaml").replacen(
+        "  subsidies:\n    description:",
+        "  subsidies:\n    name: refunds\n    description:",
+        1,
+    );
+    let error = import_text(&overlay, pages_with(ORDERS, "", "")).unwrap_err();
+    let Error::Overlay { at, message } = &error else {
+        panic!("{error}")
+    };
+    assert!(at.starts_with("#/families/"), "{at}");
+    assert!(
+        message.contains("two families are named refunds"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_enum_claimed_on_a_pages_own_table_names_every_field_with_its_values() {
+    let imported = import_text(
+        &committed("schema/overlay.yaml"),
+        pages_with(ORDERS, "", ""),
+    )
+    .unwrap();
+    let spec: serde_json::Value = serde_norway::from_str(&imported.spec).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["RefundStatus"]["enum"],
+        json!(["SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL"])
+    );
+    // The notification's refund_status has the same values: it refers to the claimed enum.
+    assert_eq!(
+        schemas["RefundNotification"]["properties"]["refund_status"]["$ref"],
+        "#/components/schemas/RefundStatus"
+    );
+    // A claim on a field the page no longer has is reported, and the enum left out.
+    let imported = import_text(
+        &committed("schema/overlay.yaml").replacen("#response.status\n", "#response.state\n", 1),
+        pages_with(ORDERS, "", ""),
+    )
+    .unwrap();
+    assert!(
+        imported
+            .stale
+            .iter()
+            .any(|s| s.starts_with("#/schemas/RefundStatus/field:")),
+        "{:?}",
+        imported.stale
+    );
+}
+
+#[test]
+fn pages_with_the_same_answer_table_share_one_component_and_a_different_one_is_an_error() {
+    let imported = import_text(
+        &committed("schema/overlay.yaml"),
+        pages_with(ORDERS, "", ""),
+    )
+    .unwrap();
+    let spec: serde_json::Value = serde_norway::from_str(&imported.spec).unwrap();
+    for path in [
+        "/v3/ecommerce/refunds/id/{refund_id}",
+        "/v3/ecommerce/refunds/out-refund-no/{out_refund_no}",
+    ] {
+        assert_eq!(
+            spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/Refund",
+            "{path}"
+        );
+    }
+    assert!(
+        spec["components"]["schemas"]
+            .get("QueryRefundByOutRefundNoResponse")
+            .is_none()
+    );
+
+    let error = import_error(
+        "ecommerce-refunds-apply-abnormal-refund.md",
+        "| channel               | string(16) | 否   |",
+        "| channel               | string(16) | 是   |",
+    );
+    let Error::Page(error) = error else {
+        panic!("{error}")
+    };
+    assert!(
+        error
+            .page
+            .ends_with("ecommerce-refunds-apply-abnormal-refund.md")
+    );
+    assert!(
+        error.expected.contains("schemas.Refund takes both"),
+        "{}",
+        error.expected
     );
 }

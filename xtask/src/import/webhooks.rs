@@ -13,6 +13,7 @@ use std::path::Path;
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use serde_json::{Map, Value, json};
 
+use super::naming;
 use super::operations::{operation_head, summary};
 use super::page_fields::{one_line, tree};
 use super::schema_json::schema_ref;
@@ -62,7 +63,9 @@ pub fn retry_intervals(text: &str) -> Option<Vec<u64>> {
 
 /// The shape of a table: each row's name, nesting, type and 必填, which pages sharing a component
 /// must agree on.
-fn shape(rows: &[Field]) -> Vec<(&str, usize, crate::docs::Kind, crate::docs::Required)> {
+pub(super) fn shape(
+    rows: &[Field],
+) -> Vec<(&str, usize, crate::docs::Kind, crate::docs::Required)> {
     rows.iter()
         .map(|f| (f.name.as_str(), f.depth, f.kind, f.required))
         .collect()
@@ -232,7 +235,17 @@ impl<'a> Importer<'a> {
                 ));
             }
 
-            let mut operation = operation_head(&id, label, page, op);
+            let family = naming::page_family(label)
+                .map(|segment| self.family(&segment))
+                .ok_or_else(|| {
+                    page_error(
+                        page.url_line,
+                        format!("a page name with a family word, not {label}"),
+                    )
+                })?;
+            let mut operation = operation_head(&id, &family, label, page, op);
+            // A notification is not called: it has no method on the family's handle.
+            operation.remove("x-method");
             operation.insert("x-original-type".to_owned(), json!(original_type));
             operation.insert("x-event-types".to_owned(), json!(event_types));
             for (key, value) in &op.extensions {
