@@ -31,11 +31,9 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::HeaderMap;
+use wechatpay_v3::profit_sharing::{ProfitSharingOrder, QueryOrderRequest, ReturnOrder};
 use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{
-    Client, PreparedRequest, ProfitSharingOrder, QueryOrderRequest, RequestSigner, ReturnOrder,
-    SignatureHeaders, Verifier,
-};
+use wechatpay_v3::{Client, PreparedRequest, RequestSigner, SignatureHeaders, Verifier};
 
 const ORDERS_PAGE: &str = include_str!("../schema/docs/ecommerce-profitsharing-orders-query.md");
 const RETURNORDERS_PAGE: &str =
@@ -58,13 +56,13 @@ fn order_request() -> QueryOrderRequest {
 }
 
 /// A split of the 请求分账 page's example order to one person, whose name travels encrypted.
-fn create_order_request() -> wechatpay_v3::CreateOrderRequest {
-    wechatpay_v3::CreateOrderRequest::builder()
+fn create_order_request() -> wechatpay_v3::profit_sharing::CreateOrderRequest {
+    wechatpay_v3::profit_sharing::CreateOrderRequest::builder()
         .sub_mchid("1900000109")
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20261130000001")
-        .receivers(vec![wechatpay_v3::CreateOrderReceiver {
-            receiver_type: wechatpay_v3::types::ReceiverType::PersonalOpenid,
+        .receivers(vec![wechatpay_v3::profit_sharing::CreateOrderReceiver {
+            receiver_type: wechatpay_v3::profit_sharing::ReceiverType::PersonalOpenid,
             receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
             amount: 190,
             description: "分给个人".into(),
@@ -171,7 +169,7 @@ fn roundtrip(c: &mut Criterion) {
     );
     // Warm both connections up, and check that both routes answer.
     rt.block_on(async {
-        client.query_order(&request).await.unwrap();
+        client.profit_sharing().query_order(&request).await.unwrap();
         let status = bare
             .get(&url)
             .header("Accept", "application/json")
@@ -185,18 +183,22 @@ fn roundtrip(c: &mut Criterion) {
 
     // The split's receiver is added first, as the simulator (like WeChat Pay) insists; the same
     // split again is the same one (idempotent by out_order_no), which the loop below measures.
-    let receiver = wechatpay_v3::AddReceiverRequest::builder()
-        .receiver_type(wechatpay_v3::types::ReceiverType::PersonalOpenid)
+    let receiver = wechatpay_v3::profit_sharing::AddReceiverRequest::builder()
+        .receiver_type(wechatpay_v3::profit_sharing::ReceiverType::PersonalOpenid)
         .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
-        .relation_type(wechatpay_v3::types::RelationType::Distributor)
+        .relation_type(wechatpay_v3::profit_sharing::RelationType::Distributor)
         .appid("wx8888888888888888")
         .name("张三")
         .build()
         .unwrap();
     let split = create_order_request();
     rt.block_on(async {
-        client.add_receiver(&receiver).await.unwrap();
-        client.create_order(&split).await.unwrap()
+        client
+            .profit_sharing()
+            .add_receiver(&receiver)
+            .await
+            .unwrap();
+        client.profit_sharing().create_order(&split).await.unwrap()
     });
     let key = simulator.credentials();
     let key = wechatpay_v3::WechatPayPublicKey::from_pem(
@@ -227,8 +229,15 @@ fn roundtrip(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("roundtrip");
     group.bench_function("create_order", |b| {
-        b.to_async(&rt)
-            .iter(|| async { black_box(client.create_order(black_box(&split)).await.unwrap()) })
+        b.to_async(&rt).iter(|| async {
+            black_box(
+                client
+                    .profit_sharing()
+                    .create_order(black_box(&split))
+                    .await
+                    .unwrap(),
+            )
+        })
     });
     group.bench_function("bare_create_order", |b| {
         b.to_async(&rt).iter(|| async {
@@ -237,8 +246,15 @@ fn roundtrip(c: &mut Criterion) {
         })
     });
     group.bench_function("signed", |b| {
-        b.to_async(&rt)
-            .iter(|| async { black_box(client.query_order(black_box(&request)).await.unwrap()) })
+        b.to_async(&rt).iter(|| async {
+            black_box(
+                client
+                    .profit_sharing()
+                    .query_order(black_box(&request))
+                    .await
+                    .unwrap(),
+            )
+        })
     });
     group.bench_function("bare", |b| {
         b.to_async(&rt).iter(|| async {
@@ -264,7 +280,12 @@ fn roundtrip(c: &mut Criterion) {
                     .map(|_| {
                         let client = client.clone();
                         tokio::spawn(async move {
-                            client.query_order(&order_request()).await.unwrap().status()
+                            client
+                                .profit_sharing()
+                                .query_order(&order_request())
+                                .await
+                                .unwrap()
+                                .status()
                         })
                     })
                     .collect();

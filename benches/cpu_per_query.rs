@@ -35,8 +35,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use wechatpay_v3::profit_sharing::QueryOrderRequest;
 use wechatpay_v3::simulator::Simulator;
-use wechatpay_v3::{Client, MerchantKey, QueryOrderRequest, WechatPayPublicKey};
+use wechatpay_v3::{Client, MerchantKey, WechatPayPublicKey};
 
 const IN_FLIGHT: usize = 16;
 
@@ -148,7 +149,11 @@ impl Query {
     async fn once(&self) {
         match self {
             Self::Client(client) => {
-                client.query_order(&order_request()).await.unwrap();
+                client
+                    .profit_sharing()
+                    .query_order(&order_request())
+                    .await
+                    .unwrap();
             }
             Self::Bare(http, url) => {
                 let answer = http

@@ -37,12 +37,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio::sync::mpsc;
-use wechatpay_v3::simulator::{NotificationFault, Simulator, VerificationMode};
-use wechatpay_v3::types::{EventType, ReceiverType, RelationType};
-use wechatpay_v3::{
-    AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
-    NotificationAnswer, Notified, OrderReference, ProfitSharingNotification,
+use wechatpay_v3::EventType;
+use wechatpay_v3::profit_sharing::{
+    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    OrderReference, ProfitSharingNotification,
 };
+use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
+use wechatpay_v3::simulator::{NotificationFault, Simulator, VerificationMode};
+use wechatpay_v3::{Client, NotificationAnswer, Notified};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -244,7 +246,7 @@ async fn run() -> Result<(), Failure> {
         .relation_type(RelationType::Supplier)
         .name("示例商户全称")
         .build()?;
-    client.add_receiver(&add).await?;
+    client.profit_sharing().add_receiver(&add).await?;
     let receiver = CreateOrderReceiver {
         receiver_type: ReceiverType::MerchantId,
         receiver_account: "190001001".into(),
@@ -267,7 +269,7 @@ async fn run() -> Result<(), Failure> {
         .unwrap_or_else(|e| e.into_inner())
         .split_numbers
         .insert(split.out_order_no.clone());
-    let order = client.create_order(&split).await?;
+    let order = client.profit_sharing().create_order(&split).await?;
     println!(
         "split {} accepted, order {}",
         order.out_order_no, order.order_id
@@ -276,7 +278,7 @@ async fn run() -> Result<(), Failure> {
     // The split is done after its processing time; then the notification comes, and after a
     // failure answer again 15 s later (on the simulator's clock).
     simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
-    let mut waits = wechatpay_v3::operations::PROFIT_SHARING_NOTIFICATION
+    let mut waits = wechatpay_v3::profit_sharing::PROFIT_SHARING_NOTIFICATION
         .retry_intervals
         .iter();
     let mut answered = 0;
@@ -307,7 +309,10 @@ async fn run() -> Result<(), Failure> {
         .return_numbers
         .insert(give_back.out_return_no.clone());
     simulator.inject_notification(NotificationFault::DuplicateWithNewId);
-    let returned = client.create_return_order(&give_back).await?;
+    let returned = client
+        .profit_sharing()
+        .create_return_order(&give_back)
+        .await?;
     println!(
         "return {} accepted, return {}",
         returned.out_return_no, returned.return_no

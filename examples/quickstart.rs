@@ -30,13 +30,14 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::types::{OrderStatus, ReceiverType, RelationType, ReturnResult};
-use wechatpay_v3::{
-    AddReceiverRequest, ApiV3Key, Client, CreateOrderReceiver, CreateOrderRequest,
-    CreateReturnOrderRequest, FinishOrderRequest, MerchantCertificate, MerchantKey, OrderReference,
-    QueryOrderAmountsRequest, QueryOrderRequest, QueryReturnOrderRequest, WechatPayPublicKey,
+use wechatpay_v3::profit_sharing::{
+    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    FinishOrderRequest, OrderReference, QueryOrderAmountsRequest, QueryOrderRequest,
+    QueryReturnOrderRequest,
 };
+use wechatpay_v3::profit_sharing::{OrderStatus, ReceiverType, RelationType, ReturnResult};
+use wechatpay_v3::simulator::{Simulator, VerificationMode};
+use wechatpay_v3::{ApiV3Key, Client, MerchantCertificate, MerchantKey, WechatPayPublicKey};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -287,7 +288,7 @@ async fn run() -> Result<(), Failure> {
         .relation_type(RelationType::Supplier)
         .name(&plan.merchant_name)
         .build()?;
-    let added = client.add_receiver(&merchant).await?;
+    let added = client.profit_sharing().add_receiver(&merchant).await?;
     step(
         "add_receiver",
         format!(
@@ -302,7 +303,7 @@ async fn run() -> Result<(), Failure> {
         .appid(&plan.appid)
         .name(&plan.person_name)
         .build()?;
-    let added = client.add_receiver(&person).await?;
+    let added = client.profit_sharing().add_receiver(&person).await?;
     step(
         "add_receiver",
         format!(
@@ -334,7 +335,7 @@ async fn run() -> Result<(), Failure> {
         .finish(false)
         .appid(&plan.appid)
         .build()?;
-    let created = client.create_order(&split).await?;
+    let created = client.profit_sharing().create_order(&split).await?;
     let encrypted_with = client.encryption_key().map_or_else(
         || "a WeChat Pay key".to_owned(),
         |key| key.serial().to_owned(),
@@ -367,7 +368,13 @@ async fn run() -> Result<(), Failure> {
     let order = polling
         .until(
             &format!("split {out_order_no}"),
-            || async { Ok(client.query_order(&query).await?.into_data()) },
+            || async {
+                Ok(client
+                    .profit_sharing()
+                    .query_order(&query)
+                    .await?
+                    .into_data())
+            },
             |order| {
                 matches!(
                     order.status,
@@ -415,7 +422,10 @@ async fn run() -> Result<(), Failure> {
         .amount(50)
         .description("退货退回供应商货款")
         .build()?;
-    let returned = client.create_return_order(&give_back).await?;
+    let returned = client
+        .profit_sharing()
+        .create_return_order(&give_back)
+        .await?;
     step(
         "create_return_order",
         format!(
@@ -437,7 +447,13 @@ async fn run() -> Result<(), Failure> {
     let done = polling
         .until(
             &format!("return {out_return_no}"),
-            || async { Ok(client.query_return_order(&query).await?.into_data()) },
+            || async {
+                Ok(client
+                    .profit_sharing()
+                    .query_return_order(&query)
+                    .await?
+                    .into_data())
+            },
             |done| (done.result == ReturnResult::Processing).then(|| done.result.to_string()),
         )
         .await?;
@@ -466,7 +482,7 @@ async fn run() -> Result<(), Failure> {
         .out_order_no(&finish_out_order_no)
         .description("分账完结")
         .build()?;
-    let finished = client.finish_order(&finish).await?;
+    let finished = client.profit_sharing().finish_order(&finish).await?;
     step(
         "finish_order",
         format!(
@@ -477,6 +493,7 @@ async fn run() -> Result<(), Failure> {
 
     // 查询订单剩余待分金额.
     let amounts = client
+        .profit_sharing()
         .query_order_amounts(
             &QueryOrderAmountsRequest::builder()
                 .transaction_id(&plan.transaction_id)

@@ -13,7 +13,7 @@ use crate::auth::verify::VerifyError;
 use crate::config_error::ConfigError;
 use crate::request::prepared::PrepareError;
 use crate::request::validate::InvalidParameter;
-use crate::types::{ErrorCode, ErrorDetail};
+use crate::{ErrorCode, ErrorDetail};
 
 /// Why a call did not return a verified, decoded answer.
 #[derive(Debug, thiserror::Error)]

@@ -1,25 +1,33 @@
-//! A WeChat Pay API v3 client (微信支付 APIv3) for e-commerce platforms (电商收付通): the
-//! profit-sharing (分账) family, e.g.
+//! A WeChat Pay API v3 client (微信支付 APIv3) for e-commerce platforms (电商收付通): what a
+//! marketplace's money does after payment, organised as the docs organise the product, a module
+//! and a handle on the [`Client`] per family:
 //!
-//! - [`Client::create_order`]: 请求分账, `POST /v3/ecommerce/profitsharing/orders`;
-//! - [`Client::query_order`]: 查询分账结果, `GET /v3/ecommerce/profitsharing/orders`;
-//! - [`Client::query_return_order`]: 查询分账回退结果, `GET /v3/ecommerce/profitsharing/returnorders`;
+//! - [`profit_sharing`] (分账), `client.profit_sharing()`: split a paid order
+//!   ([`create_order`](profit_sharing::ProfitSharing::create_order), 请求分账), return a share
+//!   (`create_return_order`), finish (`finish_order`), split an after-sales fee
+//!   (`create_after_sales_order`), query each of them, the amount left to split, and the receivers;
+//! - [`refunds`] (退款), `client.refunds()`: refund a paid order
+//!   ([`apply`](refunds::Refunds::apply), 申请退款), query it by either number, return the platform's
+//!   advance (`return_advance`, 垫付回补), send an abnormal refund to a bank card;
+//! - [`subsidies`] (补差), `client.subsidies()`: top up an order
+//!   ([`create`](subsidies::Subsidies::create), 请求补差), take it back (`return_subsidy`), cancel it.
 //!
-//! and the return, finish, amounts and receiver operations (see the README's table), and the
-//! notification WeChat Pay sends when a split or a return moved money (分账动账通知):
-//! [`Client::decode_notification`] verifies, decrypts and decodes it, and [`NotificationAnswer`]
-//! is the answer to send back.
+//! Each family is a Cargo feature of its name (`profit-sharing`, `refunds`, `subsidies`, all on by
+//! default); [`common`] holds what they share. The notifications WeChat Pay sends when money moved
+//! (分账动账通知, 退款结果通知) share one envelope: [`Client::decode_notification`] verifies,
+//! decrypts and decodes any of them, and [`NotificationAnswer`] is the answer to send back.
 //!
-//! The request and response types ([`operations`], [`types`]) are generated from the OpenAPI spec
-//! in `schema/` by `cargo xtask codegen`; this crate's handwritten modules are what the generated
-//! code runs on.
+//! The families' types and operations are generated from the OpenAPI spec in `schema/` by `cargo
+//! xtask codegen`; this crate's handwritten modules are what the generated code runs on.
 //!
 //! Every call is validated against the spec, signed with the merchant's key
 //! (`WECHATPAY2-SHA256-RSA2048`), sent, and its answer is used only once WeChat Pay's signature on
 //! it verifies, with the WeChat Pay public key (微信支付公钥), platform certificates (平台证书), or both.
 //!
 //! ```no_run
-//! use wechatpay_v3::{ApiV3Key, Client, MerchantKey, OrderReference, QueryReturnOrderRequest, WechatPayPublicKey};
+//! use wechatpay_v3::profit_sharing::{OrderReference, QueryReturnOrderRequest};
+//! use wechatpay_v3::refunds::QueryRefundByOutRefundNoRequest;
+//! use wechatpay_v3::{Client, MerchantKey, WechatPayPublicKey};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::builder()
@@ -31,17 +39,24 @@
 //!     .order(OrderReference::OutOrderNo("P20150806125346".into()))
 //!     .out_return_no("R20190516001")
 //!     .build()?;
-//! let answer = client.query_return_order(&request).await?;
+//! let answer = client.profit_sharing().query_return_order(&request).await?;
 //! println!("{:?} (Request-ID {:?})", answer.result, answer.request_id());
+//!
+//! let refund = QueryRefundByOutRefundNoRequest::builder()
+//!     .sub_mchid("1900000109")
+//!     .out_refund_no("R20190516002")
+//!     .build()?;
+//! let refund = client.refunds().query_by_out_refund_no(&refund).await?;
+//! println!("{:?}", refund.status);
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! A return order is found by exactly one of the WeChat Pay order id and the merchant's order
-//! number (二选一). [`OrderReference`] holds one of them:
+//! number (二选一). [`OrderReference`](profit_sharing::OrderReference) holds one of them:
 //!
 //! ```
-//! # use wechatpay_v3::{OrderReference, QueryReturnOrderRequest};
+//! # use wechatpay_v3::profit_sharing::{OrderReference, QueryReturnOrderRequest};
 //! let one = QueryReturnOrderRequest {
 //!     sub_mchid: "1900000109".into(),
 //!     order: OrderReference::OrderId("3008450740201411110007820472".into()),
@@ -52,7 +67,7 @@
 //! so a request with both cannot be written (the same literal, with both fields instead of `order`):
 //!
 //! ```compile_fail,E0560
-//! # use wechatpay_v3::QueryReturnOrderRequest;
+//! # use wechatpay_v3::profit_sharing::QueryReturnOrderRequest;
 //! let both = QueryReturnOrderRequest {
 //!     sub_mchid: "1900000109".into(),
 //!     order_id: "3008450740201411110007820472".into(),
@@ -64,7 +79,7 @@
 //! nor one with neither:
 //!
 //! ```compile_fail,E0063
-//! # use wechatpay_v3::QueryReturnOrderRequest;
+//! # use wechatpay_v3::profit_sharing::QueryReturnOrderRequest;
 //! let neither = QueryReturnOrderRequest {
 //!     sub_mchid: "1900000109".into(),
 //!     out_return_no: "R20190516001".into(),
@@ -106,8 +121,12 @@ pub mod __generated {
     pub use crate::support::open_enum::deserialize as open_enum_deserialize;
 }
 
-pub mod operations;
-pub mod types;
+// The generated half: `common` and one module per family, each behind its feature.
+// prettyplease formats it when it is generated; `cargo fmt` leaves it as written.
+#[rustfmt::skip]
+#[path = "../generated/mod.rs"]
+mod generated;
+pub use generated::*;
 
 pub use auth::apiv3_key::ApiV3Key;
 pub use auth::certificates::{CertificateStore, PlatformCertificate};
@@ -123,13 +142,12 @@ pub use auth::verify::{
 };
 pub use config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError};
 pub use error::{ApiError, Effect, Error, TransportKind};
+pub use generated::common::{
+    ErrorBody, ErrorCode, ErrorDetail, EventType, Notification, NotificationFailure,
+    NotificationResource,
+};
 pub use notification::answer::NotificationAnswer;
 pub use notification::decode::{DecryptedResource, NotificationError, NotificationKind, Notified};
-pub use operations::{
-    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
-    DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
-    QueryOrderRequest, QueryReturnOrderRequest,
-};
 pub use request::operation::{DocumentedError, Operation, QueryEncoding, Request};
 pub use request::prepared::{PrepareError, PreparedRequest};
 pub use request::query::QueryString;
@@ -146,9 +164,6 @@ pub use transport::client::{BACKUP_BASE_URL, Client, DEFAULT_BASE_URL};
 pub use transport::refresh::CertificateStatus;
 pub use transport::response::Response;
 pub use transport::retry::RetryPolicy;
-pub use types::{
-    ErrorBody, ErrorCode, Notification, ProfitSharingNotification, ProfitSharingOrder, ReturnOrder,
-};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

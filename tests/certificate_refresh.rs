@@ -59,7 +59,11 @@ async fn a_timed_refresh_runs_beside_the_calls_which_keep_the_certificates_held(
         .total_deadline(Duration::from_secs(3))
         .build()
         .unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(downloads(&simulator), 1);
 
     // The certificate endpoint hangs from now on. Once the interval has passed, calls start a
@@ -67,7 +71,11 @@ async fn a_timed_refresh_runs_beside_the_calls_which_keep_the_certificates_held(
     simulator.inject_always_on(CERTIFICATES, Fault::Delay(Duration::from_secs(60)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     for _ in 0..5 {
-        let answer = client.query_order(&order_request()).await.unwrap();
+        let answer = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap();
         assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
     }
     assert_eq!(
@@ -85,10 +93,18 @@ async fn a_timed_refresh_that_succeeds_replaces_the_certificates_in_the_backgrou
         .certificate_refresh_interval(Duration::from_millis(200))
         .build()
         .unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     let first = client.certificate_status().unwrap().last_download.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     eventually("the timed refresh completed", || {
         client.certificate_status().unwrap().last_download > Some(first)
     })
@@ -107,7 +123,7 @@ async fn concurrent_callers_share_one_download_when_it_fails() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.query_order(&order_request()).await })
+            tokio::spawn(async move { client.profit_sharing().query_order(&order_request()).await })
         })
         .collect();
     for task in tasks {
@@ -134,7 +150,11 @@ async fn after_a_failed_download_the_next_waits_for_a_growing_back_off() {
         .build()
         .unwrap();
     simulator.inject_always_on(CERTIFICATES, status(503, "SERVICE_UNAVAILABLE"));
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert_eq!(
         common::download_failure(&error).api().map(|a| a.status),
         Some(503)
@@ -163,7 +183,11 @@ async fn after_a_failed_download_the_next_waits_for_a_growing_back_off() {
         .next_attempt_in
         .unwrap();
     let start = std::time::Instant::now();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(start.elapsed() >= left, "{:?} < {left:?}", start.elapsed());
     assert!(matches!(error, Error::CertificatesUnavailable { .. }));
     assert_eq!(downloads(&simulator), 2);
@@ -177,7 +201,11 @@ async fn after_a_failed_download_the_next_waits_for_a_growing_back_off() {
 
     // Once the endpoint recovers, the next download (after the back-off) succeeds.
     simulator.clear_faults();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     let status = client.certificate_status().unwrap();
     assert_eq!(status.consecutive_failures, 0);
     assert!(status.last_error.is_none() && status.next_attempt_in.is_none());
@@ -194,7 +222,11 @@ async fn a_call_during_the_back_off_of_a_deadline_shorter_than_it_fails_at_once(
         .unwrap();
     simulator.inject_always_on(CERTIFICATES, status(500, "SYSTEM_ERROR"));
     for _ in 0..10 {
-        let error = client.query_order(&order_request()).await.unwrap_err();
+        let error = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap_err();
         assert!(matches!(
             error,
             Error::CertificatesUnavailable { serial: None, .. }
@@ -214,11 +246,19 @@ async fn only_a_call_whose_answer_names_an_unknown_serial_waits_and_its_error_na
         .total_deadline(Duration::from_millis(800))
         .build()
         .unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     // The endpoint hangs, and WeChat Pay rotates to a certificate the client does not hold.
     simulator.inject_always_on(CERTIFICATES, Fault::Delay(Duration::from_secs(60)));
     let new_serial = simulator.rotate_platform_certificate().await.unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     match &error {
         Error::Verification {
             reason: VerifyError::UnknownSerial { serial },
@@ -234,11 +274,19 @@ async fn only_a_call_whose_answer_names_an_unknown_serial_waits_and_its_error_na
 async fn an_unknown_serial_is_verified_once_the_download_brings_it() {
     let simulator = Simulator::start().await.unwrap();
     let client = builder(&simulator).build().unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     // A slow download: the call waits for it, within its deadline.
     simulator.inject_on(CERTIFICATES, Fault::Delay(Duration::from_millis(300)), 1);
     let new_serial = simulator.rotate_platform_certificate().await.unwrap();
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(answer.verified().serial, new_serial);
     assert_eq!(downloads(&simulator), 2);
 }
@@ -249,7 +297,11 @@ async fn the_download_is_retried_like_every_call() {
     let client = builder(&simulator).build().unwrap();
     simulator.inject_on(CERTIFICATES, status(503, "SERVICE_UNAVAILABLE"), 1);
     simulator.inject_on(CERTIFICATES, Fault::DropConnection, 1);
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
     assert_eq!(downloads(&simulator), 3);
     let statuses: Vec<_> = simulator.requests().iter().map(|r| r.status).collect();
@@ -265,7 +317,11 @@ async fn the_download_fails_over_to_the_backup_host_like_every_call() {
         .backup_base_url(simulator.base_url())
         .build()
         .unwrap();
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
     assert_eq!(downloads(&simulator), 1);
 }
@@ -297,7 +353,11 @@ async fn one_bad_entry_is_skipped_and_reported_and_the_good_ones_are_kept() {
         let simulator = Simulator::start().await.unwrap();
         let client = builder(&simulator).build().unwrap();
         simulator.inject_on(CERTIFICATES, Fault::BadCertificateEntry(bad), 1);
-        let answer = client.query_order(&order_request()).await.unwrap();
+        let answer = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap();
         assert_eq!(answer.verified().source, KeySource::PlatformCertificate);
         let status = client.certificate_status().unwrap();
         assert_eq!(status.serials, simulator.platform_certificate_serials());
@@ -320,7 +380,11 @@ async fn a_list_of_only_bad_entries_fails_with_every_entry_as_a_typed_source() {
         .apiv3_key(wechatpay_v3::ApiV3Key::new(&"w".repeat(32)).unwrap())
         .build()
         .unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     let failure = common::download_failure(&error);
     let Error::Config(wechatpay_v3::ConfigError::NoUsableCertificate { entries, .. }) = failure
     else {
@@ -344,12 +408,20 @@ async fn a_list_of_only_bad_entries_fails_with_every_entry_as_a_typed_source() {
 async fn an_answer_signed_by_an_expired_certificate_is_reported_as_expired() {
     let simulator = Simulator::start().await.unwrap();
     let client = builder(&simulator).build().unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     let expired = simulator
         .rotate_platform_certificate_valid(2015, 2020)
         .await
         .unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     match &error {
         Error::Verification {
             reason:
@@ -377,7 +449,11 @@ async fn a_notification_signed_by_a_certificate_not_held_yet_can_fetch_it() {
         .unwrap()
         .build()
         .unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(downloads(&simulator), 0);
 
     let body = br#"{"id":"EV-2018022511223320873","event_type":"PROFITSHARING.SUCCESS"}"#;
@@ -502,7 +578,11 @@ async fn the_timed_refresh_picks_up_a_rotated_certificate_before_anything_names_
     // the next call starts the timed refresh, which is not limited like on-demand downloads.
     let new_serial = simulator.rotate_platform_certificate().await.unwrap();
     tokio::time::sleep(Duration::from_millis(250)).await;
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(answer.verified().source, KeySource::PublicKey);
     eventually("the timed refresh brought the new certificate", || {
         client
@@ -524,8 +604,10 @@ async fn the_timed_refresh_picks_up_a_rotated_certificate_before_anything_names_
 
 #[tokio::test]
 async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_everywhere() {
-    use wechatpay_v3::types::{ReceiverType, RelationType};
-    use wechatpay_v3::{AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest};
+    use wechatpay_v3::profit_sharing::{
+        AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest,
+    };
+    use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
 
     let simulator = Simulator::start().await.unwrap();
     // WeChat Pay names it by all 40 digits; a newer one than the first, so that the client
@@ -543,7 +625,7 @@ async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_ev
         .relation_type(RelationType::Distributor)
         .build()
         .unwrap();
-    let added = client.add_receiver(&add).await.unwrap();
+    let added = client.profit_sharing().add_receiver(&add).await.unwrap();
     // The answer is signed by it, and verified by it, under its name.
     assert_eq!(added.verified().serial, serial);
     let status = client.certificate_status().unwrap();
@@ -570,7 +652,7 @@ async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_ev
         .finish(false)
         .build()
         .unwrap();
-    client.create_order(&split).await.unwrap();
+    client.profit_sharing().create_order(&split).await.unwrap();
     let sent = simulator
         .requests()
         .into_iter()
@@ -600,7 +682,11 @@ async fn an_answer_naming_a_public_key_the_client_lacks_is_a_configuration_error
         .build()
         .unwrap();
     simulator.set_answer_signer(AnswerSigner::PublicKey);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     match &error {
         Error::Verification {
             reason: VerifyError::PublicKeyNotConfigured { id, configured },

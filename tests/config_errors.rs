@@ -253,7 +253,11 @@ async fn the_merchant_serial_number_is_sent_in_upper_case_and_must_be_hex() {
         .build()
         .unwrap();
     // The simulator, like WeChat Pay, knows the serial as the merchant platform shows it.
-    client.query_order(&common::order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&common::order_request())
+        .await
+        .unwrap();
     let authorization = simulator.requests()[0].authorization.clone().unwrap();
     assert!(
         authorization.contains(&format!("serial_no=\"{}\"", credentials.merchant_serial_no)),
@@ -325,7 +329,11 @@ async fn the_merchant_certificate_gives_the_serial_and_must_hold_the_private_key
         .base_url(simulator.base_url())
         .build()
         .unwrap();
-    client.query_order(&common::order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&common::order_request())
+        .await
+        .unwrap();
 
     // The certificate of another key: refused, with both moduli as openssl fingerprints them.
     let (other, _, _) = common::openssl_rsa_key(&dir, "other", 2048);

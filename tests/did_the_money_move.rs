@@ -18,12 +18,15 @@ mod common;
 use std::time::Duration;
 
 use common::{quick_retries, status};
-use wechatpay_v3::simulator::{Fault, InProgressAnswers, Simulator, VerificationMode};
-use wechatpay_v3::types::{OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnResult};
-use wechatpay_v3::{
-    AddReceiverRequest, Client, ClientBuilder, CreateOrderReceiver, CreateOrderRequest,
-    CreateReturnOrderRequest, Effect, Error, OrderReference, QueryOrderRequest, TransportKind,
+use wechatpay_v3::profit_sharing::{
+    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    OrderReference, QueryOrderRequest,
 };
+use wechatpay_v3::profit_sharing::{
+    OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnResult,
+};
+use wechatpay_v3::simulator::{Fault, InProgressAnswers, Simulator, VerificationMode};
+use wechatpay_v3::{Client, ClientBuilder, Effect, Error, TransportKind};
 
 const SUB_MCHID: &str = "1900000109";
 const TRANSACTION: &str = "4208450740201411110007820472";
@@ -34,6 +37,7 @@ const SUPPLIER: &str = "190001001";
 async fn simulator() -> Simulator {
     let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
     client(&simulator)
+        .profit_sharing()
         .add_receiver(&common::supplier())
         .await
         .unwrap();
@@ -105,7 +109,11 @@ async fn answers_in_progress_decode_however_little_they_carry() {
 
     // Without what only a finished share has: no finish_time, no detail_id.
     simulator.set_in_progress_answers(InProgressAnswers::Sparse);
-    let answer = client.create_order(&split("P-SPARSE-1")).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .create_order(&split("P-SPARSE-1"))
+        .await
+        .unwrap();
     let raw: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
     assert!(raw["receivers"][0].get("finish_time").is_none(), "{raw}");
     assert!(raw["receivers"][0].get("detail_id").is_none(), "{raw}");
@@ -119,12 +127,14 @@ async fn answers_in_progress_decode_however_little_they_carry() {
 
     // A return still processing: no finish_time.
     let returned = client
+        .profit_sharing()
         .create_return_order(&money_return("P-SPARSE-1", "R-SPARSE-1"))
         .await;
     // The split is still PROCESSING on the frozen clock: the return waits for it.
     assert!(returned.is_err());
     simulator.advance(Duration::from_secs(3));
     let returned = client
+        .profit_sharing()
         .create_return_order(&money_return("P-SPARSE-1", "R-SPARSE-1"))
         .await
         .unwrap();
@@ -135,7 +145,11 @@ async fn answers_in_progress_decode_however_little_they_carry() {
 
     // The split answer of 2020: the four ids and nothing else.
     simulator.set_in_progress_answers(InProgressAnswers::IdsOnly);
-    let answer = client.create_order(&split("P-IDS-1")).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .create_order(&split("P-IDS-1"))
+        .await
+        .unwrap();
     let raw: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
     assert_eq!(raw.as_object().unwrap().len(), 4, "{raw}");
     assert_eq!(answer.out_order_no, "P-IDS-1");
@@ -143,7 +157,11 @@ async fn answers_in_progress_decode_however_little_they_carry() {
     assert_eq!(answer.status, None);
     assert!(answer.receivers.is_empty());
     // The shares are read with 查询分账结果.
-    let order = client.query_order(&query("P-IDS-1")).await.unwrap();
+    let order = client
+        .profit_sharing()
+        .query_order(&query("P-IDS-1"))
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Processing);
 }
 
@@ -180,7 +198,11 @@ async fn a_split_answered_with_a_body_that_does_not_decode_may_have_taken_effect
     let simulator = simulator().await;
     let client = client(&simulator);
     simulator.inject(Fault::MalformedJson);
-    let error = client.create_order(&split("P-DECODE-1")).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .create_order(&split("P-DECODE-1"))
+        .await
+        .unwrap_err();
     let Error::Decode { status, body, .. } = &error else {
         panic!("{error:?}")
     };
@@ -189,9 +211,17 @@ async fn a_split_answered_with_a_body_that_does_not_decode_may_have_taken_effect
     assert!(body.contains("P-DECODE-1"), "{body}");
     may_have_acted(&error, "out_order_no");
     // Sent again with the same number, it is the same split.
-    let again = client.create_order(&split("P-DECODE-1")).await.unwrap();
+    let again = client
+        .profit_sharing()
+        .create_order(&split("P-DECODE-1"))
+        .await
+        .unwrap();
     assert_eq!(again.out_order_no, "P-DECODE-1");
-    let order = client.query_order(&query("P-DECODE-1")).await.unwrap();
+    let order = client
+        .profit_sharing()
+        .query_order(&query("P-DECODE-1"))
+        .await
+        .unwrap();
     assert_eq!(order.order_id, again.order_id);
 }
 
@@ -207,6 +237,7 @@ async fn a_timeout_or_a_lost_connection_after_sending_may_have_taken_effect() {
     // WeChat Pay takes longer than the client waits, and makes the split all the same.
     simulator.inject(Fault::Delay(Duration::from_millis(600)));
     let error = client
+        .profit_sharing()
         .create_order(&split("P-TIMEOUT-1"))
         .await
         .unwrap_err();
@@ -222,11 +253,16 @@ async fn a_timeout_or_a_lost_connection_after_sending_may_have_taken_effect() {
     );
     may_have_acted(&error, "out_order_no");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let order = client.query_order(&query("P-TIMEOUT-1")).await.unwrap();
+    let order = client
+        .profit_sharing()
+        .query_order(&query("P-TIMEOUT-1"))
+        .await
+        .unwrap();
     assert_eq!(order.out_order_no, "P-TIMEOUT-1", "it did take effect");
 
     simulator.inject(Fault::DropConnection);
     let error = client
+        .profit_sharing()
         .create_return_order(&money_return("P-TIMEOUT-1", "R-LOST-1"))
         .await
         .unwrap_err();
@@ -244,7 +280,11 @@ async fn a_timeout_or_a_lost_connection_after_sending_may_have_taken_effect() {
 
     // A query changes nothing: the same timeout says nothing of effects.
     simulator.inject(Fault::Delay(Duration::from_millis(600)));
-    let error = client.query_order(&query("P-TIMEOUT-1")).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&query("P-TIMEOUT-1"))
+        .await
+        .unwrap_err();
     did_not_act(&error);
 }
 
@@ -254,7 +294,11 @@ async fn a_5xx_or_a_proxys_page_may_have_taken_effect_but_a_signed_refusal_did_n
     let client = builder(&simulator).no_retries().build().unwrap();
 
     simulator.inject(status(500, "SYSTEM_ERROR"));
-    let error = client.create_order(&split("P-5XX-1")).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .create_order(&split("P-5XX-1"))
+        .await
+        .unwrap_err();
     assert!(error.api().unwrap().verified);
     may_have_acted(&error, "out_order_no");
 
@@ -263,13 +307,18 @@ async fn a_5xx_or_a_proxys_page_may_have_taken_effect_but_a_signed_refusal_did_n
         status: 400,
         body: "<html>bad request</html>".into(),
     });
-    let error = client.create_order(&split("P-PROXY-1")).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .create_order(&split("P-PROXY-1"))
+        .await
+        .unwrap_err();
     assert!(!error.api().unwrap().verified);
     may_have_acted(&error, "out_order_no");
 
     // WeChat Pay's own refusal, signed: it did not act.
     simulator.inject(status(400, "PARAM_ERROR"));
     let error = client
+        .profit_sharing()
         .create_order(&split("P-REFUSED-1"))
         .await
         .unwrap_err();
@@ -278,7 +327,11 @@ async fn a_5xx_or_a_proxys_page_may_have_taken_effect_but_a_signed_refusal_did_n
     // A rule the ledger refuses by, signed: more than the transaction has left.
     let mut too_much = split("P-RULE-1");
     too_much.receivers[0].amount = 100_000;
-    let error = client.create_order(&too_much).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .create_order(&too_much)
+        .await
+        .unwrap_err();
     let api = error.api().unwrap();
     assert_eq!((api.status, api.verified), (403, true), "{error}");
     did_not_act(&error);
@@ -290,7 +343,11 @@ async fn a_5xx_or_a_proxys_page_may_have_taken_effect_but_a_signed_refusal_did_n
         .build()
         .unwrap();
     let before = splits_made(&simulator);
-    let error = dead.create_order(&split("P-DEAD-1")).await.unwrap_err();
+    let error = dead
+        .profit_sharing()
+        .create_order(&split("P-DEAD-1"))
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -315,7 +372,11 @@ async fn an_earlier_attempt_that_may_have_acted_is_not_forgotten_by_a_later_refu
     // The first attempt times out (WeChat Pay may have acted), the retry is refused.
     simulator.inject(Fault::Delay(Duration::from_millis(600)));
     simulator.inject(status(400, "PARAM_ERROR"));
-    let error = client.create_order(&split("P-TWICE-1")).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .create_order(&split("P-TWICE-1"))
+        .await
+        .unwrap_err();
     assert!(error.api().unwrap().verified, "{error:?}");
     may_have_acted(&error, "out_order_no");
 }
@@ -332,7 +393,11 @@ async fn a_request_without_a_business_number_says_to_check_before_sending_it_aga
         .name("示例商户全称")
         .build()
         .unwrap();
-    let error = client.add_receiver(&add).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .add_receiver(&add)
+        .await
+        .unwrap_err();
     assert!(error.may_have_taken_effect());
     assert_eq!(
         error.effect(),
@@ -355,11 +420,16 @@ async fn a_split_answered_under_a_certificate_that_cannot_be_downloaded_keeps_it
         .retry_policy(quick_retries())
         .build()
         .unwrap();
-    client.query_order(&query("P20150806125346")).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&query("P20150806125346"))
+        .await
+        .unwrap();
     // WeChat Pay rotates its certificate, and the list cannot be downloaded.
     simulator.rotate_platform_certificate().await.unwrap();
     simulator.inject_always_on(wechatpay_v3::CERTIFICATES_PATH, status(500, "SYSTEM_ERROR"));
     let error = client
+        .profit_sharing()
         .create_order(&split("P-CERT-DOWN-1"))
         .await
         .unwrap_err();

@@ -24,10 +24,10 @@ use proptest::test_runner::TestRunner;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
-use wechatpay_v3::types::ReceiverType;
+use wechatpay_v3::profit_sharing::ReceiverType;
+use wechatpay_v3::profit_sharing::{CreateOrderReceiver, CreateOrderRequest};
 use wechatpay_v3::{
-    ApiV3Key, Client, CreateOrderReceiver, CreateOrderRequest, Error, MerchantKey, RetryPolicy,
-    TransportKind, WechatPayPublicKey,
+    ApiV3Key, Client, Error, MerchantKey, RetryPolicy, TransportKind, WechatPayPublicKey,
 };
 
 /// Panics anywhere in this process (a spawned task's too), counted by a panic hook.
@@ -299,7 +299,12 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
     };
     let error = harness
         .runtime
-        .block_on(harness.client.query_order(&common::order_request()))
+        .block_on(
+            harness
+                .client
+                .profit_sharing()
+                .query_order(&common::order_request()),
+        )
         .unwrap_err();
     let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
     assert_eq!(api.status, 503);
@@ -320,10 +325,15 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
     let outcome = runner.run(&answer(), |answer| {
         *harness.canned.lock().unwrap() = answer;
         harness.runtime.block_on(async {
-            if let Err(error) = harness.client.query_order(&common::order_request()).await {
+            if let Err(error) = harness
+                .client
+                .profit_sharing()
+                .query_order(&common::order_request())
+                .await
+            {
                 check(&error, false);
             }
-            if let Err(error) = harness.client.create_order(&split()).await {
+            if let Err(error) = harness.client.profit_sharing().create_order(&split()).await {
                 check(&error, true);
                 if matches!(error, Error::Decode { .. }) {
                     seen_decode.store(true, Ordering::SeqCst);

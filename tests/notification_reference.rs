@@ -17,10 +17,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderValue};
-use wechatpay_v3::types::{EventType, ReceiverType};
+use wechatpay_v3::EventType;
+use wechatpay_v3::profit_sharing::ProfitSharingNotification;
+use wechatpay_v3::profit_sharing::ReceiverType;
 use wechatpay_v3::{
-    ApiV3Key, Client, ConfigError, DecryptError, MerchantKey, NotificationError,
-    ProfitSharingNotification, VerifyError, WechatPayPublicKey,
+    ApiV3Key, Client, ConfigError, DecryptError, MerchantKey, NotificationError, VerifyError,
+    WechatPayPublicKey,
 };
 
 /// A test-only APIv3 key.

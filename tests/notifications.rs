@@ -18,14 +18,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use wechatpay_v3::EventType;
+use wechatpay_v3::profit_sharing::ReceiverType;
+use wechatpay_v3::profit_sharing::{
+    CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest, OrderReference,
+    ProfitSharingNotification,
+};
 use wechatpay_v3::simulator::{
     AnswerSigner, Delivery, NotificationFault, Simulator, VerificationMode,
 };
-use wechatpay_v3::types::{EventType, ReceiverType};
-use wechatpay_v3::{
-    Client, ClientBuilder, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
-    NotificationAnswer, NotificationError, Notified, OrderReference, ProfitSharingNotification,
-};
+use wechatpay_v3::{Client, ClientBuilder, NotificationAnswer, NotificationError, Notified};
 
 const SUB_MCHID: &str = "1900000109";
 const TRANSACTION: &str = "4208450740201411110007820472";
@@ -134,7 +136,11 @@ async fn start_with(
     tokio::spawn(async move { axum::serve(listener, app).await });
     let url = format!("http://{addr}/notify");
     simulator.set_notify_url(&url).unwrap();
-    client.add_receiver(&common::supplier()).await.unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&common::supplier())
+        .await
+        .unwrap();
     (simulator, client, seen, url)
 }
 
@@ -176,6 +182,7 @@ async fn deliveries(simulator: &Simulator, count: usize) -> Vec<Delivery> {
 async fn a_split_and_a_return_are_delivered_verified_decrypted_and_decoded() {
     let (simulator, client, seen) = start().await;
     let order = client
+        .profit_sharing()
         .create_order(&split("P-NOTIFY-1", 100))
         .await
         .unwrap();
@@ -222,7 +229,11 @@ async fn a_split_and_a_return_are_delivered_verified_decrypted_and_decoded() {
         .description("退回运费")
         .build()
         .unwrap();
-    let returned = client.create_return_order(&give_back).await.unwrap();
+    let returned = client
+        .profit_sharing()
+        .create_return_order(&give_back)
+        .await
+        .unwrap();
     simulator.advance(Duration::from_secs(3));
     let sent = deliveries(&simulator, 2).await;
     assert_eq!(sent[1].event_type, "PROFITSHARING.RETURN");
@@ -245,7 +256,11 @@ async fn a_split_and_a_return_are_delivered_verified_decrypted_and_decoded() {
 async fn a_failing_handler_sees_the_retries_on_the_pages_schedule_until_it_answers_success() {
     let (simulator, client, seen) = start().await;
     seen.lock().unwrap().fail_next = 2;
-    client.create_order(&split("P-RETRY-1", 100)).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split("P-RETRY-1", 100))
+        .await
+        .unwrap();
     simulator.advance(Duration::from_secs(3));
     let first = deliveries(&simulator, 1).await;
     assert_eq!(first[0].status, Some(500));
@@ -296,7 +311,11 @@ async fn every_notification_fault_ends_in_a_typed_error_and_a_clean_retry_is_tak
     for fault in faults.clone() {
         simulator.inject_notification(fault);
     }
-    client.create_order(&split("P-FAULT-1", 100)).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split("P-FAULT-1", 100))
+        .await
+        .unwrap();
     simulator.advance(Duration::from_secs(3));
     // Each faulty attempt is refused, and the next comes on the schedule: 15 s, 15 s, 30 s, 3 min,
     // 10 min, 20 min, then the clean one.
@@ -339,7 +358,11 @@ async fn every_notification_fault_ends_in_a_typed_error_and_a_clean_retry_is_tak
 async fn a_duplicate_delivery_carries_the_same_id_and_is_handled_once() {
     let (simulator, client, seen) = start().await;
     simulator.inject_notification(NotificationFault::Duplicate);
-    client.create_order(&split("P-DUP-1", 100)).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split("P-DUP-1", 100))
+        .await
+        .unwrap();
     simulator.advance(Duration::from_secs(3));
     let all = deliveries(&simulator, 2).await;
     assert_eq!(all.len(), 2);
@@ -352,7 +375,11 @@ async fn a_duplicate_delivery_carries_the_same_id_and_is_handled_once() {
 async fn a_notification_signed_by_a_platform_certificate_the_client_lacks_fetches_it_first() {
     let (simulator, client, seen) = start_in(VerificationMode::PlatformCertificates).await;
     simulator.set_answer_signer(AnswerSigner::PlatformCertificate);
-    client.create_order(&split("P-CERT-1", 100)).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split("P-CERT-1", 100))
+        .await
+        .unwrap();
     // WeChat Pay moves to a new certificate before the notification: no answer has named it.
     let new_serial = simulator.rotate_platform_certificate().await.unwrap();
     assert!(
@@ -380,7 +407,11 @@ async fn a_notification_signed_by_a_platform_certificate_the_client_lacks_fetche
     );
     // One download for it, then it is held: the next notification it signs costs none.
     let held = certificate_downloads(&simulator);
-    client.create_order(&split("P-CERT-2", 100)).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split("P-CERT-2", 100))
+        .await
+        .unwrap();
     simulator.advance(Duration::from_secs(3));
     let sent = deliveries(&simulator, 2).await;
     assert!(sent[1].received(), "{:?}", sent[1]);

@@ -16,10 +16,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use wechatpay_v3::profit_sharing::{OrderReference, QueryReturnOrderRequest};
 use wechatpay_v3::{
-    KeySource, MerchantKey, OrderReference, PlatformCertificate, PreparedRequest,
-    QueryReturnOrderRequest, RequestSigner, SignatureHeaders, Verifier, VerifyError,
-    WechatPayPublicKey,
+    KeySource, MerchantKey, PlatformCertificate, PreparedRequest, RequestSigner, SignatureHeaders,
+    Verifier, VerifyError, WechatPayPublicKey,
 };
 
 fn openssl_sign(dir: &std::path::Path, key: &std::path::Path, message: &[u8]) -> String {

@@ -15,13 +15,13 @@ use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::types::{ReceiverType, RelationType};
-use wechatpay_v3::{
-    AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
-    DeleteReceiverRequest, Error, FinishOrderRequest, OrderReference, ParameterRule,
-    QueryOrderAmountsRequest, WechatPayPublicKey,
+use wechatpay_v3::profit_sharing::{
+    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
 };
+use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
+use wechatpay_v3::simulator::{Simulator, VerificationMode};
+use wechatpay_v3::{Client, Error, ParameterRule, WechatPayPublicKey};
 
 fn receiver(name: Option<&str>) -> CreateOrderReceiver {
     CreateOrderReceiver {
@@ -61,7 +61,7 @@ async fn add_person(client: &Client) {
         .name("张三")
         .build()
         .unwrap();
-    client.add_receiver(&add).await.unwrap();
+    client.profit_sharing().add_receiver(&add).await.unwrap();
 }
 
 /// A supplier, as the 添加分账接收方 page's example adds it.
@@ -121,7 +121,11 @@ async fn a_split_signs_the_exact_body_sent_and_its_receiver_name_travels_encrypt
     let simulator = Simulator::start().await.unwrap();
     let client = client(&simulator, VerificationMode::PublicKey).await;
     add_person(&client).await;
-    let answer = client.create_order(&split(Some("张三"))).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .create_order(&split(Some("张三")))
+        .await
+        .unwrap();
     assert_eq!(answer.out_order_no, "P20261130000001");
     assert_eq!(
         answer.receivers[0].receiver_account,
@@ -218,7 +222,11 @@ async fn ciphertexts_decrypt_with_openssl_oaep_to_the_plaintext() {
 
     // Too long for RSA-2048 OAEP (214 bytes): a clear error, nothing sent.
     let long = "名".repeat(72);
-    match client.create_order(&split(Some(&long))).await {
+    match client
+        .profit_sharing()
+        .create_order(&split(Some(&long)))
+        .await
+    {
         Err(Error::Encryption(wechatpay_v3::EncryptError::TooLong {
             max: 214,
             actual: 216,
@@ -233,7 +241,11 @@ async fn in_certificate_mode_the_newest_valid_certificate_encrypts_and_is_named(
     let simulator = Simulator::start().await.unwrap();
     let client = client(&simulator, VerificationMode::PlatformCertificates).await;
     add_person(&client).await;
-    client.create_order(&split(Some("张三"))).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split(Some("张三")))
+        .await
+        .unwrap();
     let seen = simulator.requests().pop().unwrap();
     assert_eq!(
         seen.wechatpay_serial.as_deref(),
@@ -242,7 +254,7 @@ async fn in_certificate_mode_the_newest_valid_certificate_encrypts_and_is_named(
     // A body without a sensitive field names no certificate.
     let mut second = split_numbered("P20261130000002", None);
     second.receivers[0].amount = 100; // 190 + 100: within 30 % of the 1000 fen paid
-    client.create_order(&second).await.unwrap();
+    client.profit_sharing().create_order(&second).await.unwrap();
     let seen = simulator.requests().pop().unwrap();
     assert_eq!(seen.wechatpay_serial, None);
 }
@@ -253,6 +265,7 @@ async fn every_new_operation_round_trips() {
     let client = client(&simulator, VerificationMode::Both).await;
 
     let amounts = client
+        .profit_sharing()
         .query_order_amounts(
             &QueryOrderAmountsRequest::builder()
                 .transaction_id("4208450740201411110007820472")
@@ -270,7 +283,11 @@ async fn every_new_operation_round_trips() {
     );
     assert_eq!((seen.body.as_str(), seen.content_type), ("", None));
 
-    let added = client.add_receiver(&common::supplier()).await.unwrap();
+    let added = client
+        .profit_sharing()
+        .add_receiver(&common::supplier())
+        .await
+        .unwrap();
     assert_eq!(added.account, "190001001");
     assert_eq!(added.receiver_type, ReceiverType::MerchantId);
 
@@ -282,10 +299,11 @@ async fn every_new_operation_round_trips() {
         description: "分给供应商".into(),
         receiver_name: None,
     };
-    client.create_order(&split).await.unwrap();
+    client.profit_sharing().create_order(&split).await.unwrap();
     simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
 
     let returned = client
+        .profit_sharing()
         .create_return_order(
             &CreateReturnOrderRequest::builder()
                 .sub_mchid("1900000109")
@@ -306,6 +324,7 @@ async fn every_new_operation_round_trips() {
     assert!(body.get("order_id").is_none(), "one of the two, not both");
 
     let deleted = client
+        .profit_sharing()
         .delete_receiver(
             &DeleteReceiverRequest::builder()
                 .receiver_type(ReceiverType::MerchantId)
@@ -318,6 +337,7 @@ async fn every_new_operation_round_trips() {
     assert_eq!(deleted.account, "190001001");
 
     let finished = client
+        .profit_sharing()
         .finish_order(
             &FinishOrderRequest::builder()
                 .sub_mchid("1900000109")
@@ -340,6 +360,7 @@ async fn path_segments_are_encoded_as_python_quotes_them() {
     for value in values {
         simulator.add_transaction("1900000109", value, 100).unwrap();
         let answer = client
+            .profit_sharing()
             .query_order_amounts(
                 &QueryOrderAmountsRequest::builder()
                     .transaction_id(value)
@@ -376,7 +397,7 @@ async fn path_segments_are_encoded_as_python_quotes_them() {
         let literal = QueryOrderAmountsRequest {
             transaction_id: dots.into(),
         };
-        match client.query_order_amounts(&literal).await {
+        match client.profit_sharing().query_order_amounts(&literal).await {
             Err(Error::InvalidRequest(invalid)) => {
                 assert_eq!(invalid.rule, ParameterRule::DotSegment)
             }
@@ -396,7 +417,11 @@ async fn a_post_that_is_not_idempotent_is_sent_once_and_an_idempotent_one_again_
         common::status(500, "SYSTEM_ERROR"),
         3,
     );
-    let error = client.add_receiver(&common::supplier()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .add_receiver(&common::supplier())
+        .await
+        .unwrap_err();
     assert_eq!(error.api().unwrap().status, 500);
     assert_eq!(simulator.requests().len(), 2, "sent once");
 
@@ -405,7 +430,11 @@ async fn a_post_that_is_not_idempotent_is_sent_once_and_an_idempotent_one_again_
         common::status(500, "SYSTEM_ERROR"),
         1,
     );
-    client.create_order(&split(Some("张三"))).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split(Some("张三")))
+        .await
+        .unwrap();
     let seen: Vec<_> = simulator
         .requests()
         .into_iter()
@@ -436,7 +465,11 @@ async fn a_post_that_is_not_idempotent_is_retried_when_the_connection_could_not_
         .retry_policy(common::quick_retries())
         .build()
         .unwrap();
-    client.add_receiver(&common::supplier()).await.unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&common::supplier())
+        .await
+        .unwrap();
     assert_eq!(simulator.requests().len(), 1);
 }
 
@@ -448,7 +481,7 @@ async fn nested_rules_are_checked_before_sending_and_name_the_path() {
     let mut second = receiver(None);
     second.description = "长".repeat(81);
     request.receivers.push(second);
-    match client.create_order(&request).await {
+    match client.profit_sharing().create_order(&request).await {
         Err(Error::InvalidRequest(invalid)) => {
             assert_eq!(invalid.parameter, "receivers[1].description");
             assert_eq!(
@@ -462,7 +495,7 @@ async fn nested_rules_are_checked_before_sending_and_name_the_path() {
         other => panic!("{other:?}"),
     }
     request.receivers = (0..51).map(|_| receiver(None)).collect();
-    match client.create_order(&request).await {
+    match client.profit_sharing().create_order(&request).await {
         Err(Error::InvalidRequest(invalid)) => {
             assert_eq!(invalid.parameter, "receivers");
             assert_eq!(
@@ -477,7 +510,7 @@ async fn nested_rules_are_checked_before_sending_and_name_the_path() {
     }
     request.receivers.clear();
     assert!(matches!(
-        client.create_order(&request).await,
+        client.profit_sharing().create_order(&request).await,
         Err(Error::InvalidRequest(_))
     ));
     assert!(simulator.requests().is_empty(), "nothing was sent");
@@ -555,6 +588,7 @@ async fn behind_a_gateway_with_a_path_prefix_the_client_signs_exactly_the_path_i
         .build()
         .unwrap();
     let error = client
+        .profit_sharing()
         .query_order(&common::order_request())
         .await
         .unwrap_err();

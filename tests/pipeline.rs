@@ -14,12 +14,10 @@ mod common;
 
 use common::order_request;
 
+use wechatpay_v3::profit_sharing::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
+use wechatpay_v3::profit_sharing::{OrderStatus, ReturnResult};
 use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-use wechatpay_v3::types::{OrderStatus, ReturnResult};
-use wechatpay_v3::{
-    Client, ConfigError, Error, ErrorCode, KeySource, MerchantKey, OrderReference,
-    QueryOrderRequest, QueryReturnOrderRequest, VerifyError,
-};
+use wechatpay_v3::{Client, ConfigError, Error, ErrorCode, KeySource, MerchantKey, VerifyError};
 
 fn return_request() -> QueryReturnOrderRequest {
     QueryReturnOrderRequest::builder()
@@ -43,7 +41,11 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
     for mode in ALL_MODES {
         let simulator = Simulator::start().await.unwrap();
         let client = client_for(&simulator, mode);
-        let order = client.query_order(&order_request()).await.unwrap();
+        let order = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap();
         assert_eq!(order.status(), 200);
         assert_eq!(order.status, OrderStatus::Finished);
         assert_eq!(order.receivers.as_ref().unwrap()[0].amount, 100);
@@ -54,7 +56,11 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
         };
         assert_eq!(order.verified().source, expected, "{mode:?}");
 
-        let ret = client.query_return_order(&return_request()).await.unwrap();
+        let ret = client
+            .profit_sharing()
+            .query_return_order(&return_request())
+            .await
+            .unwrap();
         assert_eq!(ret.result, ReturnResult::Success);
         assert_eq!(ret.verified().source, expected);
         let by_out_order_no = QueryReturnOrderRequest::builder()
@@ -65,6 +71,7 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
             .unwrap();
         assert_eq!(
             client
+                .profit_sharing()
                 .query_return_order(&by_out_order_no)
                 .await
                 .unwrap()
@@ -90,8 +97,16 @@ async fn both_operations_run_signed_and_verified_in_every_mode() {
 async fn requests_carry_the_headers_the_api_wants() {
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::PublicKey);
-    client.query_order(&order_request()).await.unwrap();
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     let seen = simulator.requests();
     assert_eq!(seen.len(), 2);
     let credentials = simulator.credentials();
@@ -132,6 +147,7 @@ async fn requests_carry_the_headers_the_api_wants() {
     // In certificate mode no Wechatpay-Serial is sent.
     let simulator = Simulator::start().await.unwrap();
     client_for(&simulator, VerificationMode::PlatformCertificates)
+        .profit_sharing()
         .query_order(&order_request())
         .await
         .unwrap();
@@ -160,7 +176,11 @@ async fn an_invalid_request_is_not_sent() {
     let client = client_for(&simulator, VerificationMode::PublicKey);
     let mut request = return_request();
     request.out_return_no = "R 1".into();
-    let error = client.query_return_order(&request).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_return_order(&request)
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::InvalidRequest(ref e) if e.parameter == "out_return_no"),
         "{error}"
@@ -209,11 +229,19 @@ async fn answers_that_do_not_verify_are_not_used() {
     ];
     for (fault, expected) in cases {
         simulator.inject(fault.clone());
-        let error = client.query_order(&order_request()).await.unwrap_err();
+        let error = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap_err();
         assert_eq!(reason(error), expected, "{fault:?}");
     }
     simulator.inject(Fault::StaleTimestamp(301));
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(matches!(
         reason(error),
         VerifyError::StaleTimestamp {
@@ -222,16 +250,30 @@ async fn answers_that_do_not_verify_are_not_used() {
         }
     ));
     // And the next, untouched answer verifies.
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_serial_in_certificate_mode_refreshes_once_then_fails() {
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::PlatformCertificates);
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     simulator.inject(Fault::UnknownSerial);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(matches!(reason(error), VerifyError::UnknownSerial { .. }));
     let paths: Vec<String> = simulator
         .requests()
@@ -251,7 +293,12 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
     let client = client_for(&simulator, VerificationMode::Both);
     let mut request = order_request();
     request.out_order_no = "P-NO-SUCH-ORDER".into();
-    let Error::Api(api) = client.query_order(&request).await.unwrap_err() else {
+    let Error::Api(api) = client
+        .profit_sharing()
+        .query_order(&request)
+        .await
+        .unwrap_err()
+    else {
         panic!()
     };
     assert_eq!(
@@ -272,7 +319,12 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         status: 500,
         code: "SYSTEM_ERROR".into(),
     });
-    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+    let Error::Api(api) = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err()
+    else {
         panic!()
     };
     assert_eq!(
@@ -284,7 +336,12 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         status: 429,
         code: "SOME_NEW_CODE".into(),
     });
-    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+    let Error::Api(api) = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err()
+    else {
         panic!()
     };
     assert_eq!(api.code, Some(ErrorCode::Unknown("SOME_NEW_CODE".into())));
@@ -294,7 +351,12 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         status: 502,
         body: page.into(),
     });
-    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+    let Error::Api(api) = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err()
+    else {
         panic!()
     };
     assert_eq!(
@@ -313,7 +375,11 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
         status: 200,
         body: r#"{"status":"FINISHED"}"#.into(),
     });
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -328,7 +394,12 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
 
     // An error answer signed by a key the client does not hold is reported, unverified.
     simulator.inject(Fault::UnknownSerial);
-    let Error::Api(api) = client.query_order(&request).await.unwrap_err() else {
+    let Error::Api(api) = client
+        .profit_sharing()
+        .query_order(&request)
+        .await
+        .unwrap_err()
+    else {
         panic!()
     };
     assert_eq!(
@@ -338,7 +409,11 @@ async fn error_answers_are_decoded_and_say_whether_they_were_verified() {
 
     // An error answer with a bad signature is a verification failure, not an API error.
     simulator.inject(Fault::TamperBody);
-    let error = client.query_order(&request).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&request)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -357,7 +432,11 @@ async fn a_merchant_without_platform_certificates_is_told_to_use_the_public_key(
     let simulator = Simulator::start().await.unwrap();
     simulator.set_no_certificates(true);
     let client = client_for(&simulator, VerificationMode::PlatformCertificates);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     let Error::CertificatesUnavailable {
         serial: None,
         source,
@@ -385,7 +464,13 @@ async fn a_merchant_without_platform_certificates_is_told_to_use_the_public_key(
     );
     // With the public key as well, the call goes through.
     let client = client_for(&simulator, VerificationMode::Both);
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -418,7 +503,12 @@ async fn a_wrong_merchant_key_is_refused_by_the_simulator() {
         .base_url(simulator.base_url())
         .build()
         .unwrap();
-    let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+    let Error::Api(api) = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err()
+    else {
         panic!()
     };
     assert_eq!(
@@ -447,7 +537,11 @@ async fn certificates_given_as_pem_need_no_download() {
         .base_url(simulator.base_url())
         .build()
         .unwrap();
-    let order = client.query_order(&order_request()).await.unwrap();
+    let order = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(order.verified().source, KeySource::PlatformCertificate);
     assert_eq!(
         order.verified().serial,
@@ -476,18 +570,30 @@ async fn faults_on_the_wire_end_in_the_right_typed_error() {
         .unwrap();
 
     simulator.inject(Fault::DropConnection);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
 
     simulator.inject(Fault::Delay(std::time::Duration::from_secs(3)));
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::Transport { ref source, .. } if source.is_timeout()),
         "{error:?}"
     );
 
     simulator.inject(Fault::MalformedJson);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     let Error::Decode {
         status,
         request_id,
@@ -506,36 +612,59 @@ async fn faults_on_the_wire_end_in_the_right_typed_error() {
 
     // A verified answer with a value or a field no version knows is data, not an error.
     simulator.inject(Fault::UnknownEnumValue);
-    let order = client.query_order(&order_request()).await.unwrap();
+    let order = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(
         order.status,
         OrderStatus::Unknown("SIMULATED_NEW_VALUE".into())
     );
     simulator.inject(Fault::UnknownEnumValue);
-    let ret = client.query_return_order(&return_request()).await.unwrap();
+    let ret = client
+        .profit_sharing()
+        .query_return_order(&return_request())
+        .await
+        .unwrap();
     assert_eq!(
         ret.result,
         ReturnResult::Unknown("SIMULATED_NEW_VALUE".into())
     );
     simulator.inject(Fault::UnknownField);
-    let order = client.query_order(&order_request()).await.unwrap();
+    let order = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Finished);
 
     // A short delay is only a delay.
     simulator.inject(Fault::Delay(std::time::Duration::from_millis(50)));
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn every_documented_error_status_and_code_is_decoded() {
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::PublicKey);
-    for documented in wechatpay_v3::operations::QUERY_ORDER.errors {
+    for documented in wechatpay_v3::profit_sharing::QUERY_ORDER.errors {
         simulator.inject(Fault::Status {
             status: documented.status,
             code: documented.code.as_str().into(),
         });
-        let Error::Api(api) = client.query_order(&order_request()).await.unwrap_err() else {
+        let Error::Api(api) = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap_err()
+        else {
             panic!()
         };
         assert_eq!(api.status, documented.status);
@@ -548,7 +677,7 @@ async fn every_documented_error_status_and_code_is_decoded() {
 
 #[tokio::test]
 async fn every_status_and_result_value_comes_through() {
-    use wechatpay_v3::types::{ReceiverResult, ReturnFailReason};
+    use wechatpay_v3::profit_sharing::{ReceiverResult, ReturnFailReason};
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::Both);
     let base = simulator.fixtures().orders[0].clone();
@@ -569,7 +698,7 @@ async fn every_status_and_result_value_comes_through() {
             .out_order_no(format!("P{i}"))
             .build()
             .unwrap();
-        let answer = client.query_order(&request).await.unwrap();
+        let answer = client.profit_sharing().query_order(&request).await.unwrap();
         assert_eq!(answer.status.as_str(), status);
         assert!(answer.status.is_known());
         assert_eq!(
@@ -601,7 +730,11 @@ async fn every_status_and_result_value_comes_through() {
             .out_return_no(format!("R{i}"))
             .build()
             .unwrap();
-        let answer = client.query_return_order(&request).await.unwrap();
+        let answer = client
+            .profit_sharing()
+            .query_return_order(&request)
+            .await
+            .unwrap();
         assert_eq!(answer.data(), &ret);
     }
 }
@@ -635,7 +768,11 @@ async fn answers_signed_by_either_key_verify_while_migrating() {
         ),
     ] {
         simulator.set_answer_signer(signer);
-        let answer = client.query_order(&order_request()).await.unwrap();
+        let answer = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap();
         assert_eq!(
             (answer.verified().source, &answer.verified().serial),
             (source, serial),
@@ -653,7 +790,11 @@ async fn answers_signed_by_either_key_verify_while_migrating() {
     // A public-key-only client cannot verify certificate-signed answers, and says so.
     let public_only = client_for(&simulator, VerificationMode::PublicKey);
     simulator.set_answer_signer(AnswerSigner::PlatformCertificate);
-    let error = public_only.query_order(&order_request()).await.unwrap_err();
+    let error = public_only
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -673,7 +814,11 @@ async fn an_error_answer_whose_signature_fails_keeps_its_status_and_body() {
     let mut unknown = order_request();
     unknown.out_order_no = "P-NOT-THERE".into();
     simulator.inject(Fault::SignatureProbe);
-    let error = client.query_order(&unknown).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&unknown)
+        .await
+        .unwrap_err();
     let Error::Verification {
         reason: VerifyError::SignatureProbe,
         status,
@@ -695,7 +840,11 @@ async fn the_response_gives_the_raw_verified_body_and_headers() {
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::PublicKey);
     simulator.inject(Fault::UnknownField);
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     // Exactly what was signed: the same verifier accepts the headers and bytes kept.
     let verified = client
         .verifier()

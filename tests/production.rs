@@ -33,7 +33,11 @@ async fn transient_failures_are_retried_each_attempt_signed_afresh() {
     let simulator = Simulator::start().await.unwrap();
     let client = builder(&simulator).build().unwrap();
     simulator.inject_times(status(500, "SYSTEM_ERROR"), 2);
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     let seen = simulator.requests();
     assert_eq!(
@@ -63,7 +67,11 @@ async fn transient_failures_are_retried_each_attempt_signed_afresh() {
         let before = simulator.requests().len();
         simulator.inject(fault.clone());
         assert!(
-            client.query_order(&order_request()).await.is_ok(),
+            client
+                .profit_sharing()
+                .query_order(&order_request())
+                .await
+                .is_ok(),
             "{fault:?} was not retried"
         );
         assert_eq!(simulator.requests().len() - before, 2, "{fault:?}");
@@ -78,7 +86,13 @@ async fn a_timeout_is_retried() {
         .build()
         .unwrap();
     simulator.inject(Fault::Delay(Duration::from_secs(2)));
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
     assert_eq!(simulator.requests().len(), 2);
 }
 
@@ -123,7 +137,11 @@ async fn permanent_failures_are_not_retried() {
     for (fault, expected) in cases {
         let before = simulator.requests().len();
         simulator.inject(fault.clone());
-        let error = client.query_order(&order_request()).await.unwrap_err();
+        let error = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap_err();
         assert!(expected(&error), "{fault:?}: {error:?}");
         assert!(!error.is_retryable(), "{fault:?}");
         assert_eq!(
@@ -159,6 +177,7 @@ async fn attempts_are_bounded_and_configurable() {
         let error = builder
             .build()
             .unwrap()
+            .profit_sharing()
             .query_order(&order_request())
             .await
             .unwrap_err();
@@ -176,7 +195,13 @@ async fn retry_after_is_honoured() {
         retry_after_secs: 1,
     });
     let start = Instant::now();
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
     // The backoff alone would be at most 20 ms.
     assert!(
         start.elapsed() >= Duration::from_secs(1),
@@ -190,7 +215,11 @@ async fn retry_after_is_honoured() {
     simulator.inject(Fault::RateLimited {
         retry_after_secs: 7,
     });
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert_eq!(
         error.api().unwrap().retry_after,
         Some(Duration::from_secs(7))
@@ -209,7 +238,11 @@ async fn a_retry_after_past_the_deadline_returns_the_real_error_at_once() {
         retry_after_secs: 5,
     });
     let start = Instant::now();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
     assert_eq!(
         (api.status, api.code.clone()),
@@ -235,7 +268,11 @@ async fn a_deadline_exceeded_carries_the_last_real_error() {
         .total_deadline(Duration::from_millis(800))
         .build()
         .unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     let Error::DeadlineExceeded {
         attempts: 2,
         last: Some(last),
@@ -274,7 +311,11 @@ async fn redirects_are_not_followed() {
         simulator.inject(Fault::Redirect {
             location: location.clone(),
         });
-        let error = client.query_order(&order_request()).await.unwrap_err();
+        let error = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap_err();
         let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
         assert_eq!((api.status, api.verified), (302, false), "{location}");
         assert!(!error.is_retryable());
@@ -292,7 +333,11 @@ async fn a_hung_server_ends_in_a_timeout_within_the_total_deadline() {
         .build()
         .unwrap();
     let start = Instant::now();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::DeadlineExceeded { attempts: 1, .. }),
         "{error:?}"
@@ -310,7 +355,11 @@ async fn a_hung_server_ends_in_a_timeout_within_the_total_deadline() {
         .total_deadline(Duration::from_secs(20))
         .build()
         .unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -328,7 +377,11 @@ async fn a_hung_server_ends_in_a_timeout_within_the_total_deadline() {
 async fn a_body_over_the_cap_is_an_error() {
     let simulator = Simulator::start().await.unwrap();
     let client = builder(&simulator).max_body_size(100).build().unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -347,6 +400,7 @@ async fn a_body_over_the_cap_is_an_error() {
         builder(&simulator)
             .build()
             .unwrap()
+            .profit_sharing()
             .query_order(&order_request())
             .await
             .is_ok()
@@ -377,7 +431,11 @@ async fn an_endless_streamed_body_is_cut_at_the_cap() {
         .max_body_size(256 * 1024)
         .build()
         .unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(error, Error::BodyTooLarge { limit: 262_144, .. }),
         "{error:?}"
@@ -394,12 +452,22 @@ async fn network_failures_fail_over_to_the_backup_host_when_asked() {
         .backup_base_url(simulator.base_url())
         .build()
         .unwrap();
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
     assert_eq!(simulator.requests().len(), 1);
 
     // Off by default: the connection error comes back after the retries.
     let client = builder(&simulator).base_url(&dead).build().unwrap();
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -431,7 +499,11 @@ async fn error_messages_are_one_actionable_line() {
     simulator.inject(Fault::MalformedJson);
     simulator.inject(Fault::SignatureProbe);
     for _ in 0..4 {
-        let error = client.query_order(&order_request()).await.unwrap_err();
+        let error = client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap_err();
         let message = error.to_string();
         assert_eq!(message.lines().count(), 1, "{message}");
         assert!(message.contains("Request-ID"), "{message}");
@@ -461,7 +533,12 @@ async fn a_thousand_concurrent_queries_all_verify_over_one_pool() {
     let opened = simulator.connections();
     assert!(opened <= 1000, "{opened}");
     for _ in 0..50 {
-        client.clone().query_order(&order_request()).await.unwrap();
+        client
+            .clone()
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .unwrap();
     }
     assert_eq!(
         simulator.connections(),
@@ -478,7 +555,11 @@ async fn a_certificate_rotation_under_load_refreshes_once_and_fails_nothing() {
         .unwrap()
         .build()
         .unwrap();
-    let first = client.query_order(&order_request()).await.unwrap();
+    let first = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     let old_serial = first.verified().serial.clone();
 
     let tasks: Vec<_> = (0..300)
@@ -489,6 +570,7 @@ async fn a_certificate_rotation_under_load_refreshes_once_and_fails_nothing() {
                     tokio::task::yield_now().await;
                 }
                 client
+                    .profit_sharing()
                     .query_order(&order_request())
                     .await
                     .map(|a| a.verified().serial.clone())
@@ -501,7 +583,11 @@ async fn a_certificate_rotation_under_load_refreshes_once_and_fails_nothing() {
         serials.push(task.await.unwrap().unwrap());
     }
     // Afterwards everything is signed with the new certificate, and verifies.
-    let after = client.query_order(&order_request()).await.unwrap();
+    let after = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     assert_eq!(after.verified().serial, new_serial);
     assert!(serials.iter().all(|s| *s == old_serial || *s == new_serial));
     let downloads = simulator
@@ -531,7 +617,11 @@ async fn the_certificate_download_itself_must_verify() {
         .unwrap();
     // The first answer is the download of /v3/certificates.
     simulator.inject(Fault::SignatureProbe);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             common::download_failure(&error),
@@ -543,7 +633,11 @@ async fn the_certificate_download_itself_must_verify() {
         "{error:?}"
     );
     simulator.inject(Fault::NoSignature);
-    let error = client.query_order(&order_request()).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             common::download_failure(&error),
@@ -556,11 +650,23 @@ async fn the_certificate_download_itself_must_verify() {
     );
     // A tampered download fails too (its ciphertext no longer authenticates, or its signature).
     simulator.inject(Fault::TamperBody);
-    assert!(client.query_order(&order_request()).await.is_err());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_err()
+    );
     assert_eq!(
         simulator.requests().len(),
         3,
         "no query was sent with unverified certificates"
     );
-    assert!(client.query_order(&order_request()).await.is_ok());
+    assert!(
+        client
+            .profit_sharing()
+            .query_order(&order_request())
+            .await
+            .is_ok()
+    );
 }

@@ -14,11 +14,9 @@ use common::order_request;
 
 use std::process::Command;
 
-use wechatpay_v3::operations::{QUERY_ORDER, QUERY_RETURN_ORDER};
-use wechatpay_v3::{
-    InvalidParameter, OrderReference, ParameterRule, PreparedRequest, QueryOrderRequest,
-    QueryReturnOrderRequest, QueryString, Request,
-};
+use wechatpay_v3::profit_sharing::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
+use wechatpay_v3::profit_sharing::{QUERY_ORDER, QUERY_RETURN_ORDER};
+use wechatpay_v3::{InvalidParameter, ParameterRule, PreparedRequest, QueryString, Request};
 
 /// Validates a request and builds it for the production host, as the client does before signing.
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {

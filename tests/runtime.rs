@@ -125,7 +125,11 @@ fn signing_does_not_stall_the_runtime() {
     let through_client = probe_turns(&runtime, || {
         let client = client.clone();
         async move {
-            client.query_order(&order_request()).await.unwrap();
+            client
+                .profit_sharing()
+                .query_order(&order_request())
+                .await
+                .unwrap();
         }
     });
     println!(

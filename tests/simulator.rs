@@ -23,10 +23,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
+use wechatpay_v3::profit_sharing::QueryOrderRequest;
 use wechatpay_v3::simulator::{Fixtures, Simulator};
-use wechatpay_v3::{
-    ApiV3Key, Client, MerchantKey, QueryOrderRequest, RequestSigner, WechatPayPublicKey,
-};
+use wechatpay_v3::{ApiV3Key, Client, MerchantKey, RequestSigner, WechatPayPublicKey};
 
 const ORDER_PATH: &str = "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346";
 
@@ -371,7 +370,7 @@ async fn a_request_signed_by_openssl_is_accepted_and_the_answer_verifies_with_op
         .build()
         .unwrap();
     let request = order_request();
-    assert!(client.query_order(&request).await.is_ok());
+    assert!(client.profit_sharing().query_order(&request).await.is_ok());
 }
 
 /// An example's binary, built by `cargo test` next to the test binaries.
@@ -513,7 +512,12 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
         .unwrap();
     let request = order_request();
     assert_eq!(
-        client.query_order(&request).await.unwrap().order_id,
+        client
+            .profit_sharing()
+            .query_order(&request)
+            .await
+            .unwrap()
+            .order_id,
         "3008450740201411110007820472"
     );
 
@@ -522,7 +526,7 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
         .apiv3_key(ApiV3Key::new(&read(&dir, "apiv3_key")).unwrap())
         .build()
         .unwrap();
-    let answer = client.query_order(&request).await.unwrap();
+    let answer = client.profit_sharing().query_order(&request).await.unwrap();
     assert_eq!(
         answer.verified().serial,
         read(&dir, "platform_certificate_serial_no")
@@ -580,7 +584,7 @@ async fn the_standalone_server_takes_a_merchant_and_fixtures() {
         .out_order_no("P-FROM-FILE")
         .build()
         .unwrap();
-    assert!(client.query_order(&request).await.is_ok());
+    assert!(client.profit_sharing().query_order(&request).await.is_ok());
 }
 
 #[test]

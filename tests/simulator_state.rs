@@ -12,18 +12,19 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use wechatpay_v3::ErrorCode;
+use wechatpay_v3::profit_sharing::{
+    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
+    DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
+    QueryOrderRequest, QueryReturnOrderRequest,
+};
+use wechatpay_v3::profit_sharing::{
+    OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnFailReason, ReturnResult,
+};
 use wechatpay_v3::simulator::{
     DEFAULT_PROCESSING_DELAY, Fault, Simulator, SimulatorError, VerificationMode,
 };
-use wechatpay_v3::types::{
-    ErrorCode, OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnFailReason,
-    ReturnResult,
-};
-use wechatpay_v3::{
-    AddReceiverRequest, Client, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
-    DeleteReceiverRequest, Error, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
-    QueryOrderRequest, QueryReturnOrderRequest,
-};
+use wechatpay_v3::{Client, Error};
 
 const SUB_MCHID: &str = "1900000109";
 /// The pages' example transaction: 1000 fen paid.
@@ -50,8 +51,16 @@ fn client(simulator: &Simulator) -> Client {
 async fn with_receivers() -> (Simulator, Client) {
     let simulator = simulator().await;
     let client = client(&simulator);
-    client.add_receiver(&supplier()).await.unwrap();
-    client.add_receiver(&person(Some("张三"))).await.unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&person(Some("张三")))
+        .await
+        .unwrap();
     (simulator, client)
 }
 
@@ -126,6 +135,7 @@ fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, ErrorCode) {
 
 async fn unsplit(client: &Client, transaction_id: &str) -> i64 {
     client
+        .profit_sharing()
         .query_order_amounts(
             &QueryOrderAmountsRequest::builder()
                 .transaction_id(transaction_id)
@@ -137,8 +147,12 @@ async fn unsplit(client: &Client, transaction_id: &str) -> i64 {
         .unsplit_amount
 }
 
-async fn query(client: &Client, out_order_no: &str) -> wechatpay_v3::types::ProfitSharingOrder {
+async fn query(
+    client: &Client,
+    out_order_no: &str,
+) -> wechatpay_v3::profit_sharing::ProfitSharingOrder {
     client
+        .profit_sharing()
         .query_order(
             &QueryOrderRequest::builder()
                 .sub_mchid(SUB_MCHID)
@@ -157,6 +171,7 @@ async fn a_split_is_processing_until_the_clock_reaches_its_delay_then_finished()
     let (simulator, client) = with_receivers().await;
     let accepted_at = simulator.now();
     let created = client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![
@@ -221,13 +236,22 @@ async fn a_split_to_a_receiver_that_was_not_added_is_refused() {
     let client = client(&simulator);
     let to_supplier = split("P1", vec![to(ReceiverType::MerchantId, SUPPLIER, 100)]);
     assert_eq!(
-        refusal(client.create_order(&to_supplier).await),
+        refusal(client.profit_sharing().create_order(&to_supplier).await),
         (400, ErrorCode::InvalidRequest)
     );
-    client.add_receiver(&supplier()).await.unwrap();
-    client.create_order(&to_supplier).await.unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
+        .create_order(&to_supplier)
+        .await
+        .unwrap();
 
     client
+        .profit_sharing()
         .delete_receiver(
             &DeleteReceiverRequest::builder()
                 .receiver_type(ReceiverType::MerchantId)
@@ -239,12 +263,16 @@ async fn a_split_to_a_receiver_that_was_not_added_is_refused() {
         .unwrap();
     let again = split("P2", vec![to(ReceiverType::MerchantId, SUPPLIER, 100)]);
     assert_eq!(
-        refusal(client.create_order(&again).await),
+        refusal(client.profit_sharing().create_order(&again).await),
         (400, ErrorCode::InvalidRequest)
     );
     // The sub-merchant itself needs no adding.
     let to_itself = split("P3", vec![to(ReceiverType::MerchantId, SUB_MCHID, 100)]);
-    client.create_order(&to_itself).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&to_itself)
+        .await
+        .unwrap();
     assert_eq!(unsplit(&client, TRANSACTION).await, 800);
 }
 
@@ -254,7 +282,11 @@ async fn receivers_are_added_and_deleted_as_the_pages_say() {
     let client = client(&simulator);
     let mut nameless = supplier();
     nameless.name = None;
-    let error = client.add_receiver(&nameless).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .add_receiver(&nameless)
+        .await
+        .unwrap_err();
     assert_eq!(error.api().unwrap().status, 400);
     assert_eq!(
         error
@@ -270,7 +302,11 @@ async fn receivers_are_added_and_deleted_as_the_pages_say() {
     );
     let mut no_appid = person(None);
     no_appid.appid = None;
-    let error = client.add_receiver(&no_appid).await.unwrap_err();
+    let error = client
+        .profit_sharing()
+        .add_receiver(&no_appid)
+        .await
+        .unwrap_err();
     assert_eq!(
         error
             .api()
@@ -286,6 +322,7 @@ async fn receivers_are_added_and_deleted_as_the_pages_say() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .delete_receiver(
                     &DeleteReceiverRequest::builder()
                         .receiver_type(ReceiverType::MerchantId)
@@ -298,9 +335,18 @@ async fn receivers_are_added_and_deleted_as_the_pages_say() {
         (400, ErrorCode::InvalidRequest)
     );
     // Adding twice is adding once.
-    client.add_receiver(&supplier()).await.unwrap();
-    client.add_receiver(&supplier()).await.unwrap();
     client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
         .delete_receiver(
             &DeleteReceiverRequest::builder()
                 .receiver_type(ReceiverType::MerchantId)
@@ -318,11 +364,17 @@ async fn a_receiver_name_is_decrypted_and_checked_against_the_name_it_was_added_
     let mut named = to(ReceiverType::PersonalOpenid, PERSON, 100);
     named.receiver_name = Some("李四".into());
     assert_eq!(
-        refusal(client.create_order(&split("P1", vec![named.clone()])).await),
+        refusal(
+            client
+                .profit_sharing()
+                .create_order(&split("P1", vec![named.clone()]))
+                .await
+        ),
         (400, ErrorCode::InvalidRequest)
     );
     named.receiver_name = Some("张三".into());
     client
+        .profit_sharing()
         .create_order(&split("P1", vec![named]))
         .await
         .unwrap();
@@ -337,8 +389,13 @@ async fn a_split_takes_no_more_than_is_left_to_split() {
         .await
         .unwrap();
     let client = client(&simulator);
-    client.add_receiver(&supplier()).await.unwrap();
     client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUPPLIER, 600)],
@@ -347,11 +404,15 @@ async fn a_split_takes_no_more_than_is_left_to_split() {
         .unwrap();
     let too_much = split("P2", vec![to(ReceiverType::MerchantId, SUPPLIER, 401)]);
     assert_eq!(
-        refusal(client.create_order(&too_much).await),
+        refusal(client.profit_sharing().create_order(&too_much).await),
         (403, ErrorCode::NotEnough)
     );
     let the_rest = split("P2", vec![to(ReceiverType::MerchantId, SUPPLIER, 400)]);
-    client.create_order(&the_rest).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&the_rest)
+        .await
+        .unwrap();
     assert_eq!(unsplit(&client, TRANSACTION).await, 0);
 }
 
@@ -360,6 +421,7 @@ async fn the_maximum_ratio_limits_what_goes_to_others() {
     let (_simulator, client) = with_receivers().await;
     // 30 % of 1000 fen, over every split of the transaction.
     client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUPPLIER, 200)],
@@ -368,14 +430,18 @@ async fn the_maximum_ratio_limits_what_goes_to_others() {
         .unwrap();
     let over = split("P2", vec![to(ReceiverType::PersonalOpenid, PERSON, 101)]);
     assert_eq!(
-        refusal(client.create_order(&over).await),
+        refusal(client.profit_sharing().create_order(&over).await),
         (403, ErrorCode::RuleLimit)
     );
     // What goes back to the sub-merchant itself is not shared.
     let to_itself = split("P3", vec![to(ReceiverType::MerchantId, SUB_MCHID, 500)]);
-    client.create_order(&to_itself).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&to_itself)
+        .await
+        .unwrap();
     let up_to = split("P4", vec![to(ReceiverType::PersonalOpenid, PERSON, 100)]);
-    client.create_order(&up_to).await.unwrap();
+    client.profit_sharing().create_order(&up_to).await.unwrap();
     assert_eq!(unsplit(&client, TRANSACTION).await, 200);
 
     let generous = Simulator::builder()
@@ -385,8 +451,13 @@ async fn the_maximum_ratio_limits_what_goes_to_others() {
         .await
         .unwrap();
     let client = self::client(&generous);
-    client.add_receiver(&supplier()).await.unwrap();
     client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUPPLIER, 500)],
@@ -439,6 +510,7 @@ async fn a_transaction_takes_a_limited_number_of_split_requests() {
     let client = client(&simulator);
     for number in ["P1", "P2"] {
         client
+            .profit_sharing()
             .create_order(&split(
                 number,
                 vec![to(ReceiverType::MerchantId, SUB_MCHID, 10)],
@@ -448,11 +520,12 @@ async fn a_transaction_takes_a_limited_number_of_split_requests() {
     }
     let third = split("P3", vec![to(ReceiverType::MerchantId, SUB_MCHID, 10)]);
     assert_eq!(
-        refusal(client.create_order(&third).await),
+        refusal(client.profit_sharing().create_order(&third).await),
         (400, ErrorCode::InvalidRequest)
     );
     // A repeat of one taken is no new request.
     client
+        .profit_sharing()
         .create_order(&split(
             "P2",
             vec![to(ReceiverType::MerchantId, SUB_MCHID, 10)],
@@ -467,17 +540,21 @@ async fn finish_true_unfreezes_the_rest_and_pays_only_the_platform() {
     let mut to_supplier = split("P1", vec![to(ReceiverType::MerchantId, SUPPLIER, 100)]);
     to_supplier.finish = true;
     assert_eq!(
-        refusal(client.create_order(&to_supplier).await),
+        refusal(client.profit_sharing().create_order(&to_supplier).await),
         (400, ErrorCode::InvalidRequest)
     );
     let platform = simulator.credentials().mchid.clone();
     let mut to_platform = split("P1", vec![to(ReceiverType::MerchantId, &platform, 100)]);
     to_platform.finish = true;
-    client.create_order(&to_platform).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&to_platform)
+        .await
+        .unwrap();
     assert_eq!(unsplit(&client, TRANSACTION).await, 0);
     let after = split("P2", vec![to(ReceiverType::MerchantId, SUPPLIER, 1)]);
     assert_eq!(
-        refusal(client.create_order(&after).await),
+        refusal(client.profit_sharing().create_order(&after).await),
         (403, ErrorCode::NotEnough)
     );
 }
@@ -488,9 +565,17 @@ async fn the_same_out_order_no_is_the_same_split_and_other_content_under_it_is_r
     let mut named = to(ReceiverType::PersonalOpenid, PERSON, 100);
     named.receiver_name = Some("张三".into());
     let request = split("P1", vec![named]);
-    let first = client.create_order(&request).await.unwrap();
+    let first = client
+        .profit_sharing()
+        .create_order(&request)
+        .await
+        .unwrap();
     // Encrypted again, the name's ciphertext differs: the same request all the same.
-    let again = client.create_order(&request).await.unwrap();
+    let again = client
+        .profit_sharing()
+        .create_order(&request)
+        .await
+        .unwrap();
     assert_eq!(again.order_id, first.order_id);
     assert_eq!(again.receivers[0].detail_id, first.receivers[0].detail_id);
     let bodies: Vec<_> = simulator
@@ -505,7 +590,7 @@ async fn the_same_out_order_no_is_the_same_split_and_other_content_under_it_is_r
     let mut other = request.clone();
     other.receivers[0].amount = 101;
     assert_eq!(
-        refusal(client.create_order(&other).await),
+        refusal(client.profit_sharing().create_order(&other).await),
         (400, ErrorCode::InvalidRequest)
     );
     // The finish page: a finish needs a number no split used.
@@ -517,7 +602,7 @@ async fn the_same_out_order_no_is_the_same_split_and_other_content_under_it_is_r
         .build()
         .unwrap();
     assert_eq!(
-        refusal(client.finish_order(&finish).await),
+        refusal(client.profit_sharing().finish_order(&finish).await),
         (400, ErrorCode::InvalidRequest)
     );
     // The example order's number is taken too.
@@ -526,12 +611,16 @@ async fn the_same_out_order_no_is_the_same_split_and_other_content_under_it_is_r
         vec![to(ReceiverType::MerchantId, SUB_MCHID, 1)],
     );
     assert_eq!(
-        refusal(client.create_order(&example).await),
+        refusal(client.profit_sharing().create_order(&example).await),
         (400, ErrorCode::InvalidRequest)
     );
     // Once done, the repeat shows it done.
     simulator.advance(DEFAULT_PROCESSING_DELAY);
-    let later = client.create_order(&request).await.unwrap();
+    let later = client
+        .profit_sharing()
+        .create_order(&request)
+        .await
+        .unwrap();
     assert_eq!(later.status, Some(OrderStatus::Finished));
     assert_eq!(unsplit(&client, TRANSACTION).await, 900);
 }
@@ -543,6 +632,7 @@ async fn unknown_ids_are_not_found() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .query_order(
                     &QueryOrderRequest::builder()
                         .sub_mchid(SUB_MCHID)
@@ -558,6 +648,7 @@ async fn unknown_ids_are_not_found() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .query_order_amounts(
                     &QueryOrderAmountsRequest::builder()
                         .transaction_id("4200000000000000000000000404")
@@ -571,6 +662,7 @@ async fn unknown_ids_are_not_found() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .query_return_order(
                     &QueryReturnOrderRequest::builder()
                         .sub_mchid(SUB_MCHID)
@@ -587,7 +679,7 @@ async fn unknown_ids_are_not_found() {
     let mut foreign = split("P1", vec![to(ReceiverType::MerchantId, "1900000999", 1)]);
     foreign.sub_mchid = "1900000999".into();
     assert_eq!(
-        refusal(client.create_order(&foreign).await),
+        refusal(client.profit_sharing().create_order(&foreign).await),
         (400, ErrorCode::InvalidRequest)
     );
     // A transaction the test seeds is there to split.
@@ -599,7 +691,11 @@ async fn unknown_ids_are_not_found() {
         Err(wechatpay_v3::simulator::FixturesError::Amount { amount: 0, .. })
     ));
     foreign.transaction_id = "4200000000000000000000000999".into();
-    client.create_order(&foreign).await.unwrap();
+    client
+        .profit_sharing()
+        .create_order(&foreign)
+        .await
+        .unwrap();
     assert_eq!(unsplit(&client, "4200000000000000000000000999").await, 4999);
 }
 
@@ -607,6 +703,7 @@ async fn unknown_ids_are_not_found() {
 async fn a_return_takes_back_at_most_what_a_merchant_received() {
     let (simulator, client) = with_receivers().await;
     let created = client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![
@@ -619,6 +716,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R1", SUPPLIER, 50))
                 .await
         ),
@@ -629,6 +727,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R1", PERSON, 50))
                 .await
         ),
@@ -638,6 +737,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R1", "190009999", 50))
                 .await
         ),
@@ -647,6 +747,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R1", SUPPLIER, 201))
                 .await
         ),
@@ -655,6 +756,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
 
     let returned_at = simulator.now();
     let first = client
+        .profit_sharing()
         .create_return_order(&give_back("P1", "R1", SUPPLIER, 150))
         .await
         .unwrap();
@@ -666,7 +768,11 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
         .out_return_no("R1")
         .build()
         .unwrap();
-    let pending = client.query_return_order(&by_order_id).await.unwrap();
+    let pending = client
+        .profit_sharing()
+        .query_return_order(&by_order_id)
+        .await
+        .unwrap();
     assert_eq!(
         (pending.result.clone(), pending.finish_time),
         (ReturnResult::Processing, None)
@@ -675,13 +781,18 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R2", SUPPLIER, 51))
                 .await
         ),
         (403, ErrorCode::NotEnough)
     );
     simulator.advance(DEFAULT_PROCESSING_DELAY);
-    let done = client.query_return_order(&by_order_id).await.unwrap();
+    let done = client
+        .profit_sharing()
+        .query_return_order(&by_order_id)
+        .await
+        .unwrap();
     assert_eq!(done.result, ReturnResult::Success);
     assert_eq!(
         done.finish_time,
@@ -693,6 +804,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     );
     // The same number again is the same return.
     let again = client
+        .profit_sharing()
         .create_return_order(&give_back("P1", "R1", SUPPLIER, 150))
         .await
         .unwrap();
@@ -703,6 +815,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R1", SUPPLIER, 10))
                 .await
         ),
@@ -710,12 +823,14 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
         "the same number with other content"
     );
     client
+        .profit_sharing()
         .create_return_order(&give_back("P1", "R2", SUPPLIER, 50))
         .await
         .unwrap();
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .create_return_order(&give_back("P1", "R3", SUPPLIER, 1))
                 .await
         ),
@@ -729,6 +844,7 @@ async fn a_return_takes_back_at_most_what_a_merchant_received() {
 async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
     let (simulator, client) = with_receivers().await;
     client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUPPLIER, 200)],
@@ -738,6 +854,7 @@ async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
     simulator.advance(DEFAULT_PROCESSING_DELAY);
     simulator.fail_next_return(ReturnFailReason::AccountAbnormal);
     let failing = client
+        .profit_sharing()
         .create_return_order(&give_back("P1", "R1", SUPPLIER, 200))
         .await
         .unwrap();
@@ -747,6 +864,7 @@ async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
     );
     simulator.advance(DEFAULT_PROCESSING_DELAY);
     let failed = client
+        .profit_sharing()
         .query_return_order(
             &QueryReturnOrderRequest::builder()
                 .sub_mchid(SUB_MCHID)
@@ -761,11 +879,13 @@ async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
     assert_eq!(failed.fail_reason, Some(ReturnFailReason::AccountAbnormal));
     // Only the next return failed; the failed one's 200 fen can be returned again.
     client
+        .profit_sharing()
         .create_return_order(&give_back("P1", "R2", SUPPLIER, 200))
         .await
         .unwrap();
     simulator.advance(DEFAULT_PROCESSING_DELAY);
     let second = client
+        .profit_sharing()
         .query_return_order(
             &QueryReturnOrderRequest::builder()
                 .sub_mchid(SUB_MCHID)
@@ -783,6 +903,7 @@ async fn an_injected_failure_ends_a_return_fail_and_frees_its_amount() {
 async fn finish_order_unfreezes_what_is_left_and_the_query_shows_it() {
     let (simulator, client) = with_receivers().await;
     client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUPPLIER, 300)],
@@ -796,7 +917,7 @@ async fn finish_order_unfreezes_what_is_left_and_the_query_shows_it() {
         .description("分账完结")
         .build()
         .unwrap();
-    let finished = client.finish_order(&finish).await.unwrap();
+    let finished = client.profit_sharing().finish_order(&finish).await.unwrap();
     assert_eq!(unsplit(&client, TRANSACTION).await, 0);
     let order = query(&client, "F1").await;
     assert_eq!(order.order_id, finished.order_id);
@@ -809,7 +930,12 @@ async fn finish_order_unfreezes_what_is_left_and_the_query_shows_it() {
     assert!(order.receivers.is_none(), "a finish has no receivers");
     // The same finish again is the same; a new one finds nothing to unfreeze.
     assert_eq!(
-        client.finish_order(&finish).await.unwrap().order_id,
+        client
+            .profit_sharing()
+            .finish_order(&finish)
+            .await
+            .unwrap()
+            .order_id,
         finished.order_id
     );
     let another = FinishOrderRequest::builder()
@@ -820,7 +946,7 @@ async fn finish_order_unfreezes_what_is_left_and_the_query_shows_it() {
         .build()
         .unwrap();
     assert_eq!(
-        refusal(client.finish_order(&another).await),
+        refusal(client.profit_sharing().finish_order(&another).await),
         (403, ErrorCode::NotEnough)
     );
 }
@@ -834,6 +960,7 @@ async fn faults_apply_on_top_of_the_state_and_a_retried_split_is_made_once() {
         1,
     );
     client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUPPLIER, 100)],
@@ -844,6 +971,7 @@ async fn faults_apply_on_top_of_the_state_and_a_retried_split_is_made_once() {
     simulator.inject(Fault::SignatureProbe);
     assert!(matches!(
         client
+            .profit_sharing()
             .query_order(
                 &QueryOrderRequest::builder()
                     .sub_mchid(SUB_MCHID)
@@ -906,6 +1034,7 @@ async fn the_clock_runs_at_the_speed_it_is_given() {
     assert_eq!(absurd.now().to_rfc3339(), "9999-12-31T23:59:59.999+08:00");
     let client = self::client(&absurd);
     client
+        .profit_sharing()
         .create_order(&split(
             "P1",
             vec![to(ReceiverType::MerchantId, SUB_MCHID, 1)],
@@ -948,6 +1077,7 @@ async fn the_state_is_bounded_and_the_oldest_orders_go_first() {
     let client = client(&simulator);
     for n in 1..=4 {
         client
+            .profit_sharing()
             .create_order(&split(
                 &format!("P{n}"),
                 vec![to(ReceiverType::MerchantId, SUB_MCHID, 1)],
@@ -959,6 +1089,7 @@ async fn the_state_is_bounded_and_the_oldest_orders_go_first() {
     assert_eq!(
         refusal(
             client
+                .profit_sharing()
                 .query_order(
                     &QueryOrderRequest::builder()
                         .sub_mchid(SUB_MCHID)

@@ -60,9 +60,17 @@ async fn calls_are_traced_without_secrets() {
         .build()
         .unwrap();
     simulator.inject(status(500, "SYSTEM_ERROR"));
-    let answer = client.query_order(&order_request()).await.unwrap();
+    let answer = client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
     simulator.set_answer_signer(wechatpay_v3::simulator::AnswerSigner::PlatformCertificate);
-    client.query_order(&order_request()).await.unwrap();
+    client
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
 
     // A failed certificate download, then one with a bad entry among the good.
     let certificates = simulator
@@ -74,6 +82,7 @@ async fn calls_are_traced_without_secrets() {
         .unwrap();
     simulator.inject_on("/v3/certificates", status(503, "SERVICE_UNAVAILABLE"), 1);
     certificates
+        .profit_sharing()
         .query_order(&order_request())
         .await
         .unwrap_err();
@@ -83,7 +92,11 @@ async fn calls_are_traced_without_secrets() {
         Fault::BadCertificateEntry(wechatpay_v3::simulator::BadEntry::WrongAssociatedData),
         1,
     );
-    certificates.query_order(&order_request()).await.unwrap();
+    certificates
+        .profit_sharing()
+        .query_order(&order_request())
+        .await
+        .unwrap();
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in [

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::types::NotificationFailure;
+use crate::NotificationFailure;
 
 /// The answer to a notification, as a handler returns it: success (`204`, no body) or failure (a
 /// 4XX or 5XX status with `{"code":"FAIL","message":…}`), after which WeChat Pay sends the

@@ -18,13 +18,13 @@ use crate::config_error::DecryptError;
 use crate::error::Error;
 use crate::transport::certificate_wait::Wait;
 use crate::transport::client::Client;
-use crate::types::{EventType, Notification};
+use crate::{EventType, Notification};
 
 /// The only `resource_type` WeChat Pay's notifications have: an encrypted resource.
 pub const ENCRYPTED_RESOURCE: &str = "encrypt-resource";
 
 /// What the spec says about one kind of notification: generated for each (e.g.
-/// [`crate::operations::PROFIT_SHARING_NOTIFICATION`]).
+/// [`crate::profit_sharing::PROFIT_SHARING_NOTIFICATION`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NotificationKind {
@@ -378,8 +378,8 @@ mod tests {
             without_quoted_strings(&error.to_string()),
             "invalid type: string \"…\", expected u32 at line 1 column 30"
         );
-        let error =
-            serde_json::from_str::<crate::types::ProfitSharingNotification>("{}").unwrap_err();
+        let error = serde_json::from_str::<crate::profit_sharing::ProfitSharingNotification>("{}")
+            .unwrap_err();
         assert_eq!(
             without_quoted_strings(&error.to_string()),
             "missing field `sp_mchid` at line 1 column 2"

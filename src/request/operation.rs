@@ -51,7 +51,7 @@ pub struct DocumentedError {
     /// The HTTP status, e.g. 404.
     pub status: u16,
     /// The error code, e.g. [`ErrorCode::ResourceNotExists`](crate::ErrorCode::ResourceNotExists).
-    pub code: crate::types::ErrorCode,
+    pub code: crate::ErrorCode,
     /// The doc's advice, e.g. `请降低频率后重试`.
     pub solution: &'static str,
 }

@@ -7,9 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use http::StatusCode;
 use serde_json::json;
 
-use crate::{
-    InvalidParameter, OrderReference, QueryOrderRequest, QueryReturnOrderRequest, Request,
-};
+use crate::profit_sharing::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
+use crate::{InvalidParameter, Request};
 
 /// The message a request's signature covers (PROTOCOL.md section 1): the method, the path and
 /// query as the request line carried them, the timestamp, the nonce and the body, each followed by

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::types::{ProfitSharingOrder, ReturnOrder};
+use crate::profit_sharing::{ProfitSharingOrder, ReturnOrder};
 
 /// What the simulator starts with: paid transactions to split, and orders and return orders
 /// answered exactly as given.
@@ -193,14 +193,14 @@ impl Fixtures {
         &self,
         sub_mchid: &str,
         out_return_no: &str,
-        order: &crate::OrderReference,
+        order: &crate::profit_sharing::OrderReference,
     ) -> Option<&ReturnOrder> {
         self.return_orders.iter().find(|o| {
             o.sub_mchid == sub_mchid
                 && o.out_return_no == out_return_no
                 && match order {
-                    crate::OrderReference::OrderId(id) => &o.order_id == id,
-                    crate::OrderReference::OutOrderNo(no) => &o.out_order_no == no,
+                    crate::profit_sharing::OrderReference::OrderId(id) => &o.order_id == id,
+                    crate::profit_sharing::OrderReference::OutOrderNo(no) => &o.out_order_no == no,
                 }
         })
     }

@@ -15,16 +15,14 @@ use serde_json::Value;
 
 use super::checks::{Rejection, not_found, param_error, rejection};
 use super::fixtures::{Fixtures, FixturesError};
-use crate::types::{
-    AddReceiverResponse, CreateOrderResponse, CreateOrderResponseReceiver,
-    CreateReturnOrderResponse, DeleteReceiverResponse, EventType, FinishOrderResponse, OrderStatus,
-    ProfitSharingNotification, ProfitSharingNotificationReceiver, ProfitSharingOrder,
-    QueryOrderAmountsResponse, Receiver, ReceiverResult, ReceiverType, ReturnFailReason,
-    ReturnOrder, ReturnResult,
-};
-use crate::{
-    AddReceiverRequest, CreateOrderRequest, CreateReturnOrderRequest, DeleteReceiverRequest,
-    FinishOrderRequest, OrderReference,
+use crate::EventType;
+use crate::profit_sharing::{
+    AddReceiverRequest, AddReceiverResponse, CreateOrderRequest, CreateOrderResponse,
+    CreateOrderResponseReceiver, CreateReturnOrderRequest, CreateReturnOrderResponse,
+    DeleteReceiverRequest, DeleteReceiverResponse, FinishOrderRequest, FinishOrderResponse,
+    OrderReference, OrderStatus, ProfitSharingNotification, ProfitSharingNotificationReceiver,
+    ProfitSharingOrder, QueryOrderAmountsResponse, Receiver, ReceiverResult, ReceiverType,
+    ReturnFailReason, ReturnOrder, ReturnResult,
 };
 
 /// The rules a simulator applies, fixed when it starts.

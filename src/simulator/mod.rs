@@ -21,7 +21,8 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-//! use wechatpay_v3::{Error, QueryOrderRequest};
+//! use wechatpay_v3::Error;
+//! use wechatpay_v3::profit_sharing::QueryOrderRequest;
 //!
 //! let simulator = Simulator::start().await?;
 //! let client = simulator.client_builder(VerificationMode::PublicKey)?.build()?;
@@ -30,11 +31,11 @@
 //!     .transaction_id("4208450740201411110007820472")
 //!     .out_order_no("P20150806125346")
 //!     .build()?;
-//! let order = client.query_order(&request).await?;
+//! let order = client.profit_sharing().query_order(&request).await?;
 //! assert_eq!(order.order_id, "3008450740201411110007820472");
 //!
 //! simulator.inject(Fault::SignatureProbe);
-//! assert!(matches!(client.query_order(&request).await, Err(Error::Verification { .. })));
+//! assert!(matches!(client.profit_sharing().query_order(&request).await, Err(Error::Verification { .. })));
 //! # Ok(())
 //! # }
 //! ```
@@ -63,7 +64,7 @@ pub use fixtures::{Fixtures, FixturesError, Transaction};
 pub use in_progress::InProgressAnswers;
 pub use notify::{Delivery, NotificationFault};
 
-use crate::types::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
+use crate::profit_sharing::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
 use crate::{ApiV3Key, ClientBuilder, ConfigError, MerchantKey, PlatformCertificate};
 
 /// Why the simulator could not start.

@@ -17,8 +17,8 @@ use serde_json::json;
 use super::State;
 use super::ledger::{Notice, push_bounded};
 use crate::auth::signing::new_nonce;
-use crate::operations::PROFIT_SHARING_NOTIFICATION;
-use crate::types::{EventType, Notification, NotificationResource};
+use crate::profit_sharing::PROFIT_SHARING_NOTIFICATION;
+use crate::{EventType, Notification, NotificationResource};
 
 /// How often the delivery task looks at the clock when nothing wakes it.
 const TICK: Duration = Duration::from_millis(20);

@@ -254,7 +254,9 @@ fn answer(
             }
         }
         ("POST", "/v3/ecommerce/profitsharing/orders") => {
-            let request = checks::body_request::<crate::CreateOrderRequest>(state, serial, body)?;
+            let request = checks::body_request::<crate::profit_sharing::CreateOrderRequest>(
+                state, serial, body,
+            )?;
             let mut data = state.data();
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
             let context = state.context();
@@ -263,8 +265,9 @@ fn answer(
             Ok(answer)
         }
         ("POST", "/v3/ecommerce/profitsharing/returnorders") => {
-            let request =
-                checks::body_request::<crate::CreateReturnOrderRequest>(state, serial, body)?;
+            let request = checks::body_request::<crate::profit_sharing::CreateReturnOrderRequest>(
+                state, serial, body,
+            )?;
             let mut data = state.data();
             let context = state.context();
             let mut answer = data.ledger.create_return_order(request, &context)?;
@@ -272,19 +275,24 @@ fn answer(
             Ok(answer)
         }
         ("POST", "/v3/ecommerce/profitsharing/finish-order") => {
-            let request = checks::body_request::<crate::FinishOrderRequest>(state, serial, body)?;
+            let request = checks::body_request::<crate::profit_sharing::FinishOrderRequest>(
+                state, serial, body,
+            )?;
             let mut data = state.data();
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
             let context = state.context();
             data.ledger.finish_order(request, taken, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/add") => {
-            let request = checks::body_request::<crate::AddReceiverRequest>(state, serial, body)?;
+            let request = checks::body_request::<crate::profit_sharing::AddReceiverRequest>(
+                state, serial, body,
+            )?;
             state.data().ledger.add_receiver(request)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/delete") => {
-            let request =
-                checks::body_request::<crate::DeleteReceiverRequest>(state, serial, body)?;
+            let request = checks::body_request::<crate::profit_sharing::DeleteReceiverRequest>(
+                state, serial, body,
+            )?;
             state.data().ledger.delete_receiver(request)
         }
         ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
@@ -296,7 +304,7 @@ fn answer(
                 .decode_utf8()
                 .map_err(|_| not_found())?;
             let request = checks::built(
-                crate::QueryOrderAmountsRequest::builder()
+                crate::profit_sharing::QueryOrderAmountsRequest::builder()
                     .transaction_id(id)
                     .build(),
             )?;

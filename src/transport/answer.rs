@@ -9,9 +9,9 @@ use http::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::response::Response;
+use crate::ErrorBody;
 use crate::auth::verify::{SignatureHeaders, Verified, Verifier, VerifyError};
 use crate::error::{ApiError, Effect, Error};
-use crate::types::ErrorBody;
 
 /// An answer as received (status, headers, raw body) with what its headers say, read once.
 pub(crate) struct Answer {
@@ -264,8 +264,8 @@ mod tests {
             .decode(verified())
             .unwrap();
         assert_eq!(answer.status(), 204);
-        let missing = Answer::new(204, HeaderMap::new(), Vec::new())
-            .decode::<crate::types::ErrorBody>(verified());
+        let missing =
+            Answer::new(204, HeaderMap::new(), Vec::new()).decode::<crate::ErrorBody>(verified());
         assert!(matches!(missing, Err(Error::Decode { status: 204, .. })));
     }
 

@@ -36,8 +36,9 @@ pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
 
 /// A WeChat Pay API v3 client for one merchant.
 ///
-/// Each operation of the spec is a method, e.g. [`Client::query_order`] (查询分账结果) and
-/// [`Client::query_return_order`] (查询分账回退结果). Every call is validated, signed with the
+/// Each operation of the spec is a method of its family's handle, e.g.
+/// `client.profit_sharing().query_order(&request)` (查询分账结果) or
+/// `client.refunds().apply(&request)` (申请退款); each family is a Cargo feature. Every call is validated, signed with the
 /// merchant's key, sent, and its answer is accepted only when WeChat Pay's signature verifies.
 /// Calls that fail in a way that may pass are retried ([`RetryPolicy`](crate::RetryPolicy)), each attempt signed
 /// afresh, within a total deadline.

@@ -20,13 +20,13 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::answer::Answer;
+use crate::ErrorCode;
 use crate::auth::apiv3_key::ApiV3Key;
 use crate::auth::certificates::CertificateStore;
 use crate::auth::certificates::download::{CertificatesBody, decrypt_entries};
 use crate::auth::verify::Verifier;
 use crate::config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError};
 use crate::error::Error;
-use crate::types::ErrorCode;
 
 /// How one download ended, as every caller that waited for it sees it.
 pub(crate) type Outcome = Result<(), Arc<Error>>;

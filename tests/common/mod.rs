@@ -12,8 +12,9 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
+use wechatpay_v3::profit_sharing::QueryOrderRequest;
 use wechatpay_v3::simulator::{Fault, Simulator};
-use wechatpay_v3::{Client, Error, KeySource, MerchantKey, QueryOrderRequest, RetryPolicy};
+use wechatpay_v3::{Client, Error, KeySource, MerchantKey, RetryPolicy};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
 pub fn order_request() -> QueryOrderRequest {
@@ -33,6 +34,7 @@ pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeyS
             let client = client.clone();
             tokio::spawn(async move {
                 client
+                    .profit_sharing()
                     .query_order(&order_request())
                     .await
                     .map(|answer| answer.verified().source)
@@ -47,9 +49,9 @@ pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeyS
 }
 
 /// 添加分账接收方 of the supplier the tests split to: merchant `190001001`, with its full name.
-pub fn supplier() -> wechatpay_v3::AddReceiverRequest {
-    use wechatpay_v3::types::{ReceiverType, RelationType};
-    wechatpay_v3::AddReceiverRequest::builder()
+pub fn supplier() -> wechatpay_v3::profit_sharing::AddReceiverRequest {
+    use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
+    wechatpay_v3::profit_sharing::AddReceiverRequest::builder()
         .receiver_type(ReceiverType::MerchantId)
         .account("190001001")
         .relation_type(RelationType::Supplier)

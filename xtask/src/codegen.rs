@@ -8,6 +8,8 @@
 //! byte-identical files.
 
 mod error;
+mod layout;
+mod modules;
 mod operations;
 mod polish;
 mod spec;
@@ -59,6 +61,30 @@ pub fn repo_root() -> PathBuf {
 pub fn generate(target: &Target, check: bool) -> Result<Outcome, Error> {
     let files = render(target)?;
     let mut stale = Vec::new();
+    // A file the spec no longer generates (a family gone) is stale too: removed, or reported.
+    let produced: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let leftovers = std::fs::read_dir(&target.out_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .filter(|path| {
+            !path
+                .file_name()
+                .is_some_and(|name| produced.iter().any(|p| name == *p))
+        });
+    for path in leftovers {
+        if !check {
+            std::fs::remove_file(&path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            eprintln!("removed {}", path.display());
+            continue;
+        }
+        stale.push(path);
+    }
     for (name, contents) in files {
         let path = target.out_dir.join(name);
         let up_to_date =
@@ -78,7 +104,7 @@ pub fn generate(target: &Target, check: bool) -> Result<Outcome, Error> {
 }
 
 /// The generated files of `target`, by file name, without touching the disk beyond the spec.
-pub fn render(target: &Target) -> Result<Vec<(&'static str, String)>, Error> {
+pub fn render(target: &Target) -> Result<Vec<(String, String)>, Error> {
     let text = std::fs::read_to_string(&target.spec).map_err(|source| Error::Read {
         path: target.spec.clone(),
         source,
@@ -86,22 +112,62 @@ pub fn render(target: &Target) -> Result<Vec<(&'static str, String)>, Error> {
     render_text(&text, &target.spec_label)
 }
 
-/// The generated files of a spec given as text; `spec_label` names it in the preamble.
-pub fn render_text(text: &str, spec_label: &str) -> Result<Vec<(&'static str, String)>, Error> {
+/// The generated files of a spec given as text; `spec_label` names it in the preamble: `mod.rs`,
+/// `common.rs` and one file per family.
+pub fn render_text(text: &str, spec_label: &str) -> Result<Vec<(String, String)>, Error> {
     let spec = spec::Spec::parse(text)?;
-    let types = types::generate(&spec)?;
-    let mut operations = operations::generate(&spec)?;
-    operations.extend(webhooks::generate(&spec)?);
-    Ok(vec![
-        (
-            "types.rs",
-            format_file("types.rs", spec_label, "data types", types)?,
-        ),
-        (
-            "operations.rs",
-            format_file("operations.rs", spec_label, "operations", operations)?,
-        ),
-    ])
+    let families = layout::families(&spec)?;
+    let homes = layout::component_homes(&spec, &families)?;
+    modules::check_names(homes.keys().map(String::as_str))?;
+    for family in &families {
+        if homes.contains_key(&family.handle) {
+            return Err(Error::spec(
+                format!("#/components/schemas/{}", family.handle),
+                format!(
+                    "{} is the handle of the family {}: give the component another name",
+                    family.handle, family.tag
+                ),
+            ));
+        }
+    }
+    let types: syn::File = syn::parse2(types::generate(&spec)?).map_err(|e| Error::Syntax {
+        file: "the data types".to_owned(),
+        message: e.to_string(),
+    })?;
+    // Each data type goes where its component does; what is not a component's (typify's error
+    // module) is common.
+    let mut items: Vec<(layout::Home, proc_macro2::TokenStream)> = types
+        .items
+        .into_iter()
+        .map(|item| {
+            let home = modules::item_name(&item)
+                .and_then(|name| homes.get(&name).cloned())
+                .flatten();
+            (home, quote::quote!(#item))
+        })
+        .collect();
+    items.extend(operations::generate(&spec, &families, &homes)?);
+    items.extend(webhooks::generate(&spec, &families)?);
+    let mut files = Vec::new();
+    for module in modules::assemble(&families, items)? {
+        let name = format!("{}.rs", module.name);
+        let what = match module.name.as_str() {
+            layout::COMMON => "shared types".to_owned(),
+            family => format!("{family} family"),
+        };
+        let text = format_file(&name, spec_label, &what, module.file)?;
+        files.push((name, text));
+    }
+    let declarations: syn::File =
+        syn::parse2(modules::declarations(&families)).map_err(|e| Error::Syntax {
+            file: "mod.rs".to_owned(),
+            message: e.to_string(),
+        })?;
+    files.push((
+        "mod.rs".to_owned(),
+        format_file("mod.rs", spec_label, "modules", declarations)?,
+    ));
+    Ok(files)
 }
 
 /// Formats a file with prettyplease and puts the preamble in front.
@@ -109,14 +175,11 @@ fn format_file(
     name: &str,
     spec_label: &str,
     what: &str,
-    tokens: proc_macro2::TokenStream,
+    mut file: syn::File,
 ) -> Result<String, Error> {
-    let mut file: syn::File = syn::parse2(tokens).map_err(|source| Error::Syntax {
-        file: name.to_owned(),
-        message: source.to_string(),
-    })?;
     polish::doc_lines(&mut file);
     let body = polish::macro_calls(&prettyplease::unparse(&file));
+    let _ = name;
     Ok(format!(
         "// @generated by `cargo xtask codegen` from {spec_label}: the {what} of the spec.\n\
          // Do not edit by hand: change the spec or the generator, then run `cargo xtask codegen`.\n\n\

@@ -16,11 +16,16 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::Error;
+use super::layout::{Family, Home, collect_refs, home_of, tag_of};
 use super::spec::{Spec, check_ident, pointer_key, ref_name};
 
 /// One operation of the spec, as the generator reads it.
 struct Operation {
     id: String,
+    /// The family's tag.
+    tag: String,
+    /// The method on the family's handle (`x-method`).
+    method_name: String,
     summary: String,
     description: String,
     method: String,
@@ -102,8 +107,13 @@ struct RequestObject {
     fields: Vec<Field>,
 }
 
-/// The request types, operation constants and client methods of every operation.
-pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
+/// The request types, operation constants and handle methods of every operation, by the module
+/// they go to, and each family's handle.
+pub fn generate(
+    spec: &Spec,
+    families: &[Family],
+    homes: &BTreeMap<String, Home>,
+) -> Result<Vec<(Home, TokenStream)>, Error> {
     let mut operations = Vec::new();
     let paths = spec
         .raw
@@ -136,18 +146,21 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
                     "a method of get, post, put, patch or delete",
                 ));
             }
-            operations.push(read_operation(spec, path, method, operation, &pointer)?);
+            operations.push(read_operation(
+                spec, families, path, method, operation, &pointer,
+            )?);
         }
     }
     let objects = request_objects(spec, &operations)?;
 
-    let mut out = TokenStream::new();
-    let mut groups: BTreeMap<String, (Vec<String>, TokenStream)> = BTreeMap::new();
+    let mut out: Vec<(Home, TokenStream)> = Vec::new();
+    // A group's home is the family of the operations that use it.
+    let mut groups: BTreeMap<String, (Vec<String>, TokenStream, Vec<String>)> = BTreeMap::new();
     for op in &operations {
         for group in &op.groups {
             let pointer = format!("the x-exactly-one-of group {} of {}", group.name, op.id);
-            match groups.get(&group.name) {
-                Some((members, _)) if *members != group.members => {
+            match groups.get_mut(&group.name) {
+                Some((members, _, _)) if *members != group.members => {
                     return Err(Error::spec(
                         pointer,
                         format!(
@@ -156,28 +169,99 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
                         ),
                     ));
                 }
-                Some(_) => {}
+                Some((_, _, tags)) => tags.push(op.tag.clone()),
                 None => {
                     groups.insert(
                         group.name.clone(),
-                        (group.members.clone(), group_tokens(group, &op.fields)),
+                        (
+                            group.members.clone(),
+                            group_tokens(group, &op.fields),
+                            vec![op.tag.clone()],
+                        ),
                     );
                 }
             }
         }
     }
-    for (_, tokens) in groups.values() {
-        out.extend(tokens.clone());
+    for (_, tokens, tags) in groups.values() {
+        out.push((home_of(tags), tokens.clone()));
     }
     for object in &objects {
-        out.extend(object_tokens(object));
+        let home = homes.get(&object.name).cloned().flatten();
+        out.push((home, object_tokens(object)));
     }
-    let (shared, tables) = error_tables(spec, &operations)?;
-    out.extend(shared);
-    for (op, errors) in operations.iter().zip(tables) {
-        out.extend(operation_tokens(op, &errors));
+    for family in families {
+        let members: Vec<&Operation> = operations
+            .iter()
+            .filter(|op| op.tag == family.tag)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let mut names = BTreeSet::new();
+        for op in &members {
+            if !names.insert(op.method_name.as_str()) {
+                return Err(Error::spec(
+                    format!("the operation {}", op.id),
+                    format!(
+                        "x-method {} is another operation's method in the family {}",
+                        op.method_name, family.tag
+                    ),
+                ));
+            }
+        }
+        let (shared, tables) = error_tables(spec, &members)?;
+        let mut tokens = shared;
+        let mut methods = TokenStream::new();
+        for (op, errors) in members.iter().zip(tables) {
+            let (items, method) = operation_tokens(op, family, &errors);
+            tokens.extend(items);
+            methods.extend(method);
+        }
+        tokens.extend(handle_tokens(family, &methods));
+        out.push((Some(family.tag.clone()), tokens));
     }
     Ok(out)
+}
+
+/// A family's handle: the type `client.{tag}()` returns, whose methods are the family's
+/// operations.
+fn handle_tokens(family: &Family, methods: &TokenStream) -> TokenStream {
+    let handle = format_ident!("{}", family.handle);
+    let accessor = format_ident!("{}", family.tag);
+    let description = family.description.trim();
+    let handle_doc = format!(
+        "{description}\n\nThe operations of the `{}` family, reached with \
+         [`Client::{}`](crate::Client::{}): it borrows the client, which holds the keys, the \
+         certificates and the connection pool.",
+        family.tag, family.tag, family.tag
+    );
+    let name = family.handle.as_str();
+    let accessor_doc = format!("{description}\n\nSee [`{name}`].");
+    quote! {
+        #[doc = #handle_doc]
+        #[derive(Clone, Copy)]
+        pub struct #handle<'a> {
+            client: &'a crate::Client,
+        }
+
+        impl ::std::fmt::Debug for #handle<'_> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(#name).finish_non_exhaustive()
+            }
+        }
+
+        impl crate::Client {
+            #[doc = #accessor_doc]
+            pub fn #accessor(&self) -> #handle<'_> {
+                #handle { client: self }
+            }
+        }
+
+        impl #handle<'_> {
+            #methods
+        }
+    }
 }
 
 /// Each operation's table of documented errors. An error answer (status, code and advice) that
@@ -186,7 +270,7 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
 /// table's codes are that enum's variants.
 fn error_tables(
     spec: &Spec,
-    operations: &[Operation],
+    operations: &[&Operation],
 ) -> Result<(TokenStream, Vec<Vec<TokenStream>>), Error> {
     let known: Vec<&str> = spec
         .schema("ErrorCode")
@@ -279,6 +363,7 @@ fn text(object: &Value, key: &str, pointer: &str, why: &str) -> Result<String, E
 
 fn read_operation(
     spec: &Spec,
+    families: &[Family],
     path: &str,
     method: &str,
     op: &Value,
@@ -306,6 +391,24 @@ fn read_operation(
         pointer,
         "an operation needs a summary: the doc page's Chinese title",
     )?;
+    let tag = tag_of(op, families, pointer)?;
+    let method_name = text(
+        op,
+        "x-method",
+        pointer,
+        "an operation needs x-method: its method on its family's handle",
+    )?;
+    check_ident(
+        &method_name,
+        &format!("{pointer}/x-method"),
+        "the method name",
+    )?;
+    if method_name.to_snake_case() != method_name {
+        return Err(Error::spec(
+            format!("{pointer}/x-method"),
+            format!("a method name is snake_case: {method_name}"),
+        ));
+    }
     let description = text(
         op,
         "description",
@@ -453,6 +556,8 @@ fn read_operation(
     let business_number = business_number(op, &fields, method, pointer)?;
     Ok(Operation {
         id,
+        tag,
+        method_name,
         summary,
         description,
         method: method.to_ascii_uppercase(),
@@ -861,19 +966,6 @@ fn response_components(spec: &Spec) -> BTreeSet<String> {
     found
 }
 
-fn collect_refs(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(ref_name) {
-                out.push(name.to_owned());
-            }
-            map.values().for_each(|v| collect_refs(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
-    }
-}
-
 fn read_groups(op: &Value, fields: &[Field], pointer: &str) -> Result<Vec<Group>, Error> {
     let at = format!("{pointer}/x-exactly-one-of");
     let Some(raw) = op.get("x-exactly-one-of") else {
@@ -1054,7 +1146,7 @@ fn type_tokens(kind: &Kind, sensitive: bool) -> TokenStream {
         Kind::Bool => quote!(bool),
         Kind::Enum(name) => {
             let name = format_ident!("{name}");
-            quote!(super::types::#name)
+            quote!(#name)
         }
         Kind::Object(name) => {
             let name = format_ident!("{name}");
@@ -1341,15 +1433,21 @@ fn builder_tokens(
     }
 }
 
-fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
+/// An operation's items (request type, builder, `Request` impl, constant) and its method on the
+/// family's handle.
+fn operation_tokens(
+    op: &Operation,
+    family: &Family,
+    errors: &[TokenStream],
+) -> (TokenStream, TokenStream) {
     let prefix = op.id.to_upper_camel_case();
     let request = format_ident!("{prefix}Request");
-    let method_name = format_ident!("{}", op.id.to_snake_case());
+    let method_name = format_ident!("{}", op.method_name);
     let constant = format_ident!("{}", op.id.to_shouty_snake_case());
     let response = match &op.response {
         Some(name) => {
             let name = format_ident!("{name}");
-            quote!(super::types::#name)
+            quote!(#name)
         }
         None => quote!(()),
     };
@@ -1496,7 +1594,8 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let request_doc = format!(
-        "The parameters of {summary} (`{method} {path}`): see [`crate::Client::{method_name}`]."
+        "The parameters of {summary} (`{method} {path}`): see [`{}::{method_name}`].",
+        family.handle
     );
     let builder = builder_tokens(&request, &setters, "request");
     let const_doc = format!("The metadata of {summary}: `{method} {path}`, operation `{id}`.");
@@ -1508,7 +1607,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
          connection could not be made)."
     };
     let decodes = match &op.response {
-        Some(name) => format!("decodes it into [`{name}`](super::types::{name})"),
+        Some(name) => format!("decodes it into [`{name}`]"),
         None => "returns its status and headers (the answer has no body)".to_owned(),
     };
     let encrypts = if op.sensitive.is_empty() {
@@ -1524,7 +1623,7 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
          # Errors\n\n[`Error::InvalidRequest`](crate::Error::InvalidRequest) when a field breaks a \
          rule of the spec (nothing is sent then); otherwise see [`Error`](crate::Error)."
     );
-    quote! {
+    let items = quote! {
         #[doc = #request_doc]
         #[derive(Clone, Debug, PartialEq, Eq, #serde_derives)]
         pub struct #request {
@@ -1565,17 +1664,17 @@ fn operation_tokens(op: &Operation, errors: &[TokenStream]) -> TokenStream {
             sensitive_fields: &[#(#sensitive),*],
             example_answer: #example_answer,
         };
-
-        impl crate::Client {
-            #[doc = #method_doc]
-            pub async fn #method_name(
-                &self,
-                request: &#request,
-            ) -> ::std::result::Result<crate::Response<#response>, crate::Error> {
-                self.execute(request).await
-            }
+    };
+    let method = quote! {
+        #[doc = #method_doc]
+        pub async fn #method_name(
+            &self,
+            request: &#request,
+        ) -> ::std::result::Result<crate::Response<#response>, crate::Error> {
+            self.client.execute(request).await
         }
-    }
+    };
+    (items, method)
 }
 
 #[cfg(test)]

@@ -277,6 +277,11 @@ impl DocLines {
 }
 
 impl VisitMut for DocLines {
+    fn visit_file_mut(&mut self, file: &mut syn::File) {
+        Self::split(&mut file.attrs);
+        syn::visit_mut::visit_file_mut(self, file);
+    }
+
     fn visit_item_mut(&mut self, item: &mut syn::Item) {
         let attrs = match item {
             syn::Item::Const(item) => Some(&mut item.attrs),

@@ -4,6 +4,72 @@ use std::path::PathBuf;
 
 use super::*;
 
+/// Each family is a module of its own: its operations, its handle and what only it uses; what two
+/// families use is `common`, which each re-exports where it uses it; `mod.rs` puts each family
+/// behind its feature.
+#[test]
+fn families_are_modules_and_what_they_share_is_common() {
+    let spec = std::fs::read_to_string(golden().spec).unwrap();
+    let files = render_text(&spec, "x").unwrap();
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["common.rs", "widgets.rs", "shops.rs", "mod.rs"]);
+    let file = |name: &str| files.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let (common, widgets, shops) = (file("common.rs"), file("widgets.rs"), file("shops.rs"));
+    // Both families answer with a WidgetState: it is common, and each family re-exports it.
+    assert!(common.contains("pub enum WidgetState"));
+    assert!(shops.contains("pub use super::common::WidgetState;"));
+    assert!(
+        widgets.contains("pub use super::common::WidgetState;"),
+        "{widgets}"
+    );
+    // What one family alone uses is its own.
+    assert!(widgets.contains("pub struct Widget {"));
+    assert!(!common.contains("pub struct Widget {"));
+    assert!(shops.contains("pub struct CreateWidgetRequest"));
+    // The operations are methods of the family's handle.
+    assert!(widgets.contains("pub struct Widgets<'a>"));
+    assert!(widgets.contains("pub fn widgets(&self) -> Widgets<'_>"));
+    assert!(widgets.contains("pub async fn find(\n"), "{widgets}");
+    assert!(widgets.contains("pub async fn query_price(\n"));
+    // Short names, imported once.
+    assert!(!widgets.contains("::std::"), "{widgets}");
+    assert!(widgets.contains("use serde::{Deserialize, Serialize};"));
+    assert_eq!(
+        file("mod.rs")
+            .lines()
+            .filter(|l| l.starts_with("#[cfg(feature = "))
+            .collect::<Vec<_>>(),
+        [
+            "#[cfg(feature = \"widgets\")]",
+            "#[cfg(feature = \"shops\")]"
+        ]
+    );
+}
+
+/// A file the spec no longer generates (its family gone) is stale under `--check`, and removed
+/// by a run.
+#[test]
+fn a_file_of_a_family_gone_is_stale_then_removed() {
+    let dir = scratch("family-gone");
+    let spec = dir.join("openapi.yaml");
+    std::fs::write(&spec, std::fs::read_to_string(golden().spec).unwrap()).unwrap();
+    let target = Target {
+        spec,
+        out_dir: dir.join("out"),
+        spec_label: "spec".to_owned(),
+    };
+    assert_eq!(generate(&target, false).unwrap(), Outcome::UpToDate);
+    let gone = dir.join("out/gone.rs");
+    std::fs::write(&gone, "// a family that was\n").unwrap();
+    assert_eq!(
+        generate(&target, true).unwrap(),
+        Outcome::Stale(vec![gone.clone()])
+    );
+    assert!(gone.exists());
+    assert_eq!(generate(&target, false).unwrap(), Outcome::UpToDate);
+    assert!(!gone.exists());
+}
+
 /// `cargo test` fails when the spec was edited without regenerating.
 #[test]
 fn generated_code_is_up_to_date() {
@@ -75,7 +141,7 @@ fn a_new_property_is_stale_until_regenerated() {
     );
     assert_ne!(edited, original);
     std::fs::write(&spec, edited).unwrap();
-    let types = dir.join("out/types.rs");
+    let types = dir.join("out/widgets.rs");
     assert!(
         !std::fs::read_to_string(&types)
             .unwrap()
@@ -94,7 +160,7 @@ fn a_new_property_is_stale_until_regenerated() {
 
     assert_eq!(generate(&target, false).unwrap(), Outcome::UpToDate);
     let regenerated = std::fs::read_to_string(&types).unwrap();
-    assert!(regenerated.contains("pub serial_no: ::std::option::Option<::std::string::String>"));
+    assert!(regenerated.contains("pub serial_no: Option<String>"));
     assert_eq!(generate(&target, true).unwrap(), Outcome::UpToDate);
 }
 
@@ -145,6 +211,41 @@ fn errors_name_the_spec_element_at_fault() {
             "parameters: [widget_id, out_widget_no]",
             "parameters: [widget_id, nope]",
             "#/paths/~1v1~1widgets/get/x-exactly-one-of/0/parameters: no parameter nope",
+        ),
+        (
+            "      tags: [shops]\n",
+            "",
+            "#/paths/~1v1~1shops~1{shop_id}~1widgets/post/tags: one tag",
+        ),
+        (
+            "      tags: [shops]\n",
+            "      tags: [stores]\n",
+            "#/paths/~1v1~1shops~1{shop_id}~1widgets/post/tags/0: \"stores\" is not a tag",
+        ),
+        (
+            "  - name: shops\n",
+            "  - name: common\n",
+            "#/tags/1/name: a family is a snake_case module name other than common",
+        ),
+        (
+            "      x-method: find\n",
+            "",
+            "#/paths/~1v1~1widgets/get/x-method",
+        ),
+        (
+            "      x-method: query_price\n",
+            "      x-method: find\n",
+            "x-method find is another operation's method in the family widgets",
+        ),
+        (
+            "    WidgetState:\n",
+            "    Shops:\n      type: object\n      description: x\n      properties: {}\n    WidgetState:\n",
+            "#/components/schemas/Shops: Shops is the handle of the family shops",
+        ),
+        (
+            "    WidgetState:\n",
+            "    Result:\n      type: object\n      description: x\n      properties: {}\n    WidgetState:\n",
+            "#/components/schemas/Result: Result is a name the generated code uses",
         ),
         (
             "openapi: 3.0.3",
@@ -231,23 +332,17 @@ fn keyword_fields_are_renamed_and_date_times_have_no_length() {
         1,
     );
     let files = render_text(&spec, "x").unwrap();
-    let types = &files[0].1;
-    let operations = &files[1].1;
+    let code: String = files.iter().map(|(_, text)| text.as_str()).collect();
+    let (types, operations) = (&code, &code);
     let stamp = &types[types.find("pub struct Stamp").unwrap()..];
     let stamp = &stamp[..stamp.find("\n}").unwrap()];
     // `WidgetState` does not end with `Type`: `kind` (a `ReceiverType` gives `receiver_type`).
-    assert!(
-        stamp.contains("pub kind: ::std::option::Option<WidgetState>"),
-        "{stamp}"
-    );
+    assert!(stamp.contains("pub kind: Option<WidgetState>"), "{stamp}");
     assert!(stamp.contains("/// On the wire: `type`."), "{stamp}");
     assert!(stamp.contains("#[serde(rename = \"type\""), "{stamp}");
     assert!(!stamp.contains("At most"), "{stamp}");
     // A query parameter `type` of a string: `kind`.
-    assert!(
-        operations.contains("pub kind: ::std::string::String"),
-        "{operations}"
-    );
+    assert!(operations.contains("pub kind: String"), "{operations}");
     assert!(operations.contains("query.push(\"type\""), "{operations}");
 }
 
@@ -258,9 +353,8 @@ fn the_business_number_is_the_one_out_no_field_or_the_one_named() {
         render_text(spec, "spec")
             .unwrap()
             .into_iter()
-            .find(|(name, _)| *name == "operations.rs")
             .map(|(_, text)| text)
-            .unwrap()
+            .collect::<String>()
     };
     let create = |text: &str| {
         let start = text.find("pub const CREATE_WIDGET").unwrap();
@@ -268,17 +362,14 @@ fn the_business_number_is_the_one_out_no_field_or_the_one_named() {
         text[start..end].to_owned()
     };
     // The sample's POST has no `out_…_no` field: none.
-    assert!(
-        create(&operations(&original)).contains("business_number: ::std::option::Option::None")
-    );
+    assert!(create(&operations(&original)).contains("business_number: Option::None"));
     // A required path parameter named `out_…_no` is one.
     let renamed = original
         .replace("{shop_id}", "{out_shop_no}")
         .replace("        - name: shop_id\n", "        - name: out_shop_no\n")
         .replace("~1{shop_id}~1", "~1{out_shop_no}~1");
     assert!(
-        create(&operations(&renamed))
-            .contains("business_number: ::std::option::Option::Some(\"out_shop_no\")"),
+        create(&operations(&renamed)).contains("business_number: Option::Some(\"out_shop_no\")"),
         "{}",
         create(&operations(&renamed))
     );
@@ -288,8 +379,40 @@ fn the_business_number_is_the_one_out_no_field_or_the_one_named() {
         "      x-idempotent: true\n      x-business-number: shop_id\n",
         1,
     );
-    assert!(
-        create(&operations(&named))
-            .contains("business_number: ::std::option::Option::Some(\"shop_id\")")
-    );
+    assert!(create(&operations(&named)).contains("business_number: Option::Some(\"shop_id\")"));
+}
+
+/// Each family of the project's spec is a Cargo feature of the library, on by default, and the
+/// simulator (which plays every family) turns each on: a family whose feature is missing would
+/// compile nowhere.
+#[test]
+fn every_family_is_a_default_feature_the_simulator_needs() {
+    let spec = spec::Spec::parse(
+        &std::fs::read_to_string(repo_root().join("schema/openapi.yaml")).unwrap(),
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let features = &manifest[manifest.find("\n[features]\n").unwrap()..];
+    let features = &features[..features[1..].find("\n[").map_or(features.len(), |i| i + 1)];
+    let line = |name: &str| {
+        features
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} = [")))
+            .unwrap_or_else(|| panic!("no feature {name} in Cargo.toml"))
+            .to_owned()
+    };
+    for family in layout::families(&spec).unwrap() {
+        let quoted = format!("\"{}\"", family.feature);
+        line(&family.feature);
+        assert!(
+            line("default").contains(&quoted),
+            "{} is not a default feature",
+            family.feature
+        );
+        assert!(
+            line("simulator").contains(&quoted),
+            "the simulator needs {}",
+            family.feature
+        );
+    }
 }

@@ -9,11 +9,14 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::Error;
+use super::layout::{Family, Home, tag_of};
 use super::spec::{Spec, check_ident, pointer_key, ref_name};
 
 /// One notification, as the generated code needs it.
 struct Webhook {
     id: String,
+    /// The family's tag.
+    tag: String,
     summary: String,
     description: String,
     page: String,
@@ -34,7 +37,7 @@ fn component(spec: &Spec, object: Option<&Value>, pointer: &str) -> Result<Strin
     Ok(name.to_owned())
 }
 
-fn read(spec: &Spec, id: &str, item: &Value) -> Result<Webhook, Error> {
+fn read(spec: &Spec, families: &[Family], id: &str, item: &Value) -> Result<Webhook, Error> {
     let pointer = format!("#/x-webhooks/{}", pointer_key(id));
     let _shape: openapiv3::PathItem =
         serde_path_to_error::deserialize(item).map_err(|error| Error::Shape {
@@ -82,6 +85,7 @@ fn read(spec: &Spec, id: &str, item: &Value) -> Result<Webhook, Error> {
         })?;
     Ok(Webhook {
         id: operation_id,
+        tag: tag_of(post, families, &pointer)?,
         summary: text("summary")?,
         description: text("description")?,
         page: text("x-doc-page")?,
@@ -96,9 +100,9 @@ fn read(spec: &Spec, id: &str, item: &Value) -> Result<Webhook, Error> {
     })
 }
 
-/// The tokens of every notification in the spec.
-pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
-    let mut out = TokenStream::new();
+/// The tokens of every notification in the spec, by the module they go to (their family's).
+pub fn generate(spec: &Spec, families: &[Family]) -> Result<Vec<(Home, TokenStream)>, Error> {
+    let mut out = Vec::new();
     let Some(webhooks) = spec.raw.get("x-webhooks") else {
         return Ok(out);
     };
@@ -106,7 +110,7 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
         .as_object()
         .ok_or_else(|| Error::spec("#/x-webhooks", "a map of notifications by id"))?;
     for (id, item) in webhooks {
-        let hook = read(spec, id, item)?;
+        let hook = read(spec, families, id, item)?;
         let constant = format_ident!("{}", hook.id.to_shouty_snake_case());
         let resource = format_ident!("{}", hook.resource);
         let (id, summary, original_type) = (&hook.id, &hook.summary, &hook.original_type);
@@ -117,26 +121,29 @@ pub fn generate(spec: &Spec) -> Result<TokenStream, Error> {
             .map(|s| proc_macro2::Literal::u64_unsuffixed(*s));
         let doc = format!(
             "{summary} ({}): {}\n\nDecoded by [`crate::Client::decode_notification`] into \
-             [`super::types::{resource}`]. From `{}`.",
+             [`{resource}`]. From `{}`.",
             hook.id,
             hook.description.trim(),
             hook.page
         );
         let impl_doc = format!("The decrypted resource of {summary} (`{id}`).");
-        out.extend(quote! {
-            #[doc = #doc]
-            pub const #constant: crate::NotificationKind = crate::NotificationKind {
-                id: #id,
-                summary: #summary,
-                original_type: #original_type,
-                event_types: &[#(#events),*],
-                retry_intervals: &[#(::std::time::Duration::from_secs(#intervals)),*],
-            };
-            #[doc = #impl_doc]
-            impl crate::DecryptedResource for super::types::#resource {
-                const KIND: &'static crate::NotificationKind = &#constant;
-            }
-        });
+        out.push((
+            Some(hook.tag.clone()),
+            quote! {
+                #[doc = #doc]
+                pub const #constant: crate::NotificationKind = crate::NotificationKind {
+                    id: #id,
+                    summary: #summary,
+                    original_type: #original_type,
+                    event_types: &[#(#events),*],
+                    retry_intervals: &[#(::std::time::Duration::from_secs(#intervals)),*],
+                };
+                #[doc = #impl_doc]
+                impl crate::DecryptedResource for #resource {
+                    const KIND: &'static crate::NotificationKind = &#constant;
+                }
+            },
+        ));
     }
     Ok(out)
 }

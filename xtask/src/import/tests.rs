@@ -45,11 +45,11 @@ fn import_error(name: &str, from: &str, to: &str) -> Error {
     .unwrap_err()
 }
 
-/// What an edit to a page does: the import, and the generated types.rs and operations.rs.
+/// What an edit to a page does: the import, and the generated code (every file, one after the
+/// other).
 struct Outcome {
     imported: Imported,
-    types: String,
-    operations: String,
+    code: String,
 }
 
 fn import_edited(name: &str, from: &str, to: &str) -> Outcome {
@@ -59,16 +59,8 @@ fn import_edited(name: &str, from: &str, to: &str) -> Outcome {
     )
     .unwrap();
     let files = render_text(&imported.spec, "schema/openapi.yaml").unwrap();
-    let file = |wanted: &str| {
-        files
-            .iter()
-            .find(|(name, _)| *name == wanted)
-            .map(|(_, text)| text.clone())
-            .unwrap()
-    };
     Outcome {
-        types: file("types.rs"),
-        operations: file("operations.rs"),
+        code: files.into_iter().map(|(_, text)| text).collect(),
         imported,
     }
 }
@@ -131,13 +123,13 @@ fn a_new_response_field_with_enum_values_becomes_a_field_and_an_enum() {
              |            |            |    | PART |\n"
         ),
     );
-    let order = item(&outcome.types, "pub struct ProfitSharingOrder");
+    let order = item(&outcome.code, "pub struct ProfitSharingOrder");
     assert!(
-        order.contains("pub split_mode: ::std::option::Option<SplitMode>,"),
+        order.contains("pub split_mode: Option<SplitMode>,"),
         "{order}"
     );
     assert!(order.contains("/// 分账模式. 本次分账的方式"), "{order}");
-    let split_mode = item(&outcome.types, "pub enum SplitMode");
+    let split_mode = item(&outcome.code, "pub enum SplitMode");
     assert!(
         split_mode.contains("/// `ALL`: 全额分账\n    All,"),
         "{split_mode}"
@@ -146,11 +138,8 @@ fn a_new_response_field_with_enum_values_becomes_a_field_and_an_enum() {
         split_mode.contains("/// `PART`: 部分分账\n    Part,"),
         "{split_mode}"
     );
-    assert!(
-        split_mode.contains("Unknown(::std::string::String)"),
-        "{split_mode}"
-    );
-    assert!(outcome.types.contains("Part = \"PART\""));
+    assert!(split_mode.contains("Unknown(String)"), "{split_mode}");
+    assert!(outcome.code.contains("Part = \"PART\""));
     assert_eq!(outcome.imported.stale, Vec::<String>::new());
 }
 
@@ -161,7 +150,7 @@ fn a_new_enum_value_becomes_a_variant() {
         "<br>CLOSED: 处理失败, 已关单",
         "<br>CLOSED: 处理失败, 已关单<br>REVOKED: 已撤销",
     );
-    let status = item(&outcome.types, "pub enum OrderStatus");
+    let status = item(&outcome.code, "pub enum OrderStatus");
     assert!(
         status.contains("/// `REVOKED`: 已撤销\n    Revoked,"),
         "{status}"
@@ -172,7 +161,7 @@ fn a_new_enum_value_becomes_a_variant() {
     assert!(status.contains("处理失败, 已关单 (closed, the order failed and was closed)"));
     assert!(
         outcome
-            .types
+            .code
             .contains("    Closed = \"CLOSED\",\n    Revoked = \"REVOKED\",\n);")
     );
 }
@@ -181,19 +170,19 @@ fn a_new_enum_value_becomes_a_variant() {
 fn a_changed_max_length_changes_the_request_check() {
     let request_row = "| out_order_no   | string(64) |";
     let outcome = import_edited(ORDERS, request_row, "| out_order_no   | string(128) |");
-    let request = item(&outcome.operations, "pub struct QueryOrderRequest");
+    let request = item(&outcome.code, "pub struct QueryOrderRequest");
     assert!(request.contains("at most 128 characters"), "{request}");
     assert!(
         outcome
-            .operations
+            .code
             .contains("check_max_length(\"out_order_no\", &self.out_order_no, 128)"),
         "{}",
-        outcome.operations
+        outcome.code
     );
     // The other operation's parameter of the same name is untouched.
     assert!(
         outcome
-            .operations
+            .code
             .contains("check_max_length(\"out_order_no\", value, 64)")
     );
 }
@@ -206,12 +195,12 @@ fn a_new_error_code_reaches_the_enum_and_the_operation() {
     let line_end = page.find(no_auth).unwrap();
     let line = page[line_end..].lines().next().unwrap();
     let outcome = import_edited(ORDERS, line, &format!("{line}\n{}", row.trim_end()));
-    let codes = item(&outcome.types, "pub enum ErrorCode");
+    let codes = item(&outcome.code, "pub enum ErrorCode");
     assert!(
         codes.contains("/// `ORDER_NOT_EXIST`: 分账单不存在\n    OrderNotExist,"),
         "{codes}"
     );
-    let query_order = item(&outcome.operations, "pub const QUERY_ORDER:");
+    let query_order = item(&outcome.code, "pub const QUERY_ORDER:");
     let not_found = query_order
         .find("code: crate::ErrorCode::OrderNotExist")
         .unwrap();
@@ -220,7 +209,7 @@ fn a_new_error_code_reaches_the_enum_and_the_operation() {
     // Still there, after the page's own code for the status.
     assert!(query_order.find("RESOURCE_NOT_EXISTS_404").unwrap() > not_found);
     // The other page did not gain it.
-    let query_return = item(&outcome.operations, "pub const QUERY_RETURN_ORDER");
+    let query_return = item(&outcome.code, "pub const QUERY_RETURN_ORDER");
     assert!(!query_return.contains("ORDER_NOT_EXIST"));
 }
 
@@ -234,7 +223,7 @@ fn a_removed_field_leaves_the_type_and_its_overlay_entry_is_reported() {
         .map(|l| format!("{l}\n"))
         .collect();
     let outcome = import_edited(ORDERS, &rows, "");
-    let order = item(&outcome.types, "pub struct ProfitSharingOrder");
+    let order = item(&outcome.code, "pub struct ProfitSharingOrder");
     assert!(!order.contains("finish_description"), "{order}");
     assert!(order.contains("pub finish_amount:"), "{order}");
     assert_eq!(
@@ -264,7 +253,7 @@ fn overlay_entries_the_pages_no_longer_match_are_reported() {
              枚举值 now (the page's text is kept)",
         ]
     );
-    let reasons = item(&outcome.types, "pub enum ReturnFailReason");
+    let reasons = item(&outcome.code, "pub enum ReturnFailReason");
     assert!(!reasons.contains("TimeOutClosed"), "{reasons}");
     assert!(reasons.contains("/// `INVALID_REQUEST`: 描述参数设置失败\n    InvalidRequest,"));
 }
@@ -485,7 +474,7 @@ fn two_pages_for_one_endpoint_are_an_error() {
     );
 }
 
-/// The pages of `xtask/tests/pages/` (endpoints outside the profit-sharing family) with the
+/// The pages of `xtask/tests/pages/` (endpoints outside the crate's families) with the
 /// minimal overlay beside them, which names none of them.
 fn other_pages() -> Imported {
     let dir = repo_root().join("xtask/tests/pages");
@@ -518,8 +507,10 @@ fn pages_of_other_endpoints_import_with_no_overlay_entry_and_generate_compiling_
     ] {
         assert!(spec.contains(expected), "{expected}");
     }
+    // Their family is their path's: `refund`, with no overlay entry either.
+    assert!(spec.contains("tags:\n  - name: refund\n"), "{spec}");
     // The generated code is checked in and compiled by the library's tests
-    // (xtask/tests/golden_sample.rs): regenerate with `XTASK_BLESS=1 cargo test -p xtask other_endpoints`.
+    // (xtask/tests/other_pages.rs): regenerate with `XTASK_BLESS=1 cargo test -p xtask other_endpoints`.
     let dir = repo_root().join("xtask/tests/pages/expected");
     let bless = std::env::var_os("XTASK_BLESS").is_some();
     for (name, text) in render_text(spec, "xtask/tests/pages/openapi.yaml").unwrap() {
@@ -635,11 +626,10 @@ fn a_second_notification_page_shares_the_envelope_and_adds_its_event_types() {
         ])
     );
     let files = render_text(&imported.spec, "schema/openapi.yaml").unwrap();
-    let operations = &files.iter().find(|(n, _)| *n == "operations.rs").unwrap().1;
-    assert!(operations.contains("pub const Z_OTHER_NOTIFICATION: crate::NotificationKind"));
-    assert!(
-        operations.contains("impl crate::DecryptedResource for super::types::ZOtherNotification")
-    );
+    // Its family is its page name's first word: a module of its own.
+    let (_, family) = files.iter().find(|(n, _)| n == "z.rs").unwrap();
+    assert!(family.contains("pub const Z_OTHER_NOTIFICATION: crate::NotificationKind"));
+    assert!(family.contains("impl crate::DecryptedResource for ZOtherNotification"));
 }
 
 #[test]
@@ -681,12 +671,8 @@ fn response_properties_adjust_an_answers_fields_and_the_rows_below_them() {
     let render = |overlay: &str| {
         let imported = import_text(overlay, pages()).unwrap();
         let files = render_text(&imported.spec, "schema/openapi.yaml").unwrap();
-        let types = files
-            .iter()
-            .find(|(name, _)| *name == "types.rs")
-            .map(|(_, text)| text.clone())
-            .unwrap();
-        (imported, types)
+        let code: String = files.into_iter().map(|(_, text)| text).collect();
+        (imported, code)
     };
 
     // As committed: the nested rows `receivers.finish_time` and `receivers.detail_id` are not
@@ -694,14 +680,8 @@ fn response_properties_adjust_an_answers_fields_and_the_rows_below_them() {
     let (imported, types) = render(&overlay);
     assert!(imported.stale.is_empty(), "{:?}", imported.stale);
     let share = item(&types, "pub struct CreateOrderResponseReceiver");
-    assert!(
-        share.contains("pub finish_time: ::std::option::Option<"),
-        "{share}"
-    );
-    assert!(
-        share.contains("pub detail_id: ::std::option::Option<"),
-        "{share}"
-    );
+    assert!(share.contains("pub finish_time: Option<"), "{share}");
+    assert!(share.contains("pub detail_id: Option<"), "{share}");
     let answer = item(&types, "pub struct CreateOrderResponse ");
     assert!(answer.contains("#[serde(default"), "{answer}");
 
@@ -715,7 +695,7 @@ fn response_properties_adjust_an_answers_fields_and_the_rows_below_them() {
     ));
     let share = item(&types, "pub struct CreateOrderResponseReceiver");
     assert!(
-        share.contains("pub finish_time: ::chrono::DateTime<::chrono::FixedOffset>"),
+        share.contains("pub finish_time: DateTime<FixedOffset>"),
         "{share}"
     );
 
