@@ -146,9 +146,7 @@ pub struct Refund {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_time: Option<DateTime<FixedOffset>>,
     /// 退款创建时间. 退款被受理的时间, 格式同退款成功时间。
-    ///
-    /// At most 64 characters (not enforced when decoding).
-    pub create_time: String,
+    pub create_time: DateTime<FixedOffset>,
     /// 退款状态.
     pub status: RefundStatus,
     /// 退款金额信息. 这笔退款的金额明细。

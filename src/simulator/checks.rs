@@ -254,6 +254,16 @@ impl Query {
             .ok_or_else(|| param_error(name, &format!("缺少参数 {name} (missing)")))
     }
 
+    /// A query parameter that must be there.
+    pub fn required_param(&self, name: &str) -> Result<String, Rejection> {
+        self.required(name)
+    }
+
+    /// The `sub_mchid` query parameter the refund queries take.
+    pub fn sub_mchid(&self) -> Result<String, Rejection> {
+        self.required("sub_mchid")
+    }
+
     /// The parameters of 查询分账结果, checked by the generated request type's rules.
     pub fn order_request(&self) -> Result<QueryOrderRequest, Rejection> {
         let request = QueryOrderRequest::builder()
@@ -313,13 +323,28 @@ pub(crate) fn body_request<Q>(
 where
     Q: Request + serde::de::DeserializeOwned,
 {
+    body_request_at(state, serial, body, |_| {})
+}
+
+/// [`body_request`] for an operation with path parameters too: `fill` sets them (the body does
+/// not carry them) before the request is checked.
+pub(crate) fn body_request_at<Q>(
+    state: &super::State,
+    serial: Option<&str>,
+    body: &str,
+    fill: impl FnOnce(&mut Q),
+) -> Result<Q, Rejection>
+where
+    Q: Request + serde::de::DeserializeOwned,
+{
     let mut value: serde_json::Value = serde_json::from_str(body)
         .map_err(|e| param_error("", &format!("请求体不是JSON (the body is not JSON: {e})")))?;
     decrypt_sensitive(state, serial, &mut value, Q::OPERATION.sensitive_fields)?;
-    let request: Q = serde_path_to_error::deserialize(&value).map_err(|e| {
+    let mut request: Q = serde_path_to_error::deserialize(&value).map_err(|e| {
         let field = e.path().to_string();
         param_error(&field, &format!("参数错误: {field}: {}", e.inner()))
     })?;
+    fill(&mut request);
     validated(request)
 }
 

@@ -40,6 +40,10 @@ pub struct Transaction {
     pub transaction_id: String,
     /// What was paid, in fen.
     pub amount: i64,
+    /// The merchant's order number (商户订单号), by which a refund may name the transaction too;
+    /// without one, `M` and the transaction id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_trade_no: Option<String>,
 }
 
 impl Transaction {
@@ -53,9 +57,17 @@ impl Transaction {
             sub_mchid: sub_mchid.into(),
             transaction_id: transaction_id.into(),
             amount,
+            out_trade_no: None,
         };
         transaction.check()?;
         Ok(transaction)
+    }
+
+    /// The merchant's order number: the one given, else `M` and the transaction id.
+    pub fn out_trade_no(&self) -> String {
+        self.out_trade_no
+            .clone()
+            .unwrap_or_else(|| format!("M{}", self.transaction_id))
     }
 
     fn check(&self) -> Result<(), FixturesError> {
@@ -141,6 +153,8 @@ impl Fixtures {
                 sub_mchid: "1900000109".into(),
                 transaction_id: "4208450740201411110007820472".into(),
                 amount: 1000,
+                // The refund page's example order number.
+                out_trade_no: Some("1217752501201407033233368018".into()),
             }],
             orders: order.into_iter().collect(),
             return_orders: return_order.into_iter().collect(),

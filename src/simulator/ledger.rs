@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::checks::{Rejection, not_found, param_error, rejection};
 use super::fixtures::{Fixtures, FixturesError};
+use super::journal::{Account, Entry, Journal, Movement};
 use crate::EventType;
 use crate::profit_sharing::{
     AddReceiverRequest, AddReceiverResponse, CreateOrderRequest, CreateOrderResponse,
@@ -87,14 +88,14 @@ pub(crate) fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOf
 }
 
 /// Entries kept in the order they came, the oldest dropped past the cap.
-struct Bounded<V> {
+pub(crate) struct Bounded<V> {
     map: HashMap<String, V>,
     arrival: VecDeque<String>,
     cap: usize,
 }
 
 impl<V> Bounded<V> {
-    fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Self {
             map: HashMap::new(),
             arrival: VecDeque::new(),
@@ -102,16 +103,16 @@ impl<V> Bounded<V> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&V> {
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
         self.map.get(key)
     }
 
-    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
         self.map.get_mut(key)
     }
 
     /// Inserts or replaces; returns the entries dropped to stay under the cap.
-    fn insert(&mut self, key: String, value: V) -> Vec<V> {
+    pub(crate) fn insert(&mut self, key: String, value: V) -> Vec<V> {
         if self.map.insert(key.clone(), value).is_none() {
             self.arrival.push_back(key);
         }
@@ -125,6 +126,10 @@ impl<V> Bounded<V> {
         dropped
     }
 
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.map.values()
+    }
+
     fn remove(&mut self, key: &str) -> Option<V> {
         let value = self.map.remove(key)?;
         self.arrival.retain(|k| k != key);
@@ -136,17 +141,17 @@ impl<V> Bounded<V> {
     }
 }
 
-/// A paid transaction of a sub-merchant, and what is left of it to split.
+/// A paid transaction of a sub-merchant. Its money (what is left to split, what was shared, what
+/// is left to refund) is in the journal.
 #[derive(Debug)]
-struct Transaction {
-    sub_mchid: String,
-    amount: i64,
-    /// Not split yet nor unfrozen by a finish (订单剩余待分金额).
-    unsplit: i64,
-    /// Split to receivers other than the sub-merchant itself: what the ratio limits.
-    shared: i64,
+pub(crate) struct Transaction {
+    pub transaction_id: String,
+    pub sub_mchid: String,
+    pub amount: i64,
+    /// The merchant's order number (商户订单号).
+    pub out_trade_no: String,
     /// Split requests taken.
-    splits: u32,
+    pub splits: u32,
 }
 
 /// A receiver added with 添加分账接收方.
@@ -178,23 +183,25 @@ impl Order {
         };
         shares
             .iter()
-            .map(|share| Notice {
-                due: self.done_at,
-                event_type: EventType::ProfitsharingSuccess,
-                resource: ProfitSharingNotification {
-                    sp_mchid: sp_mchid.to_owned(),
-                    sub_mchid: self.sub_mchid.clone(),
-                    transaction_id: self.transaction_id.clone(),
-                    order_id: self.order_id.clone(),
-                    out_order_no: request.out_order_no.clone(),
-                    receiver: ProfitSharingNotificationReceiver {
-                        receiver_type: share.receiver_type.clone(),
-                        account: share.account.clone(),
-                        amount: share.amount,
-                        description: share.description.clone(),
+            .map(|share| {
+                Notice::profit_sharing(
+                    self.done_at,
+                    EventType::ProfitsharingSuccess,
+                    &ProfitSharingNotification {
+                        sp_mchid: sp_mchid.to_owned(),
+                        sub_mchid: self.sub_mchid.clone(),
+                        transaction_id: self.transaction_id.clone(),
+                        order_id: self.order_id.clone(),
+                        out_order_no: request.out_order_no.clone(),
+                        receiver: ProfitSharingNotificationReceiver {
+                            receiver_type: share.receiver_type.clone(),
+                            account: share.account.clone(),
+                            amount: share.amount,
+                            description: share.description.clone(),
+                        },
+                        success_time: self.done_at,
                     },
-                    success_time: self.done_at,
-                },
+                )
             })
             .collect()
     }
@@ -251,10 +258,10 @@ impl Return {
         if self.fails_with.is_some() {
             return None;
         }
-        Some(Notice {
-            due: self.done_at,
-            event_type: EventType::ProfitsharingReturn,
-            resource: ProfitSharingNotification {
+        Some(Notice::profit_sharing(
+            self.done_at,
+            EventType::ProfitsharingReturn,
+            &ProfitSharingNotification {
                 sp_mchid: sp_mchid.to_owned(),
                 sub_mchid: self.request.sub_mchid.clone(),
                 transaction_id: self.transaction_id.clone(),
@@ -268,7 +275,7 @@ impl Return {
                 },
                 success_time: self.done_at,
             },
-        })
+        ))
     }
 
     fn result(&self, now: DateTime<FixedOffset>) -> ReturnResult {
@@ -306,20 +313,50 @@ pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
     queue.push_back(item);
 }
 
-/// A notification due when a split or a return is done.
+/// A notification due when a split, a return or a refund is done: of which kind, its event and
+/// summary, and its resource before encryption.
 #[derive(Clone, Debug)]
 pub(crate) struct Notice {
     pub due: DateTime<FixedOffset>,
+    pub kind: &'static crate::NotificationKind,
     pub event_type: EventType,
-    pub resource: ProfitSharingNotification,
+    pub summary: &'static str,
+    pub resource: Value,
+}
+
+impl Notice {
+    /// A 分账动账通知: a share (`PROFITSHARING.SUCCESS`, 分账) or a return
+    /// (`PROFITSHARING.RETURN`, 分账回退).
+    fn profit_sharing(
+        due: DateTime<FixedOffset>,
+        event_type: EventType,
+        resource: &ProfitSharingNotification,
+    ) -> Self {
+        let summary = match event_type {
+            EventType::ProfitsharingReturn => "分账回退",
+            _ => "分账",
+        };
+        Self {
+            due,
+            kind: &crate::profit_sharing::PROFIT_SHARING_NOTIFICATION,
+            event_type,
+            summary,
+            resource: serde_json::to_value(resource).unwrap_or(Value::Null),
+        }
+    }
 }
 
 /// The kinds of id WeChat Pay gives.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum IdKind {
+pub(crate) enum IdKind {
     Order,
     Detail,
     Return,
+    Refund,
+    AdvanceReturn,
+    Subsidy,
+    SubsidyReturn,
+    AfterSales,
 }
 
 /// What a call needs besides the ledger.
@@ -333,6 +370,8 @@ pub(crate) struct Context<'a> {
 pub(crate) struct Ledger {
     clock: Clock,
     advanced: Duration,
+    /// Every money movement, of every family.
+    pub(crate) journal: Journal,
     transactions: Bounded<Transaction>,
     receivers: Bounded<AddedReceiver>,
     orders: Bounded<Order>,
@@ -341,6 +380,20 @@ pub(crate) struct Ledger {
     returns: Bounded<Return>,
     /// Reasons the next returns fail with, first first.
     failing_returns: VecDeque<ReturnFailReason>,
+    /// Refunds, by `refund_id`.
+    pub(crate) refunds: Bounded<super::refunds::RefundRecord>,
+    /// `out_refund_no` → `refund_id`.
+    pub(crate) refund_numbers: HashMap<String, String>,
+    /// What the next refunds end as, first first (`SUCCESS` when empty).
+    pub(crate) failing_refunds: VecDeque<crate::refunds::RefundStatus>,
+    /// Returns of the platform's advances, by `refund_id`.
+    pub(crate) advance_returns: HashMap<String, super::refunds::AdvanceReturnRecord>,
+    /// Subsidies, or their cancellation, by `transaction_id`.
+    pub(crate) subsidies: Bounded<super::subsidies::SubsidyRecord>,
+    /// Subsidy returns, by `out_order_no`.
+    pub(crate) subsidy_returns: Bounded<super::subsidies::SubsidyReturnRecord>,
+    /// After-sales splits, by `transaction_id`.
+    pub(crate) after_sales: Bounded<super::after_sales::AfterSalesRecord>,
     /// The last numbers used in WeChat Pay's ids, by kind.
     serials: HashMap<IdKind, u64>,
     /// Whether splits and returns record notifications.
@@ -379,12 +432,20 @@ impl Ledger {
         Self {
             clock,
             advanced: Duration::ZERO,
+            journal: Journal::new(max_kept.saturating_mul(8)),
             transactions: Bounded::new(max_kept),
             receivers: Bounded::new(max_kept),
             orders: Bounded::new(max_kept),
             order_ids: HashMap::new(),
             returns: Bounded::new(max_kept),
             failing_returns: VecDeque::new(),
+            refunds: Bounded::new(max_kept),
+            refund_numbers: HashMap::new(),
+            failing_refunds: VecDeque::new(),
+            advance_returns: HashMap::new(),
+            subsidies: Bounded::new(max_kept),
+            subsidy_returns: Bounded::new(max_kept),
+            after_sales: Bounded::new(max_kept),
             serials: HashMap::new(),
             notifying: false,
             notices: VecDeque::new(),
@@ -398,7 +459,7 @@ impl Ledger {
     }
 
     /// Records notifications, while notifications are on.
-    fn notify(&mut self, notices: impl IntoIterator<Item = Notice>) {
+    pub(crate) fn notify(&mut self, notices: impl IntoIterator<Item = Notice>) {
         if self.notifying {
             for notice in notices {
                 push_bounded(&mut self.notices, notice, self.max_kept);
@@ -456,18 +517,51 @@ impl Ledger {
         Ok(())
     }
 
-    /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it).
+    /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it):
+    /// its payment, frozen for splitting, is the journal's first entry for it.
     pub fn add_transaction(&mut self, paid: &super::fixtures::Transaction) {
-        self.transactions.insert(
+        self.journal.forget(&paid.transaction_id);
+        let dropped = self.transactions.insert(
             paid.transaction_id.clone(),
             Transaction {
+                transaction_id: paid.transaction_id.clone(),
                 sub_mchid: paid.sub_mchid.clone(),
                 amount: paid.amount,
-                unsplit: paid.amount,
-                shared: 0,
+                out_trade_no: paid.out_trade_no(),
                 splits: 0,
             },
         );
+        for gone in dropped {
+            self.journal.forget(&gone.transaction_id);
+        }
+        let now = self.now();
+        self.journal.record(Entry {
+            at: now,
+            from: Account::Buyer,
+            to: Account::Frozen(paid.transaction_id.clone()),
+            amount: paid.amount,
+            movement: Movement::Payment,
+            transaction_id: paid.transaction_id.clone(),
+            reference: paid.transaction_id.clone(),
+        });
+    }
+
+    /// A paid transaction, if the simulator holds it.
+    pub(crate) fn transaction(&self, transaction_id: &str) -> Option<&Transaction> {
+        self.transactions.get(transaction_id)
+    }
+
+    /// A paid transaction, by the merchant's order number.
+    pub(crate) fn transaction_by_trade(&self, out_trade_no: &str) -> Option<&Transaction> {
+        self.transactions
+            .values()
+            .find(|t| t.out_trade_no == out_trade_no)
+    }
+
+    /// What is left of a transaction to split (订单剩余待分金额): its frozen money.
+    pub(crate) fn unsplit(&self, transaction_id: &str) -> i64 {
+        self.journal
+            .balance(&Account::Frozen(transaction_id.to_owned()))
     }
 
     /// Makes the next return fail with `reason` when it is done.
@@ -482,11 +576,16 @@ impl Ledger {
 
     /// The next id of a kind, numbered from 1 after a prefix, as long as WeChat Pay's: an order
     /// id (`3008…`, 28 characters), a detail id (`3601…`, 23), a return number (`3009…`, 28).
-    fn next_id(&mut self, kind: IdKind) -> String {
+    pub(crate) fn next_id(&mut self, kind: IdKind) -> String {
         let (prefix, digits) = match kind {
             IdKind::Order => ("3008", 24),
             IdKind::Detail => ("3601", 19),
             IdKind::Return => ("3009", 24),
+            IdKind::Refund => ("5000", 25),
+            IdKind::AdvanceReturn => ("1215", 24),
+            IdKind::Subsidy => ("3010", 24),
+            IdKind::SubsidyReturn => ("3011", 24),
+            IdKind::AfterSales => ("3012", 24),
         };
         let serial = self.serials.entry(kind).or_insert(0);
         *serial += 1;
@@ -659,25 +758,27 @@ impl Ledger {
                 context.rules.max_splits_per_transaction
             )));
         }
-        if total > transaction.unsplit {
+        let unsplit = self.unsplit(&request.transaction_id);
+        let shared_before = self.journal.total(&request.transaction_id, Movement::Share);
+        if total > unsplit {
             return Err(not_enough(&format!(
-                "可分金额不足 (the receivers add up to {total} fen; {} fen of transaction {} are left \
-                 to split)",
-                transaction.unsplit, request.transaction_id
+                "可分金额不足 (the receivers add up to {total} fen; {unsplit} fen of transaction {} \
+                 are left to split)",
+                request.transaction_id
             )));
         }
         let limit = transaction
             .amount
             .saturating_mul(i64::from(context.rules.max_ratio_percent))
             / 100;
-        if transaction.shared.saturating_add(shared) > limit {
+        if shared_before.saturating_add(shared) > limit {
             return Err(rejection(
                 StatusCode::FORBIDDEN,
                 "RULE_LIMIT",
                 &format!(
-                    "超出最大分账比例 ({} % of {} fen is {limit} fen; {} fen were shared before and \
-                     this request shares {shared} fen)",
-                    context.rules.max_ratio_percent, transaction.amount, transaction.shared
+                    "超出最大分账比例 ({} % of {} fen is {limit} fen; {shared_before} fen were shared \
+                     before and this request shares {shared} fen)",
+                    context.rules.max_ratio_percent, transaction.amount
                 ),
                 None,
             ));
@@ -694,20 +795,42 @@ impl Ledger {
             })
             .collect();
         if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
-            transaction.unsplit = match request.finish {
-                true => 0,
-                false => transaction.unsplit - total,
-            };
-            transaction.shared = transaction.shared.saturating_add(shared);
             transaction.splits += 1;
         }
         let (sub_mchid, transaction_id) =
             (request.sub_mchid.clone(), request.transaction_id.clone());
+        let finish = request.finish;
         let kind = OrderKind::Split {
             request: Box::new(request),
             shares,
         };
         let order = self.new_order(&sub_mchid, &transaction_id, kind, now, context);
+        // The money moves now (it is no longer free to split), as of when the split is done.
+        if let OrderKind::Split { shares, .. } = &order.kind {
+            for share in shares {
+                let (to, movement) = match share.receiver_type {
+                    ReceiverType::MerchantId if share.account == sub_mchid => {
+                        (Account::Available(sub_mchid.clone()), Movement::Unfreeze)
+                    }
+                    ReceiverType::MerchantId => {
+                        (Account::Available(share.account.clone()), Movement::Share)
+                    }
+                    _ => (Account::Person(share.account.clone()), Movement::Share),
+                };
+                self.journal.record(Entry {
+                    at: order.done_at,
+                    from: Account::Frozen(transaction_id.clone()),
+                    to,
+                    amount: share.amount,
+                    movement,
+                    transaction_id: transaction_id.clone(),
+                    reference: order.order_id.clone(),
+                });
+            }
+        }
+        if finish {
+            self.unfreeze_rest(&transaction_id, &sub_mchid, &order.order_id, order.done_at);
+        }
         self.notify(order.notices(context.platform_mchid));
         let answer = to_json(&create_answer(&order, now));
         self.insert_order(order);
@@ -732,35 +855,55 @@ impl Ledger {
         if taken_by_fixture {
             return Err(reused(&request.out_order_no));
         }
-        let transaction = self.transaction_of(&request.sub_mchid, &request.transaction_id)?;
-        if transaction.unsplit == 0 {
+        self.transaction_of(&request.sub_mchid, &request.transaction_id)?;
+        let amount = self.unsplit(&request.transaction_id);
+        if amount <= 0 {
             return Err(not_enough(&format!(
                 "待分金额为0 (transaction {} has nothing left to unfreeze)",
                 request.transaction_id
             )));
         }
-        let amount = transaction.unsplit;
-        if let Some(transaction) = self.transactions.get_mut(&request.transaction_id) {
-            transaction.unsplit = 0;
-        }
         let (sub_mchid, transaction_id) =
             (request.sub_mchid.clone(), request.transaction_id.clone());
         let kind = OrderKind::Finish { request, amount };
         let order = self.new_order(&sub_mchid, &transaction_id, kind, self.now(), context);
+        self.unfreeze_rest(&transaction_id, &sub_mchid, &order.order_id, order.done_at);
         let answer = to_json(&finish_answer(&order));
         self.insert_order(order);
         answer
     }
 
+    /// Gives what is left frozen of a transaction to its sub-merchant (a finish, or the rest of a
+    /// split with `finish: true`).
+    fn unfreeze_rest(
+        &mut self,
+        transaction_id: &str,
+        sub_mchid: &str,
+        reference: &str,
+        at: DateTime<FixedOffset>,
+    ) {
+        let rest = self.unsplit(transaction_id);
+        if rest > 0 {
+            self.journal.record(Entry {
+                at,
+                from: Account::Frozen(transaction_id.to_owned()),
+                to: Account::Available(sub_mchid.to_owned()),
+                amount: rest,
+                movement: Movement::Unfreeze,
+                transaction_id: transaction_id.to_owned(),
+                reference: reference.to_owned(),
+            });
+        }
+    }
+
     /// 查询订单剩余待分金额.
     pub fn amounts(&self, transaction_id: &str) -> Result<Value, Rejection> {
-        let transaction = self
-            .transactions
+        self.transactions
             .get(transaction_id)
             .ok_or_else(not_found)?;
         to_json(&QueryOrderAmountsResponse {
             transaction_id: transaction_id.to_owned(),
-            unsplit_amount: transaction.unsplit,
+            unsplit_amount: self.unsplit(transaction_id),
         })
     }
 
@@ -869,6 +1012,17 @@ impl Ledger {
         };
         let answer = to_json(&return_answer(&entry, now));
         self.notify(entry.notice(context.platform_mchid));
+        if entry.fails_with.is_none() {
+            self.journal.record(Entry {
+                at: entry.done_at,
+                from: Account::Available(entry.request.return_mchid.clone()),
+                to: Account::Available(entry.request.sub_mchid.clone()),
+                amount: entry.request.amount,
+                movement: Movement::Return,
+                transaction_id: entry.transaction_id.clone(),
+                reference: entry.return_no.clone(),
+            });
+        }
         if let Some(order) = self.orders.get_mut(&out_order_no) {
             order.returns.push(out_return_no.clone());
         }

@@ -40,15 +40,19 @@
 //! # }
 //! ```
 
+mod after_sales;
 mod checks;
 mod credentials;
 mod faults;
 mod fixtures;
 mod in_progress;
+mod journal;
 mod keys;
 mod ledger;
 mod notify;
+mod refunds;
 mod server;
+mod subsidies;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -62,6 +66,7 @@ pub use credentials::Credentials;
 pub use faults::{BadEntry, Fault};
 pub use fixtures::{Fixtures, FixturesError, Transaction};
 pub use in_progress::InProgressAnswers;
+pub use journal::{Account, Entry as JournalEntry, Movement};
 pub use notify::{Delivery, NotificationFault};
 
 use crate::profit_sharing::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
@@ -751,6 +756,35 @@ impl Simulator {
     /// is done. Calls queue up, one per return.
     pub fn fail_next_return(&self, reason: ReturnFailReason) {
         self.state.data().ledger.fail_next_return(reason);
+    }
+
+    /// Makes the next refund (申请退款) end as `status` (`ABNORMAL`, or `CLOSED`, which gives its
+    /// money back) instead of `SUCCESS`, when it is done; its notification says so. Calls queue
+    /// up, one per refund.
+    pub fn end_next_refund_as(&self, status: crate::refunds::RefundStatus) {
+        self.state.data().ledger.failing_refunds.push_back(status);
+    }
+
+    /// A merchant's available balance (可用余额) in the simulator's books, in fen: what splits,
+    /// finishes and returns gave it, less what refunds, returns of advances and subsidy returns
+    /// took. The platform's may be negative: the simulator does not hold the platform's own funds,
+    /// so its advances and subsidies are never refused for want of them.
+    pub fn available_balance(&self, mchid: &str) -> i64 {
+        (self.state.data().ledger.journal).balance(&journal::Account::Available(mchid.to_owned()))
+    }
+
+    /// The latest money movements of every family, oldest first (at most eight times
+    /// [`SimulatorBuilder::max_kept`]): what the books say moved, from where to where. Every
+    /// movement takes from one account what it gives another, so the balances of all accounts
+    /// add up to zero.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.state
+            .data()
+            .ledger
+            .journal
+            .entries()
+            .cloned()
+            .collect()
     }
 
     /// How many orders (splits and finishes) it keeps now; at most [`SimulatorBuilder::max_kept`].

@@ -17,8 +17,7 @@ use serde_json::json;
 use super::State;
 use super::ledger::{Notice, push_bounded};
 use crate::auth::signing::new_nonce;
-use crate::profit_sharing::PROFIT_SHARING_NOTIFICATION;
-use crate::{EventType, Notification, NotificationResource};
+use crate::{Notification, NotificationResource};
 
 /// How often the delivery task looks at the clock when nothing wakes it.
 const TICK: Duration = Duration::from_millis(20);
@@ -231,7 +230,7 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
     if received {
         return;
     }
-    let schedule = PROFIT_SHARING_NOTIFICATION.retry_intervals;
+    let schedule = pending.notice.kind.retry_intervals;
     let wait = usize::try_from(pending.attempts)
         .ok()
         .and_then(|n| schedule.get(n.saturating_sub(1)));
@@ -263,10 +262,7 @@ fn envelope(state: &State, pending: &Pending, fault: Option<&NotificationFault>)
         Some(NotificationFault::WrongAssociatedData) => "transaction",
         _ => ASSOCIATED_DATA,
     };
-    let summary = match pending.notice.event_type {
-        EventType::ProfitsharingReturn => "分账回退",
-        _ => "分账",
-    };
+    let summary = pending.notice.summary;
     let notification = Notification {
         id: pending.id.clone(),
         create_time: pending.created,
@@ -277,7 +273,7 @@ fn envelope(state: &State, pending: &Pending, fault: Option<&NotificationFault>)
             algorithm: "AEAD_AES_256_GCM".to_owned(),
             ciphertext,
             associated_data: Some(associated_data.to_owned()),
-            original_type: PROFIT_SHARING_NOTIFICATION.original_type.to_owned(),
+            original_type: pending.notice.kind.original_type.to_owned(),
             nonce,
         },
     };
@@ -334,6 +330,7 @@ async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profit_sharing::PROFIT_SHARING_NOTIFICATION;
 
     #[test]
     fn the_schedule_is_the_pages() {

@@ -216,6 +216,7 @@ fn answer(
     let serial = header(request, "wechatpay-serial");
     let path = request.uri.path();
     const PREFIX: &str = "/v3/ecommerce/profitsharing/";
+    const REFUNDS: &str = "/v3/ecommerce/refunds/";
     match (method, path) {
         ("GET", "/v3/certificates") => certificates(state, fault),
         ("GET", "/v3/ecommerce/profitsharing/orders") => {
@@ -295,6 +296,52 @@ fn answer(
             )?;
             state.data().ledger.delete_receiver(request)
         }
+        ("POST", "/v3/ecommerce/refunds/apply") => {
+            let request =
+                checks::body_request::<crate::refunds::ApplyRefundRequest>(state, serial, body)?;
+            let context = state.context();
+            state.data().ledger.apply_refund(request, &context)
+        }
+        (_, _) if path.starts_with(REFUNDS) => refunds(state, method, path, &query, serial, body),
+        ("POST", "/v3/ecommerce/subsidies/create") => {
+            let request = checks::body_request::<crate::subsidies::CreateSubsidyRequest>(
+                state, serial, body,
+            )?;
+            let context = state.context();
+            state.data().ledger.create_subsidy(request, &context)
+        }
+        ("POST", "/v3/ecommerce/subsidies/return") => {
+            let request = checks::body_request::<crate::subsidies::ReturnSubsidyRequest>(
+                state, serial, body,
+            )?;
+            let context = state.context();
+            state.data().ledger.return_subsidy(request, &context)
+        }
+        ("POST", "/v3/ecommerce/subsidies/cancel") => {
+            let request = checks::body_request::<crate::subsidies::CancelSubsidyRequest>(
+                state, serial, body,
+            )?;
+            state.data().ledger.cancel_subsidy(request)
+        }
+        ("POST", "/v3/ecommerce/profitsharing/after-sales-orders") => {
+            let request = checks::body_request::<
+                crate::profit_sharing::CreateAfterSalesOrderRequest,
+            >(state, serial, body)?;
+            let context = state.context();
+            state
+                .data()
+                .ledger
+                .create_after_sales_order(request, &context)
+        }
+        ("GET", "/v3/ecommerce/profitsharing/after-sales-orders") => {
+            let request = checks::built(
+                crate::profit_sharing::QueryAfterSalesOrderRequest::builder()
+                    .sub_mchid(query.sub_mchid()?)
+                    .transaction_id(query.required_param("transaction_id")?)
+                    .build(),
+            )?;
+            (state.data().ledger).after_sales_order(&request.sub_mchid, &request.transaction_id)
+        }
         ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
             let id = path
                 .strip_prefix("/v3/ecommerce/profitsharing/orders/")
@@ -309,6 +356,88 @@ fn answer(
                     .build(),
             )?;
             state.data().ledger.amounts(&request.transaction_id)
+        }
+        _ => Err(rejection(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_EXISTS",
+            "接口不存在 (no such endpoint)",
+            None,
+        )),
+    }
+}
+
+/// A path segment as the client encoded it, decoded.
+fn segment(encoded: &str) -> Result<String, Rejection> {
+    percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| not_found())
+}
+
+/// The refunds family's endpoints with a path parameter: the two queries, the advance's return
+/// and its query, the abnormal refund.
+fn refunds(
+    state: &State,
+    method: &str,
+    path: &str,
+    query: &Query,
+    serial: Option<&str>,
+    body: &str,
+) -> Result<Value, Rejection> {
+    let rest = path
+        .strip_prefix("/v3/ecommerce/refunds/")
+        .ok_or_else(not_found)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    match (method, parts.as_slice()) {
+        ("GET", ["id", refund_id]) => {
+            let request = checks::built(
+                crate::refunds::QueryRefundByIdRequest::builder()
+                    .refund_id(segment(refund_id)?)
+                    .sub_mchid(query.sub_mchid()?)
+                    .build(),
+            )?;
+            (state.data().ledger).refund_by_id(&request.sub_mchid, &request.refund_id)
+        }
+        ("GET", ["out-refund-no", out_refund_no]) => {
+            let request = checks::built(
+                crate::refunds::QueryRefundByOutRefundNoRequest::builder()
+                    .out_refund_no(segment(out_refund_no)?)
+                    .sub_mchid(query.sub_mchid()?)
+                    .build(),
+            )?;
+            (state.data().ledger)
+                .refund_by_out_refund_no(&request.sub_mchid, &request.out_refund_no)
+        }
+        ("POST", [refund_id, "return-advance"]) => {
+            let refund_id = segment(refund_id)?;
+            let request = checks::body_request_at::<crate::refunds::ReturnAdvanceRequest>(
+                state,
+                serial,
+                body,
+                |r| r.refund_id = refund_id,
+            )?;
+            let context = state.context();
+            state.data().ledger.return_advance(request, &context)
+        }
+        ("GET", [refund_id, "return-advance"]) => {
+            let request = checks::built(
+                crate::refunds::QueryRefundReturnAdvanceRequest::builder()
+                    .refund_id(segment(refund_id)?)
+                    .sub_mchid(query.sub_mchid()?)
+                    .build(),
+            )?;
+            (state.data().ledger).advance_return(&request.sub_mchid, &request.refund_id)
+        }
+        ("POST", [refund_id, "apply-abnormal-refund"]) => {
+            let refund_id = segment(refund_id)?;
+            let request = checks::body_request_at::<crate::refunds::ApplyAbnormalRefundRequest>(
+                state,
+                serial,
+                body,
+                |r| r.refund_id = refund_id,
+            )?;
+            let context = state.context();
+            state.data().ledger.apply_abnormal_refund(request, &context)
         }
         _ => Err(rejection(
             StatusCode::NOT_FOUND,

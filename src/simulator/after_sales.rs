@@ -1,0 +1,158 @@
+//! After-sales splits (售后服务分账), of the profit-sharing family: after a refund, the platform
+//! takes a service fee from the sub-merchant (`SERVICE_FEE_INCOME`), one per transaction, found by
+//! the transaction. Its money moves in the journal like a share: from the transaction's frozen
+//! money when that covers it, else from the sub-merchant's available balance, to the platform.
+
+use chrono::{DateTime, FixedOffset};
+use http::StatusCode;
+use serde_json::Value;
+
+use super::checks::{Rejection, not_found, param_error, rejection};
+use super::journal::{Account, Entry, Movement};
+use super::ledger::{Context, IdKind, Ledger, later, to_json};
+use crate::profit_sharing::{
+    AfterSalesType, CreateAfterSalesOrderRequest, CreateAfterSalesOrderResponse, ProcessingResult,
+    QueryAfterSalesOrderResponse,
+};
+
+/// An after-sales split, under its transaction.
+#[derive(Debug)]
+pub(crate) struct AfterSalesRecord {
+    request: CreateAfterSalesOrderRequest,
+    accepted_at: DateTime<FixedOffset>,
+    done_at: DateTime<FixedOffset>,
+}
+
+fn invalid(message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
+}
+
+impl Ledger {
+    /// 请求售后服务分账.
+    pub fn create_after_sales_order(
+        &mut self,
+        request: CreateAfterSalesOrderRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        let answer = |request: &CreateAfterSalesOrderRequest| {
+            to_json(&CreateAfterSalesOrderResponse {
+                sub_mchid: request.sub_mchid.clone(),
+                transaction_id: request.transaction_id.clone(),
+                amount: request.amount,
+            })
+        };
+        if let Some(earlier) = self.after_sales.get(&request.transaction_id) {
+            return match earlier.request == request {
+                true => answer(&earlier.request),
+                false => Err(invalid(
+                    "该订单已请求过售后服务分账 (this transaction has an after-sales split already, \
+                     with other parameters)",
+                )),
+            };
+        }
+        if request.after_sales_type != AfterSalesType::ServiceFeeIncome {
+            return Err(param_error(
+                "type",
+                "分账类型只支持SERVICE_FEE_INCOME (the only type is SERVICE_FEE_INCOME)",
+            ));
+        }
+        if request.amount <= 0 {
+            return Err(param_error(
+                "amount",
+                "分账金额必须大于0 (the amount must be at least 1 fen)",
+            ));
+        }
+        let transaction = self
+            .transaction(&request.transaction_id)
+            .filter(|t| t.sub_mchid == request.sub_mchid)
+            .ok_or_else(|| {
+                invalid(
+                    "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
+                )
+            })?;
+        let limit = transaction
+            .amount
+            .saturating_mul(i64::from(context.rules.max_ratio_percent))
+            / 100;
+        if request.amount > limit {
+            return Err(invalid(&format!(
+                "超出最大分账比例 ({} % of {} fen is {limit} fen)",
+                context.rules.max_ratio_percent, transaction.amount
+            )));
+        }
+        let refund_of_transaction = self
+            .refunds
+            .get(&request.refund_id)
+            .is_some_and(|r| r.transaction_id() == request.transaction_id);
+        if !refund_of_transaction {
+            return Err(invalid(&format!(
+                "退款单不属于该订单 ({} is not a refund of transaction {})",
+                request.refund_id, request.transaction_id
+            )));
+        }
+        let source = if self.unsplit(&request.transaction_id) >= request.amount {
+            Account::Frozen(request.transaction_id.clone())
+        } else {
+            Account::Available(request.sub_mchid.clone())
+        };
+        let held = self.journal.balance(&source);
+        if held < request.amount {
+            return Err(invalid(&format!(
+                "可分金额不足 ({} fen asked; the transaction's frozen money and the sub-merchant's \
+                 available balance hold less ({held} fen))",
+                request.amount
+            )));
+        }
+        let done_at = later(now, context.rules.processing_delay);
+        let reference = self.next_id(IdKind::AfterSales);
+        self.journal.record(Entry {
+            at: done_at,
+            from: source,
+            to: Account::Available(context.platform_mchid.to_owned()),
+            amount: request.amount,
+            movement: Movement::AfterSalesShare,
+            transaction_id: request.transaction_id.clone(),
+            reference,
+        });
+        let body = answer(&request);
+        self.after_sales.insert(
+            request.transaction_id.clone(),
+            AfterSalesRecord {
+                request,
+                accepted_at: now,
+                done_at,
+            },
+        );
+        body
+    }
+
+    /// 查询售后服务分账结果.
+    pub fn after_sales_order(
+        &self,
+        sub_mchid: &str,
+        transaction_id: &str,
+    ) -> Result<Value, Rejection> {
+        let record = self
+            .after_sales
+            .get(transaction_id)
+            .filter(|r| r.request.sub_mchid == sub_mchid)
+            .ok_or_else(not_found)?;
+        let done = self.now() >= record.done_at;
+        to_json(&QueryAfterSalesOrderResponse {
+            sub_mchid: record.request.sub_mchid.clone(),
+            transaction_id: record.request.transaction_id.clone(),
+            amount: record.request.amount,
+            result: match done {
+                true => ProcessingResult::Success,
+                false => ProcessingResult::Processing,
+            },
+            fail_reason: None,
+            // Required on the page even while processing: the time it was accepted until then.
+            finish_time: match done {
+                true => record.done_at,
+                false => record.accepted_at,
+            },
+        })
+    }
+}

@@ -1,0 +1,571 @@
+//! The refunds family (退款) on the simulator: a refund of a paid transaction, its two queries,
+//! the return of the platform's advance (垫付回补), the abnormal refund (异常退款), and the
+//! refund notification (退款结果通知). Its money moves in the same journal as the splits', so a
+//! refund after a split needs the money back first.
+//!
+//! Where the pages leave a choice, the simulator makes one (each is in the README's table):
+//! a refund is funded by the transaction's frozen money when that covers it and the request names
+//! no account, else by the sub-merchant's available balance (`NOT_ENOUGH` when short); the
+//! platform's advance is not limited by the platform's own balance; a return of an advance is
+//! done at once when the sub-merchant's available balance covers it, else refused with
+//! `NOT_ENOUGH` and nothing recorded.
+
+use chrono::{DateTime, FixedOffset};
+use http::StatusCode;
+use serde_json::Value;
+
+use super::checks::{Rejection, not_found, param_error, rejection};
+use super::journal::{Account, Entry, Movement};
+use super::ledger::{Context, IdKind, Ledger, Notice, later, to_json};
+use crate::EventType;
+use crate::refunds::{
+    AbnormalRefundType, AdvanceReturn, ApplyAbnormalRefundRequest, ApplyRefundRequest,
+    ApplyRefundResponse, ApplyRefundResponseAmount, ApplyRefundResponseAmountFrom,
+    ApplyRefundTransactionIdOrOutTradeNo, FundsAccount, FundsFrom, ProcessingResult,
+    REFUND_NOTIFICATION, Refund, RefundAccount, RefundAmount, RefundAmountFrom, RefundChannel,
+    RefundNotification, RefundNotificationAmount, RefundStatus, ReturnAdvanceRequest,
+};
+
+/// A refund the simulator took, under its `refund_id`.
+#[derive(Debug)]
+pub(crate) struct RefundRecord {
+    request: ApplyRefundRequest,
+    refund_id: String,
+    transaction_id: String,
+    out_trade_no: String,
+    /// What the buyer paid.
+    total: i64,
+    accepted_at: DateTime<FixedOffset>,
+    /// When it leaves `PROCESSING` (again, after an abnormal refund).
+    done_at: DateTime<FixedOffset>,
+    /// What it becomes then.
+    outcome: RefundStatus,
+    /// The sub-merchant's accounts that fund it, and how much each.
+    sources: Vec<(FundsFrom, i64)>,
+    /// What the platform advanced.
+    advance: i64,
+    channel: RefundChannel,
+    user_received_account: String,
+}
+
+impl RefundRecord {
+    /// The transaction refunded.
+    pub(crate) fn transaction_id(&self) -> &str {
+        &self.transaction_id
+    }
+
+    fn status(&self, now: DateTime<FixedOffset>) -> RefundStatus {
+        if now < self.done_at {
+            RefundStatus::Processing
+        } else {
+            self.outcome.clone()
+        }
+    }
+
+    fn refund_account(&self) -> RefundAccount {
+        if self.advance > 0 {
+            RefundAccount::RefundSourcePartnerAdvance
+        } else {
+            RefundAccount::RefundSourceSubMerchant
+        }
+    }
+
+    fn from(&self) -> impl Iterator<Item = &(FundsFrom, i64)> {
+        // Only a refund funded by more than one account says how much each gave.
+        self.sources.iter().filter(|_| self.sources.len() > 1)
+    }
+
+    /// 查询单笔退款's answer.
+    fn view(&self, now: DateTime<FixedOffset>) -> Refund {
+        let status = self.status(now);
+        let refund = self.request.amount.refund;
+        Refund {
+            refund_id: self.refund_id.clone(),
+            out_refund_no: self.request.out_refund_no.clone(),
+            transaction_id: self.transaction_id.clone(),
+            out_trade_no: self.out_trade_no.clone(),
+            channel: Some(self.channel.clone()),
+            user_received_account: Some(self.user_received_account.clone()),
+            success_time: (status == RefundStatus::Success).then_some(self.done_at),
+            create_time: self.accepted_at,
+            status,
+            amount: RefundAmount {
+                refund,
+                from: self
+                    .from()
+                    .map(|(account, amount)| RefundAmountFrom {
+                        account: account.clone(),
+                        amount: *amount,
+                    })
+                    .collect(),
+                payer_refund: refund,
+                discount_refund: Some(0),
+                currency: Some("CNY".to_owned()),
+                advance: (self.advance > 0).then_some(self.advance),
+            },
+            promotion_detail: Vec::new(),
+            refund_account: Some(self.refund_account()),
+            funds_account: self.sources.first().map(|(account, _)| match account {
+                FundsFrom::Unavailable => FundsAccount::Unavailable,
+                _ => FundsAccount::Available,
+            }),
+        }
+    }
+
+    /// 申请退款's answer: accepted, with no status yet.
+    fn accepted(&self) -> ApplyRefundResponse {
+        let refund = self.request.amount.refund;
+        ApplyRefundResponse {
+            refund_id: self.refund_id.clone(),
+            out_refund_no: self.request.out_refund_no.clone(),
+            create_time: self.accepted_at,
+            amount: ApplyRefundResponseAmount {
+                refund,
+                from: self
+                    .from()
+                    .map(|(account, amount)| ApplyRefundResponseAmountFrom {
+                        account: account.clone(),
+                        amount: *amount,
+                    })
+                    .collect(),
+                payer_refund: refund,
+                discount_refund: Some(0),
+                currency: Some("CNY".to_owned()),
+                advance: (self.advance > 0).then_some(self.advance),
+            },
+            promotion_detail: Vec::new(),
+            refund_account: Some(self.refund_account()),
+        }
+    }
+
+    /// The 退款结果通知 of its outcome, due when it is done.
+    fn notice(&self, sp_mchid: &str) -> Notice {
+        let (event_type, summary) = match self.outcome {
+            RefundStatus::Closed => (EventType::RefundClosed, "退款关闭"),
+            RefundStatus::Abnormal => (EventType::RefundAbnormal, "退款异常"),
+            _ => (EventType::RefundSuccess, "退款成功"),
+        };
+        let refund = self.request.amount.refund;
+        let resource = RefundNotification {
+            sp_mchid: sp_mchid.to_owned(),
+            sub_mchid: self.request.sub_mchid.clone(),
+            out_trade_no: self.out_trade_no.clone(),
+            transaction_id: self.transaction_id.clone(),
+            out_refund_no: self.request.out_refund_no.clone(),
+            refund_id: self.refund_id.clone(),
+            refund_status: self.outcome.clone(),
+            success_time: (self.outcome == RefundStatus::Success).then_some(self.done_at),
+            user_received_account: self.user_received_account.clone(),
+            amount: RefundNotificationAmount {
+                total: self.total,
+                refund,
+                payer_total: self.total,
+                payer_refund: refund,
+            },
+            refund_account: Some(self.refund_account()),
+        };
+        Notice {
+            due: self.done_at,
+            kind: &REFUND_NOTIFICATION,
+            event_type,
+            summary,
+            resource: serde_json::to_value(&resource).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A return of the platform's advance (垫付回补), under its refund's id.
+#[derive(Debug)]
+pub(crate) struct AdvanceReturnRecord {
+    answer: AdvanceReturn,
+}
+
+fn invalid(message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
+}
+
+fn not_enough(message: &str) -> Rejection {
+    rejection(StatusCode::FORBIDDEN, "NOT_ENOUGH", message, None)
+}
+
+/// `404 RESOURCE_NOT_EXISTS` with the page's text.
+fn missing(message: &str) -> Rejection {
+    rejection(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", message, None)
+}
+
+/// The account of the journal a refund's source is.
+fn account_of(source: &FundsFrom, transaction_id: &str, sub_mchid: &str) -> Account {
+    match source {
+        FundsFrom::Unavailable => Account::Frozen(transaction_id.to_owned()),
+        _ => Account::Available(sub_mchid.to_owned()),
+    }
+}
+
+impl Ledger {
+    /// 申请退款.
+    pub fn apply_refund(
+        &mut self,
+        request: ApplyRefundRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        if let Some(earlier) = self.refund_by_number(&request.out_refund_no) {
+            return match earlier.request == request {
+                true => to_json(&earlier.accepted()),
+                false => Err(invalid(&format!(
+                    "商户退款单号已用于另一笔退款 ({} was used for a refund with other parameters: \
+                     a new refund needs a new number, a retry the same parameters)",
+                    request.out_refund_no
+                ))),
+            };
+        }
+        let transaction = match &request.transaction_id_or_out_trade_no {
+            ApplyRefundTransactionIdOrOutTradeNo::TransactionId(id) => self.transaction(id),
+            ApplyRefundTransactionIdOrOutTradeNo::OutTradeNo(no) => self.transaction_by_trade(no),
+        }
+        .filter(|t| t.sub_mchid == request.sub_mchid)
+        .ok_or_else(|| {
+            missing(
+                "订单不存在 (no paid transaction of this sub_mchid with that transaction_id or \
+                 out_trade_no; seed one with add_transaction or the fixtures)",
+            )
+        })?;
+        let (transaction_id, out_trade_no, total) = (
+            transaction.transaction_id.clone(),
+            transaction.out_trade_no.clone(),
+            transaction.amount,
+        );
+        let amount = &request.amount;
+        if amount.refund <= 0 {
+            return Err(param_error(
+                "amount.refund",
+                "退款金额必须大于0 (the refund must be at least 1 fen)",
+            ));
+        }
+        if amount.currency.as_deref().is_some_and(|c| c != "CNY") {
+            return Err(param_error(
+                "amount.currency",
+                "币种只支持CNY (the only currency is CNY)",
+            ));
+        }
+        if amount.total != total {
+            return Err(invalid(&format!(
+                "原订单金额不符 (amount.total is {} fen; transaction {transaction_id} was {total} fen)",
+                amount.total
+            )));
+        }
+        let refundable = self.journal.refundable(&transaction_id);
+        if amount.refund > refundable {
+            return Err(invalid(&format!(
+                "退款金额超过订单可退金额 ({} fen asked; {refundable} fen of transaction \
+                 {transaction_id} are left to refund)",
+                amount.refund
+            )));
+        }
+        let advance = request.refund_account == Some(RefundAccount::RefundSourcePartnerAdvance);
+        let sources = self.refund_sources(&request, &transaction_id, advance)?;
+        let refund_id = self.next_id(IdKind::Refund);
+        let outcome = self
+            .failing_refunds
+            .pop_front()
+            .unwrap_or(RefundStatus::Success);
+        let record = RefundRecord {
+            refund_id: refund_id.clone(),
+            transaction_id: transaction_id.clone(),
+            out_trade_no,
+            total,
+            accepted_at: now,
+            done_at: later(now, context.rules.processing_delay),
+            outcome,
+            advance: if advance { amount.refund } else { 0 },
+            sources,
+            channel: RefundChannel::Original,
+            user_received_account: "支付用户零钱".to_owned(),
+            request,
+        };
+        self.record_refund_money(&record, context);
+        let answer = to_json(&record.accepted());
+        self.notify([record.notice(context.platform_mchid)]);
+        self.refund_numbers
+            .insert(record.request.out_refund_no.clone(), refund_id.clone());
+        for dropped in self.refunds.insert(refund_id, record) {
+            self.refund_numbers.remove(&dropped.request.out_refund_no);
+        }
+        answer
+    }
+
+    /// Where a refund's money comes from: the accounts the request names (`from`,
+    /// `funds_account`), else the transaction's frozen money when it covers the refund, else the
+    /// sub-merchant's available balance; each must hold its part. Empty for the platform's
+    /// advance.
+    fn refund_sources(
+        &self,
+        request: &ApplyRefundRequest,
+        transaction_id: &str,
+        advance: bool,
+    ) -> Result<Vec<(FundsFrom, i64)>, Rejection> {
+        let refund = request.amount.refund;
+        let from = request.amount.from.as_deref().unwrap_or_default();
+        if !from.is_empty() && request.funds_account.is_some() {
+            return Err(invalid(
+                "from与funds_account不能同时传入 (name the funding accounts with one of them)",
+            ));
+        }
+        if advance {
+            if !from.is_empty() || request.funds_account.is_some() {
+                return Err(invalid(
+                    "垫付退款不能指定出资账户 (an advanced refund is funded by the platform)",
+                ));
+            }
+            return Ok(Vec::new());
+        }
+        let split_started = self.journal.total(transaction_id, Movement::Share) > 0
+            || self.journal.total(transaction_id, Movement::Unfreeze) > 0;
+        let sources: Vec<(FundsFrom, i64)> = if !from.is_empty() {
+            let sum: i64 = from.iter().map(|f| f.amount).sum();
+            if sum != refund {
+                return Err(invalid(&format!(
+                    "出资金额之和与退款金额不符 (amount.from adds up to {sum} fen, the refund is \
+                     {refund} fen)"
+                )));
+            }
+            if from.len() > 1 && from.first().map(|f| &f.account) == from.get(1).map(|f| &f.account)
+            {
+                return Err(invalid(
+                    "出资账户类型重复 (an account is named twice in amount.from)",
+                ));
+            }
+            from.iter().map(|f| (f.account.clone(), f.amount)).collect()
+        } else if let Some(account) = &request.funds_account {
+            if split_started {
+                return Err(invalid(
+                    "订单已分账, 不能指定资金账户 (funds_account may be given only while the order \
+                     awaits its split)",
+                ));
+            }
+            vec![(account.clone(), refund)]
+        } else if self.unsplit(transaction_id) >= refund {
+            vec![(FundsFrom::Unavailable, refund)]
+        } else {
+            vec![(FundsFrom::Available, refund)]
+        };
+        for (account, amount) in &sources {
+            let held =
+                self.journal
+                    .balance(&account_of(account, transaction_id, &request.sub_mchid));
+            if held < *amount {
+                let what = match account {
+                    FundsFrom::Unavailable => "the transaction's frozen money (left to split)",
+                    _ => "the sub-merchant's available balance",
+                };
+                return Err(not_enough(&format!(
+                    "余额不足 ({amount} fen needed from {what}, which holds {held} fen: return the \
+                     shares first (create_return_order), or refund with the platform's advance)"
+                )));
+            }
+        }
+        Ok(sources)
+    }
+
+    /// Moves a refund's money: from its sources (or the platform) to the buyer; given back when
+    /// it will close.
+    fn record_refund_money(&mut self, record: &RefundRecord, context: &Context<'_>) {
+        let sub_mchid = &record.request.sub_mchid;
+        let mut parts: Vec<(Account, i64, Movement)> = record
+            .sources
+            .iter()
+            .map(|(account, amount)| {
+                (
+                    account_of(account, &record.transaction_id, sub_mchid),
+                    *amount,
+                    Movement::Refund,
+                )
+            })
+            .collect();
+        if record.advance > 0 {
+            parts.push((
+                Account::Available(context.platform_mchid.to_owned()),
+                record.advance,
+                Movement::Refund,
+            ));
+        }
+        for (account, amount, movement) in parts {
+            self.journal.record(Entry {
+                at: record.done_at,
+                from: account.clone(),
+                to: Account::Buyer,
+                amount,
+                movement,
+                transaction_id: record.transaction_id.clone(),
+                reference: record.refund_id.clone(),
+            });
+            if record.outcome == RefundStatus::Closed {
+                self.journal.record(Entry {
+                    at: record.done_at,
+                    from: Account::Buyer,
+                    to: account,
+                    amount,
+                    movement: Movement::RefundClosed,
+                    transaction_id: record.transaction_id.clone(),
+                    reference: record.refund_id.clone(),
+                });
+            }
+        }
+    }
+
+    fn refund_by_number(&self, out_refund_no: &str) -> Option<&RefundRecord> {
+        self.refund_numbers
+            .get(out_refund_no)
+            .and_then(|id| self.refunds.get(id))
+    }
+
+    /// 查询单笔退款(按微信支付退款单号).
+    pub fn refund_by_id(&self, sub_mchid: &str, refund_id: &str) -> Result<Value, Rejection> {
+        let record = self
+            .refunds
+            .get(refund_id)
+            .filter(|r| r.request.sub_mchid == sub_mchid)
+            .ok_or_else(|| {
+                missing("记录不存在 (no refund of this sub_mchid with that refund_id)")
+            })?;
+        to_json(&record.view(self.now()))
+    }
+
+    /// 查询单笔退款(按商户退款单号).
+    pub fn refund_by_out_refund_no(
+        &self,
+        sub_mchid: &str,
+        out_refund_no: &str,
+    ) -> Result<Value, Rejection> {
+        let record = self
+            .refund_by_number(out_refund_no)
+            .filter(|r| r.request.sub_mchid == sub_mchid)
+            .ok_or_else(|| {
+                missing("记录不存在 (no refund of this sub_mchid with that out_refund_no)")
+            })?;
+        to_json(&record.view(self.now()))
+    }
+
+    /// 垫付退款回补: the sub-merchant pays the platform's advance back, at once, from its
+    /// available balance.
+    pub fn return_advance(
+        &mut self,
+        request: ReturnAdvanceRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        if let Some(done) = self.advance_returns.get(&request.refund_id) {
+            return to_json(&done.answer);
+        }
+        let record = self
+            .refunds
+            .get(&request.refund_id)
+            .filter(|r| r.request.sub_mchid == request.sub_mchid)
+            .ok_or_else(|| {
+                missing("退款单不存在 (no refund of this sub_mchid with that refund_id)")
+            })?;
+        if record.advance == 0 || record.status(now) != RefundStatus::Success {
+            return Err(missing(
+                "退款单状态不允许回补 (only a refund the platform advanced, once it succeeded, is \
+                 returned)",
+            ));
+        }
+        let (amount, transaction_id) = (record.advance, record.transaction_id.clone());
+        let payer = Account::Available(request.sub_mchid.clone());
+        let held = self.journal.balance(&payer);
+        if held < amount {
+            return Err(not_enough(&format!(
+                "出款方账户余额不足 ({amount} fen to return; the sub-merchant's available balance \
+                 holds {held} fen)"
+            )));
+        }
+        let answer = AdvanceReturn {
+            refund_id: request.refund_id.clone(),
+            advance_return_id: self.next_id(IdKind::AdvanceReturn),
+            return_amount: amount,
+            payer_mchid: request.sub_mchid.clone(),
+            payer_account: FundsAccount::Basic,
+            payee_mchid: context.platform_mchid.to_owned(),
+            payee_account: FundsAccount::Basic,
+            result: ProcessingResult::Success,
+            success_time: Some(now),
+        };
+        self.journal.record(Entry {
+            at: now,
+            from: payer,
+            to: Account::Available(context.platform_mchid.to_owned()),
+            amount,
+            movement: Movement::AdvanceReturn,
+            transaction_id,
+            reference: answer.advance_return_id.clone(),
+        });
+        let body = to_json(&answer);
+        self.advance_returns
+            .insert(request.refund_id, AdvanceReturnRecord { answer });
+        body
+    }
+
+    /// 查询垫付回补结果.
+    pub fn advance_return(&self, sub_mchid: &str, refund_id: &str) -> Result<Value, Rejection> {
+        let done = self
+            .advance_returns
+            .get(refund_id)
+            .filter(|r| r.answer.payer_mchid == sub_mchid)
+            .ok_or_else(|| missing("回补结果不存在 (no advance return of this refund)"))?;
+        to_json(&done.answer)
+    }
+
+    /// 发起异常退款: an `ABNORMAL` refund sent again, to the buyer's bank card or the merchant's
+    /// bank account; it is `PROCESSING` again, then `SUCCESS`, with a second notification.
+    pub fn apply_abnormal_refund(
+        &mut self,
+        request: ApplyAbnormalRefundRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        let delay = context.rules.processing_delay;
+        let record = self
+            .refunds
+            .get_mut(&request.refund_id)
+            .filter(|r| r.request.sub_mchid == request.sub_mchid)
+            .ok_or_else(not_found)?;
+        if record.request.out_refund_no != request.out_refund_no {
+            return Err(param_error(
+                "out_refund_no",
+                "商户退款单号与退款单不符 (not the out_refund_no of this refund)",
+            ));
+        }
+        if record.status(now) != RefundStatus::Abnormal {
+            return Err(invalid(
+                "退款状态不是ABNORMAL (only an ABNORMAL refund is sent again)",
+            ));
+        }
+        let received = match request.abnormal_refund_type {
+            AbnormalRefundType::UserBankCard => {
+                let (Some(bank), Some(account), Some(_name)) = (
+                    &request.bank_type,
+                    &request.bank_account,
+                    &request.real_name,
+                ) else {
+                    return Err(param_error(
+                        "bank_type",
+                        "退款到用户银行卡时bank_type、bank_account、real_name必填 (all three are \
+                         required for USER_BANK_CARD)",
+                    ));
+                };
+                let digits: String = account.expose().chars().rev().take(4).collect();
+                let last: String = digits.chars().rev().collect();
+                format!("{}借记卡{last}", bank.as_str())
+            }
+            _ => "商户结算银行账户".to_owned(),
+        };
+        record.outcome = RefundStatus::Success;
+        record.done_at = later(now, delay);
+        record.channel = RefundChannel::OtherBankcard;
+        record.user_received_account = received;
+        let answer = to_json(&record.view(now));
+        let notice = record.notice(context.platform_mchid);
+        self.notify([notice]);
+        answer
+    }
+}

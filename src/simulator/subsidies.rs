@@ -1,0 +1,341 @@
+//! The subsidies family (补差) on the simulator: the platform tops up a sub-merchant's transaction
+//! before it is split (请求补差), takes a subsidy back when the order is refunded (请求补差回退), or
+//! cancels one it will not pay (取消补差). A subsidy adds to the transaction's money to split; its
+//! returns go back to the platform; both are movements of the one journal.
+//!
+//! The simulator's choices where the pages leave one (each is in the README's table): every
+//! paid transaction may take one subsidy (the simulator does not know the order's subsidy flag
+//! or its maximum), before any split; a return needs the `refund_id` of a refund of the
+//! transaction; a return its account cannot fund answers `FAIL` and moves nothing (the pages list
+//! no `NOT_ENOUGH` for it).
+
+use chrono::{DateTime, FixedOffset};
+use http::StatusCode;
+use serde_json::Value;
+
+use super::checks::{Rejection, param_error, rejection};
+use super::journal::{Account, Entry, Movement};
+use super::ledger::{Context, IdKind, Ledger, to_json};
+use crate::subsidies::{
+    CancelSubsidyRequest, CancelSubsidyResponse, CreateSubsidyRequest, CreateSubsidyResponse,
+    FundsFrom, ReturnResult, ReturnSubsidyRequest, ReturnSubsidyResponse,
+    ReturnSubsidyResponseFrom, SubsidyResult,
+};
+
+/// A transaction's subsidy, or its cancellation.
+#[derive(Debug)]
+pub(crate) enum SubsidyRecord {
+    Paid {
+        request: CreateSubsidyRequest,
+        subsidy_id: String,
+        at: DateTime<FixedOffset>,
+        /// What was given back, by the returns' `out_order_no`.
+        returned: i64,
+    },
+    Cancelled,
+}
+
+/// A subsidy return, under its `out_order_no`.
+#[derive(Debug)]
+pub(crate) struct SubsidyReturnRecord {
+    request: ReturnSubsidyRequest,
+    answer: ReturnSubsidyResponse,
+}
+
+fn invalid(message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
+}
+
+impl Ledger {
+    /// Whether a split has taken money from a transaction (a share, or a finish).
+    fn split_started(&self, transaction_id: &str) -> bool {
+        self.journal.total(transaction_id, Movement::Share) > 0
+            || self.journal.total(transaction_id, Movement::Unfreeze) > 0
+    }
+
+    /// 请求补差.
+    pub fn create_subsidy(
+        &mut self,
+        request: CreateSubsidyRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        match self.subsidies.get(&request.transaction_id) {
+            Some(SubsidyRecord::Paid {
+                request: first,
+                subsidy_id,
+                at,
+                returned,
+            }) => {
+                return match *first == request {
+                    true => to_json(&subsidy_answer(first, subsidy_id, *at, *returned)),
+                    false => Err(invalid(
+                        "一笔订单只能补差一次 (this transaction took a subsidy already, with other \
+                         parameters)",
+                    )),
+                };
+            }
+            Some(SubsidyRecord::Cancelled) => {
+                return Err(invalid(
+                    "补差已取消 (the subsidy of this transaction was cancelled)",
+                ));
+            }
+            None => {}
+        }
+        if request.amount <= 0 {
+            return Err(param_error(
+                "amount",
+                "补差金额必须大于0 (the amount must be at least 1 fen)",
+            ));
+        }
+        self.transaction(&request.transaction_id)
+            .filter(|t| t.sub_mchid == request.sub_mchid)
+            .ok_or_else(|| {
+                invalid(
+                    "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
+                )
+            })?;
+        if self.split_started(&request.transaction_id) {
+            return Err(invalid(
+                "订单已发起分账, 不能补差 (a subsidy comes before the transaction is split)",
+            ));
+        }
+        let subsidy_id = self.next_id(IdKind::Subsidy);
+        self.journal.record(Entry {
+            at: now,
+            from: Account::Available(context.platform_mchid.to_owned()),
+            to: Account::Frozen(request.transaction_id.clone()),
+            amount: request.amount,
+            movement: Movement::Subsidy,
+            transaction_id: request.transaction_id.clone(),
+            reference: subsidy_id.clone(),
+        });
+        let answer = to_json(&subsidy_answer(&request, &subsidy_id, now, 0));
+        self.subsidies.insert(
+            request.transaction_id.clone(),
+            SubsidyRecord::Paid {
+                request,
+                subsidy_id,
+                at: now,
+                returned: 0,
+            },
+        );
+        answer
+    }
+
+    /// 请求补差回退.
+    pub fn return_subsidy(
+        &mut self,
+        request: ReturnSubsidyRequest,
+        context: &Context<'_>,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        if let Some(earlier) = self.subsidy_returns.get(&request.out_order_no) {
+            return match earlier.request == request {
+                true => to_json(&earlier.answer),
+                false => Err(invalid(&format!(
+                    "商户补差回退单号已使用 ({} was used for a return with other parameters)",
+                    request.out_order_no
+                ))),
+            };
+        }
+        let from = request.from.as_deref().unwrap_or_default();
+        if from.len() > 1 {
+            return Err(param_error(
+                "from",
+                "目前只支持一个出资账户 (one account only)",
+            ));
+        }
+        let named = from.first().map(|f| (f.account.clone(), f.amount));
+        if let Some((_, Some(amount))) = &named
+            && *amount != request.amount
+        {
+            return Err(param_error(
+                "from",
+                "出资金额与回退金额不符 (from.amount is not the amount returned)",
+            ));
+        }
+        let Some(refund_id) = &request.refund_id else {
+            return Err(param_error(
+                "refund_id",
+                "缺少微信退款单号 (refund_id is required: a subsidy is returned for a refund)",
+            ));
+        };
+        let refund_of_transaction = self
+            .refunds
+            .get(refund_id)
+            .is_some_and(|r| r.transaction_id() == request.transaction_id);
+        if !refund_of_transaction {
+            return Err(invalid(&format!(
+                "退款单不属于该订单 ({refund_id} is not a refund of transaction {})",
+                request.transaction_id
+            )));
+        }
+        if self
+            .subsidy_returns
+            .values()
+            .any(|r| r.request.refund_id.as_deref() == Some(refund_id.as_str()))
+        {
+            return Err(invalid(&format!(
+                "该退款单已回退过补差 (a subsidy was returned for refund {refund_id} already)"
+            )));
+        }
+        let Some(SubsidyRecord::Paid {
+            request: paid,
+            subsidy_id,
+            returned,
+            ..
+        }) = self.subsidies.get(&request.transaction_id)
+        else {
+            return Err(invalid(
+                "订单没有成功的补差 (no subsidy was paid for this transaction)",
+            ));
+        };
+        if paid.sub_mchid != request.sub_mchid {
+            return Err(invalid(
+                "订单没有成功的补差 (no subsidy was paid to this sub_mchid)",
+            ));
+        }
+        if request
+            .subsidy_id
+            .as_ref()
+            .is_some_and(|id| id != subsidy_id)
+        {
+            return Err(invalid("补差单号不符 (not the subsidy_id of this subsidy)"));
+        }
+        if request.amount <= 0 {
+            return Err(param_error(
+                "amount",
+                "回退金额必须大于0 (the amount must be at least 1 fen)",
+            ));
+        }
+        if returned.saturating_add(request.amount) > paid.amount {
+            return Err(invalid(&format!(
+                "回退金额超过补差金额 ({} fen were returned of {} fen; {} fen more is too much)",
+                returned, paid.amount, request.amount
+            )));
+        }
+        let subsidy_id = subsidy_id.clone();
+        let account = match named.as_ref().and_then(|(account, _)| account.clone()) {
+            Some(account) => account,
+            None if self.unsplit(&request.transaction_id) >= request.amount => {
+                FundsFrom::Unavailable
+            }
+            None => FundsFrom::Available,
+        };
+        let source = match account {
+            FundsFrom::Unavailable => Account::Frozen(request.transaction_id.clone()),
+            _ => Account::Available(request.sub_mchid.clone()),
+        };
+        let funded = self.journal.balance(&source) >= request.amount;
+        let subsidy_refund_id = self.next_id(IdKind::SubsidyReturn);
+        if funded {
+            self.journal.record(Entry {
+                at: now,
+                from: source,
+                to: Account::Available(context.platform_mchid.to_owned()),
+                amount: request.amount,
+                movement: Movement::SubsidyReturn,
+                transaction_id: request.transaction_id.clone(),
+                reference: subsidy_refund_id.clone(),
+            });
+            if let Some(SubsidyRecord::Paid { returned, .. }) =
+                self.subsidies.get_mut(&request.transaction_id)
+            {
+                *returned = returned.saturating_add(request.amount);
+            }
+        }
+        let answer = ReturnSubsidyResponse {
+            sub_mchid: request.sub_mchid.clone(),
+            transaction_id: request.transaction_id.clone(),
+            subsidy_refund_id,
+            refund_id: request.refund_id.clone(),
+            out_order_no: request.out_order_no.clone(),
+            amount: request.amount,
+            description: request.description.clone(),
+            result: if funded {
+                ReturnResult::Success
+            } else {
+                ReturnResult::Fail
+            },
+            success_time: now,
+            subsidy_id: Some(subsidy_id),
+            from: vec![ReturnSubsidyResponseFrom {
+                account: Some(account),
+                amount: Some(request.amount),
+            }],
+        };
+        let body = to_json(&answer);
+        self.subsidy_returns.insert(
+            request.out_order_no.clone(),
+            SubsidyReturnRecord { request, answer },
+        );
+        body
+    }
+
+    /// 取消补差: a transaction that had a refund will take no subsidy, and may be split.
+    pub fn cancel_subsidy(&mut self, request: CancelSubsidyRequest) -> Result<Value, Rejection> {
+        self.transaction(&request.transaction_id)
+            .filter(|t| t.sub_mchid == request.sub_mchid)
+            .ok_or_else(|| {
+                invalid(
+                    "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
+                )
+            })?;
+        match self.subsidies.get(&request.transaction_id) {
+            Some(SubsidyRecord::Paid { .. }) => {
+                return Err(invalid(
+                    "补差已成功, 不能取消 (the subsidy was paid: return it instead)",
+                ));
+            }
+            Some(SubsidyRecord::Cancelled) => {}
+            None => {
+                if self
+                    .journal
+                    .total(&request.transaction_id, Movement::Refund)
+                    == 0
+                {
+                    return Err(invalid(
+                        "订单未发生退款, 不能取消补差 (a subsidy is cancelled only after a refund of \
+                         the transaction)",
+                    ));
+                }
+                if self.split_started(&request.transaction_id) {
+                    return Err(invalid(
+                        "订单已发起分账 (the transaction is being split already)",
+                    ));
+                }
+                self.subsidies
+                    .insert(request.transaction_id.clone(), SubsidyRecord::Cancelled);
+            }
+        }
+        to_json(&CancelSubsidyResponse {
+            sub_mchid: request.sub_mchid,
+            transaction_id: request.transaction_id,
+            result: ReturnResult::Success,
+            description: request.description,
+        })
+    }
+}
+
+fn subsidy_answer(
+    request: &CreateSubsidyRequest,
+    subsidy_id: &str,
+    at: DateTime<FixedOffset>,
+    returned: i64,
+) -> CreateSubsidyResponse {
+    CreateSubsidyResponse {
+        sub_mchid: request.sub_mchid.clone(),
+        transaction_id: request.transaction_id.clone(),
+        subsidy_id: subsidy_id.to_owned(),
+        description: request.description.clone(),
+        amount: Some(request.amount),
+        result: if returned >= request.amount {
+            SubsidyResult::Refund
+        } else {
+            SubsidyResult::Success
+        },
+        success_time: at,
+        out_subsidy_no: request.out_subsidy_no.clone(),
+    }
+}
