@@ -493,25 +493,15 @@ async fn refunds_the_pages_refuse_are_refused_with_their_codes() {
     assert_eq!(unsplit(&client, "T5").await, 900);
 }
 
-#[tokio::test]
-async fn the_refund_notification_is_delivered_and_decodes_with_the_same_call() {
+/// What a refund notify handler kept: each notification's event type and resource.
+type Kept = Arc<Mutex<Vec<(EventType, RefundNotification)>>>;
+
+/// A refund notify handler on loopback that decodes with `client`: its URL, and what it kept.
+async fn refund_handler(client: &Client) -> (String, Kept) {
     use axum::body::Bytes;
     use axum::http::HeaderMap;
 
-    let simulator = Simulator::builder()
-        .clock_speed(0.0)
-        .processing_delay(DELAY)
-        .start()
-        .await
-        .unwrap();
-    let client = simulator
-        .client_builder(VerificationMode::PublicKey)
-        .unwrap()
-        .apiv3_key(simulator.credentials().apiv3_key().unwrap())
-        .notifications(true)
-        .build()
-        .unwrap();
-    let seen: Arc<Mutex<Vec<(EventType, RefundNotification)>>> = Arc::default();
+    let seen: Kept = Arc::default();
     let handler = {
         let (client, seen) = (client.clone(), seen.clone());
         move |headers: HeaderMap, body: Bytes| {
@@ -531,9 +521,68 @@ async fn the_refund_notification_is_delivered_and_decodes_with_the_same_call() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    simulator
-        .set_notify_url(&format!("http://{addr}/notify"))
+    (format!("http://{addr}/notify"), seen)
+}
+
+/// Waits (real time, at most 10 s) until the handler kept `count` notifications.
+async fn kept(seen: &Kept, count: usize) -> Vec<(EventType, RefundNotification)> {
+    for _ in 0..1000 {
+        if seen.lock().unwrap().len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    seen.lock().unwrap().clone()
+}
+
+/// A frozen-clock simulator and a client that decodes notifications.
+async fn start_notifying() -> (Simulator, Client) {
+    let simulator = Simulator::builder()
+        .clock_speed(0.0)
+        .processing_delay(DELAY)
+        .start()
+        .await
         .unwrap();
+    let client = simulator
+        .client_builder(VerificationMode::PublicKey)
+        .unwrap()
+        .apiv3_key(simulator.credentials().apiv3_key().unwrap())
+        .notifications(true)
+        .build()
+        .unwrap();
+    (simulator, client)
+}
+
+#[tokio::test]
+async fn a_refunds_notify_url_gets_its_notification_without_the_simulators() {
+    let (simulator, client) = start_notifying().await;
+    let (url, seen) = refund_handler(&client).await;
+    simulator.add_transaction(SUB, "T12", 1000).unwrap();
+    let mut request = refund("T12", "R12", 100, 1000);
+    request.notify_url = Some(url);
+    client.refunds().apply(&request).await.unwrap();
+    done(&simulator);
+    let kept = kept(&seen, 1).await;
+    assert_eq!(kept.len(), 1, "{:?}", simulator.deliveries());
+    assert_eq!(kept[0].0, EventType::RefundSuccess);
+    assert_eq!(kept[0].1.out_refund_no, "R12");
+    // A refund without one has nowhere to go: the simulator has no notify URL.
+    client
+        .refunds()
+        .apply(&refund("T12", "R13", 100, 1000))
+        .await
+        .unwrap();
+    done(&simulator);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(simulator.deliveries().len(), 1);
+}
+
+#[tokio::test]
+async fn the_refund_notification_is_delivered_and_decodes_with_the_same_call() {
+    let (simulator, client) = start_notifying().await;
+    let (url, seen) = refund_handler(&client).await;
+    simulator.set_notify_url(&url).unwrap();
 
     simulator.add_transaction(SUB, "T6", 1000).unwrap();
     let accepted = client
@@ -551,13 +600,7 @@ async fn the_refund_notification_is_delivered_and_decodes_with_the_same_call() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(seen.lock().unwrap().is_empty());
     done(&simulator);
-    for _ in 0..1000 {
-        if seen.lock().unwrap().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let seen = seen.lock().unwrap().clone();
+    let seen = kept(&seen, 2).await;
     assert_eq!(seen.len(), 2, "{seen:?}");
     let (event, success) = seen
         .iter()
@@ -838,4 +881,102 @@ async fn every_family_writes_one_journal_whose_balances_add_up_to_zero() {
     assert_eq!(balances[&Account::Buyer], -1000 + 200);
     assert_eq!(balances[&Account::Frozen("T11".into())], 0);
     assert_eq!(unsplit(&client, "T11").await, 0);
+}
+
+#[tokio::test]
+async fn what_a_closed_refund_and_odd_funding_cannot_do() {
+    let (simulator, client) = start().await;
+    simulator.add_transaction(SUB, "T13", 1000).unwrap();
+    // A refund that will close holds its money while it is processing.
+    simulator.end_next_refund_as(RefundStatus::Closed);
+    client
+        .refunds()
+        .apply(&refund("T13", "R13", 1000, 1000))
+        .await
+        .unwrap();
+    let meanwhile = client
+        .refunds()
+        .apply(&refund("T13", "R14", 1000, 1000))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&meanwhile), "INVALID_REQUEST");
+    done(&simulator);
+    assert_eq!(status_by_number(&client, "R13").await, RefundStatus::Closed);
+    // A closed refund refunded nothing: no subsidy is cancelled for it.
+    let cancel = CancelSubsidyRequest::builder()
+        .sub_mchid(SUB)
+        .transaction_id("T13")
+        .description("不再补差")
+        .build()
+        .unwrap();
+    let cancelled = client.subsidies().cancel(&cancel).await.unwrap_err();
+    assert_eq!(code(&cancelled), "INVALID_REQUEST");
+    // Funding accounts: each gives at least 1 fen, and none is named twice.
+    let from = |parts: &[(FundsFrom, i64)]| {
+        let mut request = refund("T13", "R15", 300, 1000);
+        request.amount.from = Some(
+            parts
+                .iter()
+                .map(
+                    |(account, amount)| wechatpay_v3::refunds::ApplyRefundAmountFrom {
+                        account: account.clone(),
+                        amount: *amount,
+                    },
+                )
+                .collect(),
+        );
+        request
+    };
+    let negative = client
+        .refunds()
+        .apply(&from(&[
+            (FundsFrom::Available, 400),
+            (FundsFrom::Unavailable, -100),
+        ]))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&negative), "PARAM_ERROR");
+    let twice = client
+        .refunds()
+        .apply(&from(&[
+            (FundsFrom::Unavailable, 100),
+            (FundsFrom::Available, 100),
+            (FundsFrom::Unavailable, 100),
+        ]))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&twice), "INVALID_REQUEST");
+    assert_eq!(unsplit(&client, "T13").await, 1000);
+}
+
+#[tokio::test]
+async fn an_advance_return_is_the_sub_merchants_own() {
+    let (simulator, client) = start().await;
+    simulator.add_transaction(SUB, "T14", 1000).unwrap();
+    split_and_finish(&client, "T14", "P14", 100).await;
+    done(&simulator);
+    let accepted = client
+        .refunds()
+        .apply(&advanced(refund("T14", "R14", 500, 1000)))
+        .await
+        .unwrap();
+    done(&simulator);
+    let give_back = |sub_mchid: &str| {
+        ReturnAdvanceRequest::builder()
+            .refund_id(accepted.refund_id.clone())
+            .sub_mchid(sub_mchid)
+            .build()
+            .unwrap()
+    };
+    client
+        .refunds()
+        .return_advance(&give_back(SUB))
+        .await
+        .unwrap();
+    let other = client
+        .refunds()
+        .return_advance(&give_back("1900000110"))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&other), "RESOURCE_NOT_EXISTS");
 }

@@ -84,7 +84,7 @@ impl Ledger {
         let refund_of_transaction = self
             .refunds
             .get(&request.refund_id)
-            .is_some_and(|r| r.transaction_id() == request.transaction_id);
+            .is_some_and(|r| r.refunds(&request.transaction_id));
         if !refund_of_transaction {
             return Err(invalid(&format!(
                 "退款单不属于该订单 ({} is not a refund of transaction {})",

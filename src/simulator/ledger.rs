@@ -322,6 +322,8 @@ pub(crate) struct Notice {
     pub event_type: EventType,
     pub summary: &'static str,
     pub resource: Value,
+    /// Where to deliver it instead of the simulator's notify URL (a refund's `notify_url`).
+    pub url: Option<String>,
 }
 
 impl Notice {
@@ -342,6 +344,7 @@ impl Notice {
             event_type,
             summary,
             resource: serde_json::to_value(resource).unwrap_or(Value::Null),
+            url: None,
         }
     }
 }
@@ -386,6 +389,8 @@ pub(crate) struct Ledger {
     pub(crate) refund_numbers: HashMap<String, String>,
     /// What the next refunds end as, first first (`SUCCESS` when empty).
     pub(crate) failing_refunds: VecDeque<crate::refunds::RefundStatus>,
+    /// Refunds that will close, whose money goes back when they are done (see `settle`).
+    pub(crate) closing: VecDeque<String>,
     /// Returns of the platform's advances, by `refund_id`.
     pub(crate) advance_returns: HashMap<String, super::refunds::AdvanceReturnRecord>,
     /// Subsidies, or their cancellation, by `transaction_id`.
@@ -442,6 +447,7 @@ impl Ledger {
             refunds: Bounded::new(max_kept),
             refund_numbers: HashMap::new(),
             failing_refunds: VecDeque::new(),
+            closing: VecDeque::new(),
             advance_returns: HashMap::new(),
             subsidies: Bounded::new(max_kept),
             subsidy_returns: Bounded::new(max_kept),
@@ -458,10 +464,11 @@ impl Ledger {
         self.notifying = on;
     }
 
-    /// Records notifications, while notifications are on.
+    /// Records notifications, while notifications are on (or when one has its own URL).
     pub(crate) fn notify(&mut self, notices: impl IntoIterator<Item = Notice>) {
-        if self.notifying {
-            for notice in notices {
+        for notice in notices {
+            // A notice with a URL of its own (a refund's notify_url) goes there regardless.
+            if self.notifying || notice.url.is_some() {
                 push_bounded(&mut self.notices, notice, self.max_kept);
             }
         }

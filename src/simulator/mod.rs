@@ -770,7 +770,10 @@ impl Simulator {
     /// took. The platform's may be negative: the simulator does not hold the platform's own funds,
     /// so its advances and subsidies are never refused for want of them.
     pub fn available_balance(&self, mchid: &str) -> i64 {
-        (self.state.data().ledger.journal).balance(&journal::Account::Available(mchid.to_owned()))
+        let context = self.state.context();
+        let mut data = self.state.data();
+        data.ledger.settle(&context);
+        (data.ledger.journal).balance(&journal::Account::Available(mchid.to_owned()))
     }
 
     /// The latest money movements of every family, oldest first (at most eight times
@@ -778,13 +781,10 @@ impl Simulator {
     /// movement takes from one account what it gives another, so the balances of all accounts
     /// add up to zero.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.state
-            .data()
-            .ledger
-            .journal
-            .entries()
-            .cloned()
-            .collect()
+        let context = self.state.context();
+        let mut data = self.state.data();
+        data.ledger.settle(&context);
+        data.ledger.journal.entries().cloned().collect()
     }
 
     /// How many orders (splits and finishes) it keeps now; at most [`SimulatorBuilder::max_kept`].

@@ -170,24 +170,28 @@ pub(crate) async fn run(state: Arc<State>) {
     loop {
         // Woken, or the tick passed: either way, look at the clock.
         let _ = tokio::time::timeout(TICK, state.wake.notified()).await;
-        let (url, due) = {
+        let due = {
             let mut data = state.data();
             let now = data.ledger.now();
             let notices = data.ledger.due_notices();
             data.notify.queue(notices, now);
-            let Some(url) = data.notify.url.clone() else {
-                continue;
-            };
-            let due = data.notify.take_due(now);
-            let due: Vec<(Pending, Option<NotificationFault>)> = due
-                .into_iter()
-                .map(|p| (p, data.notify.faults.pop_front()))
-                .collect();
-            (url, due)
+            let default_url = data.notify.url.clone();
+            let mut due = Vec::new();
+            for pending in data.notify.take_due(now) {
+                // Its own URL (a refund's notify_url), else the simulator's; with neither, it
+                // waits for one.
+                match pending.notice.url.clone().or_else(|| default_url.clone()) {
+                    Some(url) => {
+                        let fault = data.notify.faults.pop_front();
+                        due.push((url, pending, fault));
+                    }
+                    None => data.notify.wait(pending),
+                }
+            }
+            due
         };
-        for (pending, fault) in due {
+        for (url, pending, fault) in due {
             let state = state.clone();
-            let url = url.clone();
             tokio::spawn(async move { attempt(&state, &url, pending, fault).await });
         }
     }

@@ -49,9 +49,10 @@ pub(crate) struct RefundRecord {
 }
 
 impl RefundRecord {
-    /// The transaction refunded.
-    pub(crate) fn transaction_id(&self) -> &str {
-        &self.transaction_id
+    /// Whether it is a refund of `transaction_id` that will not close (a closed refund gave its
+    /// money back: nothing was refunded).
+    pub(crate) fn refunds(&self, transaction_id: &str) -> bool {
+        self.transaction_id == transaction_id && self.outcome != RefundStatus::Closed
     }
 
     fn status(&self, now: DateTime<FixedOffset>) -> RefundStatus {
@@ -170,6 +171,7 @@ impl RefundRecord {
             event_type,
             summary,
             resource: serde_json::to_value(&resource).unwrap_or(Value::Null),
+            url: self.request.notify_url.clone(),
         }
     }
 }
@@ -284,6 +286,9 @@ impl Ledger {
             request,
         };
         self.record_refund_money(&record, context);
+        if record.outcome == RefundStatus::Closed {
+            self.closing.push_back(refund_id.clone());
+        }
         let answer = to_json(&record.accepted());
         self.notify([record.notice(context.platform_mchid)]);
         self.refund_numbers
@@ -322,18 +327,32 @@ impl Ledger {
         let split_started = self.journal.total(transaction_id, Movement::Share) > 0
             || self.journal.total(transaction_id, Movement::Unfreeze) > 0;
         let sources: Vec<(FundsFrom, i64)> = if !from.is_empty() {
-            let sum: i64 = from.iter().map(|f| f.amount).sum();
+            for (index, part) in from.iter().enumerate() {
+                if part.amount <= 0 {
+                    return Err(param_error(
+                        &format!("amount.from[{index}].amount"),
+                        "出资金额必须大于0 (each account gives at least 1 fen)",
+                    ));
+                }
+                if from
+                    .iter()
+                    .take(index)
+                    .any(|earlier| earlier.account == part.account)
+                {
+                    return Err(invalid(&format!(
+                        "出资账户类型重复 ({} is named twice in amount.from)",
+                        part.account.as_str()
+                    )));
+                }
+            }
+            let sum = from
+                .iter()
+                .fold(0_i64, |sum, f| sum.saturating_add(f.amount));
             if sum != refund {
                 return Err(invalid(&format!(
                     "出资金额之和与退款金额不符 (amount.from adds up to {sum} fen, the refund is \
                      {refund} fen)"
                 )));
-            }
-            if from.len() > 1 && from.first().map(|f| &f.account) == from.get(1).map(|f| &f.account)
-            {
-                return Err(invalid(
-                    "出资账户类型重复 (an account is named twice in amount.from)",
-                ));
             }
             from.iter().map(|f| (f.account.clone(), f.amount)).collect()
         } else if let Some(account) = &request.funds_account {
@@ -367,18 +386,17 @@ impl Ledger {
         Ok(sources)
     }
 
-    /// Moves a refund's money: from its sources (or the platform) to the buyer; given back when
-    /// it will close.
-    fn record_refund_money(&mut self, record: &RefundRecord, context: &Context<'_>) {
+    /// The accounts a refund takes its money from, and how much from each: its sources, and the
+    /// platform's for what it advanced.
+    fn refund_parts(&self, record: &RefundRecord, context: &Context<'_>) -> Vec<(Account, i64)> {
         let sub_mchid = &record.request.sub_mchid;
-        let mut parts: Vec<(Account, i64, Movement)> = record
+        let mut parts: Vec<(Account, i64)> = record
             .sources
             .iter()
             .map(|(account, amount)| {
                 (
                     account_of(account, &record.transaction_id, sub_mchid),
                     *amount,
-                    Movement::Refund,
                 )
             })
             .collect();
@@ -386,21 +404,45 @@ impl Ledger {
             parts.push((
                 Account::Available(context.platform_mchid.to_owned()),
                 record.advance,
-                Movement::Refund,
             ));
         }
-        for (account, amount, movement) in parts {
+        parts
+    }
+
+    /// Moves a refund's money from its accounts to the buyer, now; one that will close gives it
+    /// back when it is done (see [`Ledger::settle`]).
+    fn record_refund_money(&mut self, record: &RefundRecord, context: &Context<'_>) {
+        for (account, amount) in self.refund_parts(record, context) {
             self.journal.record(Entry {
                 at: record.done_at,
-                from: account.clone(),
+                from: account,
                 to: Account::Buyer,
                 amount,
-                movement,
+                movement: Movement::Refund,
                 transaction_id: record.transaction_id.clone(),
                 reference: record.refund_id.clone(),
             });
-            if record.outcome == RefundStatus::Closed {
-                self.journal.record(Entry {
+        }
+    }
+
+    /// Gives back the money of the refunds that closed by now: a refund that will close holds
+    /// its money while it is `PROCESSING`, like any other. Called before each request is
+    /// answered.
+    pub(crate) fn settle(&mut self, context: &Context<'_>) {
+        let now = self.now();
+        let mut waiting = std::collections::VecDeque::new();
+        while let Some(refund_id) = self.closing.pop_front() {
+            let Some(record) = self.refunds.get(&refund_id) else {
+                continue;
+            };
+            if now < record.done_at {
+                waiting.push_back(refund_id);
+                continue;
+            }
+            let entries: Vec<Entry> = self
+                .refund_parts(record, context)
+                .into_iter()
+                .map(|(account, amount)| Entry {
                     at: record.done_at,
                     from: Account::Buyer,
                     to: account,
@@ -408,9 +450,13 @@ impl Ledger {
                     movement: Movement::RefundClosed,
                     transaction_id: record.transaction_id.clone(),
                     reference: record.refund_id.clone(),
-                });
+                })
+                .collect();
+            for entry in entries {
+                self.journal.record(entry);
             }
         }
+        self.closing = waiting;
     }
 
     fn refund_by_number(&self, out_refund_no: &str) -> Option<&RefundRecord> {
@@ -454,7 +500,11 @@ impl Ledger {
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
         let now = self.now();
-        if let Some(done) = self.advance_returns.get(&request.refund_id) {
+        if let Some(done) = self
+            .advance_returns
+            .get(&request.refund_id)
+            .filter(|r| r.answer.payer_mchid == request.sub_mchid)
+        {
             return to_json(&done.answer);
         }
         let record = self

@@ -212,6 +212,9 @@ fn answer(
             None,
         ));
     }
+    // Refunds that closed by now give their money back before anything reads it.
+    let context = state.context();
+    state.data().ledger.settle(&context);
     let query = Query::parse(request.uri.query().unwrap_or(""));
     let serial = header(request, "wechatpay-serial");
     let path = request.uri.path();

@@ -164,7 +164,7 @@ impl Ledger {
         let refund_of_transaction = self
             .refunds
             .get(refund_id)
-            .is_some_and(|r| r.transaction_id() == request.transaction_id);
+            .is_some_and(|r| r.refunds(&request.transaction_id));
         if !refund_of_transaction {
             return Err(invalid(&format!(
                 "退款单不属于该订单 ({refund_id} is not a refund of transaction {})",
@@ -290,11 +290,13 @@ impl Ledger {
             }
             Some(SubsidyRecord::Cancelled) => {}
             None => {
-                if self
+                let refunded = self
                     .journal
                     .total(&request.transaction_id, Movement::Refund)
-                    == 0
-                {
+                    > self
+                        .journal
+                        .total(&request.transaction_id, Movement::RefundClosed);
+                if !refunded {
                     return Err(invalid(
                         "订单未发生退款, 不能取消补差 (a subsidy is cancelled only after a refund of \
                          the transaction)",
