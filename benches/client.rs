@@ -14,6 +14,10 @@
 //! - `roundtrip/bare_create_order`: the same POST (a body encrypted once, beforehand) with plain
 //!   reqwest, no signing, no verification: its baseline, which includes the simulator's own
 //!   decryption of the name (one RSA private-key operation on the same cores);
+//! - `roundtrip/refund_apply`: one `refunds().apply` (申请退款, the same refund again, as a retry
+//!   is) through the client: validate, serialise, sign, send, verify, decode;
+//! - `roundtrip/bare_refund_apply`: the same POST with plain reqwest, no signing, no verification:
+//!   its baseline;
 //! - `encrypt`: one sensitive field encrypted with the WeChat Pay public key (RSAES-OAEP, SHA-1);
 //! - `throughput/N`: N queries at once through one client (time per batch of N).
 
@@ -227,7 +231,53 @@ fn roundtrip(c: &mut Criterion) {
     };
     rt.block_on(async { assert_eq!(bare_split().await.unwrap().status(), 200) });
 
+    // A refund of a transaction of its own, made once: the loop sends the same refund again,
+    // which the simulator answers as the refund it is (idempotent by out_refund_no).
+    simulator
+        .add_transaction("1900000109", "4200000000000000000000009999", 1_000_000)
+        .unwrap();
+    let refund = wechatpay_v3::refunds::ApplyRefundRequest::builder()
+        .sub_mchid("1900000109")
+        .sp_appid("wx8888888888888888")
+        .transaction_id_or_out_trade_no(
+            wechatpay_v3::refunds::ApplyRefundTransactionIdOrOutTradeNo::TransactionId(
+                "4200000000000000000000009999".into(),
+            ),
+        )
+        .out_refund_no("R20261204000001")
+        .reason("商品已退货")
+        .amount(wechatpay_v3::refunds::ApplyRefundAmount {
+            refund: 888,
+            from: None,
+            total: 1_000_000,
+            currency: Some("CNY".into()),
+        })
+        .build()
+        .unwrap();
+    rt.block_on(async { client.refunds().apply(&refund).await.unwrap() });
+    let prepared = client.prepare(&refund).unwrap();
+    let (refund_url, refund_body) = (prepared.url().to_owned(), prepared.body().to_owned());
+    let bare_refund = || {
+        bare.post(&refund_url)
+            .header("Accept", "application/json")
+            .header("User-Agent", "bench")
+            .header("Content-Type", "application/json")
+            .body(refund_body.clone())
+            .send()
+    };
+    rt.block_on(async { assert_eq!(bare_refund().await.unwrap().status(), 200) });
+
     let mut group = c.benchmark_group("roundtrip");
+    group.bench_function("refund_apply", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(client.refunds().apply(black_box(&refund)).await.unwrap()) })
+    });
+    group.bench_function("bare_refund_apply", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = bare_refund().await.unwrap();
+            black_box(response.bytes().await.unwrap())
+        })
+    });
     group.bench_function("create_order", |b| {
         b.to_async(&rt).iter(|| async {
             black_box(

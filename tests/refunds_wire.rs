@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -107,29 +107,6 @@ fn last_request(simulator: &Simulator) -> SeenRequest {
     simulator.requests().pop().unwrap()
 }
 
-/// A field of the Authorization header: `name="value"`.
-fn authorization_field(seen: &SeenRequest, name: &str) -> String {
-    let authorization = seen.authorization.as_deref().unwrap();
-    let start = authorization.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-    let end = authorization[start..].find('"').unwrap() + start;
-    authorization[start..end].to_owned()
-}
-
-/// The signing message of a request the simulator saw, from its Authorization header and the
-/// exact bytes received (`METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`); and the
-/// signature the header carries.
-fn signed_message(seen: &SeenRequest) -> (Vec<u8>, String) {
-    let message = format!(
-        "{}\n{}\n{}\n{}\n{}\n",
-        seen.method,
-        seen.path_and_query,
-        authorization_field(seen, "timestamp"),
-        authorization_field(seen, "nonce_str"),
-        seen.body
-    );
-    (message.into_bytes(), authorization_field(seen, "signature"))
-}
-
 /// Runs `openssl` with `args` in `dir`, feeding `stdin`: whether it succeeded, and its output.
 /// For the checks that must be able to say no (`common::openssl` fails the test instead).
 fn openssl_status(dir: &Path, args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>) {
@@ -145,82 +122,6 @@ fn openssl_status(dir: &Path, args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>) {
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let output = child.wait_with_output().unwrap();
     (output.status.success(), output.stdout)
-}
-
-/// A fresh scratch folder `scratch` holding `merchant.pub.pem`: the merchant's public key as
-/// openssl extracts it from the private key the simulator generated.
-fn merchant_public_key(simulator: &Simulator, scratch: &str) -> PathBuf {
-    let dir = common::scratch_dir(scratch);
-    let private = simulator
-        .credentials()
-        .merchant_private_key_pem
-        .clone()
-        .unwrap();
-    std::fs::write(dir.join("merchant.pem"), private).unwrap();
-    common::openssl(
-        &dir,
-        &[
-            "pkey",
-            "-in",
-            "merchant.pem",
-            "-pubout",
-            "-out",
-            "merchant.pub.pem",
-        ],
-        b"",
-    );
-    dir
-}
-
-/// Whether `openssl dgst -sha256 -verify` accepts `signature` (base64) over `message` with the
-/// merchant's public key in `dir`.
-fn openssl_verifies(dir: &Path, message: &[u8], signature: &str) -> bool {
-    std::fs::write(
-        dir.join("signature.bin"),
-        STANDARD.decode(signature).unwrap(),
-    )
-    .unwrap();
-    let (ok, output) = openssl_status(
-        dir,
-        &[
-            "dgst",
-            "-sha256",
-            "-verify",
-            "merchant.pub.pem",
-            "-signature",
-            "signature.bin",
-        ],
-        message,
-    );
-    ok && output == b"Verified OK\n"
-}
-
-/// The request `seen` carries the merchant's Authorization header, whose signature openssl
-/// verifies over exactly the method, path and query, and body the simulator received; and not
-/// over a body one byte longer (so that the check can fail).
-fn assert_signed_by_merchant(simulator: &Simulator, scratch: &str, seen: &SeenRequest) {
-    let authorization = seen.authorization.as_deref().unwrap();
-    assert!(
-        authorization.starts_with("WECHATPAY2-SHA256-RSA2048 "),
-        "{authorization}"
-    );
-    let credentials = simulator.credentials();
-    assert_eq!(authorization_field(seen, "mchid"), credentials.mchid);
-    assert_eq!(
-        authorization_field(seen, "serial_no"),
-        credentials.merchant_serial_no
-    );
-    let dir = merchant_public_key(simulator, scratch);
-    let (message, signature) = signed_message(seen);
-    assert!(
-        openssl_verifies(&dir, &message, &signature),
-        "openssl does not verify the signature over {:?}",
-        String::from_utf8_lossy(&message)
-    );
-    let mut other = seen.clone();
-    other.body.push(' ');
-    let (tampered, _) = signed_message(&other);
-    assert!(!openssl_verifies(&dir, &tampered, &signature));
 }
 
 /// The request `seen` names the simulator's WeChat Pay public key in `Wechatpay-Serial`.
@@ -267,7 +168,7 @@ async fn apply_sends_the_body_byte_for_byte_signed_and_is_accepted() {
     // signed with it.
     assert_names_public_key(&simulator, &seen);
     assert_eq!(seen.status, Some(200));
-    assert_signed_by_merchant(&simulator, "refunds-wire-apply", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-apply", &seen);
 
     // Accepted: a refund id of WeChat Pay's, the amounts, funded by the sub-merchant.
     assert!(!answer.refund_id.is_empty());
@@ -296,7 +197,7 @@ async fn apply_sends_the_body_byte_for_byte_signed_and_is_accepted() {
         seen.body,
         r#"{"sub_mchid":"1900000109","sp_appid":"wx8888888888888888","out_trade_no":"1217752501201407033233368018","out_refund_no":"R20261130000002","amount":{"refund":200,"total":1000,"currency":"CNY"},"refund_account":"REFUND_SOURCE_PARTNER_ADVANCE"}"#
     );
-    assert_signed_by_merchant(&simulator, "refunds-wire-apply-2", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-apply-2", &seen);
     assert_ne!(second.refund_id, answer.refund_id);
     assert_eq!(second.amount.advance, Some(200));
     assert_eq!(
@@ -335,7 +236,7 @@ async fn query_by_id_sends_the_id_in_the_path_and_sub_mchid_in_the_query() {
         ("", None)
     );
     assert_names_public_key(&simulator, &seen);
-    assert_signed_by_merchant(&simulator, "refunds-wire-by-id", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-by-id", &seen);
 
     assert_eq!(processing.refund_id, applied.refund_id);
     assert_eq!(processing.out_refund_no, "R20261130000011");
@@ -420,7 +321,7 @@ async fn query_by_out_refund_no_percent_encodes_the_number_as_python_quotes_it()
         ("", None)
     );
     assert_names_public_key(&simulator, &seen);
-    assert_signed_by_merchant(&simulator, "refunds-wire-by-number", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-by-number", &seen);
 
     assert_eq!(processing.out_refund_no, number, "the simulator decoded it");
     assert_eq!(processing.refund_id, applied.refund_id);
@@ -497,7 +398,7 @@ async fn return_advance_posts_only_sub_mchid_and_moves_the_advance_back() {
         "the refund id travels in the path only"
     );
     assert_names_public_key(&simulator, &seen);
-    assert_signed_by_merchant(&simulator, "refunds-wire-return-advance", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-return-advance", &seen);
 
     assert_eq!(returned.refund_id, applied.refund_id);
     assert!(!returned.advance_return_id.is_empty());
@@ -564,7 +465,7 @@ async fn query_return_advance_sends_the_id_in_the_path_and_answers_the_return() 
         ("", None)
     );
     assert_names_public_key(&simulator, &seen);
-    assert_signed_by_merchant(&simulator, "refunds-wire-query-return", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-query-return", &seen);
 
     assert_eq!(*queried, *returned, "the return, as it was done");
     assert_eq!(queried.refund_id, applied.refund_id);
@@ -711,7 +612,7 @@ async fn apply_abnormal_refund_sends_the_card_and_name_encrypted_to_the_key_it_n
         !decrypt(&account_sealed, "sha256").0,
         "OAEP with SHA-1, not SHA-256"
     );
-    assert_signed_by_merchant(&simulator, "refunds-wire-abnormal-own", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-abnormal-own", &seen);
 
     // 2. The simulator's own key: the same request is taken and the refund sent again.
     let answer = client
@@ -734,7 +635,7 @@ async fn apply_abnormal_refund_sends_the_card_and_name_encrypted_to_the_key_it_n
     );
     let (again, _) = abnormal_body_ciphertexts(&seen.body, "R20261130000041");
     assert_ne!(again, account_sealed, "a fresh ciphertext for another key");
-    assert_signed_by_merchant(&simulator, "refunds-wire-abnormal", &seen);
+    common::assert_signed_by_merchant(&simulator, "refunds-wire-abnormal", &seen);
 
     assert_eq!(answer.refund_id, applied.refund_id);
     assert_eq!(answer.out_refund_no, "R20261130000041");

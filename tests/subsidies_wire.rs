@@ -12,10 +12,6 @@
 
 mod common;
 
-use std::process::Command;
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use wechatpay_v3::profit_sharing::{
     AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, ProcessingResult,
     QueryAfterSalesOrderRequest,
@@ -107,7 +103,7 @@ fn last_seen(simulator: &Simulator) -> SeenRequest {
 
 /// Checks the last request's method, path and query, and body, byte for byte; that the simulator
 /// answered 200; and that its signature is the merchant's over exactly those bytes (see
-/// [`assert_signed_as_sent`]).
+/// [`common::assert_signed_by_merchant`]).
 fn assert_sent(
     simulator: &Simulator,
     scratch: &str,
@@ -128,115 +124,8 @@ fn assert_sent(
     };
     assert_eq!(seen.content_type.as_deref(), content_type);
     assert_eq!(seen.status, Some(200));
-    assert_signed_as_sent(simulator, scratch, &seen);
+    common::assert_signed_by_merchant(simulator, scratch, &seen);
     seen
-}
-
-/// The `Authorization` header names the merchant and its certificate, and its signature verifies
-/// with `openssl dgst -sha256 -verify` and the merchant's public key (derived from its private key
-/// by openssl) over `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n` as received; over the same
-/// message with one byte of the body changed, it does not.
-fn assert_signed_as_sent(simulator: &Simulator, scratch: &str, seen: &SeenRequest) {
-    let authorization = seen.authorization.as_deref().unwrap();
-    assert!(
-        authorization.starts_with("WECHATPAY2-SHA256-RSA2048 "),
-        "{authorization}"
-    );
-    let credentials = simulator.credentials();
-    assert_eq!(field(authorization, "mchid"), credentials.mchid);
-    assert_eq!(
-        field(authorization, "serial_no"),
-        credentials.merchant_serial_no
-    );
-    let timestamp = field(authorization, "timestamp");
-    assert!(
-        timestamp.len() == 10 && timestamp.bytes().all(|b| b.is_ascii_digit()),
-        "{timestamp}"
-    );
-    let nonce = field(authorization, "nonce_str");
-    let signature = STANDARD.decode(field(authorization, "signature")).unwrap();
-    assert_eq!(signature.len(), 256, "RSA-2048");
-
-    let dir = common::scratch_dir(scratch);
-    std::fs::write(
-        dir.join("merchant.pem"),
-        credentials.merchant_private_key_pem.clone().unwrap(),
-    )
-    .unwrap();
-    common::openssl(
-        &dir,
-        &[
-            "pkey",
-            "-in",
-            "merchant.pem",
-            "-pubout",
-            "-out",
-            "merchant.pub.pem",
-        ],
-        b"",
-    );
-    std::fs::write(dir.join("signature.bin"), &signature).unwrap();
-
-    let message = format!(
-        "{}\n{}\n{timestamp}\n{nonce}\n{}\n",
-        seen.method, seen.path_and_query, seen.body
-    );
-    assert!(
-        openssl_verifies(&dir, message.as_bytes()),
-        "openssl refuses the signature over {message:?}"
-    );
-    // The check can fail: a body that differs by one byte (a GET's empty body gains one).
-    let mut tampered = seen.body.clone().into_bytes();
-    match tampered.iter().position(u8::is_ascii_digit) {
-        Some(digit) => tampered[digit] = if tampered[digit] == b'9' { b'8' } else { b'9' },
-        None => tampered.push(b' '),
-    }
-    let mut other = format!(
-        "{}\n{}\n{timestamp}\n{nonce}\n",
-        seen.method, seen.path_and_query
-    )
-    .into_bytes();
-    other.extend_from_slice(&tampered);
-    other.push(b'\n');
-    assert!(
-        !openssl_verifies(&dir, &other),
-        "openssl accepts the signature over a changed body"
-    );
-}
-
-/// The value of `name="…"` in an `Authorization` header.
-fn field(authorization: &str, name: &str) -> String {
-    let start = authorization.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-    let end = authorization[start..].find('"').unwrap() + start;
-    authorization[start..end].to_owned()
-}
-
-/// Whether `openssl dgst -sha256 -verify merchant.pub.pem -signature signature.bin` (in `dir`)
-/// accepts `message`.
-fn openssl_verifies(dir: &std::path::Path, message: &[u8]) -> bool {
-    std::fs::write(dir.join("message.bin"), message).unwrap();
-    let output = Command::new("openssl")
-        .args([
-            "dgst",
-            "-sha256",
-            "-verify",
-            "merchant.pub.pem",
-            "-signature",
-            "signature.bin",
-            "message.bin",
-        ])
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command line is needed as the tests' reference");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    match (output.status.success(), stdout.trim()) {
-        (true, "Verified OK") => true,
-        (false, "Verification failure") => false,
-        other => panic!(
-            "openssl dgst -verify: {other:?} {}",
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    }
 }
 
 /// The refusal of a call: WeChat Pay's signed `400 INVALID_REQUEST`.
@@ -352,7 +241,7 @@ async fn a_second_subsidy_with_other_parameters_for_the_same_transaction_is_refu
     assert_eq!(seen.status, Some(400));
     assert_eq!(simulator.requests().len(), 2);
     assert!(seen.body.contains(r#""amount":20,"#), "{}", seen.body);
-    assert_signed_as_sent(&simulator, "subsidies-wire-second", &seen);
+    common::assert_signed_by_merchant(&simulator, "subsidies-wire-second", &seen);
     // Only the first subsidy moved money.
     assert_eq!(
         movements(&simulator, transaction_id, Movement::Subsidy)
@@ -478,7 +367,7 @@ async fn a_subsidy_return_without_a_refund_of_its_transaction_is_refused() {
         "{}",
         seen.body
     );
-    assert_signed_as_sent(&simulator, "subsidies-wire-return-refused", &seen);
+    common::assert_signed_by_merchant(&simulator, "subsidies-wire-return-refused", &seen);
     // A refund that does not exist: the transaction has had no refund at all.
     assert_invalid_request(
         client
@@ -673,7 +562,7 @@ async fn an_after_sales_split_above_the_maximum_ratio_is_refused() {
         ("/v3/ecommerce/profitsharing/after-sales-orders", Some(400))
     );
     assert!(seen.body.contains(r#""amount":301,"#), "{}", seen.body);
-    assert_signed_as_sent(&simulator, "subsidies-wire-after-sales-ratio", &seen);
+    common::assert_signed_by_merchant(&simulator, "subsidies-wire-after-sales-ratio", &seen);
     assert_eq!(simulator.requests().len(), 2, "a refusal is not retried");
 
     // Nothing was recorded: the query does not find it, and no money moved.

@@ -4,10 +4,9 @@
 //! money when that covers it, else from the sub-merchant's available balance, to the platform.
 
 use chrono::{DateTime, FixedOffset};
-use http::StatusCode;
 use serde_json::Value;
 
-use super::checks::{Rejection, not_found, param_error, rejection};
+use super::checks::{Rejection, invalid, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Context, IdKind, Ledger, later, to_json};
 use crate::profit_sharing::{
@@ -21,10 +20,6 @@ pub(crate) struct AfterSalesRecord {
     request: CreateAfterSalesOrderRequest,
     accepted_at: DateTime<FixedOffset>,
     done_at: DateTime<FixedOffset>,
-}
-
-fn invalid(message: &str) -> Rejection {
-    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
 }
 
 impl Ledger {

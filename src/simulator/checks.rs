@@ -295,6 +295,21 @@ impl Query {
     }
 }
 
+/// `400 INVALID_REQUEST`: a rule of the business broken (the code the pages give for one).
+pub(crate) fn invalid(message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
+}
+
+/// `403 NOT_ENOUGH`: an account that does not hold the money.
+pub(crate) fn not_enough(message: &str) -> Rejection {
+    rejection(StatusCode::FORBIDDEN, "NOT_ENOUGH", message, None)
+}
+
+/// `404 RESOURCE_NOT_EXISTS` with the page's text.
+pub(crate) fn missing(message: &str) -> Rejection {
+    rejection(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", message, None)
+}
+
 /// `400 PARAM_ERROR` naming the parameter.
 pub(crate) fn param_error(field: &str, message: &str) -> Rejection {
     rejection(StatusCode::BAD_REQUEST, "PARAM_ERROR", message, Some(field))

@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset, Offset as _, SubsecRound as _};
 use http::StatusCode;
 use serde_json::Value;
 
-use super::checks::{Rejection, not_found, param_error, rejection};
+use super::checks::{Rejection, invalid, not_enough, not_found, param_error, rejection};
 use super::fixtures::{Fixtures, FixturesError};
 use super::journal::{Account, Entry, Journal, Movement};
 use crate::EventType;
@@ -406,14 +406,6 @@ pub(crate) struct Ledger {
     /// The notifications not due yet, in the order they were recorded; at most `max_kept`.
     notices: VecDeque<Notice>,
     max_kept: usize,
-}
-
-fn invalid(message: &str) -> Rejection {
-    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
-}
-
-fn not_enough(message: &str) -> Rejection {
-    rejection(StatusCode::FORBIDDEN, "NOT_ENOUGH", message, None)
 }
 
 /// An answer's body.

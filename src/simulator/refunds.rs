@@ -11,10 +11,9 @@
 //! `NOT_ENOUGH` and nothing recorded.
 
 use chrono::{DateTime, FixedOffset};
-use http::StatusCode;
 use serde_json::Value;
 
-use super::checks::{Rejection, not_found, param_error, rejection};
+use super::checks::{Rejection, invalid, missing, not_enough, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Context, IdKind, Ledger, Notice, later, to_json};
 use crate::EventType;
@@ -180,19 +179,6 @@ impl RefundRecord {
 #[derive(Debug)]
 pub(crate) struct AdvanceReturnRecord {
     answer: AdvanceReturn,
-}
-
-fn invalid(message: &str) -> Rejection {
-    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
-}
-
-fn not_enough(message: &str) -> Rejection {
-    rejection(StatusCode::FORBIDDEN, "NOT_ENOUGH", message, None)
-}
-
-/// `404 RESOURCE_NOT_EXISTS` with the page's text.
-fn missing(message: &str) -> Rejection {
-    rejection(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", message, None)
 }
 
 /// The account of the journal a refund's source is.

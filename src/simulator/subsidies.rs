@@ -10,10 +10,9 @@
 //! no `NOT_ENOUGH` for it).
 
 use chrono::{DateTime, FixedOffset};
-use http::StatusCode;
 use serde_json::Value;
 
-use super::checks::{Rejection, param_error, rejection};
+use super::checks::{Rejection, invalid, param_error};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Context, IdKind, Ledger, to_json};
 use crate::subsidies::{
@@ -40,10 +39,6 @@ pub(crate) enum SubsidyRecord {
 pub(crate) struct SubsidyReturnRecord {
     request: ReturnSubsidyRequest,
     answer: ReturnSubsidyResponse,
-}
-
-fn invalid(message: &str) -> Rejection {
-    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
 }
 
 impl Ledger {

@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 
+use base64::Engine as _;
+
 use std::time::Duration;
 
 use wechatpay_v3::profit_sharing::QueryOrderRequest;
@@ -276,4 +278,120 @@ pub fn answer_signature(key: &MerchantKey, timestamp: u64, nonce: &str, body: &[
     message.extend_from_slice(body);
     message.push(b'\n');
     key.sign(&message).unwrap()
+}
+
+/// The `Authorization` header names the merchant and its certificate, and its signature verifies
+/// with `openssl dgst -sha256 -verify` and the merchant's public key (derived from its private key
+/// by openssl) over `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n` as received; over the same
+/// message with one byte of the body changed, it does not.
+pub fn assert_signed_by_merchant(
+    simulator: &Simulator,
+    scratch: &str,
+    seen: &wechatpay_v3::simulator::SeenRequest,
+) {
+    let authorization = seen.authorization.as_deref().unwrap();
+    assert!(
+        authorization.starts_with("WECHATPAY2-SHA256-RSA2048 "),
+        "{authorization}"
+    );
+    let credentials = simulator.credentials();
+    assert_eq!(
+        authorization_field(authorization, "mchid"),
+        credentials.mchid
+    );
+    assert_eq!(
+        authorization_field(authorization, "serial_no"),
+        credentials.merchant_serial_no
+    );
+    let timestamp = authorization_field(authorization, "timestamp");
+    assert!(
+        timestamp.len() == 10 && timestamp.bytes().all(|b| b.is_ascii_digit()),
+        "{timestamp}"
+    );
+    let nonce = authorization_field(authorization, "nonce_str");
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(authorization_field(authorization, "signature"))
+        .unwrap();
+    assert_eq!(signature.len(), 256, "RSA-2048");
+
+    let dir = scratch_dir(scratch);
+    std::fs::write(
+        dir.join("merchant.pem"),
+        credentials.merchant_private_key_pem.clone().unwrap(),
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "pkey",
+            "-in",
+            "merchant.pem",
+            "-pubout",
+            "-out",
+            "merchant.pub.pem",
+        ],
+        b"",
+    );
+    std::fs::write(dir.join("signature.bin"), &signature).unwrap();
+
+    let message = format!(
+        "{}\n{}\n{timestamp}\n{nonce}\n{}\n",
+        seen.method, seen.path_and_query, seen.body
+    );
+    assert!(
+        openssl_verifies(&dir, message.as_bytes()),
+        "openssl refuses the signature over {message:?}"
+    );
+    // The check can fail: a body that differs by one byte (a GET's empty body gains one).
+    let mut tampered = seen.body.clone().into_bytes();
+    match tampered.iter().position(u8::is_ascii_digit) {
+        Some(digit) => tampered[digit] = if tampered[digit] == b'9' { b'8' } else { b'9' },
+        None => tampered.push(b' '),
+    }
+    let mut other = format!(
+        "{}\n{}\n{timestamp}\n{nonce}\n",
+        seen.method, seen.path_and_query
+    )
+    .into_bytes();
+    other.extend_from_slice(&tampered);
+    other.push(b'\n');
+    assert!(
+        !openssl_verifies(&dir, &other),
+        "openssl accepts the signature over a changed body"
+    );
+}
+
+/// The value of `name="…"` in an `Authorization` header.
+pub fn authorization_field(authorization: &str, name: &str) -> String {
+    let start = authorization.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+    let end = authorization[start..].find('"').unwrap() + start;
+    authorization[start..end].to_owned()
+}
+
+/// Whether `openssl dgst -sha256 -verify merchant.pub.pem -signature signature.bin` (in `dir`)
+/// accepts `message`.
+pub fn openssl_verifies(dir: &std::path::Path, message: &[u8]) -> bool {
+    std::fs::write(dir.join("message.bin"), message).unwrap();
+    let output = std::process::Command::new("openssl")
+        .args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            "merchant.pub.pem",
+            "-signature",
+            "signature.bin",
+            "message.bin",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command line is needed as the tests' reference");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match (output.status.success(), stdout.trim()) {
+        (true, "Verified OK") => true,
+        (false, "Verification failure") => false,
+        other => panic!(
+            "openssl dgst -verify: {other:?} {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
 }
