@@ -8,11 +8,26 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Context, IdKind, Ledger, later, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, later, to_json};
+use super::refunds::Refunds;
 use crate::profit_sharing::{
     AfterSalesType, CreateAfterSalesOrderRequest, CreateAfterSalesOrderResponse, ProcessingResult,
     QueryAfterSalesOrderResponse,
 };
+
+/// The after-sales splits, by transaction.
+pub(crate) struct AfterSales {
+    records: Bounded<AfterSalesRecord>,
+}
+
+impl AfterSales {
+    /// None yet; at most `max_kept` kept.
+    pub(crate) fn new(max_kept: usize) -> Self {
+        Self {
+            records: Bounded::new(max_kept),
+        }
+    }
+}
 
 /// An after-sales split, under its transaction.
 #[derive(Debug)]
@@ -22,14 +37,16 @@ pub(crate) struct AfterSalesRecord {
     done_at: DateTime<FixedOffset>,
 }
 
-impl Ledger {
+impl AfterSales {
     /// 请求售后服务分账.
-    pub fn create_after_sales_order(
+    pub fn create(
         &mut self,
+        ledger: &mut Ledger,
+        refunds: &Refunds,
         request: CreateAfterSalesOrderRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = self.now();
+        let now = ledger.now();
         let answer = |request: &CreateAfterSalesOrderRequest| {
             to_json(&CreateAfterSalesOrderResponse {
                 sub_mchid: request.sub_mchid.clone(),
@@ -37,7 +54,7 @@ impl Ledger {
                 amount: request.amount,
             })
         };
-        if let Some(earlier) = self.after_sales.get(&request.transaction_id) {
+        if let Some(earlier) = self.records.get(&request.transaction_id) {
             return match earlier.request == request {
                 true => answer(&earlier.request),
                 false => Err(invalid(
@@ -58,7 +75,7 @@ impl Ledger {
                 "分账金额必须大于0 (the amount must be at least 1 fen)",
             ));
         }
-        let transaction = self
+        let transaction = ledger
             .transaction(&request.transaction_id)
             .filter(|t| t.sub_mchid == request.sub_mchid)
             .ok_or_else(|| {
@@ -76,8 +93,7 @@ impl Ledger {
                 context.rules.max_ratio_percent, transaction.amount
             )));
         }
-        let refund_of_transaction = self
-            .refunds
+        let refund_of_transaction = refunds
             .get(&request.refund_id)
             .is_some_and(|r| r.refunds(&request.transaction_id));
         if !refund_of_transaction {
@@ -86,12 +102,12 @@ impl Ledger {
                 request.refund_id, request.transaction_id
             )));
         }
-        let source = if self.unsplit(&request.transaction_id) >= request.amount {
+        let source = if ledger.unsplit(&request.transaction_id) >= request.amount {
             Account::Frozen(request.transaction_id.clone())
         } else {
             Account::Available(request.sub_mchid.clone())
         };
-        let held = self.journal.balance(&source);
+        let held = ledger.journal.balance(&source);
         if held < request.amount {
             return Err(invalid(&format!(
                 "可分金额不足 ({} fen asked; the transaction's frozen money and the sub-merchant's \
@@ -100,8 +116,8 @@ impl Ledger {
             )));
         }
         let done_at = later(now, context.rules.processing_delay);
-        let reference = self.next_id(IdKind::AfterSales);
-        self.journal.record(Entry {
+        let reference = ledger.next_id(IdKind::AfterSales);
+        ledger.journal.record(Entry {
             at: done_at,
             from: source,
             to: Account::Available(context.platform_mchid.to_owned()),
@@ -111,7 +127,7 @@ impl Ledger {
             reference,
         });
         let body = answer(&request);
-        self.after_sales.insert(
+        self.records.insert(
             request.transaction_id.clone(),
             AfterSalesRecord {
                 request,
@@ -123,17 +139,18 @@ impl Ledger {
     }
 
     /// 查询售后服务分账结果.
-    pub fn after_sales_order(
+    pub fn query(
         &self,
+        ledger: &Ledger,
         sub_mchid: &str,
         transaction_id: &str,
     ) -> Result<Value, Rejection> {
         let record = self
-            .after_sales
+            .records
             .get(transaction_id)
             .filter(|r| r.request.sub_mchid == sub_mchid)
             .ok_or_else(not_found)?;
-        let done = self.now() >= record.done_at;
+        let done = ledger.now() >= record.done_at;
         to_json(&QueryAfterSalesOrderResponse {
             sub_mchid: record.request.sub_mchid.clone(),
             transaction_id: record.request.transaction_id.clone(),

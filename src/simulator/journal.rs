@@ -72,6 +72,14 @@ pub struct Entry {
     pub reference: String,
 }
 
+/// Appends to a bounded queue, dropping the oldest entry past `cap`.
+pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
+    if queue.len() >= cap {
+        queue.pop_front();
+    }
+    queue.push_back(item);
+}
+
 /// Every movement, and the balances they make.
 pub(crate) struct Journal {
     /// The latest entries, for the bills; at most `cap`.
@@ -106,7 +114,7 @@ impl Journal {
             .entry((entry.transaction_id.clone(), entry.movement))
             .or_insert(0);
         *total = total.saturating_add(amount);
-        super::ledger::push_bounded(&mut self.entries, entry, self.cap);
+        push_bounded(&mut self.entries, entry, self.cap);
     }
 
     /// An account's balance.

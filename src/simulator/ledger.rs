@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, not_enough, not_found, param_error, rejection};
 use super::fixtures::{Fixtures, FixturesError};
+pub(crate) use super::journal::push_bounded;
 use super::journal::{Account, Entry, Journal, Movement};
 use crate::EventType;
 use crate::profit_sharing::{
@@ -305,14 +306,6 @@ impl Return {
     }
 }
 
-/// Appends to a bounded queue, dropping the oldest entry past `cap`.
-pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
-    if queue.len() >= cap {
-        queue.pop_front();
-    }
-    queue.push_back(item);
-}
-
 /// A notification due when a split, a return or a refund is done: of which kind, its event and
 /// summary, and its resource before encryption.
 #[derive(Clone, Debug)]
@@ -383,22 +376,6 @@ pub(crate) struct Ledger {
     returns: Bounded<Return>,
     /// Reasons the next returns fail with, first first.
     failing_returns: VecDeque<ReturnFailReason>,
-    /// Refunds, by `refund_id`.
-    pub(crate) refunds: Bounded<super::refunds::RefundRecord>,
-    /// `out_refund_no` → `refund_id`.
-    pub(crate) refund_numbers: HashMap<String, String>,
-    /// What the next refunds end as, first first (`SUCCESS` when empty).
-    pub(crate) failing_refunds: VecDeque<crate::refunds::RefundStatus>,
-    /// Refunds that will close, whose money goes back when they are done (see `settle`).
-    pub(crate) closing: VecDeque<String>,
-    /// Returns of the platform's advances, by `refund_id`.
-    pub(crate) advance_returns: HashMap<String, super::refunds::AdvanceReturnRecord>,
-    /// Subsidies, or their cancellation, by `transaction_id`.
-    pub(crate) subsidies: Bounded<super::subsidies::SubsidyRecord>,
-    /// Subsidy returns, by `out_order_no`.
-    pub(crate) subsidy_returns: Bounded<super::subsidies::SubsidyReturnRecord>,
-    /// After-sales splits, by `transaction_id`.
-    pub(crate) after_sales: Bounded<super::after_sales::AfterSalesRecord>,
     /// The last numbers used in WeChat Pay's ids, by kind.
     serials: HashMap<IdKind, u64>,
     /// Whether splits and returns record notifications.
@@ -436,14 +413,6 @@ impl Ledger {
             order_ids: HashMap::new(),
             returns: Bounded::new(max_kept),
             failing_returns: VecDeque::new(),
-            refunds: Bounded::new(max_kept),
-            refund_numbers: HashMap::new(),
-            failing_refunds: VecDeque::new(),
-            closing: VecDeque::new(),
-            advance_returns: HashMap::new(),
-            subsidies: Bounded::new(max_kept),
-            subsidy_returns: Bounded::new(max_kept),
-            after_sales: Bounded::new(max_kept),
             serials: HashMap::new(),
             notifying: false,
             notices: VecDeque::new(),

@@ -181,8 +181,15 @@ pub(crate) struct State {
 /// The part of the state that changes while it runs.
 pub(crate) struct Data {
     fixtures: Fixtures,
-    /// Transactions, receivers, splits and returns.
+    /// The books (the journal, transactions, the clock) and the profit-sharing family's state:
+    /// receivers, splits and returns.
     ledger: ledger::Ledger,
+    /// The refunds family's state.
+    refunds: refunds::Refunds,
+    /// The subsidies family's state.
+    subsidies: subsidies::Subsidies,
+    /// After-sales splits (of the profit-sharing family).
+    after_sales: after_sales::AfterSales,
     faults: faults::FaultQueue,
     seen: Vec<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
@@ -420,6 +427,9 @@ impl SimulatorBuilder {
             data: Mutex::new(Data {
                 fixtures,
                 ledger,
+                refunds: refunds::Refunds::new(self.max_kept),
+                subsidies: subsidies::Subsidies::new(self.max_kept),
+                after_sales: after_sales::AfterSales::new(self.max_kept),
                 faults: faults::FaultQueue::default(),
                 seen: Vec::new(),
                 nonces: checks::Nonces::default(),
@@ -762,7 +772,7 @@ impl Simulator {
     /// money back) instead of `SUCCESS`, when it is done; its notification says so. Calls queue
     /// up, one per refund.
     pub fn end_next_refund_as(&self, status: crate::refunds::RefundStatus) {
-        self.state.data().ledger.failing_refunds.push_back(status);
+        self.state.data().refunds.failing.push_back(status);
     }
 
     /// A merchant's available balance (可用余额) in the simulator's books, in fen: what splits,
@@ -772,7 +782,8 @@ impl Simulator {
     pub fn available_balance(&self, mchid: &str) -> i64 {
         let context = self.state.context();
         let mut data = self.state.data();
-        data.ledger.settle(&context);
+        let data = &mut *data;
+        data.refunds.settle(&mut data.ledger, &context);
         (data.ledger.journal).balance(&journal::Account::Available(mchid.to_owned()))
     }
 
@@ -783,7 +794,8 @@ impl Simulator {
     pub fn journal(&self) -> Vec<JournalEntry> {
         let context = self.state.context();
         let mut data = self.state.data();
-        data.ledger.settle(&context);
+        let data = &mut *data;
+        data.refunds.settle(&mut data.ledger, &context);
         data.ledger.journal.entries().cloned().collect()
     }
 

@@ -15,7 +15,9 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, missing, not_enough, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Context, IdKind, Ledger, Notice, later, to_json};
+use std::collections::{HashMap, VecDeque};
+
+use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, later, to_json};
 use crate::EventType;
 use crate::refunds::{
     AbnormalRefundType, AdvanceReturn, ApplyAbnormalRefundRequest, ApplyRefundRequest,
@@ -175,6 +177,38 @@ impl RefundRecord {
     }
 }
 
+/// The refunds family's state: refunds, their numbers, the advances' returns.
+pub(crate) struct Refunds {
+    /// Refunds, by `refund_id`.
+    records: Bounded<RefundRecord>,
+    /// `out_refund_no` → `refund_id`.
+    numbers: HashMap<String, String>,
+    /// What the next refunds end as, first first (`SUCCESS` when empty).
+    pub(crate) failing: VecDeque<RefundStatus>,
+    /// Refunds that will close, whose money goes back when they are done (see `settle`).
+    closing: VecDeque<String>,
+    /// Returns of the platform's advances, by `refund_id`.
+    advance_returns: HashMap<String, AdvanceReturnRecord>,
+}
+
+impl Refunds {
+    /// No refund yet; at most `max_kept` kept.
+    pub(crate) fn new(max_kept: usize) -> Self {
+        Self {
+            records: Bounded::new(max_kept),
+            numbers: HashMap::new(),
+            failing: VecDeque::new(),
+            closing: VecDeque::new(),
+            advance_returns: HashMap::new(),
+        }
+    }
+
+    /// The refund `refund_id`, if the simulator holds it.
+    pub(crate) fn get(&self, refund_id: &str) -> Option<&RefundRecord> {
+        self.records.get(refund_id)
+    }
+}
+
 /// A return of the platform's advance (垫付回补), under its refund's id.
 #[derive(Debug)]
 pub(crate) struct AdvanceReturnRecord {
@@ -189,14 +223,15 @@ fn account_of(source: &FundsFrom, transaction_id: &str, sub_mchid: &str) -> Acco
     }
 }
 
-impl Ledger {
+impl Refunds {
     /// 申请退款.
-    pub fn apply_refund(
+    pub fn apply(
         &mut self,
+        ledger: &mut Ledger,
         request: ApplyRefundRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = self.now();
+        let now = ledger.now();
         if let Some(earlier) = self.refund_by_number(&request.out_refund_no) {
             return match earlier.request == request {
                 true => to_json(&earlier.accepted()),
@@ -208,8 +243,8 @@ impl Ledger {
             };
         }
         let transaction = match &request.transaction_id_or_out_trade_no {
-            ApplyRefundTransactionIdOrOutTradeNo::TransactionId(id) => self.transaction(id),
-            ApplyRefundTransactionIdOrOutTradeNo::OutTradeNo(no) => self.transaction_by_trade(no),
+            ApplyRefundTransactionIdOrOutTradeNo::TransactionId(id) => ledger.transaction(id),
+            ApplyRefundTransactionIdOrOutTradeNo::OutTradeNo(no) => ledger.transaction_by_trade(no),
         }
         .filter(|t| t.sub_mchid == request.sub_mchid)
         .ok_or_else(|| {
@@ -242,7 +277,7 @@ impl Ledger {
                 amount.total
             )));
         }
-        let refundable = self.journal.refundable(&transaction_id);
+        let refundable = ledger.journal.refundable(&transaction_id);
         if amount.refund > refundable {
             return Err(invalid(&format!(
                 "退款金额超过订单可退金额 ({} fen asked; {refundable} fen of transaction \
@@ -251,12 +286,9 @@ impl Ledger {
             )));
         }
         let advance = request.refund_account == Some(RefundAccount::RefundSourcePartnerAdvance);
-        let sources = self.refund_sources(&request, &transaction_id, advance)?;
-        let refund_id = self.next_id(IdKind::Refund);
-        let outcome = self
-            .failing_refunds
-            .pop_front()
-            .unwrap_or(RefundStatus::Success);
+        let sources = Self::refund_sources(ledger, &request, &transaction_id, advance)?;
+        let refund_id = ledger.next_id(IdKind::Refund);
+        let outcome = self.failing.pop_front().unwrap_or(RefundStatus::Success);
         let record = RefundRecord {
             refund_id: refund_id.clone(),
             transaction_id: transaction_id.clone(),
@@ -271,16 +303,16 @@ impl Ledger {
             user_received_account: "支付用户零钱".to_owned(),
             request,
         };
-        self.record_refund_money(&record, context);
+        Self::record_refund_money(ledger, &record, context);
         if record.outcome == RefundStatus::Closed {
             self.closing.push_back(refund_id.clone());
         }
         let answer = to_json(&record.accepted());
-        self.notify([record.notice(context.platform_mchid)]);
-        self.refund_numbers
+        ledger.notify([record.notice(context.platform_mchid)]);
+        self.numbers
             .insert(record.request.out_refund_no.clone(), refund_id.clone());
-        for dropped in self.refunds.insert(refund_id, record) {
-            self.refund_numbers.remove(&dropped.request.out_refund_no);
+        for dropped in self.records.insert(refund_id, record) {
+            self.numbers.remove(&dropped.request.out_refund_no);
         }
         answer
     }
@@ -290,7 +322,7 @@ impl Ledger {
     /// sub-merchant's available balance; each must hold its part. Empty for the platform's
     /// advance.
     fn refund_sources(
-        &self,
+        ledger: &Ledger,
         request: &ApplyRefundRequest,
         transaction_id: &str,
         advance: bool,
@@ -310,8 +342,8 @@ impl Ledger {
             }
             return Ok(Vec::new());
         }
-        let split_started = self.journal.total(transaction_id, Movement::Share) > 0
-            || self.journal.total(transaction_id, Movement::Unfreeze) > 0;
+        let split_started = ledger.journal.total(transaction_id, Movement::Share) > 0
+            || ledger.journal.total(transaction_id, Movement::Unfreeze) > 0;
         let sources: Vec<(FundsFrom, i64)> = if !from.is_empty() {
             for (index, part) in from.iter().enumerate() {
                 if part.amount <= 0 {
@@ -349,14 +381,15 @@ impl Ledger {
                 ));
             }
             vec![(account.clone(), refund)]
-        } else if self.unsplit(transaction_id) >= refund {
+        } else if ledger.unsplit(transaction_id) >= refund {
             vec![(FundsFrom::Unavailable, refund)]
         } else {
             vec![(FundsFrom::Available, refund)]
         };
         for (account, amount) in &sources {
             let held =
-                self.journal
+                ledger
+                    .journal
                     .balance(&account_of(account, transaction_id, &request.sub_mchid));
             if held < *amount {
                 let what = match account {
@@ -374,7 +407,7 @@ impl Ledger {
 
     /// The accounts a refund takes its money from, and how much from each: its sources, and the
     /// platform's for what it advanced.
-    fn refund_parts(&self, record: &RefundRecord, context: &Context<'_>) -> Vec<(Account, i64)> {
+    fn refund_parts(record: &RefundRecord, context: &Context<'_>) -> Vec<(Account, i64)> {
         let sub_mchid = &record.request.sub_mchid;
         let mut parts: Vec<(Account, i64)> = record
             .sources
@@ -397,9 +430,9 @@ impl Ledger {
 
     /// Moves a refund's money from its accounts to the buyer, now; one that will close gives it
     /// back when it is done (see [`Ledger::settle`]).
-    fn record_refund_money(&mut self, record: &RefundRecord, context: &Context<'_>) {
-        for (account, amount) in self.refund_parts(record, context) {
-            self.journal.record(Entry {
+    fn record_refund_money(ledger: &mut Ledger, record: &RefundRecord, context: &Context<'_>) {
+        for (account, amount) in Self::refund_parts(record, context) {
+            ledger.journal.record(Entry {
                 at: record.done_at,
                 from: account,
                 to: Account::Buyer,
@@ -414,19 +447,18 @@ impl Ledger {
     /// Gives back the money of the refunds that closed by now: a refund that will close holds
     /// its money while it is `PROCESSING`, like any other. Called before each request is
     /// answered.
-    pub(crate) fn settle(&mut self, context: &Context<'_>) {
-        let now = self.now();
+    pub(crate) fn settle(&mut self, ledger: &mut Ledger, context: &Context<'_>) {
+        let now = ledger.now();
         let mut waiting = std::collections::VecDeque::new();
         while let Some(refund_id) = self.closing.pop_front() {
-            let Some(record) = self.refunds.get(&refund_id) else {
+            let Some(record) = self.records.get(&refund_id) else {
                 continue;
             };
             if now < record.done_at {
                 waiting.push_back(refund_id);
                 continue;
             }
-            let entries: Vec<Entry> = self
-                .refund_parts(record, context)
+            let entries: Vec<Entry> = Self::refund_parts(record, context)
                 .into_iter()
                 .map(|(account, amount)| Entry {
                     at: record.done_at,
@@ -439,33 +471,39 @@ impl Ledger {
                 })
                 .collect();
             for entry in entries {
-                self.journal.record(entry);
+                ledger.journal.record(entry);
             }
         }
         self.closing = waiting;
     }
 
     fn refund_by_number(&self, out_refund_no: &str) -> Option<&RefundRecord> {
-        self.refund_numbers
+        self.numbers
             .get(out_refund_no)
-            .and_then(|id| self.refunds.get(id))
+            .and_then(|id| self.records.get(id))
     }
 
     /// 查询单笔退款(按微信支付退款单号).
-    pub fn refund_by_id(&self, sub_mchid: &str, refund_id: &str) -> Result<Value, Rejection> {
+    pub fn by_id(
+        &self,
+        ledger: &Ledger,
+        sub_mchid: &str,
+        refund_id: &str,
+    ) -> Result<Value, Rejection> {
         let record = self
-            .refunds
+            .records
             .get(refund_id)
             .filter(|r| r.request.sub_mchid == sub_mchid)
             .ok_or_else(|| {
                 missing("记录不存在 (no refund of this sub_mchid with that refund_id)")
             })?;
-        to_json(&record.view(self.now()))
+        to_json(&record.view(ledger.now()))
     }
 
     /// 查询单笔退款(按商户退款单号).
-    pub fn refund_by_out_refund_no(
+    pub fn by_out_refund_no(
         &self,
+        ledger: &Ledger,
         sub_mchid: &str,
         out_refund_no: &str,
     ) -> Result<Value, Rejection> {
@@ -475,17 +513,18 @@ impl Ledger {
             .ok_or_else(|| {
                 missing("记录不存在 (no refund of this sub_mchid with that out_refund_no)")
             })?;
-        to_json(&record.view(self.now()))
+        to_json(&record.view(ledger.now()))
     }
 
     /// 垫付退款回补: the sub-merchant pays the platform's advance back, at once, from its
     /// available balance.
     pub fn return_advance(
         &mut self,
+        ledger: &mut Ledger,
         request: ReturnAdvanceRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = self.now();
+        let now = ledger.now();
         if let Some(done) = self
             .advance_returns
             .get(&request.refund_id)
@@ -494,7 +533,7 @@ impl Ledger {
             return to_json(&done.answer);
         }
         let record = self
-            .refunds
+            .records
             .get(&request.refund_id)
             .filter(|r| r.request.sub_mchid == request.sub_mchid)
             .ok_or_else(|| {
@@ -508,7 +547,7 @@ impl Ledger {
         }
         let (amount, transaction_id) = (record.advance, record.transaction_id.clone());
         let payer = Account::Available(request.sub_mchid.clone());
-        let held = self.journal.balance(&payer);
+        let held = ledger.journal.balance(&payer);
         if held < amount {
             return Err(not_enough(&format!(
                 "出款方账户余额不足 ({amount} fen to return; the sub-merchant's available balance \
@@ -517,7 +556,7 @@ impl Ledger {
         }
         let answer = AdvanceReturn {
             refund_id: request.refund_id.clone(),
-            advance_return_id: self.next_id(IdKind::AdvanceReturn),
+            advance_return_id: ledger.next_id(IdKind::AdvanceReturn),
             return_amount: amount,
             payer_mchid: request.sub_mchid.clone(),
             payer_account: FundsAccount::Basic,
@@ -526,7 +565,7 @@ impl Ledger {
             result: ProcessingResult::Success,
             success_time: Some(now),
         };
-        self.journal.record(Entry {
+        ledger.journal.record(Entry {
             at: now,
             from: payer,
             to: Account::Available(context.platform_mchid.to_owned()),
@@ -555,13 +594,14 @@ impl Ledger {
     /// bank account; it is `PROCESSING` again, then `SUCCESS`, with a second notification.
     pub fn apply_abnormal_refund(
         &mut self,
+        ledger: &mut Ledger,
         request: ApplyAbnormalRefundRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = self.now();
+        let now = ledger.now();
         let delay = context.rules.processing_delay;
         let record = self
-            .refunds
+            .records
             .get_mut(&request.refund_id)
             .filter(|r| r.request.sub_mchid == request.sub_mchid)
             .ok_or_else(not_found)?;
@@ -601,7 +641,7 @@ impl Ledger {
         record.user_received_account = received;
         let answer = to_json(&record.view(now));
         let notice = record.notice(context.platform_mchid);
-        self.notify([notice]);
+        ledger.notify([notice]);
         answer
     }
 }

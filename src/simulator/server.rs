@@ -214,7 +214,11 @@ fn answer(
     }
     // Refunds that closed by now give their money back before anything reads it.
     let context = state.context();
-    state.data().ledger.settle(&context);
+    {
+        let mut data = state.data();
+        let data = &mut *data;
+        data.refunds.settle(&mut data.ledger, &context);
+    }
     let query = Query::parse(request.uri.query().unwrap_or(""));
     let serial = header(request, "wechatpay-serial");
     let path = request.uri.path();
@@ -303,7 +307,11 @@ fn answer(
             let request =
                 checks::body_request::<crate::refunds::ApplyRefundRequest>(state, serial, body)?;
             let context = state.context();
-            state.data().ledger.apply_refund(request, &context)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                data.refunds.apply(&mut data.ledger, request, &context)
+            }
         }
         (_, _) if path.starts_with(REFUNDS) => refunds(state, method, path, &query, serial, body),
         ("POST", "/v3/ecommerce/subsidies/create") => {
@@ -311,30 +319,43 @@ fn answer(
                 state, serial, body,
             )?;
             let context = state.context();
-            state.data().ledger.create_subsidy(request, &context)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                data.subsidies.create(&mut data.ledger, request, &context)
+            }
         }
         ("POST", "/v3/ecommerce/subsidies/return") => {
             let request = checks::body_request::<crate::subsidies::ReturnSubsidyRequest>(
                 state, serial, body,
             )?;
             let context = state.context();
-            state.data().ledger.return_subsidy(request, &context)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                (data.subsidies).return_subsidy(&mut data.ledger, &data.refunds, request, &context)
+            }
         }
         ("POST", "/v3/ecommerce/subsidies/cancel") => {
             let request = checks::body_request::<crate::subsidies::CancelSubsidyRequest>(
                 state, serial, body,
             )?;
-            state.data().ledger.cancel_subsidy(request)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                data.subsidies.cancel(&mut data.ledger, request)
+            }
         }
         ("POST", "/v3/ecommerce/profitsharing/after-sales-orders") => {
             let request = checks::body_request::<
                 crate::profit_sharing::CreateAfterSalesOrderRequest,
             >(state, serial, body)?;
             let context = state.context();
-            state
-                .data()
-                .ledger
-                .create_after_sales_order(request, &context)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                (data.after_sales).create(&mut data.ledger, &data.refunds, request, &context)
+            }
         }
         ("GET", "/v3/ecommerce/profitsharing/after-sales-orders") => {
             let request = checks::built(
@@ -343,7 +364,10 @@ fn answer(
                     .transaction_id(query.required_param("transaction_id")?)
                     .build(),
             )?;
-            (state.data().ledger).after_sales_order(&request.sub_mchid, &request.transaction_id)
+            {
+                let data = state.data();
+                (data.after_sales).query(&data.ledger, &request.sub_mchid, &request.transaction_id)
+            }
         }
         ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
             let id = path
@@ -399,7 +423,10 @@ fn refunds(
                     .sub_mchid(query.sub_mchid()?)
                     .build(),
             )?;
-            (state.data().ledger).refund_by_id(&request.sub_mchid, &request.refund_id)
+            {
+                let data = state.data();
+                (data.refunds).by_id(&data.ledger, &request.sub_mchid, &request.refund_id)
+            }
         }
         ("GET", ["out-refund-no", out_refund_no]) => {
             let request = checks::built(
@@ -408,8 +435,14 @@ fn refunds(
                     .sub_mchid(query.sub_mchid()?)
                     .build(),
             )?;
-            (state.data().ledger)
-                .refund_by_out_refund_no(&request.sub_mchid, &request.out_refund_no)
+            {
+                let data = state.data();
+                (data.refunds).by_out_refund_no(
+                    &data.ledger,
+                    &request.sub_mchid,
+                    &request.out_refund_no,
+                )
+            }
         }
         ("POST", [refund_id, "return-advance"]) => {
             let refund_id = segment(refund_id)?;
@@ -420,7 +453,12 @@ fn refunds(
                 |r| r.refund_id = refund_id,
             )?;
             let context = state.context();
-            state.data().ledger.return_advance(request, &context)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                data.refunds
+                    .return_advance(&mut data.ledger, request, &context)
+            }
         }
         ("GET", [refund_id, "return-advance"]) => {
             let request = checks::built(
@@ -429,7 +467,7 @@ fn refunds(
                     .sub_mchid(query.sub_mchid()?)
                     .build(),
             )?;
-            (state.data().ledger).advance_return(&request.sub_mchid, &request.refund_id)
+            (state.data().refunds).advance_return(&request.sub_mchid, &request.refund_id)
         }
         ("POST", [refund_id, "apply-abnormal-refund"]) => {
             let refund_id = segment(refund_id)?;
@@ -440,7 +478,11 @@ fn refunds(
                 |r| r.refund_id = refund_id,
             )?;
             let context = state.context();
-            state.data().ledger.apply_abnormal_refund(request, &context)
+            {
+                let mut data = state.data();
+                let data = &mut *data;
+                (data.refunds).apply_abnormal_refund(&mut data.ledger, request, &context)
+            }
         }
         _ => Err(rejection(
             StatusCode::NOT_FOUND,

@@ -14,12 +14,31 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, param_error};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Context, IdKind, Ledger, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, to_json};
+use super::refunds::Refunds;
 use crate::subsidies::{
     CancelSubsidyRequest, CancelSubsidyResponse, CreateSubsidyRequest, CreateSubsidyResponse,
     FundsFrom, ReturnResult, ReturnSubsidyRequest, ReturnSubsidyResponse,
     ReturnSubsidyResponseFrom, SubsidyResult,
 };
+
+/// The subsidies family's state: each transaction's subsidy, and the returns.
+pub(crate) struct Subsidies {
+    /// Subsidies, or their cancellation, by `transaction_id`.
+    paid: Bounded<SubsidyRecord>,
+    /// Subsidy returns, by `out_order_no`.
+    returns: Bounded<SubsidyReturnRecord>,
+}
+
+impl Subsidies {
+    /// No subsidy yet; at most `max_kept` of each kept.
+    pub(crate) fn new(max_kept: usize) -> Self {
+        Self {
+            paid: Bounded::new(max_kept),
+            returns: Bounded::new(max_kept),
+        }
+    }
+}
 
 /// A transaction's subsidy, or its cancellation.
 #[derive(Debug)]
@@ -41,21 +60,22 @@ pub(crate) struct SubsidyReturnRecord {
     answer: ReturnSubsidyResponse,
 }
 
-impl Ledger {
+impl Subsidies {
     /// Whether a split has taken money from a transaction (a share, or a finish).
-    fn split_started(&self, transaction_id: &str) -> bool {
-        self.journal.total(transaction_id, Movement::Share) > 0
-            || self.journal.total(transaction_id, Movement::Unfreeze) > 0
+    fn split_started(ledger: &Ledger, transaction_id: &str) -> bool {
+        ledger.journal.total(transaction_id, Movement::Share) > 0
+            || ledger.journal.total(transaction_id, Movement::Unfreeze) > 0
     }
 
     /// 请求补差.
-    pub fn create_subsidy(
+    pub fn create(
         &mut self,
+        ledger: &mut Ledger,
         request: CreateSubsidyRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = self.now();
-        match self.subsidies.get(&request.transaction_id) {
+        let now = ledger.now();
+        match self.paid.get(&request.transaction_id) {
             Some(SubsidyRecord::Paid {
                 request: first,
                 subsidy_id,
@@ -83,20 +103,21 @@ impl Ledger {
                 "补差金额必须大于0 (the amount must be at least 1 fen)",
             ));
         }
-        self.transaction(&request.transaction_id)
+        ledger
+            .transaction(&request.transaction_id)
             .filter(|t| t.sub_mchid == request.sub_mchid)
             .ok_or_else(|| {
                 invalid(
                     "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
                 )
             })?;
-        if self.split_started(&request.transaction_id) {
+        if Self::split_started(ledger, &request.transaction_id) {
             return Err(invalid(
                 "订单已发起分账, 不能补差 (a subsidy comes before the transaction is split)",
             ));
         }
-        let subsidy_id = self.next_id(IdKind::Subsidy);
-        self.journal.record(Entry {
+        let subsidy_id = ledger.next_id(IdKind::Subsidy);
+        ledger.journal.record(Entry {
             at: now,
             from: Account::Available(context.platform_mchid.to_owned()),
             to: Account::Frozen(request.transaction_id.clone()),
@@ -106,7 +127,7 @@ impl Ledger {
             reference: subsidy_id.clone(),
         });
         let answer = to_json(&subsidy_answer(&request, &subsidy_id, now, 0));
-        self.subsidies.insert(
+        self.paid.insert(
             request.transaction_id.clone(),
             SubsidyRecord::Paid {
                 request,
@@ -121,11 +142,13 @@ impl Ledger {
     /// 请求补差回退.
     pub fn return_subsidy(
         &mut self,
+        ledger: &mut Ledger,
+        refunds: &Refunds,
         request: ReturnSubsidyRequest,
         context: &Context<'_>,
     ) -> Result<Value, Rejection> {
-        let now = self.now();
-        if let Some(earlier) = self.subsidy_returns.get(&request.out_order_no) {
+        let now = ledger.now();
+        if let Some(earlier) = self.returns.get(&request.out_order_no) {
             return match earlier.request == request {
                 true => to_json(&earlier.answer),
                 false => Err(invalid(&format!(
@@ -156,8 +179,7 @@ impl Ledger {
                 "缺少微信退款单号 (refund_id is required: a subsidy is returned for a refund)",
             ));
         };
-        let refund_of_transaction = self
-            .refunds
+        let refund_of_transaction = refunds
             .get(refund_id)
             .is_some_and(|r| r.refunds(&request.transaction_id));
         if !refund_of_transaction {
@@ -167,7 +189,7 @@ impl Ledger {
             )));
         }
         if self
-            .subsidy_returns
+            .returns
             .values()
             .any(|r| r.request.refund_id.as_deref() == Some(refund_id.as_str()))
         {
@@ -180,7 +202,7 @@ impl Ledger {
             subsidy_id,
             returned,
             ..
-        }) = self.subsidies.get(&request.transaction_id)
+        }) = self.paid.get(&request.transaction_id)
         else {
             return Err(invalid(
                 "订单没有成功的补差 (no subsidy was paid for this transaction)",
@@ -213,7 +235,7 @@ impl Ledger {
         let subsidy_id = subsidy_id.clone();
         let account = match named.as_ref().and_then(|(account, _)| account.clone()) {
             Some(account) => account,
-            None if self.unsplit(&request.transaction_id) >= request.amount => {
+            None if ledger.unsplit(&request.transaction_id) >= request.amount => {
                 FundsFrom::Unavailable
             }
             None => FundsFrom::Available,
@@ -222,10 +244,10 @@ impl Ledger {
             FundsFrom::Unavailable => Account::Frozen(request.transaction_id.clone()),
             _ => Account::Available(request.sub_mchid.clone()),
         };
-        let funded = self.journal.balance(&source) >= request.amount;
-        let subsidy_refund_id = self.next_id(IdKind::SubsidyReturn);
+        let funded = ledger.journal.balance(&source) >= request.amount;
+        let subsidy_refund_id = ledger.next_id(IdKind::SubsidyReturn);
         if funded {
-            self.journal.record(Entry {
+            ledger.journal.record(Entry {
                 at: now,
                 from: source,
                 to: Account::Available(context.platform_mchid.to_owned()),
@@ -235,7 +257,7 @@ impl Ledger {
                 reference: subsidy_refund_id.clone(),
             });
             if let Some(SubsidyRecord::Paid { returned, .. }) =
-                self.subsidies.get_mut(&request.transaction_id)
+                self.paid.get_mut(&request.transaction_id)
             {
                 *returned = returned.saturating_add(request.amount);
             }
@@ -261,7 +283,7 @@ impl Ledger {
             }],
         };
         let body = to_json(&answer);
-        self.subsidy_returns.insert(
+        self.returns.insert(
             request.out_order_no.clone(),
             SubsidyReturnRecord { request, answer },
         );
@@ -269,15 +291,20 @@ impl Ledger {
     }
 
     /// 取消补差: a transaction that had a refund will take no subsidy, and may be split.
-    pub fn cancel_subsidy(&mut self, request: CancelSubsidyRequest) -> Result<Value, Rejection> {
-        self.transaction(&request.transaction_id)
+    pub fn cancel(
+        &mut self,
+        ledger: &mut Ledger,
+        request: CancelSubsidyRequest,
+    ) -> Result<Value, Rejection> {
+        ledger
+            .transaction(&request.transaction_id)
             .filter(|t| t.sub_mchid == request.sub_mchid)
             .ok_or_else(|| {
                 invalid(
                     "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
                 )
             })?;
-        match self.subsidies.get(&request.transaction_id) {
+        match self.paid.get(&request.transaction_id) {
             Some(SubsidyRecord::Paid { .. }) => {
                 return Err(invalid(
                     "补差已成功, 不能取消 (the subsidy was paid: return it instead)",
@@ -285,10 +312,10 @@ impl Ledger {
             }
             Some(SubsidyRecord::Cancelled) => {}
             None => {
-                let refunded = self
+                let refunded = ledger
                     .journal
                     .total(&request.transaction_id, Movement::Refund)
-                    > self
+                    > ledger
                         .journal
                         .total(&request.transaction_id, Movement::RefundClosed);
                 if !refunded {
@@ -297,12 +324,12 @@ impl Ledger {
                          the transaction)",
                     ));
                 }
-                if self.split_started(&request.transaction_id) {
+                if Self::split_started(ledger, &request.transaction_id) {
                     return Err(invalid(
                         "订单已发起分账 (the transaction is being split already)",
                     ));
                 }
-                self.subsidies
+                self.paid
                     .insert(request.transaction_id.clone(), SubsidyRecord::Cancelled);
             }
         }

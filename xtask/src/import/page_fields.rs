@@ -127,3 +127,11 @@ pub fn gloss(text: &str, english: Option<&str>) -> String {
         None => text,
     }
 }
+
+/// The shape of a table: each row's name, nesting, type and 必填, which pages sharing a component
+/// must agree on.
+pub fn shape(rows: &[Field]) -> Vec<(&str, usize, crate::docs::Kind, crate::docs::Required)> {
+    rows.iter()
+        .map(|f| (f.name.as_str(), f.depth, f.kind, f.required))
+        .collect()
+}

@@ -7,11 +7,10 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::naming;
-use super::page_fields::{PageField, fill, gloss, one_line, prose, tree};
+use super::page_fields::{PageField, fill, gloss, one_line, prose, shape, tree};
 use super::schema_json::{
     canonical, copy_extensions, merge, row_schema, scalar_schema, schema_ref,
 };
-use super::webhooks::shape;
 use super::{Error, FieldOverlay, Importer, SchemaOverlay, only_extensions};
 use crate::docs::{Kind, PageError, Required};
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::naming;
 use super::operations::{operation_head, summary};
-use super::page_fields::{one_line, tree};
+use super::page_fields::{one_line, shape, tree};
 use super::schema_json::schema_ref;
 use super::schemas::table_rows;
 use super::{Error, Importer, OperationOverlay, SchemaOverlay, only_extensions};
@@ -59,16 +59,6 @@ pub fn retry_intervals(text: &str) -> Option<Vec<u64>> {
             parts.filter(|p| p.len() >= 2)
         })
         .max_by_key(Vec::len)
-}
-
-/// The shape of a table: each row's name, nesting, type and 必填, which pages sharing a component
-/// must agree on.
-pub(super) fn shape(
-    rows: &[Field],
-) -> Vec<(&str, usize, crate::docs::Kind, crate::docs::Required)> {
-    rows.iter()
-        .map(|f| (f.name.as_str(), f.depth, f.kind, f.required))
-        .collect()
 }
 
 /// A component shared by every notification page: its name and the page it was made from.
