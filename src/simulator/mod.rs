@@ -50,6 +50,7 @@ mod journal;
 mod keys;
 mod ledger;
 mod notify;
+mod profit_sharing;
 mod refunds;
 mod server;
 mod subsidies;
@@ -181,9 +182,10 @@ pub(crate) struct State {
 /// The part of the state that changes while it runs.
 pub(crate) struct Data {
     fixtures: Fixtures,
-    /// The books (the journal, transactions, the clock) and the profit-sharing family's state:
-    /// receivers, splits and returns.
+    /// The books: the journal, transactions, the clock, notifications due.
     ledger: ledger::Ledger,
+    /// The profit-sharing family's state: receivers, splits and returns.
+    profit_sharing: profit_sharing::ProfitSharing,
     /// The refunds family's state.
     refunds: refunds::Refunds,
     /// The subsidies family's state.
@@ -427,6 +429,7 @@ impl SimulatorBuilder {
             data: Mutex::new(Data {
                 fixtures,
                 ledger,
+                profit_sharing: profit_sharing::ProfitSharing::new(self.max_kept),
                 refunds: refunds::Refunds::new(self.max_kept),
                 subsidies: subsidies::Subsidies::new(self.max_kept),
                 after_sales: after_sales::AfterSales::new(self.max_kept),
@@ -765,7 +768,7 @@ impl Simulator {
     /// Makes the next return (请求分账回退) end `FAIL` with `reason` instead of `SUCCESS`, when it
     /// is done. Calls queue up, one per return.
     pub fn fail_next_return(&self, reason: ReturnFailReason) {
-        self.state.data().ledger.fail_next_return(reason);
+        self.state.data().profit_sharing.fail_next_return(reason);
     }
 
     /// Makes the next refund (申请退款) end as `status` (`ABNORMAL`, or `CLOSED`, which gives its
@@ -801,7 +804,7 @@ impl Simulator {
 
     /// How many orders (splits and finishes) it keeps now; at most [`SimulatorBuilder::max_kept`].
     pub fn orders_kept(&self) -> usize {
-        self.state.data().ledger.orders_kept()
+        self.state.data().profit_sharing.orders_kept()
     }
 
     /// Adds or replaces (by `sub_mchid`, `transaction_id`, `out_order_no`) a profit-sharing order.

@@ -237,9 +237,8 @@ fn answer(
             match data.fixtures.order(sub_mchid, transaction_id, out_order_no) {
                 Some(order) => to_json(order),
                 None => to_json(
-                    &data
-                        .ledger
-                        .order(sub_mchid, transaction_id, out_order_no)
+                    &(data.profit_sharing)
+                        .order(&data.ledger, sub_mchid, transaction_id, out_order_no)
                         .ok_or_else(not_found)?,
                 ),
             }
@@ -254,9 +253,8 @@ fn answer(
             {
                 Some(order) => to_json(order),
                 None => to_json(
-                    &data
-                        .ledger
-                        .return_order(sub_mchid, out_return_no, &wanted.order)
+                    &(data.profit_sharing)
+                        .return_order(&data.ledger, sub_mchid, out_return_no, &wanted.order)
                         .ok_or_else(not_found)?,
                 ),
             }
@@ -266,9 +264,11 @@ fn answer(
                 state, serial, body,
             )?;
             let mut data = state.data();
+            let data = &mut *data;
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
             let context = state.context();
-            let mut answer = data.ledger.create_order(request, taken, &context)?;
+            let mut answer =
+                (data.profit_sharing).create_order(&mut data.ledger, request, taken, &context)?;
             data.in_progress.shape_split(&mut answer);
             Ok(answer)
         }
@@ -277,8 +277,10 @@ fn answer(
                 state, serial, body,
             )?;
             let mut data = state.data();
+            let data = &mut *data;
             let context = state.context();
-            let mut answer = data.ledger.create_return_order(request, &context)?;
+            let mut answer =
+                (data.profit_sharing).create_return_order(&mut data.ledger, request, &context)?;
             data.in_progress.shape_return(&mut answer);
             Ok(answer)
         }
@@ -287,21 +289,22 @@ fn answer(
                 state, serial, body,
             )?;
             let mut data = state.data();
+            let data = &mut *data;
             let taken = data.fixtures.uses_out_order_no(&request.out_order_no);
             let context = state.context();
-            data.ledger.finish_order(request, taken, &context)
+            (data.profit_sharing).finish_order(&mut data.ledger, request, taken, &context)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/add") => {
             let request = checks::body_request::<crate::profit_sharing::AddReceiverRequest>(
                 state, serial, body,
             )?;
-            state.data().ledger.add_receiver(request)
+            state.data().profit_sharing.add_receiver(request)
         }
         ("POST", "/v3/ecommerce/profitsharing/receivers/delete") => {
             let request = checks::body_request::<crate::profit_sharing::DeleteReceiverRequest>(
                 state, serial, body,
             )?;
-            state.data().ledger.delete_receiver(request)
+            state.data().profit_sharing.delete_receiver(request)
         }
         ("POST", "/v3/ecommerce/refunds/apply") => {
             let request =
@@ -382,7 +385,10 @@ fn answer(
                     .transaction_id(id)
                     .build(),
             )?;
-            state.data().ledger.amounts(&request.transaction_id)
+            super::profit_sharing::ProfitSharing::amounts(
+                &state.data().ledger,
+                &request.transaction_id,
+            )
         }
         _ => Err(rejection(
             StatusCode::NOT_FOUND,
