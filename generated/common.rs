@@ -95,7 +95,7 @@ pub struct NotificationResource {
     /// At most 16 characters (not enforced when decoding).
     pub nonce: String,
 }
-/// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+/// 回退结果. The result of a return, or of another request that ends SUCCESS or FAIL (a subsidy's return or cancellation answers with it too). A profit-sharing return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
 ///
 /// Open: a value this version does not know decodes into [`ReturnResult::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `ReturnResult::from("PROCESSING")`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -116,7 +116,7 @@ crate::__generated::open_enum!(
     Success = "SUCCESS",
     Fail = "FAIL",
 );
-/// 分账结果.
+/// The result of a request that takes time: PROCESSING, then SUCCESS or FAILED (an after-sales split, the return of the platform's advance for a refund).
 ///
 /// Open: a value this version does not know decodes into [`ProcessingResult::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `ProcessingResult::from("PROCESSING")`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -146,7 +146,7 @@ pub struct CreateReturnOrderResponse {
     pub return_no: String,
     /// 回退金额. 本次回退的金额, 单位为分。
     pub amount: i64,
-    /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+    /// 回退结果. The result of a return, or of another request that ends SUCCESS or FAIL (a subsidy's return or cancellation answers with it too). A profit-sharing return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
     pub result: ReturnResult,
     /// 失败原因. Why the return failed; present only when the result is FAIL.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -291,7 +291,7 @@ pub struct QueryAfterSalesOrderResponse {
     pub transaction_id: String,
     /// 分账金额. 售后服务分账的金额, 单位为分。
     pub amount: i64,
-    /// 分账结果.
+    /// The result of a request that takes time: PROCESSING, then SUCCESS or FAILED (an after-sales split, the return of the platform's advance for a refund).
     pub result: ProcessingResult,
     /// 分账失败原因. Why one receiver's share failed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -398,7 +398,7 @@ pub struct ReturnOrder {
     pub return_no: String,
     /// 回退金额. The amount returned from the receiver, in fen (分, 1/100 yuan); at most what the original order shared to that receiver. 需要从分账接收方回退的金额, 单位为分, 只能为整数, 不能超过原始分账单分出给该接收方的金额。
     pub amount: i64,
-    /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+    /// 回退结果. The result of a return, or of another request that ends SUCCESS or FAIL (a subsidy's return or cancellation answers with it too). A profit-sharing return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
     pub result: ReturnResult,
     /// 失败原因. Why the return failed; present only when the result is FAIL.
     #[serde(skip_serializing_if = "Option::is_none")]

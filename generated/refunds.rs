@@ -33,7 +33,7 @@ pub struct AdvanceReturn {
     pub payee_mchid: String,
     /// 资金账户. 退款资金出自哪个账户
     pub payee_account: FundsAccount,
-    /// 分账结果.
+    /// The result of a request that takes time: PROCESSING, then SUCCESS or FAILED (an after-sales split, the return of the platform's advance for a refund).
     pub result: ProcessingResult,
     /// 垫付回补完成时间. 回补完成的时间, 采用 RFC 3339 格式 YYYY-MM-DDTHH:mm:ss+TIMEZONE, 时区 +08:00 即北京时间; 如 2018-06-08T10:34:56+08:00。
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -19,7 +19,7 @@ pub struct CancelSubsidyResponse {
     ///
     /// At most 64 characters (not enforced when decoding).
     pub transaction_id: String,
-    /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+    /// 回退结果. The result of a return, or of another request that ends SUCCESS or FAIL (a subsidy's return or cancellation answers with it too). A profit-sharing return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
     pub result: ReturnResult,
     /// 取消补差描述. 请求中填写的取消原因。
     ///
@@ -88,7 +88,7 @@ pub struct ReturnSubsidyResponse {
     ///
     /// At most 80 characters (not enforced when decoding).
     pub description: String,
-    /// 回退结果. The result of the return. A return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
+    /// 回退结果. The result of a return, or of another request that ends SUCCESS or FAIL (a subsidy's return or cancellation answers with it too). A profit-sharing return still PROCESSING after 5 days becomes failed; while it is PROCESSING, do not change the merchant's return number: retry with the same parameters. 如果请求返回为处理中, 则商户可以通过调用回退结果查询接口获取请求的最终处理结果 注意: 如果返回为处理中, 请勿变更商户回退单号, 使用相同的参数再次发起分账回退, 否则会出现资金风险 在处理中状态的回退单如果 5 天没有成功, 会因为超时被设置为已失败
     pub result: ReturnResult,
     /// 补差回退完成时间. 回退完成的时间, 遵循 RFC 3339 格式, 形如 YYYY-MM-DDTHH:mm:ss.sss+TIMEZONE, 时区 +08:00 即北京时间; 如 2015-05-20T13:29:35.120+08:00。
     pub success_time: DateTime<FixedOffset>,

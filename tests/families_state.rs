@@ -27,7 +27,7 @@ use wechatpay_v3::refunds::{
     QueryRefundByOutRefundNoRequest, QueryRefundReturnAdvanceRequest, RefundAccount, RefundChannel,
     RefundNotification, RefundStatus, ReturnAdvanceRequest,
 };
-use wechatpay_v3::simulator::{Account, Simulator, VerificationMode};
+use wechatpay_v3::simulator::{Account, RefundOutcome, Simulator, VerificationMode};
 use wechatpay_v3::subsidies::{
     CancelSubsidyRequest, CreateSubsidyRequest, ReturnSubsidyRequest, SubsidyResult,
 };
@@ -359,7 +359,7 @@ async fn the_platforms_advance_refunds_at_once_and_the_sub_merchant_pays_it_back
 async fn an_abnormal_refund_is_sent_again_to_a_bank_card_and_a_closed_one_gives_its_money_back() {
     let (simulator, client) = start().await;
     simulator.add_transaction(SUB, "T4", 1000).unwrap();
-    simulator.end_next_refund_as(RefundStatus::Abnormal);
+    simulator.end_next_refund_as(RefundOutcome::Abnormal);
     let accepted = client
         .refunds()
         .apply(&refund("T4", "R4", 400, 1000))
@@ -420,7 +420,7 @@ async fn an_abnormal_refund_is_sent_again_to_a_bank_card_and_a_closed_one_gives_
     assert_eq!(code(&twice), "INVALID_REQUEST");
 
     // A refund that closes gives its money back: all of what is left may be refunded again.
-    simulator.end_next_refund_as(RefundStatus::Closed);
+    simulator.end_next_refund_as(RefundOutcome::Closed);
     client
         .refunds()
         .apply(&refund("T4", "R5", 600, 1000))
@@ -590,7 +590,7 @@ async fn the_refund_notification_is_delivered_and_decodes_with_the_same_call() {
         .apply(&refund("T6", "R6", 250, 1000))
         .await
         .unwrap();
-    simulator.end_next_refund_as(RefundStatus::Abnormal);
+    simulator.end_next_refund_as(RefundOutcome::Abnormal);
     client
         .refunds()
         .apply(&refund("T6", "R7", 50, 1000))
@@ -888,7 +888,7 @@ async fn what_a_closed_refund_and_odd_funding_cannot_do() {
     let (simulator, client) = start().await;
     simulator.add_transaction(SUB, "T13", 1000).unwrap();
     // A refund that will close holds its money while it is processing.
-    simulator.end_next_refund_as(RefundStatus::Closed);
+    simulator.end_next_refund_as(RefundOutcome::Closed);
     client
         .refunds()
         .apply(&refund("T13", "R13", 1000, 1000))

@@ -540,11 +540,11 @@ async fn a_thousand_concurrent_queries_all_verify_over_one_pool() {
             .await
             .unwrap();
     }
-    assert_eq!(
-        simulator.connections(),
-        opened,
-        "sequential calls reused pooled connections"
-    );
+    // Fifty calls one after the other reuse what the pool holds: at most one new connection
+    // (on a machine so loaded that a pooled connection of the burst was closed meanwhile), not
+    // one per call.
+    let new = simulator.connections() - opened;
+    assert!(new <= 1, "sequential calls opened {new} connections");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

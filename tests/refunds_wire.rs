@@ -26,7 +26,9 @@ use wechatpay_v3::refunds::{
     QueryRefundReturnAdvanceRequest, RefundAccount, RefundChannel, RefundStatus,
     ReturnAdvanceRequest,
 };
-use wechatpay_v3::simulator::{DEFAULT_PROCESSING_DELAY, SeenRequest, Simulator, VerificationMode};
+use wechatpay_v3::simulator::{
+    DEFAULT_PROCESSING_DELAY, RefundOutcome, SeenRequest, Simulator, VerificationMode,
+};
 use wechatpay_v3::{ApiError, Client, Error, ErrorCode, WechatPayPublicKey};
 
 /// The doc pages' paid transaction in the simulator's default fixtures: its sub-merchant, its
@@ -521,7 +523,7 @@ async fn apply_abnormal_refund_sends_the_card_and_name_encrypted_to_the_key_it_n
     let simulator = simulator().await;
     let client = client(&simulator).await;
     let (card, name) = ("6214830000001234", "张三");
-    simulator.end_next_refund_as(RefundStatus::Abnormal);
+    simulator.end_next_refund_as(RefundOutcome::Abnormal);
     let applied = client
         .refunds()
         .apply(&refund("R20261130000041", 300))

@@ -24,7 +24,7 @@ use crate::{EventType, Notification};
 pub const ENCRYPTED_RESOURCE: &str = "encrypt-resource";
 
 /// What the spec says about one kind of notification: generated for each (e.g.
-/// [`crate::profit_sharing::PROFIT_SHARING_NOTIFICATION`]).
+/// `profit_sharing::PROFIT_SHARING_NOTIFICATION`, `refunds::REFUND_NOTIFICATION`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NotificationKind {
@@ -378,8 +378,13 @@ mod tests {
             without_quoted_strings(&error.to_string()),
             "invalid type: string \"…\", expected u32 at line 1 column 30"
         );
-        let error = serde_json::from_str::<crate::profit_sharing::ProfitSharingNotification>("{}")
-            .unwrap_err();
+        // A resource with a required field (as every family's has), whichever families are on.
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Resource {
+            sp_mchid: String,
+        }
+        let error = serde_json::from_str::<Resource>("{}").unwrap_err();
         assert_eq!(
             without_quoted_strings(&error.to_string()),
             "missing field `sp_mchid` at line 1 column 2"

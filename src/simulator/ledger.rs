@@ -301,11 +301,15 @@ impl Ledger {
         self.transactions.get(transaction_id)
     }
 
-    /// A paid transaction, by the merchant's order number.
-    pub(crate) fn transaction_by_trade(&self, out_trade_no: &str) -> Option<&Transaction> {
+    /// A paid transaction of `sub_mchid`, by the merchant's order number.
+    pub(crate) fn transaction_by_trade(
+        &self,
+        sub_mchid: &str,
+        out_trade_no: &str,
+    ) -> Option<&Transaction> {
         self.transactions
             .values()
-            .find(|t| t.out_trade_no == out_trade_no)
+            .find(|t| t.sub_mchid == sub_mchid && t.out_trade_no == out_trade_no)
     }
 
     /// What is left of a transaction to split (订单剩余待分金额): its frozen money.

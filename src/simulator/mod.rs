@@ -206,6 +206,17 @@ pub(crate) struct Data {
     notify: notify::Outbox,
 }
 
+/// How a refund ends when it does not succeed ([`Simulator::end_next_refund_as`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefundOutcome {
+    /// `ABNORMAL`: the money could not reach the buyer (a cancelled card, say); an abnormal refund
+    /// (`apply_abnormal_refund`) sends it again.
+    Abnormal,
+    /// `CLOSED`: the refund closed, and its money goes back to where it came from.
+    Closed,
+}
+
 /// A platform certificate the simulator holds, with its private key.
 pub(crate) struct PlatformIdentity {
     pem: String,
@@ -726,8 +737,9 @@ impl Simulator {
         self.state.wake.notify_one();
     }
 
-    /// Sends notifications (分账动账通知) to `url` from now on: for every receiver of a split and
-    /// for every successful return made after this call, when it is done. They are signed like
+    /// Sends notifications to `url` from now on: a 分账动账通知 for every receiver of a split and
+    /// for every successful return made after this call, and a 退款结果通知 for every refund that
+    /// names no `notify_url` of its own, when it is done. They are signed like
     /// the answers, their `resource` encrypted with the APIv3 key, and sent again on WeChat Pay's
     /// schedule (15 s, 15 s, 30 s, 3 min, … on the simulator's clock) until the handler answers
     /// 200 or 204. [`Simulator::deliveries`] lists every attempt.
@@ -771,22 +783,25 @@ impl Simulator {
         self.state.data().profit_sharing.fail_next_return(reason);
     }
 
-    /// Makes the next refund (申请退款) end as `status` (`ABNORMAL`, or `CLOSED`, which gives its
-    /// money back) instead of `SUCCESS`, when it is done; its notification says so. Calls queue
-    /// up, one per refund.
-    pub fn end_next_refund_as(&self, status: crate::refunds::RefundStatus) {
+    /// Makes the next refund (申请退款) end as `outcome` instead of `SUCCESS`, when it is done; its
+    /// notification says so. Calls queue up, one per refund.
+    pub fn end_next_refund_as(&self, outcome: RefundOutcome) {
+        let status = match outcome {
+            RefundOutcome::Abnormal => crate::refunds::RefundStatus::Abnormal,
+            RefundOutcome::Closed => crate::refunds::RefundStatus::Closed,
+        };
         self.state.data().refunds.failing.push_back(status);
     }
 
-    /// A merchant's available balance (可用余额) in the simulator's books, in fen: what splits,
-    /// finishes and returns gave it, less what refunds, returns of advances and subsidy returns
-    /// took. The platform's may be negative: the simulator does not hold the platform's own funds,
+    /// A merchant's available balance (可用余额) in the simulator's books, in fen: what it got
+    /// (shares of splits, finishes, returns to it, advances and subsidies paid back to it,
+    /// after-sales fees), less what it gave (refunds from it, returns from it, the platform's
+    /// advances, subsidies, paying an advance or a subsidy back). The platform's may be negative: the simulator does not hold the platform's own funds,
     /// so its advances and subsidies are never refused for want of them.
     pub fn available_balance(&self, mchid: &str) -> i64 {
-        let context = self.state.context();
         let mut data = self.state.data();
         let data = &mut *data;
-        data.refunds.settle(&mut data.ledger, &context);
+        data.refunds.settle(&mut data.ledger);
         (data.ledger.journal).balance(&journal::Account::Available(mchid.to_owned()))
     }
 
@@ -795,10 +810,9 @@ impl Simulator {
     /// movement takes from one account what it gives another, so the balances of all accounts
     /// add up to zero.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        let context = self.state.context();
         let mut data = self.state.data();
         let data = &mut *data;
-        data.refunds.settle(&mut data.ledger, &context);
+        data.refunds.settle(&mut data.ledger);
         data.ledger.journal.entries().cloned().collect()
     }
 

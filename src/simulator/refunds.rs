@@ -185,10 +185,20 @@ pub(crate) struct Refunds {
     numbers: HashMap<String, String>,
     /// What the next refunds end as, first first (`SUCCESS` when empty).
     pub(crate) failing: VecDeque<RefundStatus>,
-    /// Refunds that will close, whose money goes back when they are done (see `settle`).
-    closing: VecDeque<String>,
+    /// Refunds that will close: the money each gives back, to which accounts, when it is done
+    /// (see `settle`; kept here, so that a refund dropped past the cap still gives it back).
+    closing: VecDeque<Closing>,
     /// Returns of the platform's advances, by `refund_id`.
-    advance_returns: HashMap<String, AdvanceReturnRecord>,
+    advance_returns: Bounded<AdvanceReturnRecord>,
+}
+
+/// What a refund that closes gives back when it is done.
+#[derive(Debug)]
+struct Closing {
+    done_at: DateTime<FixedOffset>,
+    transaction_id: String,
+    refund_id: String,
+    parts: Vec<(Account, i64)>,
 }
 
 impl Refunds {
@@ -199,8 +209,13 @@ impl Refunds {
             numbers: HashMap::new(),
             failing: VecDeque::new(),
             closing: VecDeque::new(),
-            advance_returns: HashMap::new(),
+            advance_returns: Bounded::new(max_kept),
         }
+    }
+
+    /// Whether a transaction has a refund that does not close.
+    pub(crate) fn any_of(&self, transaction_id: &str) -> bool {
+        self.records.values().any(|r| r.refunds(transaction_id))
     }
 
     /// The refund `refund_id`, if the simulator holds it.
@@ -244,7 +259,9 @@ impl Refunds {
         }
         let transaction = match &request.transaction_id_or_out_trade_no {
             ApplyRefundTransactionIdOrOutTradeNo::TransactionId(id) => ledger.transaction(id),
-            ApplyRefundTransactionIdOrOutTradeNo::OutTradeNo(no) => ledger.transaction_by_trade(no),
+            ApplyRefundTransactionIdOrOutTradeNo::OutTradeNo(no) => {
+                ledger.transaction_by_trade(&request.sub_mchid, no)
+            }
         }
         .filter(|t| t.sub_mchid == request.sub_mchid)
         .ok_or_else(|| {
@@ -258,6 +275,19 @@ impl Refunds {
             transaction.out_trade_no.clone(),
             transaction.amount,
         );
+        let reachable = |url: &String| {
+            reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        };
+        if request
+            .notify_url
+            .as_ref()
+            .is_some_and(|url| !reachable(url))
+        {
+            return Err(param_error(
+                "notify_url",
+                "通知地址无效 (notify_url is an http or https URL)",
+            ));
+        }
         let amount = &request.amount;
         if amount.refund <= 0 {
             return Err(param_error(
@@ -305,7 +335,12 @@ impl Refunds {
         };
         Self::record_refund_money(ledger, &record, context);
         if record.outcome == RefundStatus::Closed {
-            self.closing.push_back(refund_id.clone());
+            self.closing.push_back(Closing {
+                done_at: record.done_at,
+                transaction_id: record.transaction_id.clone(),
+                refund_id: refund_id.clone(),
+                parts: Self::refund_parts(&record, context),
+            });
         }
         let answer = to_json(&record.accepted());
         ledger.notify([record.notice(context.platform_mchid)]);
@@ -346,6 +381,12 @@ impl Refunds {
             || ledger.journal.total(transaction_id, Movement::Unfreeze) > 0;
         let sources: Vec<(FundsFrom, i64)> = if !from.is_empty() {
             for (index, part) in from.iter().enumerate() {
+                if let FundsFrom::Unknown(other) = &part.account {
+                    return Err(param_error(
+                        &format!("amount.from[{index}].account"),
+                        &format!("出资账户类型无效 ({other} is not AVAILABLE or UNAVAILABLE)"),
+                    ));
+                }
                 if part.amount <= 0 {
                     return Err(param_error(
                         &format!("amount.from[{index}].amount"),
@@ -374,6 +415,12 @@ impl Refunds {
             }
             from.iter().map(|f| (f.account.clone(), f.amount)).collect()
         } else if let Some(account) = &request.funds_account {
+            if *account != FundsFrom::Available {
+                return Err(param_error(
+                    "funds_account",
+                    "资金账户只能是AVAILABLE (funds_account is AVAILABLE or absent)",
+                ));
+            }
             if split_started {
                 return Err(invalid(
                     "订单已分账, 不能指定资金账户 (funds_account may be given only while the order \
@@ -447,31 +494,24 @@ impl Refunds {
     /// Gives back the money of the refunds that closed by now: a refund that will close holds
     /// its money while it is `PROCESSING`, like any other. Called before each request is
     /// answered.
-    pub(crate) fn settle(&mut self, ledger: &mut Ledger, context: &Context<'_>) {
+    pub(crate) fn settle(&mut self, ledger: &mut Ledger) {
         let now = ledger.now();
-        let mut waiting = std::collections::VecDeque::new();
-        while let Some(refund_id) = self.closing.pop_front() {
-            let Some(record) = self.records.get(&refund_id) else {
-                continue;
-            };
-            if now < record.done_at {
-                waiting.push_back(refund_id);
+        let mut waiting = VecDeque::new();
+        while let Some(closing) = self.closing.pop_front() {
+            if now < closing.done_at {
+                waiting.push_back(closing);
                 continue;
             }
-            let entries: Vec<Entry> = Self::refund_parts(record, context)
-                .into_iter()
-                .map(|(account, amount)| Entry {
-                    at: record.done_at,
+            for (account, amount) in closing.parts {
+                ledger.journal.record(Entry {
+                    at: closing.done_at,
                     from: Account::Buyer,
                     to: account,
                     amount,
                     movement: Movement::RefundClosed,
-                    transaction_id: record.transaction_id.clone(),
-                    reference: record.refund_id.clone(),
-                })
-                .collect();
-            for entry in entries {
-                ledger.journal.record(entry);
+                    transaction_id: closing.transaction_id.clone(),
+                    reference: closing.refund_id.clone(),
+                });
             }
         }
         self.closing = waiting;
@@ -576,7 +616,7 @@ impl Refunds {
         });
         let body = to_json(&answer);
         self.advance_returns
-            .insert(request.refund_id, AdvanceReturnRecord { answer });
+            .insert(request.refund_id.clone(), AdvanceReturnRecord { answer });
         body
     }
 

@@ -213,11 +213,10 @@ fn answer(
         ));
     }
     // Refunds that closed by now give their money back before anything reads it.
-    let context = state.context();
     {
         let mut data = state.data();
         let data = &mut *data;
-        data.refunds.settle(&mut data.ledger, &context);
+        data.refunds.settle(&mut data.ledger);
     }
     let query = Query::parse(request.uri.query().unwrap_or(""));
     let serial = header(request, "wechatpay-serial");
@@ -346,7 +345,7 @@ fn answer(
             {
                 let mut data = state.data();
                 let data = &mut *data;
-                data.subsidies.cancel(&mut data.ledger, request)
+                (data.subsidies).cancel(&mut data.ledger, &data.refunds, request)
             }
         }
         ("POST", "/v3/ecommerce/profitsharing/after-sales-orders") => {

@@ -28,6 +28,8 @@ pub(crate) struct Subsidies {
     paid: Bounded<SubsidyRecord>,
     /// Subsidy returns, by `out_order_no`.
     returns: Bounded<SubsidyReturnRecord>,
+    /// `out_subsidy_no` → `transaction_id`: one number, one subsidy.
+    numbers: Bounded<String>,
 }
 
 impl Subsidies {
@@ -36,6 +38,7 @@ impl Subsidies {
         Self {
             paid: Bounded::new(max_kept),
             returns: Bounded::new(max_kept),
+            numbers: Bounded::new(max_kept),
         }
     }
 }
@@ -103,14 +106,31 @@ impl Subsidies {
                 "补差金额必须大于0 (the amount must be at least 1 fen)",
             ));
         }
-        ledger
+        let paid = ledger
             .transaction(&request.transaction_id)
             .filter(|t| t.sub_mchid == request.sub_mchid)
             .ok_or_else(|| {
                 invalid(
                     "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
                 )
-            })?;
+            })?
+            .amount;
+        // The order's maximum subsidy, which the simulator does not know, stands at what was paid.
+        if request.amount > paid {
+            return Err(invalid(&format!(
+                "补差金额超过最大补差金额 ({} fen; the simulator allows at most what was paid, {paid} \
+                 fen)",
+                request.amount
+            )));
+        }
+        if let Some(number) = &request.out_subsidy_no
+            && let Some(other) = self.numbers.get(number)
+            && *other != request.transaction_id
+        {
+            return Err(invalid(&format!(
+                "商户补差单号已使用 ({number} was used for the subsidy of transaction {other})"
+            )));
+        }
         if Self::split_started(ledger, &request.transaction_id) {
             return Err(invalid(
                 "订单已发起分账, 不能补差 (a subsidy comes before the transaction is split)",
@@ -127,6 +147,10 @@ impl Subsidies {
             reference: subsidy_id.clone(),
         });
         let answer = to_json(&subsidy_answer(&request, &subsidy_id, now, 0));
+        if let Some(number) = &request.out_subsidy_no {
+            self.numbers
+                .insert(number.clone(), request.transaction_id.clone());
+        }
         self.paid.insert(
             request.transaction_id.clone(),
             SubsidyRecord::Paid {
@@ -164,6 +188,12 @@ impl Subsidies {
                 "目前只支持一个出资账户 (one account only)",
             ));
         }
+        if let Some(FundsFrom::Unknown(other)) = from.first().and_then(|f| f.account.as_ref()) {
+            return Err(param_error(
+                "from[0].account",
+                &format!("出资账户类型无效 ({other} is not AVAILABLE or UNAVAILABLE)"),
+            ));
+        }
         let named = from.first().map(|f| (f.account.clone(), f.amount));
         if let Some((_, Some(amount))) = &named
             && *amount != request.amount
@@ -188,11 +218,10 @@ impl Subsidies {
                 request.transaction_id
             )));
         }
-        if self
-            .returns
-            .values()
-            .any(|r| r.request.refund_id.as_deref() == Some(refund_id.as_str()))
-        {
+        if self.returns.values().any(|r| {
+            r.request.refund_id.as_deref() == Some(refund_id.as_str())
+                && r.answer.result == ReturnResult::Success
+        }) {
             return Err(invalid(&format!(
                 "该退款单已回退过补差 (a subsidy was returned for refund {refund_id} already)"
             )));
@@ -294,6 +323,7 @@ impl Subsidies {
     pub fn cancel(
         &mut self,
         ledger: &mut Ledger,
+        refunds: &Refunds,
         request: CancelSubsidyRequest,
     ) -> Result<Value, Rejection> {
         ledger
@@ -312,13 +342,7 @@ impl Subsidies {
             }
             Some(SubsidyRecord::Cancelled) => {}
             None => {
-                let refunded = ledger
-                    .journal
-                    .total(&request.transaction_id, Movement::Refund)
-                    > ledger
-                        .journal
-                        .total(&request.transaction_id, Movement::RefundClosed);
-                if !refunded {
+                if !refunds.any_of(&request.transaction_id) {
                     return Err(invalid(
                         "订单未发生退款, 不能取消补差 (a subsidy is cancelled only after a refund of \
                          the transaction)",

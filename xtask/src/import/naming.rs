@@ -14,12 +14,13 @@ const VERBS: [&str; 17] = [
 /// that starts with another verb names a thing (`return-advance`: the advance's return).
 const READ_VERBS: [&str; 2] = ["download", "query"];
 
-/// Rust's keywords, which a method cannot be named.
-const KEYWORDS: [&str; 38] = [
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
-    "where", "while", "yield",
+/// Rust's keywords, strict and reserved (2024 edition), which a method cannot be named.
+const KEYWORDS: [&str; 52] = [
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield", "Self",
 ];
 
 /// The verb a method stands for when the path names none.
@@ -326,6 +327,7 @@ mod tests {
             ("applyAbnormalRefund", "refunds", "apply_abnormal_refund"),
             ("createSubsidy", "subsidies", "create"),
             ("returnSubsidy", "subsidies", "return_subsidy"),
+            ("tryWidget", "widgets", "try_widget"),
             ("createOrder", "profitsharing", "create_order"),
             ("queryOrderAmounts", "profitsharing", "query_order_amounts"),
         ] {

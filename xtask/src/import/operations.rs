@@ -87,6 +87,45 @@ pub(super) fn operation_head(
     operation
 }
 
+/// Two operations of a family whose short methods are one name (`queryRefundAdvance` and
+/// `queryAdvance` in `refunds`) keep their whole ids as methods, so that both can be called.
+pub(super) fn short_names_of_their_own(paths: &mut Map<String, Value>) {
+    let mut taken: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let key = |op: &Value| {
+        (
+            op.pointer("/tags/0")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            op.get("x-method")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    for op in paths
+        .values()
+        .filter_map(Value::as_object)
+        .flat_map(|m| m.values())
+    {
+        *taken.entry(key(op)).or_default() += 1;
+    }
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|m| m.values_mut())
+    {
+        if taken.get(&key(op)).copied().unwrap_or_default() > 1
+            && let Some(id) = op.get("operationId").and_then(Value::as_str)
+        {
+            let whole = id.to_snake_case();
+            if let Some(object) = op.as_object_mut() {
+                object.insert("x-method".to_owned(), json!(whole));
+            }
+        }
+    }
+}
+
 /// A family of operations: the path segment that names it and the tag its operations carry.
 pub(super) struct Family {
     pub segment: String,
@@ -164,6 +203,7 @@ impl<'a> Importer<'a> {
                 }));
             }
         }
+        short_names_of_their_own(&mut paths);
         for (index, row) in overlay.errors.add.iter().enumerate() {
             let mut endpoints = self
                 .pages

@@ -890,3 +890,39 @@ fn pages_with_the_same_answer_table_share_one_component_and_a_different_one_is_a
         error.expected
     );
 }
+
+#[test]
+fn two_operations_whose_short_methods_collide_keep_their_whole_ids() {
+    let mut paths: Map<String, Value> = serde_json::from_value(json!({
+        "/v3/ecommerce/refunds/advance": {
+            "get": {"operationId": "queryRefundAdvance", "tags": ["refunds"], "x-method": "query_advance"}
+        },
+        "/v3/ecommerce/refunds/{refund_id}/advance": {
+            "get": {"operationId": "queryAdvance", "tags": ["refunds"], "x-method": "query_advance"},
+            "post": {"operationId": "applyRefund", "tags": ["refunds"], "x-method": "apply"}
+        },
+        "/v3/ecommerce/subsidies/advance": {
+            "get": {"operationId": "querySubsidyAdvance", "tags": ["subsidies"], "x-method": "query_advance"}
+        }
+    }))
+    .unwrap();
+    super::operations::short_names_of_their_own(&mut paths);
+    let method = |path: &str, verb: &str| paths[path][verb]["x-method"].clone();
+    assert_eq!(
+        method("/v3/ecommerce/refunds/advance", "get"),
+        "query_refund_advance"
+    );
+    assert_eq!(
+        method("/v3/ecommerce/refunds/{refund_id}/advance", "get"),
+        "query_advance"
+    );
+    // Another family's same short name, and an operation without a twin, are left alone.
+    assert_eq!(
+        method("/v3/ecommerce/subsidies/advance", "get"),
+        "query_advance"
+    );
+    assert_eq!(
+        method("/v3/ecommerce/refunds/{refund_id}/advance", "post"),
+        "apply"
+    );
+}
