@@ -980,3 +980,31 @@ async fn an_advance_return_is_the_sub_merchants_own() {
         .unwrap_err();
     assert_eq!(code(&other), "RESOURCE_NOT_EXISTS");
 }
+
+#[tokio::test]
+async fn a_transaction_replaced_gives_back_what_it_had_left_and_the_books_still_add_up() {
+    let (simulator, client) = start().await;
+    simulator.add_transaction(SUB, "T15", 1000).unwrap();
+    client
+        .profit_sharing()
+        .create_order(&split("T15", "P15", 300, false))
+        .await
+        .unwrap();
+    // The same id again: a new payment, the old one's 700 left frozen back to the buyer.
+    simulator.add_transaction(SUB, "T15", 500).unwrap();
+    assert_eq!(unsplit(&client, "T15").await, 500);
+    let mut sum: HashMap<Account, i64> = HashMap::new();
+    for entry in simulator.journal() {
+        *sum.entry(entry.from.clone()).or_insert(0) -= entry.amount;
+        *sum.entry(entry.to.clone()).or_insert(0) += entry.amount;
+    }
+    assert_eq!(sum.values().sum::<i64>(), 0, "{sum:?}");
+    // What the first payment gave the supplier stays the supplier's.
+    assert_eq!(sum[&Account::Available(SUPPLIER.into())], 300);
+    assert!(
+        simulator
+            .journal()
+            .iter()
+            .any(|e| e.movement == wechatpay_v3::simulator::Movement::Forgotten && e.amount == 700)
+    );
+}

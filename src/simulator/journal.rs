@@ -50,6 +50,9 @@ pub enum Movement {
     SubsidyReturn,
     /// An after-sales service fee split to the platform (售后服务分账).
     AfterSalesShare,
+    /// A transaction the simulator forgot (replaced, or dropped past its cap): what it had left
+    /// frozen, back to the buyer.
+    Forgotten,
 }
 
 /// One movement: `amount` fen from `from` to `to`, at `at`.
@@ -138,11 +141,25 @@ impl Journal {
             .saturating_add(self.total(transaction_id, Movement::RefundClosed))
     }
 
-    /// Forgets a transaction: its frozen money and its totals (a transaction replaced, or
-    /// dropped past the simulator's cap). The entries stay in the bills.
-    pub fn forget(&mut self, transaction_id: &str) {
-        self.balances
-            .remove(&Account::Frozen(transaction_id.to_owned()));
+    /// Forgets a transaction (replaced, or dropped past the simulator's cap): what it has left
+    /// frozen goes back to the buyer (`Movement::Forgotten`, at `at`), so that the books still
+    /// add up, and its totals are cleared. What it gave others stays theirs, and the entries stay
+    /// in the bills.
+    pub fn forget(&mut self, transaction_id: &str, at: DateTime<FixedOffset>) {
+        let frozen = Account::Frozen(transaction_id.to_owned());
+        let left = self.balance(&frozen);
+        if left != 0 {
+            self.record(Entry {
+                at,
+                from: frozen.clone(),
+                to: Account::Buyer,
+                amount: left,
+                movement: Movement::Forgotten,
+                transaction_id: transaction_id.to_owned(),
+                reference: transaction_id.to_owned(),
+            });
+        }
+        self.balances.remove(&frozen);
         self.totals.retain(|(id, _), _| id != transaction_id);
     }
 
@@ -203,8 +220,14 @@ mod tests {
         assert_eq!(sum, 0);
         // The bills keep the latest two entries; the balances everything.
         assert_eq!(journal.entries().count(), 2);
-        journal.forget("T");
+        journal.forget("T", at());
         assert_eq!(journal.balance(&frozen), 0);
+        // What was left frozen went back: the books still add up.
+        let sum: i64 = [&frozen, &sub, &Account::Buyer]
+            .iter()
+            .map(|a| journal.balance(a))
+            .sum();
+        assert_eq!(sum, 0);
         assert_eq!(journal.total("T", Movement::Payment), 0);
     }
 }

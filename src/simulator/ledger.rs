@@ -270,7 +270,8 @@ impl Ledger {
     /// Adds a paid transaction, or replaces one with the same id (and forgets what was split of it):
     /// its payment, frozen for splitting, is the journal's first entry for it.
     pub fn add_transaction(&mut self, paid: &super::fixtures::Transaction) {
-        self.journal.forget(&paid.transaction_id);
+        let now = self.now();
+        self.journal.forget(&paid.transaction_id, now);
         let dropped = self.transactions.insert(
             paid.transaction_id.clone(),
             Transaction {
@@ -282,9 +283,8 @@ impl Ledger {
             },
         );
         for gone in dropped {
-            self.journal.forget(&gone.transaction_id);
+            self.journal.forget(&gone.transaction_id, now);
         }
-        let now = self.now();
         self.journal.record(Entry {
             at: now,
             from: Account::Buyer,
