@@ -75,14 +75,7 @@ impl AfterSales {
                 "分账金额必须大于0 (the amount must be at least 1 fen)",
             ));
         }
-        let transaction = ledger
-            .transaction(&request.transaction_id)
-            .filter(|t| t.sub_mchid == request.sub_mchid)
-            .ok_or_else(|| {
-                invalid(
-                    "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
-                )
-            })?;
+        let transaction = ledger.paid_by(&request.sub_mchid, &request.transaction_id)?;
         let limit = transaction
             .amount
             .saturating_mul(i64::from(context.rules.max_ratio_percent))

@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, Offset as _, SubsecRound as _};
 use http::StatusCode;
 use serde_json::Value;
 
-use super::checks::{Rejection, rejection};
+use super::checks::{Rejection, invalid, rejection};
 use super::fixtures::{Fixtures, FixturesError};
 pub(crate) use super::journal::push_bounded;
 use super::journal::{Account, Entry, Journal, Movement};
@@ -299,6 +299,24 @@ impl Ledger {
     /// A paid transaction, if the simulator holds it.
     pub(crate) fn transaction(&self, transaction_id: &str) -> Option<&Transaction> {
         self.transactions.get(transaction_id)
+    }
+
+    /// The paid transaction `transaction_id` of `sub_mchid`, or `400 INVALID_REQUEST` (the code
+    /// the pages give for an order that is not the sub-merchant's).
+    pub(crate) fn paid_by(
+        &self,
+        sub_mchid: &str,
+        transaction_id: &str,
+    ) -> Result<&Transaction, Rejection> {
+        self.transactions
+            .get(transaction_id)
+            .filter(|t| t.sub_mchid == sub_mchid)
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "订单不存在或不是该二级商户的订单 (no paid transaction {transaction_id} of \
+                     sub_mchid {sub_mchid}; seed one with add_transaction or the fixtures)"
+                ))
+            })
     }
 
     /// A paid transaction of `sub_mchid`, by the merchant's order number.

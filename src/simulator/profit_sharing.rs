@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, not_enough, not_found, param_error, rejection};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, Transaction, later, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, later, to_json};
 use crate::EventType;
 use crate::profit_sharing::{
     AddReceiverRequest, AddReceiverResponse, CreateOrderRequest, CreateOrderResponse,
@@ -304,24 +304,6 @@ impl ProfitSharing {
         })
     }
 
-    /// The transaction a split or a finish is for, which must be the sub-merchant's.
-    fn transaction_of<'l>(
-        ledger: &'l Ledger,
-        sub_mchid: &str,
-        transaction_id: &str,
-    ) -> Result<&'l Transaction, Rejection> {
-        ledger
-            .transactions
-            .get(transaction_id)
-            .filter(|t| t.sub_mchid == sub_mchid)
-            .ok_or_else(|| {
-                invalid(&format!(
-                    "订单不存在或不是该二级商户的分账订单 (no paid transaction {transaction_id} of \
-                     sub_mchid {sub_mchid}; seed one with add_transaction or the fixtures)"
-                ))
-            })
-    }
-
     /// Checks a split's receivers against the pages' rules; returns what they add up to, and the
     /// part of it that goes to others than the sub-merchant itself (what the ratio limits).
     fn check_receivers(
@@ -411,8 +393,7 @@ impl ProfitSharing {
         if taken_by_fixture {
             return Err(reused(&request.out_order_no));
         }
-        let transaction =
-            Self::transaction_of(ledger, &request.sub_mchid, &request.transaction_id)?;
+        let transaction = ledger.paid_by(&request.sub_mchid, &request.transaction_id)?;
         let (total, shared) = self.check_receivers(&request, context)?;
         if transaction.splits >= context.rules.max_splits_per_transaction {
             return Err(invalid(&format!(
@@ -528,7 +509,7 @@ impl ProfitSharing {
         if taken_by_fixture {
             return Err(reused(&request.out_order_no));
         }
-        Self::transaction_of(ledger, &request.sub_mchid, &request.transaction_id)?;
+        ledger.paid_by(&request.sub_mchid, &request.transaction_id)?;
         let amount = ledger.unsplit(&request.transaction_id);
         if amount <= 0 {
             return Err(not_enough(&format!(

@@ -107,13 +107,7 @@ impl Subsidies {
             ));
         }
         let paid = ledger
-            .transaction(&request.transaction_id)
-            .filter(|t| t.sub_mchid == request.sub_mchid)
-            .ok_or_else(|| {
-                invalid(
-                    "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
-                )
-            })?
+            .paid_by(&request.sub_mchid, &request.transaction_id)?
             .amount;
         // The order's maximum subsidy, which the simulator does not know, stands at what was paid.
         if request.amount > paid {
@@ -326,14 +320,7 @@ impl Subsidies {
         refunds: &Refunds,
         request: CancelSubsidyRequest,
     ) -> Result<Value, Rejection> {
-        ledger
-            .transaction(&request.transaction_id)
-            .filter(|t| t.sub_mchid == request.sub_mchid)
-            .ok_or_else(|| {
-                invalid(
-                    "订单不存在 (no paid transaction of this sub_mchid with that transaction_id)",
-                )
-            })?;
+        ledger.paid_by(&request.sub_mchid, &request.transaction_id)?;
         match self.paid.get(&request.transaction_id) {
             Some(SubsidyRecord::Paid { .. }) => {
                 return Err(invalid(
