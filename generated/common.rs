@@ -49,11 +49,11 @@ pub struct Notification {
     ///
     /// At most 16 characters (not enforced when decoding).
     pub summary: String,
-    /// 通知数据类型. 通知资源的数据类型, 分账动账通知固定为 encrypt-resource。
+    /// 通知数据类型. 通知资源的数据类型, 固定为 encrypt-resource: the resource is encrypted.
     ///
     /// At most 32 characters (not enforced when decoding).
     pub resource_type: String,
-    /// 通知数据. 加密后的分账动账资源。商户应先校验通知签名, 再用 APIv3 密钥按 algorithm 指定的算法, 结合 nonce 和 associated_data 解密 ciphertext, 得到下文"解密后的资源"。
+    /// 通知数据. 加密后的资源: verify the notification's signature first, then decrypt `ciphertext` with the APIv3 key (AEAD_AES_256_GCM, with `nonce` and `associated_data`) into the notification's decrypted resource (解密后的资源).
     pub resource: NotificationResource,
 }
 /// The merchant's answer to a notification it could not take.
@@ -69,7 +69,7 @@ pub struct NotificationFailure {
     /// At most 64 characters (not enforced when decoding).
     pub message: String,
 }
-/// 通知数据. 加密后的分账动账资源。商户应先校验通知签名, 再用 APIv3 密钥按 algorithm 指定的算法, 结合 nonce 和 associated_data 解密 ciphertext, 得到下文"解密后的资源"。
+/// 通知数据. 加密后的资源: verify the notification's signature first, then decrypt `ciphertext` with the APIv3 key (AEAD_AES_256_GCM, with `nonce` and `associated_data`) into the notification's decrypted resource (解密后的资源).
 #[derive(Deserialize, Serialize, Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub struct NotificationResource {
@@ -86,7 +86,7 @@ pub struct NotificationResource {
     /// At most 16 characters (not enforced when decoding).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associated_data: Option<String>,
-    /// 原始类型. 加密前资源对象的类型, 分账动账通知为 profitsharing。
+    /// 原始类型. 加密前资源对象的类型: `profitsharing` for 分账动账通知, `refund` for 退款结果通知.
     ///
     /// At most 32 characters (not enforced when decoding).
     pub original_type: String,
