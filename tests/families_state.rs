@@ -27,7 +27,7 @@ use wechatpay_v3::refunds::{
     QueryRefundByOutRefundNoRequest, QueryRefundReturnAdvanceRequest, RefundAccount, RefundChannel,
     RefundNotification, RefundStatus, ReturnAdvanceRequest,
 };
-use wechatpay_v3::simulator::{Account, RefundOutcome, Simulator, VerificationMode};
+use wechatpay_v3::simulator::{Account, JournalEntry, RefundOutcome, Simulator, VerificationMode};
 use wechatpay_v3::subsidies::{
     CancelSubsidyRequest, CreateSubsidyRequest, ReturnSubsidyRequest, SubsidyResult,
 };
@@ -156,15 +156,10 @@ fn code(error: &Error) -> String {
     }
 }
 
-/// Every account's balance from one transaction's movements in the journal: each movement takes
-/// what it gives.
-fn balances(simulator: &Simulator, transaction: &str) -> HashMap<Account, i64> {
+/// Every account's balance from journal entries: each movement takes what it gives.
+fn balances(entries: impl IntoIterator<Item = JournalEntry>) -> HashMap<Account, i64> {
     let mut balances = HashMap::new();
-    for entry in simulator
-        .journal()
-        .into_iter()
-        .filter(|e| e.transaction_id == transaction)
-    {
+    for entry in entries {
         *balances.entry(entry.from.clone()).or_insert(0) -= entry.amount;
         *balances.entry(entry.to.clone()).or_insert(0) += entry.amount;
     }
@@ -871,7 +866,12 @@ async fn every_family_writes_one_journal_whose_balances_add_up_to_zero() {
         )
         .await
         .unwrap();
-    let balances = balances(&simulator, "T11");
+    let balances = balances(
+        simulator
+            .journal()
+            .into_iter()
+            .filter(|e| e.transaction_id == "T11"),
+    );
     assert_eq!(balances.values().sum::<i64>(), 0, "{balances:?}");
     // Each answer reads the same books: the sub-merchant got the rest of 1100 after 300 to the
     // supplier, and paid back the platform's 200.
@@ -993,11 +993,7 @@ async fn a_transaction_replaced_gives_back_what_it_had_left_and_the_books_still_
     // The same id again: a new payment, the old one's 700 left frozen back to the buyer.
     simulator.add_transaction(SUB, "T15", 500).unwrap();
     assert_eq!(unsplit(&client, "T15").await, 500);
-    let mut sum: HashMap<Account, i64> = HashMap::new();
-    for entry in simulator.journal() {
-        *sum.entry(entry.from.clone()).or_insert(0) -= entry.amount;
-        *sum.entry(entry.to.clone()).or_insert(0) += entry.amount;
-    }
+    let sum = balances(simulator.journal());
     assert_eq!(sum.values().sum::<i64>(), 0, "{sum:?}");
     // What the first payment gave the supplier stays the supplier's.
     assert_eq!(sum[&Account::Available(SUPPLIER.into())], 300);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Bounded, Context, IdKind, Ledger, later, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, funds_account, later, to_json};
 use super::refunds::Refunds;
 use crate::profit_sharing::{
     AfterSalesType, CreateAfterSalesOrderRequest, CreateAfterSalesOrderResponse, ProcessingResult,
@@ -76,30 +76,26 @@ impl AfterSales {
             ));
         }
         let transaction = ledger.paid_by(&request.sub_mchid, &request.transaction_id)?;
-        let limit = transaction
-            .amount
-            .saturating_mul(i64::from(context.rules.max_ratio_percent))
-            / 100;
+        let limit = context.rules.max_shared(transaction.amount);
         if request.amount > limit {
             return Err(invalid(&format!(
                 "超出最大分账比例 ({} % of {} fen is {limit} fen)",
                 context.rules.max_ratio_percent, transaction.amount
             )));
         }
-        let refund_of_transaction = refunds
-            .get(&request.refund_id)
-            .is_some_and(|r| r.refunds(&request.transaction_id));
+        let refund_of_transaction =
+            refunds.is_refund_of(&request.refund_id, &request.transaction_id);
         if !refund_of_transaction {
             return Err(invalid(&format!(
                 "退款单不属于该订单 ({} is not a refund of transaction {})",
                 request.refund_id, request.transaction_id
             )));
         }
-        let source = if ledger.unsplit(&request.transaction_id) >= request.amount {
-            Account::Frozen(request.transaction_id.clone())
-        } else {
-            Account::Available(request.sub_mchid.clone())
-        };
+        let source = funds_account(
+            &ledger.covering_source(&request.transaction_id, request.amount),
+            &request.transaction_id,
+            &request.sub_mchid,
+        );
         let held = ledger.journal.balance(&source);
         if held < request.amount {
             return Err(invalid(&format!(

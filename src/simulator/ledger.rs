@@ -19,6 +19,7 @@ use super::fixtures::{Fixtures, FixturesError};
 pub(crate) use super::journal::push_bounded;
 use super::journal::{Account, Entry, Journal, Movement};
 use crate::EventType;
+use crate::common::FundsFrom;
 
 /// The rules a simulator applies, fixed when it starts.
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +30,22 @@ pub(crate) struct Rules {
     pub processing_delay: Duration,
     /// The most split requests one transaction takes.
     pub max_splits_per_transaction: u32,
+}
+
+impl Rules {
+    /// The most of a transaction paid `paid` fen that may go to others than its sub-merchant.
+    pub fn max_shared(&self, paid: i64) -> i64 {
+        paid.saturating_mul(i64::from(self.max_ratio_percent)) / 100
+    }
+}
+
+/// The account of the journal a sub-merchant's funding account is: `UNAVAILABLE`, the
+/// transaction's frozen money; otherwise its available balance.
+pub(crate) fn funds_account(source: &FundsFrom, transaction_id: &str, sub_mchid: &str) -> Account {
+    match source {
+        FundsFrom::Unavailable => Account::Frozen(transaction_id.to_owned()),
+        _ => Account::Available(sub_mchid.to_owned()),
+    }
 }
 
 /// The simulator's clock: real time since it started, times the speed, plus what
@@ -328,6 +345,22 @@ impl Ledger {
         self.transactions
             .values()
             .find(|t| t.sub_mchid == sub_mchid && t.out_trade_no == out_trade_no)
+    }
+
+    /// Whether a split has taken money from a transaction (a share, or a finish).
+    pub(crate) fn split_started(&self, transaction_id: &str) -> bool {
+        self.journal.total(transaction_id, Movement::Share) > 0
+            || self.journal.total(transaction_id, Movement::Unfreeze) > 0
+    }
+
+    /// Where a sub-merchant pays `amount` of a transaction from when the request names no
+    /// account: the transaction's frozen money when that covers it, else its available balance.
+    pub(crate) fn covering_source(&self, transaction_id: &str, amount: i64) -> FundsFrom {
+        if self.unsplit(transaction_id) >= amount {
+            FundsFrom::Unavailable
+        } else {
+            FundsFrom::Available
+        }
     }
 
     /// What is left of a transaction to split (订单剩余待分金额): its frozen money.

@@ -414,10 +414,7 @@ impl ProfitSharing {
                 request.transaction_id
             )));
         }
-        let limit = transaction
-            .amount
-            .saturating_mul(i64::from(context.rules.max_ratio_percent))
-            / 100;
+        let limit = context.rules.max_shared(transaction.amount);
         if shared_before.saturating_add(shared) > limit {
             return Err(rejection(
                 StatusCode::FORBIDDEN,

@@ -17,7 +17,7 @@ use super::checks::{Rejection, invalid, missing, not_enough, not_found, param_er
 use super::journal::{Account, Entry, Movement};
 use std::collections::{HashMap, VecDeque};
 
-use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, later, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, funds_account, later, to_json};
 use crate::EventType;
 use crate::refunds::{
     AbnormalRefundType, AdvanceReturn, ApplyAbnormalRefundRequest, ApplyRefundRequest,
@@ -218,9 +218,12 @@ impl Refunds {
         self.records.values().any(|r| r.refunds(transaction_id))
     }
 
-    /// The refund `refund_id`, if the simulator holds it.
-    pub(crate) fn get(&self, refund_id: &str) -> Option<&RefundRecord> {
-        self.records.get(refund_id)
+    /// Whether `refund_id` is a refund of `transaction_id` that does not close: what a subsidy's
+    /// return and an after-sales fee must name.
+    pub(crate) fn is_refund_of(&self, refund_id: &str, transaction_id: &str) -> bool {
+        self.records
+            .get(refund_id)
+            .is_some_and(|r| r.refunds(transaction_id))
     }
 }
 
@@ -228,14 +231,6 @@ impl Refunds {
 #[derive(Debug)]
 pub(crate) struct AdvanceReturnRecord {
     answer: AdvanceReturn,
-}
-
-/// The account of the journal a refund's source is.
-fn account_of(source: &FundsFrom, transaction_id: &str, sub_mchid: &str) -> Account {
-    match source {
-        FundsFrom::Unavailable => Account::Frozen(transaction_id.to_owned()),
-        _ => Account::Available(sub_mchid.to_owned()),
-    }
 }
 
 impl Refunds {
@@ -377,8 +372,7 @@ impl Refunds {
             }
             return Ok(Vec::new());
         }
-        let split_started = ledger.journal.total(transaction_id, Movement::Share) > 0
-            || ledger.journal.total(transaction_id, Movement::Unfreeze) > 0;
+        let split_started = ledger.split_started(transaction_id);
         let sources: Vec<(FundsFrom, i64)> = if !from.is_empty() {
             for (index, part) in from.iter().enumerate() {
                 if let FundsFrom::Unknown(other) = &part.account {
@@ -428,16 +422,14 @@ impl Refunds {
                 ));
             }
             vec![(account.clone(), refund)]
-        } else if ledger.unsplit(transaction_id) >= refund {
-            vec![(FundsFrom::Unavailable, refund)]
         } else {
-            vec![(FundsFrom::Available, refund)]
+            vec![(ledger.covering_source(transaction_id, refund), refund)]
         };
         for (account, amount) in &sources {
             let held =
                 ledger
                     .journal
-                    .balance(&account_of(account, transaction_id, &request.sub_mchid));
+                    .balance(&funds_account(account, transaction_id, &request.sub_mchid));
             if held < *amount {
                 let what = match account {
                     FundsFrom::Unavailable => "the transaction's frozen money (left to split)",
@@ -461,7 +453,7 @@ impl Refunds {
             .iter()
             .map(|(account, amount)| {
                 (
-                    account_of(account, &record.transaction_id, sub_mchid),
+                    funds_account(account, &record.transaction_id, sub_mchid),
                     *amount,
                 )
             })

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, param_error};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Bounded, Context, IdKind, Ledger, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, funds_account, to_json};
 use super::refunds::Refunds;
 use crate::subsidies::{
     CancelSubsidyRequest, CancelSubsidyResponse, CreateSubsidyRequest, CreateSubsidyResponse,
@@ -64,12 +64,6 @@ pub(crate) struct SubsidyReturnRecord {
 }
 
 impl Subsidies {
-    /// Whether a split has taken money from a transaction (a share, or a finish).
-    fn split_started(ledger: &Ledger, transaction_id: &str) -> bool {
-        ledger.journal.total(transaction_id, Movement::Share) > 0
-            || ledger.journal.total(transaction_id, Movement::Unfreeze) > 0
-    }
-
     /// 请求补差.
     pub fn create(
         &mut self,
@@ -125,7 +119,7 @@ impl Subsidies {
                 "商户补差单号已使用 ({number} was used for the subsidy of transaction {other})"
             )));
         }
-        if Self::split_started(ledger, &request.transaction_id) {
+        if ledger.split_started(&request.transaction_id) {
             return Err(invalid(
                 "订单已发起分账, 不能补差 (a subsidy comes before the transaction is split)",
             ));
@@ -203,9 +197,7 @@ impl Subsidies {
                 "缺少微信退款单号 (refund_id is required: a subsidy is returned for a refund)",
             ));
         };
-        let refund_of_transaction = refunds
-            .get(refund_id)
-            .is_some_and(|r| r.refunds(&request.transaction_id));
+        let refund_of_transaction = refunds.is_refund_of(refund_id, &request.transaction_id);
         if !refund_of_transaction {
             return Err(invalid(&format!(
                 "退款单不属于该订单 ({refund_id} is not a refund of transaction {})",
@@ -258,15 +250,9 @@ impl Subsidies {
         let subsidy_id = subsidy_id.clone();
         let account = match named.as_ref().and_then(|(account, _)| account.clone()) {
             Some(account) => account,
-            None if ledger.unsplit(&request.transaction_id) >= request.amount => {
-                FundsFrom::Unavailable
-            }
-            None => FundsFrom::Available,
+            None => ledger.covering_source(&request.transaction_id, request.amount),
         };
-        let source = match account {
-            FundsFrom::Unavailable => Account::Frozen(request.transaction_id.clone()),
-            _ => Account::Available(request.sub_mchid.clone()),
-        };
+        let source = funds_account(&account, &request.transaction_id, &request.sub_mchid);
         let funded = ledger.journal.balance(&source) >= request.amount;
         let subsidy_refund_id = ledger.next_id(IdKind::SubsidyReturn);
         if funded {
@@ -335,7 +321,7 @@ impl Subsidies {
                          the transaction)",
                     ));
                 }
-                if Self::split_started(ledger, &request.transaction_id) {
+                if ledger.split_started(&request.transaction_id) {
                     return Err(invalid(
                         "订单已发起分账 (the transaction is being split already)",
                     ));

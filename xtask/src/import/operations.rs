@@ -69,10 +69,6 @@ pub(super) fn operation_head(
     let mut operation = Map::new();
     operation.insert("operationId".to_owned(), json!(id));
     operation.insert("tags".to_owned(), json!([family.tag]));
-    operation.insert(
-        "x-method".to_owned(),
-        json!(naming::method_name(id, &family.segment)),
-    );
     operation.insert("summary".to_owned(), json!(summary(page)));
     operation.insert(
         "description".to_owned(),
@@ -269,6 +265,11 @@ impl<'a> Importer<'a> {
 
         let summary = summary(page);
         let mut operation = operation_head(&id, &family, label, page, op);
+        // Its method on the family's handle (a notification, which is not called, has none).
+        operation.insert(
+            "x-method".to_owned(),
+            json!(naming::method_name(&id, &family.segment)),
+        );
         let idempotent_on_page = page.description.contains("幂等")
             || page.request.iter().any(|f| f.description.contains("幂等"));
         if idempotent_on_page {

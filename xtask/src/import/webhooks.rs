@@ -234,8 +234,6 @@ impl<'a> Importer<'a> {
                     )
                 })?;
             let mut operation = operation_head(&id, &family, label, page, op);
-            // A notification is not called: it has no method on the family's handle.
-            operation.remove("x-method");
             operation.insert("x-original-type".to_owned(), json!(original_type));
             operation.insert("x-event-types".to_owned(), json!(event_types));
             for (key, value) in &op.extensions {
