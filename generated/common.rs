@@ -155,6 +155,30 @@ crate::__generated::open_enum!(
     Available = "AVAILABLE",
     Unavailable = "UNAVAILABLE",
 );
+/// 二级商户账户类型. 要查询的资金账户; 这是 GET 请求, 没有 JSON 请求体, 本参数放在 URL 查询串里, 形如 ?account_type=
+///
+/// Open: a value this version does not know decodes into [`AccountType::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `AccountType::from("BASIC")`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccountType {
+    /// `BASIC`: 基本账户
+    Basic,
+    /// `FEES`: 手续费账户
+    Fees,
+    /// `OPERATION`: 运营账户
+    Operation,
+    /// `DEPOSIT`: 保证金账户
+    Deposit,
+    /// A value this version does not know, kept exactly as WeChat Pay sent it.
+    Unknown(String),
+}
+crate::__generated::open_enum!(
+    AccountType,
+    Basic = "BASIC",
+    Fees = "FEES",
+    Operation = "OPERATION",
+    Deposit = "DEPOSIT",
+);
 /// 错误码. The code of an error answer. WeChat Pay adds codes over time: an unknown code is kept as it came.
 ///
 /// Open: a value this version does not know decodes into [`ErrorCode::Unknown`] with the raw string and encodes back unchanged. [`From<&str>`] never fails and never gives `Unknown` for a known value, e.g. `ErrorCode::from("SYSTEM_ERROR")`.
@@ -167,22 +191,34 @@ pub enum ErrorCode {
     ParamError,
     /// `INVALID_REQUEST`: 不符合业务规则 (the request is not valid in the order's current state)
     InvalidRequest,
+    /// `NO_STATEMENT_EXIST`: 账单文件不存在 (no bill for that day (nothing moved))
+    NoStatementExist,
+    /// `STATEMENT_CREATING`: 账单生成中 (the bill is being made; apply again after 10:00 the next day)
+    StatementCreating,
     /// `SIGN_ERROR`: 签名验证不通过 (the request's signature was not accepted)
     SignError,
-    /// `FREQUENCY_LIMITED`: 频率超限 (too many requests; slow down and retry)
-    FrequencyLimited,
     /// `NO_AUTH`: 商户无权限 (the merchant may not do this (no permission for the operation))
     NoAuth,
-    /// `NOT_ENOUGH`: 待分金额为 0 (not enough money (left to split, or in the paying account))
+    /// `ACCOUNT_ERROR`: 二级商户未绑卡 (the sub-merchant has no bank card for settlement)
+    AccountError,
+    /// `ACCOUNT_NOT_VERIFIED`: 二级商户下行打款未成功 (the sub-merchant's bank card did not take a test payment)
+    AccountNotVerified,
+    /// `CONTRACT_NOT_CONFIRM`: 二级商户提现权限未开启 (the sub-merchant may not withdraw (not enabled))
+    ContractNotConfirm,
+    /// `NOT_ENOUGH`: 可用余额不足 (not enough money (left to split, or in the paying account))
     NotEnough,
+    /// `REQUEST_BLOCKED`: 请求受阻 (the request was blocked)
+    RequestBlocked,
+    /// `ORDER_NOT_EXIST`: 提现单不存在 (no such withdrawal)
+    OrderNotExist,
+    /// `FREQUENCY_LIMITED`: 频率超限 (too many requests; slow down and retry)
+    FrequencyLimited,
     /// `RESOURCE_NOT_EXISTS`: 记录不存在 (no such order, refund or subsidy)
     ResourceNotExists,
     /// `RULE_LIMIT`: 超出最大分账比例 (a business rule forbids it)
     RuleLimit,
     /// `USER_ACCOUNT_ABNORMAL`: 用户账户异常 (the buyer's account is abnormal or closed)
     UserAccountAbnormal,
-    /// `REQUEST_BLOCKED`: 请求受阻 (the request was blocked)
-    RequestBlocked,
     /// `MCH_NOT_EXISTS`: 商户号不存在 (no such merchant)
     MchNotExists,
     /// `RATELIMIT_EXCEEDED`: 达到调用速率限制 (the rate limit was exceeded; slow down and retry)
@@ -197,14 +233,20 @@ crate::__generated::open_enum!(
     SystemError = "SYSTEM_ERROR",
     ParamError = "PARAM_ERROR",
     InvalidRequest = "INVALID_REQUEST",
+    NoStatementExist = "NO_STATEMENT_EXIST",
+    StatementCreating = "STATEMENT_CREATING",
     SignError = "SIGN_ERROR",
-    FrequencyLimited = "FREQUENCY_LIMITED",
     NoAuth = "NO_AUTH",
+    AccountError = "ACCOUNT_ERROR",
+    AccountNotVerified = "ACCOUNT_NOT_VERIFIED",
+    ContractNotConfirm = "CONTRACT_NOT_CONFIRM",
     NotEnough = "NOT_ENOUGH",
+    RequestBlocked = "REQUEST_BLOCKED",
+    OrderNotExist = "ORDER_NOT_EXIST",
+    FrequencyLimited = "FREQUENCY_LIMITED",
     ResourceNotExists = "RESOURCE_NOT_EXISTS",
     RuleLimit = "RULE_LIMIT",
     UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
-    RequestBlocked = "REQUEST_BLOCKED",
     MchNotExists = "MCH_NOT_EXISTS",
     RatelimitExceeded = "RATELIMIT_EXCEEDED",
     ServiceUnavailable = "SERVICE_UNAVAILABLE",

@@ -11,3 +11,9 @@ pub mod refunds;
 #[cfg(feature = "subsidies")]
 #[cfg_attr(docsrs, doc(cfg(feature = "subsidies")))]
 pub mod subsidies;
+#[cfg(feature = "fund")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fund")))]
+pub mod fund;
+#[cfg(feature = "bills")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bills")))]
+pub mod bills;

@@ -423,7 +423,11 @@ fn read_operation(
         .map(Vec::as_slice)
         .unwrap_or_default();
     for (index, param) in parameters.iter().enumerate() {
-        fields.push(read_param(param, &format!("{pointer}/parameters/{index}"))?);
+        fields.push(read_param(
+            spec,
+            param,
+            &format!("{pointer}/parameters/{index}"),
+        )?);
     }
     let template: Vec<&str> = path
         .split('/')
@@ -628,7 +632,7 @@ fn business_number(
     }
 }
 
-fn read_param(param: &Value, pointer: &str) -> Result<Field, Error> {
+fn read_param(spec: &Spec, param: &Value, pointer: &str) -> Result<Field, Error> {
     if param.get("$ref").is_some() {
         return Err(Error::spec(
             pointer,
@@ -675,10 +679,15 @@ fn read_param(param: &Value, pointer: &str) -> Result<Field, Error> {
         schema,
         &format!("{pointer}/schema"),
     )?;
-    if !matches!(field.kind, Kind::String | Kind::Int | Kind::Bool) {
+    // A `$ref` is a string enum (`tar_type`), written in the URL as its value.
+    field.kind = resolve(spec, field.kind, &format!("{pointer}/schema"))?;
+    if !matches!(
+        field.kind,
+        Kind::String | Kind::Int | Kind::Bool | Kind::Enum(_)
+    ) {
         return Err(Error::spec(
             format!("{pointer}/schema"),
-            "a parameter is a string, an integer or a boolean",
+            "a parameter is a string, an integer, a boolean or a string enum",
         ));
     }
     if field.sensitive {
@@ -1525,6 +1534,7 @@ fn operation_tokens(
             let wire = &field.name;
             let text = match field.kind {
                 Kind::String => quote!(value),
+                Kind::Enum(_) => quote!(value.as_str()),
                 _ => quote!(&value.to_string()),
             };
             query_writes.push(if field.required {

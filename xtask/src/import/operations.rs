@@ -334,7 +334,8 @@ impl<'a> Importer<'a> {
                 Location::Body => body.push(field),
                 place => {
                     let overlay = op.request.get(&field.name);
-                    parameters.push(self.parameter(&field, place, overlay, page_path, at)?);
+                    parameters
+                        .push(self.parameter(&field, place, overlay, page_path, &prefix, at)?);
                 }
             }
         }
@@ -481,11 +482,12 @@ impl<'a> Importer<'a> {
     }
 
     fn parameter(
-        &self,
-        field: &PageField<'_>,
+        &mut self,
+        field: &PageField<'a>,
         location: Location,
         overlay: Option<&FieldOverlay>,
         page: &Path,
+        prefix: &str,
         at: &str,
     ) -> Result<Value, Error> {
         let at = format!("{at}/request/{}", field.name);
@@ -550,15 +552,22 @@ impl<'a> Importer<'a> {
                 field.name
             )));
         }
-        let mut schema = row_schema(row).ok_or_else(|| {
-            row_error(format!(
-                "a URL parameter of type string, string(N), int or boolean: {} is {:?} (an object \
-                 or array can only travel in a body; is the field marked `path` by mistake?)",
-                field.name, row.kind
-            ))
-        })?;
-        merge(&mut schema, overlay.schema.as_ref());
-        parameter.insert("schema".to_owned(), Value::Object(schema));
+        if !row.enum_values.is_empty() && overlay.schema.is_none() {
+            // A parameter with 枚举值 (`tar_type`, `bill_type`) is an enum, as a body field is.
+            let schema = self.enum_property(prefix, field)?;
+            parameter.insert("schema".to_owned(), schema);
+        } else {
+            let mut schema = row_schema(row).ok_or_else(|| {
+                row_error(format!(
+                    "a URL parameter of type string, string(N), int or boolean: {} is {:?} (an \
+                     object or array can only travel in a body; is the field marked `path` by \
+                     mistake?)",
+                    field.name, row.kind
+                ))
+            })?;
+            merge(&mut schema, overlay.schema.as_ref());
+            parameter.insert("schema".to_owned(), Value::Object(schema));
+        }
         if let Some(example) = &row.example {
             parameter.insert("example".to_owned(), example_value(row.kind, example));
         }

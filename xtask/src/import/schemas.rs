@@ -421,22 +421,7 @@ impl<'a> Importer<'a> {
             return super::operations::nested_property(field, &component, &text, overlay);
         }
         if !field.enum_values().is_empty() {
-            // An enum no overlay entry names: an enum component that has every value already,
-            // or one named after the field.
-            if let Some(existing) = self.enum_holding(field.enum_values()) {
-                return Ok(schema_ref(&existing));
-            }
-            let mut component = naming::enum_component(&field.name);
-            if self.overlay.schemas.contains_key(&component)
-                || self.components.contains_key(&component)
-                || self.auto_components.contains_key(&component)
-                || component == self.overlay.errors.component
-            {
-                component = format!("{parent}{component}");
-            }
-            let schema = self.enum_schema(&component, &SchemaOverlay::default(), field, "")?;
-            self.add_component(&component, schema, field.page, field.line)?;
-            return Ok(schema_ref(&component));
+            return self.enum_property(parent, field);
         }
         let mut schema = match field.row {
             Some(row) => row_schema(row).ok_or_else(|| {
@@ -474,21 +459,51 @@ impl<'a> Importer<'a> {
         Ok(Value::Object(canonical(schema)))
     }
 
-    /// The first enum component (the overlay's, then the importer's) that has every one of
-    /// `values`.
+    /// The `$ref` of a field with 枚举值 that no overlay entry names: an enum component that has
+    /// every value already, or one named after the field (after `parent` too when that name is
+    /// taken). Fields of a body and parameters of a URL alike.
+    pub(super) fn enum_property(
+        &mut self,
+        parent: &str,
+        field: &PageField<'a>,
+    ) -> Result<Value, Error> {
+        if let Some(existing) = self.enum_holding(field.enum_values()) {
+            return Ok(schema_ref(&existing));
+        }
+        let mut component = naming::enum_component(&field.name);
+        if self.overlay.schemas.contains_key(&component)
+            || self.components.contains_key(&component)
+            || self.auto_components.contains_key(&component)
+            || component == self.overlay.errors.component
+        {
+            component = format!("{parent}{component}");
+        }
+        let schema = self.enum_schema(&component, &SchemaOverlay::default(), field, "")?;
+        self.add_component(&component, schema, field.page, field.line)?;
+        Ok(schema_ref(&component))
+    }
+
+    /// The enum component (the overlay's, then the importer's) for a field with `values`: the
+    /// first that has exactly these values, else the first that has every one of them. Exact
+    /// first, so that a field claimed with few values (`ALL` of a bill's accounts, 所有账户) is not
+    /// taken by a larger enum that happens to hold them (`ALL` of a trade bill's orders).
     fn enum_holding(&self, values: &[(String, String)]) -> Option<String> {
-        self.components
-            .iter()
-            .chain(self.auto_components.iter())
-            .filter(|(name, _)| **name != self.overlay.errors.component)
-            .find(|(_, schema)| {
-                let listed = schema.get("enum").and_then(Value::as_array);
-                listed.is_some_and(|listed| {
+        let candidates = || {
+            self.components
+                .iter()
+                .chain(self.auto_components.iter())
+                .filter(|(name, _)| **name != self.overlay.errors.component)
+                .filter_map(|(name, schema)| {
+                    let listed = schema.get("enum").and_then(Value::as_array)?;
                     values
                         .iter()
                         .all(|(value, _)| listed.iter().any(|v| v.as_str() == Some(value)))
+                        .then_some((name, listed.len()))
                 })
-            })
+        };
+        candidates()
+            .find(|(_, len)| *len == values.len())
+            .or_else(|| candidates().next())
             .map(|(name, _)| name.clone())
     }
 
@@ -570,18 +585,38 @@ impl<'a> Importer<'a> {
         Ok(Value::Object(schema))
     }
 
-    /// The enum of every error code: the pages' tables in page order, then the overlay's.
+    /// The enum of every error code: the pages' tables in page order, then the overlay's. A code
+    /// the pages describe differently (`INVALID_REQUEST` is 不符合业务规则 on most, 账单日期不合法
+    /// on a bill's) takes the text most pages give it, the first page's on a tie, so that a
+    /// page's own reading does not become every page's.
     fn error_code_schema(&mut self) -> Result<Value, Error> {
         let errors = &self.overlay.errors;
-        let mut descriptions: IndexMap<&str, &str> = IndexMap::new();
+        let mut counts: IndexMap<&str, IndexMap<&str, usize>> = IndexMap::new();
         for (_, page) in self.pages.values() {
             for row in &page.errors {
-                descriptions.entry(&row.code).or_insert(&row.description);
+                *counts
+                    .entry(&row.code)
+                    .or_default()
+                    .entry(&row.description)
+                    .or_default() += 1;
             }
         }
         for row in &errors.add {
-            descriptions.entry(&row.code).or_insert(&row.description);
+            counts
+                .entry(&row.code)
+                .or_default()
+                .entry(&row.description)
+                .or_insert(1);
         }
+        let descriptions: IndexMap<&str, &str> = counts
+            .iter()
+            .filter_map(|(code, texts)| {
+                // The largest count, the earliest text among equals (`max_by_key` keeps the last).
+                let best = texts.values().copied().max()?;
+                let text = texts.iter().find(|(_, n)| **n == best)?.0;
+                Some((*code, *text))
+            })
+            .collect();
         for code in errors.english.keys() {
             if !descriptions.contains_key(code.as_str()) {
                 self.stale.push(format!(

@@ -190,19 +190,19 @@ fn a_changed_max_length_changes_the_request_check() {
 #[test]
 fn a_new_error_code_reaches_the_enum_and_the_operation() {
     let no_auth = "| 403    | NO_AUTH           | 未开通分账权限 | 请开通商户号分账权限";
-    let row = "| 404    | ORDER_NOT_EXIST   | 分账单不存在   | 请检查分账单号是否正确 |\n";
+    let row = "| 404    | ORDER_CLOSED      | 分账单已关闭   | 请检查分账单号是否正确 |\n";
     let page = committed(&format!("schema/docs/{ORDERS}"));
     let line_end = page.find(no_auth).unwrap();
     let line = page[line_end..].lines().next().unwrap();
     let outcome = import_edited(ORDERS, line, &format!("{line}\n{}", row.trim_end()));
     let codes = item(&outcome.code, "pub enum ErrorCode");
     assert!(
-        codes.contains("/// `ORDER_NOT_EXIST`: 分账单不存在\n    OrderNotExist,"),
+        codes.contains("/// `ORDER_CLOSED`: 分账单已关闭\n    OrderClosed,"),
         "{codes}"
     );
     let query_order = item(&outcome.code, "pub const QUERY_ORDER:");
     let not_found = query_order
-        .find("code: crate::ErrorCode::OrderNotExist")
+        .find("code: crate::ErrorCode::OrderClosed")
         .unwrap();
     assert!(query_order[..not_found].ends_with("status: 404,\n            "));
     assert!(query_order.contains("solution: \"请检查分账单号是否正确\""));
@@ -210,7 +210,64 @@ fn a_new_error_code_reaches_the_enum_and_the_operation() {
     assert!(query_order.find("RESOURCE_NOT_EXISTS_404").unwrap() > not_found);
     // The other page did not gain it.
     let query_return = item(&outcome.code, "pub const QUERY_RETURN_ORDER");
-    assert!(!query_return.contains("ORDER_NOT_EXIST"));
+    assert!(!query_return.contains("ORDER_CLOSED"));
+}
+
+#[test]
+fn a_code_the_pages_describe_differently_takes_the_text_most_pages_give() {
+    // INVALID_REQUEST: 不符合业务规则 on most pages, 账单日期不合法 on the bill pages, which come
+    // first in page order; another text on one more page does not change it either.
+    let row = "| 400    | INVALID_REQUEST   | 另一种说法     | 请检查 |\n";
+    let no_auth = "| 403    | NO_AUTH           | 未开通分账权限 | 请开通商户号分账权限";
+    let page = committed(&format!("schema/docs/{ORDERS}"));
+    let line_end = page.find(no_auth).unwrap();
+    let line = page[line_end..].lines().next().unwrap();
+    let outcome = import_edited(ORDERS, line, &format!("{line}\n{}", row.trim_end()));
+    let codes = item(&outcome.code, "pub enum ErrorCode");
+    assert!(
+        codes.contains("/// `INVALID_REQUEST`: 不符合业务规则 ("),
+        "{codes}"
+    );
+}
+
+#[test]
+fn a_url_parameter_with_enum_values_is_an_enum_and_the_closest_enum_is_reused() {
+    let outcome = import_edited(ORDERS, "", "");
+    let spec: serde_json::Value = serde_norway::from_str(&outcome.imported.spec).unwrap();
+    let parameter = |path: &str, name: &str| {
+        spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        parameter("/v3/bill/tradebill", "tar_type"),
+        "#/components/schemas/TarType"
+    );
+    // {ALL} (every account) is a subset of BillType's {ALL, SUCCESS, REFUND} (orders), which comes
+    // first; the enum with exactly its values is taken.
+    assert_eq!(
+        parameter("/v3/ecommerce/bill/fundflowbill", "account_type"),
+        "#/components/schemas/SubMerchantBillAccountType"
+    );
+    // {BASIC, OPERATION, FEES} has no enum of its own: the first that holds them all.
+    assert_eq!(
+        parameter("/v3/bill/fundflowbill", "account_type"),
+        "#/components/schemas/AccountType"
+    );
+    let code = item(
+        &outcome.code,
+        "impl crate::Request for ApplyTradeBillRequest",
+    );
+    assert!(
+        code.contains("query.push(\"tar_type\", value.as_str())"),
+        "{code}"
+    );
 }
 
 #[test]
@@ -763,7 +820,10 @@ fn every_operation_carries_its_family_tag_and_its_method_on_the_handle() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(tags, ["profit_sharing", "refunds", "subsidies"]);
+    assert_eq!(
+        tags,
+        ["profit_sharing", "refunds", "subsidies", "fund", "bills"]
+    );
     assert_eq!(spec["tags"][0]["x-path-segment"], "profitsharing");
     let operation = |path: &str, method: &str| spec["paths"][path][method].clone();
     let apply = operation("/v3/ecommerce/refunds/apply", "post");
