@@ -325,13 +325,16 @@ async fn run() -> Result<(), Failure> {
 
     // The simulator records an attempt once it has read the handler's answer.
     let mut deliveries = simulator.deliveries();
-    for _ in 0..500 {
+    for _ in 0..3000 {
         if deliveries.len() >= answered {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
         deliveries = simulator.deliveries();
     }
+    // In the order they were sent on the simulator's clock: each is recorded when its answer is
+    // read, and on a busy machine a later one can be read first.
+    deliveries.sort_by_key(|delivery| delivery.sent_at);
     for delivery in deliveries {
         println!(
             "delivery {} {} attempt {}: answered {}",
