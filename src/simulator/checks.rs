@@ -259,6 +259,11 @@ impl Query {
         self.required(name)
     }
 
+    /// An optional query parameter, if given.
+    pub fn optional_param(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+
     /// The `sub_mchid` query parameter the refund queries take.
     pub fn sub_mchid(&self) -> Result<String, Rejection> {
         self.required("sub_mchid")

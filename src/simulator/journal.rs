@@ -23,6 +23,9 @@ pub enum Account {
     Available(String),
     /// A person's wallet (零钱), by the OpenID the share named.
     Person(String),
+    /// Outside WeChat Pay: a merchant's settlement bank card (结算银行卡), where a withdrawal
+    /// goes, by merchant id.
+    Bank(String),
 }
 
 /// Why money moved.
@@ -50,6 +53,11 @@ pub enum Movement {
     SubsidyReturn,
     /// An after-sales service fee split to the platform (售后服务分账).
     AfterSalesShare,
+    /// A sub-merchant's withdrawal (提现) of its available balance to its bank card, taken when
+    /// the withdrawal is accepted.
+    Withdrawal,
+    /// A withdrawal that failed: its money back in the available balance.
+    WithdrawalFailed,
     /// A transaction the simulator forgot (replaced, or dropped past its cap): what it had left
     /// frozen, back to the buyer.
     Forgotten,
@@ -69,7 +77,7 @@ pub struct Entry {
     pub amount: i64,
     /// Why.
     pub movement: Movement,
-    /// The transaction it belongs to.
+    /// The transaction it belongs to; for a withdrawal, the withdrawal's id.
     pub transaction_id: String,
     /// The id of what moved it: an order id, a return number, a refund id, a subsidy id.
     pub reference: String,
@@ -92,6 +100,9 @@ pub(crate) struct Journal {
     balances: HashMap<Account, i64>,
     /// What moved for each transaction, by movement.
     totals: HashMap<(String, Movement), i64>,
+    /// The latest time among the entries dropped past `cap`: a balance at a time before it
+    /// cannot be told.
+    dropped_until: Option<DateTime<FixedOffset>>,
 }
 
 impl Journal {
@@ -102,6 +113,7 @@ impl Journal {
             cap: cap.max(1),
             balances: HashMap::new(),
             totals: HashMap::new(),
+            dropped_until: None,
         }
     }
 
@@ -117,12 +129,35 @@ impl Journal {
             .entry((entry.transaction_id.clone(), entry.movement))
             .or_insert(0);
         *total = total.saturating_add(amount);
+        if self.entries.len() >= self.cap
+            && let Some(oldest) = self.entries.front()
+        {
+            self.dropped_until = Some(self.dropped_until.map_or(oldest.at, |t| t.max(oldest.at)));
+        }
         push_bounded(&mut self.entries, entry, self.cap);
     }
 
     /// An account's balance.
     pub fn balance(&self, account: &Account) -> i64 {
         self.balances.get(account).copied().unwrap_or(0)
+    }
+
+    /// An account's balance just before `cut`: today's, less what moved in or out at `cut` or
+    /// later. `None` when entries that late were dropped past the journal's cap.
+    pub fn balance_at(&self, account: &Account, cut: DateTime<FixedOffset>) -> Option<i64> {
+        if self.dropped_until.is_some_and(|dropped| dropped >= cut) {
+            return None;
+        }
+        let mut balance = self.balance(account);
+        for entry in self.entries.iter().filter(|e| e.at >= cut) {
+            if &entry.to == account {
+                balance = balance.saturating_sub(entry.amount);
+            }
+            if &entry.from == account {
+                balance = balance.saturating_add(entry.amount);
+            }
+        }
+        Some(balance)
     }
 
     /// What moved for a transaction by one kind of movement.

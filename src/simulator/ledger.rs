@@ -58,7 +58,7 @@ pub(crate) struct Clock {
 }
 
 /// Beijing time, as WeChat Pay writes its times.
-fn beijing() -> FixedOffset {
+pub(crate) fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Utc.fix())
 }
 
@@ -141,6 +141,10 @@ impl<V> Bounded<V> {
         self.map.values()
     }
 
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.map.values_mut()
+    }
+
     pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
         let value = self.map.remove(key)?;
         self.arrival.retain(|k| k != key);
@@ -189,6 +193,7 @@ pub(crate) enum IdKind {
     Subsidy,
     SubsidyReturn,
     AfterSales,
+    Withdrawal,
 }
 
 /// What a call needs besides the ledger.
@@ -381,6 +386,7 @@ impl Ledger {
             IdKind::Subsidy => ("3010", 24),
             IdKind::SubsidyReturn => ("3011", 24),
             IdKind::AfterSales => ("3012", 24),
+            IdKind::Withdrawal => ("1016", 28),
         };
         let serial = self.serials.entry(kind).or_insert(0);
         *serial += 1;

@@ -45,6 +45,7 @@ mod checks;
 mod credentials;
 mod faults;
 mod fixtures;
+mod fund;
 mod in_progress;
 mod journal;
 mod keys;
@@ -192,6 +193,8 @@ pub(crate) struct Data {
     subsidies: subsidies::Subsidies,
     /// After-sales splits (of the profit-sharing family).
     after_sales: after_sales::AfterSales,
+    /// The balances and withdrawals family's state.
+    fund: fund::Fund,
     faults: faults::FaultQueue,
     seen: Vec<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
@@ -444,6 +447,7 @@ impl SimulatorBuilder {
                 refunds: refunds::Refunds::new(self.max_kept),
                 subsidies: subsidies::Subsidies::new(self.max_kept),
                 after_sales: after_sales::AfterSales::new(self.max_kept),
+                fund: fund::Fund::new(self.max_kept),
                 faults: faults::FaultQueue::default(),
                 seen: Vec::new(),
                 nonces: checks::Nonces::default(),
@@ -781,6 +785,16 @@ impl Simulator {
     /// is done. Calls queue up, one per return.
     pub fn fail_next_return(&self, reason: ReturnFailReason) {
         self.state.data().profit_sharing.fail_next_return(reason);
+    }
+
+    /// Makes the next withdrawal (二级商户余额提现) end `FAIL` instead of `SUCCESS` when it is
+    /// done: its money goes back to the available balance. Calls queue up, one per withdrawal.
+    pub fn fail_next_withdrawal(&self) {
+        self.state
+            .data()
+            .fund
+            .failing
+            .push_back(crate::fund::WithdrawStatus::Fail);
     }
 
     /// Makes the next refund (申请退款) end as `outcome` instead of `SUCCESS`, when it is done; its

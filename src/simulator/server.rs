@@ -217,12 +217,14 @@ fn answer(
         let mut data = state.data();
         let data = &mut *data;
         data.refunds.settle(&mut data.ledger);
+        data.fund.settle(&mut data.ledger);
     }
     let query = Query::parse(request.uri.query().unwrap_or(""));
     let serial = header(request, "wechatpay-serial");
     let path = request.uri.path();
     const PREFIX: &str = "/v3/ecommerce/profitsharing/";
     const REFUNDS: &str = "/v3/ecommerce/refunds/";
+    const FUND: &str = "/v3/ecommerce/fund/";
     match (method, path) {
         ("GET", "/v3/certificates") => certificates(state, fault),
         ("GET", "/v3/ecommerce/profitsharing/orders") => {
@@ -371,6 +373,7 @@ fn answer(
                 (data.after_sales).query(&data.ledger, &request.sub_mchid, &request.transaction_id)
             }
         }
+        (_, _) if path.starts_with(FUND) => fund(state, method, path, &query, serial, body),
         ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
             let id = path
                 .strip_prefix("/v3/ecommerce/profitsharing/orders/")
@@ -404,6 +407,97 @@ fn segment(encoded: &str) -> Result<String, Rejection> {
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| not_found())
+}
+
+/// The balances and withdrawals family's endpoints.
+fn fund(
+    state: &State,
+    method: &str,
+    path: &str,
+    query: &Query,
+    serial: Option<&str>,
+    body: &str,
+) -> Result<Value, Rejection> {
+    use super::fund::Fund;
+    use crate::fund::{
+        AccountType, CreateWithdrawRequest, QueryBalanceRequest, QueryEndDayBalanceRequest,
+        QueryWithdrawByOutRequestNoRequest, QueryWithdrawRequest,
+    };
+    let rest = path
+        .strip_prefix("/v3/ecommerce/fund/")
+        .ok_or_else(not_found)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let account = query.optional_param("account_type").map(AccountType::from);
+    match (method, parts.as_slice()) {
+        ("GET", ["balance", sub_mchid]) => {
+            let mut request = checks::built(
+                QueryBalanceRequest::builder()
+                    .sub_mchid(segment(sub_mchid)?)
+                    .build(),
+            )?;
+            request.account_type = account;
+            Fund::balance(
+                &state.data().ledger,
+                &request.sub_mchid,
+                request.account_type.as_ref(),
+            )
+        }
+        ("GET", ["enddaybalance", sub_mchid]) => {
+            let mut request = checks::built(
+                QueryEndDayBalanceRequest::builder()
+                    .sub_mchid(segment(sub_mchid)?)
+                    .date(query.required_param("date")?)
+                    .build(),
+            )?;
+            request.account_type = account;
+            Fund::end_day_balance(
+                &state.data().ledger,
+                &request.sub_mchid,
+                &request.date,
+                request.account_type.as_ref(),
+            )
+        }
+        ("POST", ["withdraw"]) => {
+            let request = checks::body_request::<CreateWithdrawRequest>(state, serial, body)?;
+            let context = state.context();
+            let mut data = state.data();
+            let data = &mut *data;
+            data.fund.withdraw(&mut data.ledger, request, &context)
+        }
+        ("GET", ["withdraw", "out-request-no", out_request_no]) => {
+            let request = checks::built(
+                QueryWithdrawByOutRequestNoRequest::builder()
+                    .out_request_no(segment(out_request_no)?)
+                    .sub_mchid(query.sub_mchid()?)
+                    .build(),
+            )?;
+            let context = state.context();
+            let data = state.data();
+            (data.fund).by_out_request_no(
+                &data.ledger,
+                &request.sub_mchid,
+                &request.out_request_no,
+                &context,
+            )
+        }
+        ("GET", ["withdraw", withdraw_id]) => {
+            let request = checks::built(
+                QueryWithdrawRequest::builder()
+                    .withdraw_id(segment(withdraw_id)?)
+                    .sub_mchid(query.sub_mchid()?)
+                    .build(),
+            )?;
+            let context = state.context();
+            let data = state.data();
+            (data.fund).by_id(
+                &data.ledger,
+                &request.sub_mchid,
+                &request.withdraw_id,
+                &context,
+            )
+        }
+        _ => Err(not_found()),
+    }
 }
 
 /// The refunds family's endpoints with a path parameter: the two queries, the advance's return
