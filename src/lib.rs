@@ -95,6 +95,8 @@
 // verification, certificates, encryption), the transport (client, attempts, answers), the
 // notifications, and what the generated code calls. `lib.rs` only declares and re-exports.
 mod auth;
+#[cfg(feature = "bills")]
+mod bill_file;
 mod config_error;
 mod error;
 mod notification;
