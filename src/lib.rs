@@ -142,6 +142,12 @@ pub use auth::verify::{
     DEFAULT_TIMESTAMP_WINDOW, HEADER_NONCE, HEADER_SERIAL, HEADER_SIGNATURE, HEADER_SIGNATURE_TYPE,
     HEADER_TIMESTAMP, KeySource, PROBE_PREFIX, SignatureHeaders, Verified, Verifier, VerifyError,
 };
+#[cfg(feature = "bills")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bills")))]
+pub use bill_file::{
+    BillError, BillFile, BillRow, BillRows, Columns, FlowDirection, FundFlowBillRow,
+    FundFlowBillSummary, TradeBillRow, TradeBillSummary,
+};
 pub use config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError};
 pub use error::{ApiError, Effect, Error, TransportKind};
 pub use generated::common::{

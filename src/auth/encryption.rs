@@ -136,6 +136,11 @@ impl EncryptionKey {
     /// [`EncryptError::TooLong`] when the plaintext exceeds [`max_plaintext_len`](Self::max_plaintext_len);
     /// [`EncryptError::Failed`] if the cryptographic library fails.
     pub fn encrypt(&self, plaintext: &str) -> Result<String, EncryptError> {
+        self.encrypt_bytes(plaintext.as_bytes())
+    }
+
+    /// [`encrypt`](Self::encrypt) of bytes (the simulator's key of a sub-merchant bill).
+    pub(crate) fn encrypt_bytes(&self, plaintext: &[u8]) -> Result<String, EncryptError> {
         let max = self.max_plaintext_len();
         if plaintext.len() > max {
             return Err(EncryptError::TooLong {
@@ -146,7 +151,7 @@ impl EncryptionKey {
         let mut out = vec![0u8; self.key.ciphertext_size()];
         let ciphertext = self
             .key
-            .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext.as_bytes(), &mut out, None)
+            .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None)
             .map_err(|_| EncryptError::Failed)?;
         Ok(STANDARD.encode(ciphertext))
     }

@@ -26,6 +26,10 @@ const EXPECTED: &str = "the merchant API private key, apiclient_key.pem from the
 pub struct MerchantKey {
     key: RsaKeyPair,
     rng: SystemRandom,
+    /// The same key, to decrypt what WeChat Pay encrypts for the merchant (a sub-merchant bill's
+    /// `encrypt_key`); `None` if aws-lc would not take it for decryption.
+    #[cfg(feature = "bills")]
+    decrypting: Option<aws_lc_rs::rsa::OaepPrivateDecryptingKey>,
 }
 
 impl MerchantKey {
@@ -68,10 +72,42 @@ impl MerchantKey {
                 expected: EXPECTED,
             },
         })?;
+        // aws-lc decrypts with a PKCS#8 key only: a PKCS#1 key is wrapped in one.
+        #[cfg(feature = "bills")]
+        let pkcs8 = match &*der {
+            PrivateKeyDer::Pkcs8(pkcs8) => Zeroizing::new(pkcs8.secret_pkcs8_der().to_vec()),
+            PrivateKeyDer::Pkcs1(pkcs1) => pkcs8_of_pkcs1(pkcs1.secret_pkcs1_der()),
+            _ => Zeroizing::new(Vec::new()),
+        };
+        #[cfg(feature = "bills")]
+        let decrypting = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&pkcs8)
+            .ok()
+            .and_then(|key| aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(key).ok());
         Ok(Self {
             key,
             rng: SystemRandom::new(),
+            #[cfg(feature = "bills")]
+            decrypting,
         })
+    }
+
+    /// Decrypts what WeChat Pay encrypted for the merchant with RSAES-OAEP (SHA-1, MGF1-SHA-1),
+    /// e.g. a sub-merchant bill's `encrypt_key`. `None` when it does not decrypt with this key.
+    #[cfg(feature = "bills")]
+    pub(crate) fn decrypt_oaep(&self, ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let key = self.decrypting.as_ref()?;
+        let mut plaintext = Zeroizing::new(vec![0; key.min_output_size()]);
+        let len = key
+            .decrypt(
+                &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+                ciphertext,
+                &mut plaintext,
+                None,
+            )
+            .ok()?
+            .len();
+        plaintext.truncate(len);
+        Some(plaintext)
     }
 
     /// Loads the key from a PEM file, e.g. `apiclient_key.pem`. The text read is zeroed once the
@@ -109,6 +145,35 @@ impl fmt::Debug for MerchantKey {
             .field("bits", &self.bits())
             .finish_non_exhaustive()
     }
+}
+
+/// A PKCS#1 `RSAPrivateKey` wrapped in a PKCS#8 `PrivateKeyInfo` (version 0, rsaEncryption).
+#[cfg(feature = "bills")]
+fn pkcs8_of_pkcs1(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
+    fn length(len: usize, out: &mut Vec<u8>) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            let significant = bytes.get(skip..).unwrap_or_default();
+            out.push(0x80 | significant.len() as u8);
+            out.extend_from_slice(significant);
+        }
+    }
+    // INTEGER 0, then SEQUENCE { OID 1.2.840.113549.1.1.1, NULL }.
+    const PREFIX: [u8; 18] = [
+        0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+        0x01, 0x05, 0x00,
+    ];
+    let mut octets = Zeroizing::new(vec![0x04]);
+    length(pkcs1.len(), &mut octets);
+    octets.extend_from_slice(pkcs1);
+    let mut out = Zeroizing::new(vec![0x30]);
+    length(PREFIX.len() + octets.len(), &mut out);
+    out.extend_from_slice(&PREFIX);
+    out.extend_from_slice(&octets);
+    out
 }
 
 /// The crypto library could not sign or draw a nonce (an internal error of aws-lc-rs or of the

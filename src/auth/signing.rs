@@ -33,6 +33,12 @@ pub struct Authorization {
 }
 
 impl RequestSigner {
+    /// The merchant private key it signs with.
+    #[cfg_attr(not(feature = "bills"), allow(dead_code))]
+    pub(crate) fn key(&self) -> &MerchantKey {
+        &self.key
+    }
+
     /// A signer for merchant `mchid`, whose API certificate has serial number `serial_no`
     /// (uppercase hex, as the merchant platform shows it).
     pub fn new(mchid: impl Into<String>, serial_no: impl Into<String>, key: MerchantKey) -> Self {

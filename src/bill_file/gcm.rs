@@ -156,10 +156,12 @@ impl Decryptor {
 
 /// Encrypts one part as its bytes come: ciphertext, then the tag from [`Encryptor::finish`].
 /// The simulator's side of a sub-merchant bill.
+#[cfg(any(test, feature = "simulator"))]
 pub(crate) struct Encryptor {
     gcm: Gcm,
 }
 
+#[cfg(any(test, feature = "simulator"))]
 impl Encryptor {
     /// An encryptor under `key` with `nonce`.
     pub(crate) fn new(key: &[u8; 32], nonce: &[u8]) -> Self {

@@ -64,6 +64,8 @@ pub(crate) struct Merchant {
     pub mchid: String,
     pub serial_no: String,
     pub public_key: ParsedPublicKey,
+    /// The same key, to encrypt for the merchant (a sub-merchant bill's key).
+    pub encryption: crate::EncryptionKey,
 }
 
 /// `Accept` and `User-Agent` must be there, as the real API insists.

@@ -41,11 +41,13 @@
 //! ```
 
 mod after_sales;
+mod bills;
 mod checks;
 mod credentials;
 mod faults;
 mod fixtures;
 mod fund;
+pub use bills::BillCorruption;
 mod in_progress;
 mod journal;
 mod keys;
@@ -72,7 +74,9 @@ pub use journal::{Account, Entry as JournalEntry, Movement};
 pub use notify::{Delivery, NotificationFault};
 
 use crate::profit_sharing::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
-use crate::{ApiV3Key, ClientBuilder, ConfigError, MerchantKey, PlatformCertificate};
+use crate::{
+    ApiV3Key, ClientBuilder, ConfigError, EncryptionKey, MerchantKey, PlatformCertificate,
+};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +199,8 @@ pub(crate) struct Data {
     after_sales: after_sales::AfterSales,
     /// The balances and withdrawals family's state.
     fund: fund::Fund,
+    /// The bills family's state: the files download URLs serve.
+    bills: bills::Bills,
     faults: faults::FaultQueue,
     seen: Vec<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
@@ -396,22 +402,26 @@ impl SimulatorBuilder {
         let fixtures = self.fixtures.unwrap_or_else(Fixtures::doc_examples);
         let mut ledger = ledger::Ledger::new(ledger::Clock::new(self.clock_speed), self.max_kept);
         ledger.add_transactions(&fixtures)?;
-        let (mchid, merchant_serial_no, merchant_private_key_pem, merchant_public_key) =
-            match self.merchant {
-                Some((mchid, serial_no, public_pem)) => {
-                    (mchid, serial_no, None, merchant_public_key(&public_pem)?)
-                }
-                None => {
-                    let (private_pem, public_pem) = keys::rsa_key_pair()?;
-                    let key = merchant_public_key(&public_pem)?;
-                    (
-                        "1900000001".to_owned(),
-                        "3775B6A45ACD588826D15E583A95F5DD00000001".to_owned(),
-                        Some(private_pem),
-                        key,
-                    )
-                }
-            };
+        let (
+            mchid,
+            merchant_serial_no,
+            merchant_private_key_pem,
+            (merchant_public_key, merchant_encryption),
+        ) = match self.merchant {
+            Some((mchid, serial_no, public_pem)) => {
+                (mchid, serial_no, None, merchant_public_key(&public_pem)?)
+            }
+            None => {
+                let (private_pem, public_pem) = keys::rsa_key_pair()?;
+                let key = merchant_public_key(&public_pem)?;
+                (
+                    "1900000001".to_owned(),
+                    "3775B6A45ACD588826D15E583A95F5DD00000001".to_owned(),
+                    Some(private_pem),
+                    key,
+                )
+            }
+        };
         let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
         let platform = PlatformIdentity::generate(keys::random_serial()?, PLATFORM_YEARS)?;
         let mut apiv3 = [0u8; 16];
@@ -433,6 +443,7 @@ impl SimulatorBuilder {
                 mchid,
                 serial_no: merchant_serial_no,
                 public_key: merchant_public_key,
+                encryption: merchant_encryption,
             },
             credentials,
             public_key_key: MerchantKey::from_pem(&public_key_private_pem)?,
@@ -448,6 +459,7 @@ impl SimulatorBuilder {
                 subsidies: subsidies::Subsidies::new(self.max_kept),
                 after_sales: after_sales::AfterSales::new(self.max_kept),
                 fund: fund::Fund::new(self.max_kept),
+                bills: bills::Bills::new(self.max_kept),
                 faults: faults::FaultQueue::default(),
                 seen: Vec::new(),
                 nonces: checks::Nonces::default(),
@@ -486,14 +498,29 @@ impl SimulatorBuilder {
     }
 }
 
-/// The merchant's public key from a PEM public key or X.509 certificate.
-fn merchant_public_key(pem: &str) -> Result<aws_lc_rs::signature::ParsedPublicKey, ConfigError> {
+/// The merchant's public key from a PEM public key or X.509 certificate: to verify its
+/// signatures, and to encrypt for it (a sub-merchant bill's key).
+fn merchant_public_key(
+    pem: &str,
+) -> Result<(aws_lc_rs::signature::ParsedPublicKey, EncryptionKey), ConfigError> {
     const WHAT: &str = "the merchant's public key";
     const EXPECTED: &str = "the merchant's public key (BEGIN PUBLIC KEY) or API certificate apiclient_cert.pem (BEGIN CERTIFICATE)";
     if crate::auth::pem::labels(pem).contains(&"CERTIFICATE") {
-        return Ok(PlatformCertificate::from_pem(pem)?.key().clone());
+        let certificate = PlatformCertificate::from_pem(pem)?;
+        return Ok((
+            certificate.key().clone(),
+            certificate.encryption_key().clone(),
+        ));
     }
-    crate::auth::public_key::parse_rsa_public_key_pem(pem, WHAT, EXPECTED)
+    let key = crate::auth::public_key::parse_rsa_public_key_pem(pem, WHAT, EXPECTED)?;
+    // The id only names the key in the simulator's own use.
+    let encryption = crate::WechatPayPublicKey::from_pem(
+        format!("{}MERCHANT", crate::PUBLIC_KEY_ID_PREFIX),
+        pem,
+    )?
+    .encryption_key()
+    .clone();
+    Ok((key, encryption))
 }
 
 /// A running simulator on loopback. It stops when dropped.
@@ -785,6 +812,19 @@ impl Simulator {
     /// is done. Calls queue up, one per return.
     pub fn fail_next_return(&self, reason: ReturnFailReason) {
         self.state.data().profit_sharing.fail_next_return(reason);
+    }
+
+    /// Makes the next bill download (下载账单) serve its file corrupted as `corruption` says
+    /// (a byte flipped, or cut short), for tests of the client's checks. Calls queue up, one per
+    /// download.
+    pub fn corrupt_next_bill(&self, corruption: BillCorruption) {
+        self.state.data().bills.corruptions.push_back(corruption);
+    }
+
+    /// Splits the sub-merchants' fund flow bill (申请二级商户资金账单) into parts of at most
+    /// `bytes` original bytes each (WeChat Pay splits at about 16 GB; the default here too).
+    pub fn split_sub_merchant_bills_every(&self, bytes: usize) {
+        self.state.data().bills.part_size = bytes.max(1);
     }
 
     /// Makes the next withdrawal (二级商户余额提现) end `FAIL` instead of `SUCCESS` when it is

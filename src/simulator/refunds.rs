@@ -509,6 +509,13 @@ impl Refunds {
         self.closing = waiting;
     }
 
+    /// The merchant's number of a refund, for the trade bill.
+    pub(crate) fn out_refund_no(&self, refund_id: &str) -> Option<String> {
+        self.records
+            .get(refund_id)
+            .map(|record| record.request.out_refund_no.clone())
+    }
+
     fn refund_by_number(&self, out_refund_no: &str) -> Option<&RefundRecord> {
         self.numbers
             .get(out_refund_no)

@@ -139,7 +139,17 @@ async fn handle(
         state,
     );
     let (status, body) = match answered {
-        Ok(body) => (StatusCode::OK, body),
+        Ok(Answered::Json(body)) => (StatusCode::OK, body),
+        Ok(Answered::File(bytes)) => {
+            // The file itself: no Wechatpay-* headers, as WeChat Pay serves it.
+            record_status(StatusCode::OK);
+            let mut response = Response::new(Full::new(bytes));
+            response.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            return Ok(response);
+        }
         Err(Rejection { status, body }) => (status, body),
     };
     let body = match (&fault, status.is_success()) {
@@ -177,7 +187,7 @@ fn answer(
     body: &str,
     fault: Option<&Fault>,
     state: &State,
-) -> Result<Value, Rejection> {
+) -> Result<Answered, Rejection> {
     checks::check_headers(header(request, "accept"), header(request, "user-agent"))?;
     if !body.is_empty() || method == "POST" {
         checks::check_content_type(header(request, "content-type"))?;
@@ -225,7 +235,17 @@ fn answer(
     const PREFIX: &str = "/v3/ecommerce/profitsharing/";
     const REFUNDS: &str = "/v3/ecommerce/refunds/";
     const FUND: &str = "/v3/ecommerce/fund/";
-    match (method, path) {
+    if method == "GET" && path == super::bills::DOWNLOAD_PATH {
+        let token = query.required_param("token")?;
+        let mut data = state.data();
+        let data = &mut *data;
+        return data
+            .bills
+            .download(&data.ledger, &token)
+            .map(Answered::File);
+    }
+    let host = header(request, "host").unwrap_or("127.0.0.1");
+    let answered = match (method, path) {
         ("GET", "/v3/certificates") => certificates(state, fault),
         ("GET", "/v3/ecommerce/profitsharing/orders") => {
             let wanted = query.order_request()?;
@@ -374,6 +394,10 @@ fn answer(
             }
         }
         (_, _) if path.starts_with(FUND) => fund(state, method, path, &query, serial, body),
+        (
+            "GET",
+            "/v3/bill/tradebill" | "/v3/bill/fundflowbill" | "/v3/ecommerce/bill/fundflowbill",
+        ) => bills(state, path, &query, &format!("http://{host}")),
         ("GET", _) if path.starts_with(PREFIX) && path.ends_with("/amounts") => {
             let id = path
                 .strip_prefix("/v3/ecommerce/profitsharing/orders/")
@@ -398,7 +422,14 @@ fn answer(
             "接口不存在 (no such endpoint)",
             None,
         )),
-    }
+    };
+    answered.map(Answered::Json)
+}
+
+/// What a request is answered with: JSON, signed; or a bill's file, as it is (not signed).
+enum Answered {
+    Json(Value),
+    File(Bytes),
 }
 
 /// A path segment as the client encoded it, decoded.
@@ -407,6 +438,98 @@ fn segment(encoded: &str) -> Result<String, Rejection> {
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| not_found())
+}
+
+/// The bills family's applications: each query checked by the generated request's rules.
+fn bills(state: &State, path: &str, query: &Query, base_url: &str) -> Result<Value, Rejection> {
+    use crate::bills::{
+        AccountType, ApplyFundFlowBillRequest, ApplySubMerchantFundFlowBillRequest,
+        ApplyTradeBillRequest, BillAlgorithm, BillType, SubMerchantBillAccountType, TarType,
+    };
+    let tar_type = query.optional_param("tar_type").map(TarType::from);
+    let bill_date = query.required_param("bill_date")?;
+    let context = state.context();
+    let mut data = state.data();
+    let data = &mut *data;
+    match path {
+        "/v3/bill/tradebill" => {
+            let mut request = checks::built(
+                ApplyTradeBillRequest::builder()
+                    .bill_date(bill_date)
+                    .build(),
+            )?;
+            request.sub_mchid = query.optional_param("sub_mchid").map(str::to_owned);
+            request.bill_type = query.optional_param("bill_type").map(BillType::from);
+            request.tar_type = tar_type;
+            (data.bills).trade_bill(
+                &data.ledger,
+                &data.refunds,
+                &super::bills::BillQuery {
+                    bill_date: &request.bill_date,
+                    tar_type: request.tar_type.as_ref(),
+                    mchid: context.platform_mchid,
+                    base_url,
+                },
+                request.bill_type.as_ref(),
+                request.sub_mchid.as_deref(),
+            )
+        }
+        "/v3/bill/fundflowbill" => {
+            let mut request = checks::built(
+                ApplyFundFlowBillRequest::builder()
+                    .bill_date(bill_date)
+                    .build(),
+            )?;
+            request.account_type = query.optional_param("account_type").map(AccountType::from);
+            request.tar_type = tar_type;
+            if request
+                .account_type
+                .as_ref()
+                .is_some_and(|a| *a != AccountType::Basic)
+            {
+                return Err(checks::invalid(
+                    "账户类型未开通 (the simulator has only the BASIC account)",
+                ));
+            }
+            (data.bills).fund_flow_bill(
+                &data.ledger,
+                &super::bills::BillQuery {
+                    bill_date: &request.bill_date,
+                    tar_type: request.tar_type.as_ref(),
+                    mchid: context.platform_mchid,
+                    base_url,
+                },
+            )
+        }
+        _ => {
+            let mut request = checks::built(
+                ApplySubMerchantFundFlowBillRequest::builder()
+                    .bill_date(bill_date)
+                    .account_type(SubMerchantBillAccountType::from(
+                        query.required_param("account_type")?.as_str(),
+                    ))
+                    .algorithm(BillAlgorithm::from(
+                        query.required_param("algorithm")?.as_str(),
+                    ))
+                    .build(),
+            )?;
+            request.tar_type = tar_type;
+            if request.account_type != SubMerchantBillAccountType::All {
+                return Err(checks::param_error("account_type", "本接口只支持填 ALL"));
+            }
+            (data.bills).sub_merchant_fund_flow_bill(
+                &data.ledger,
+                &super::bills::BillQuery {
+                    bill_date: &request.bill_date,
+                    tar_type: request.tar_type.as_ref(),
+                    mchid: context.platform_mchid,
+                    base_url,
+                },
+                &state.merchant.encryption,
+                request.algorithm.as_str(),
+            )
+        }
+    }
 }
 
 /// The balances and withdrawals family's endpoints.

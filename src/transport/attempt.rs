@@ -207,8 +207,8 @@ impl Call<'static> {
 /// Where the attempts of a call go: the URL, parsed once per call and host from the base URL and
 /// the request's path and query, and the canonical URL signed for it, which is a slice of that
 /// very URL: what is signed is, by construction, what is sent.
-struct Target {
-    url: reqwest::Url,
+pub(crate) struct Target {
+    pub(crate) url: reqwest::Url,
     /// Where the path begins in `url`'s serialisation: the path and query run to its end (the URL
     /// has no fragment).
     path_start: usize,
@@ -222,7 +222,7 @@ fn join(base: &reqwest::Url, path_and_query: &str) -> String {
 
 impl Target {
     /// Parses the URL a request was built with.
-    fn parse(text: &str) -> Result<Self, Error> {
+    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
         let url = reqwest::Url::parse(text).map_err(|e| ConfigError::BaseUrl {
             url: text.to_owned(),
             reason: e.to_string(),
@@ -233,7 +233,7 @@ impl Target {
     }
 
     /// The path and query exactly as they are sent: the canonical URL of the signature.
-    fn canonical(&self) -> &str {
+    pub(crate) fn canonical(&self) -> &str {
         self.url.as_str().get(self.path_start..).unwrap_or_default()
     }
 }
@@ -299,7 +299,7 @@ impl Inner {
     }
 }
 
-fn without_query(url: &reqwest::Url) -> String {
+pub(crate) fn without_query(url: &reqwest::Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
     url.to_string()
