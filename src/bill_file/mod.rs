@@ -339,7 +339,7 @@ pub struct BillRows<R, S> {
 impl<R, S> std::fmt::Debug for BillRows<R, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BillRows")
-            .field("header", &self.layout.header)
+            .field("header", &self.layout.header.names)
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
@@ -407,6 +407,6 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
 
     /// The records' column names, as the header row gives them.
     pub fn header(&self) -> &[String] {
-        &self.layout.header
+        &self.layout.header.names
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use chrono::{DateTime, FixedOffset, TimeZone};
 
 use super::BillError;
 
@@ -13,10 +13,34 @@ use super::BillError;
 /// it): a longer one is an error, not memory without bound.
 const MAX_ROW: usize = 1 << 20;
 
-/// A record split from the bytes, with its line number (1 for the header).
+/// A record split from the bytes, with its line number (1 for the header): its fields' text one
+/// after the other, and where each ends.
 pub(crate) struct Record {
     pub(crate) line: u64,
-    pub(crate) fields: Vec<String>,
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Record {
+    /// The field at `index`, if the record has it.
+    pub(crate) fn field(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = match index.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    /// How many fields it has.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Its fields in order.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.field(i))
+    }
 }
 
 /// Splits CSV bytes into records, fed a chunk at a time.
@@ -81,25 +105,21 @@ impl Splitter {
                     // not end with a newline is on the line counted.
                     self.line = (self.reader.line() + u64::from(at_end)).saturating_sub(1);
                     let bytes = self.output.get(..self.out_len).unwrap_or_default();
-                    let mut fields = Vec::with_capacity(self.ends_len);
-                    let mut start = 0;
-                    for &end in self.ends.get(..self.ends_len).unwrap_or_default() {
-                        let field = bytes.get(start..end).unwrap_or_default();
-                        let text = std::str::from_utf8(field).map_err(|_| BillError::Layout {
-                            line: self.line,
-                            reason: "a value that is not UTF-8".to_owned(),
-                        })?;
-                        fields.push(text.to_owned());
-                        start = end;
-                    }
+                    let text = std::str::from_utf8(bytes).map_err(|_| BillError::Layout {
+                        line: self.line,
+                        reason: "a value that is not UTF-8".to_owned(),
+                    })?;
+                    let ends = self.ends.get(..self.ends_len).unwrap_or_default().to_vec();
+                    let record = Record {
+                        line: self.line,
+                        text: text.to_owned(),
+                        ends,
+                    };
                     self.out_len = 0;
                     self.ends_len = 0;
                     // An empty line is no record.
-                    if !(fields.len() == 1 && fields.first().is_some_and(String::is_empty)) {
-                        out.push_back(Record {
-                            line: self.line,
-                            fields,
-                        });
+                    if !(record.len() == 1 && record.text.is_empty()) {
+                        out.push_back(record);
                     }
                     if at_end && input.is_empty() {
                         continue;
@@ -121,34 +141,52 @@ pub(crate) enum Part {
     Summary,
 }
 
+/// A header row: its column names, and each name's index.
+#[derive(Default)]
+pub(crate) struct Header {
+    pub(crate) names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl Header {
+    fn of(record: &Record) -> Self {
+        let names: Vec<String> = record.fields().map(|f| f.trim().to_owned()).collect();
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i))
+            .collect();
+        Self { names, index }
+    }
+}
+
 /// The bill's layout, record by record: which part each is, and the two header rows.
 pub(crate) struct Layout {
     pub(crate) part: Part,
-    pub(crate) header: Vec<String>,
-    pub(crate) summary_header: Vec<String>,
+    pub(crate) header: Header,
+    pub(crate) summary_header: Header,
 }
 
 impl Layout {
     pub(crate) fn new() -> Self {
         Self {
             part: Part::Start,
-            header: Vec::new(),
-            summary_header: Vec::new(),
+            header: Header::default(),
+            summary_header: Header::default(),
         }
     }
 
     /// Which part `record` is. A record's values start with a backtick; the first row after the
     /// records whose first value does not is the summary's header.
     pub(crate) fn classify(&mut self, record: &Record) -> Result<Part, BillError> {
-        let ticked = record.fields.first().is_some_and(|f| f.starts_with('`'));
-        let names = || record.fields.iter().map(|f| f.trim().to_owned()).collect();
+        let ticked = record.field(0).is_some_and(|f| f.starts_with('`'));
         let layout = |reason: &str| BillError::Layout {
             line: record.line,
             reason: reason.to_owned(),
         };
         self.part = match (self.part, ticked) {
             (Part::Start, false) => {
-                self.header = names();
+                self.header = Header::of(record);
                 Part::Header
             }
             (Part::Start, true) => {
@@ -158,7 +196,7 @@ impl Layout {
             }
             (Part::Header | Part::Record, true) => Part::Record,
             (Part::Header | Part::Record, false) => {
-                self.summary_header = names();
+                self.summary_header = Header::of(record);
                 Part::SummaryHeader
             }
             (Part::SummaryHeader, true) => Part::Summary,
@@ -174,36 +212,38 @@ impl Layout {
 }
 
 /// The values of one row by column name, each without its backtick; what a typed row takes is
-/// removed, and what is left is the row's `extra`.
+/// marked, and what is left is the row's `extra`.
 pub struct Columns<'a> {
     line: u64,
-    values: BTreeMap<&'a str, String>,
+    header: &'a Header,
+    record: &'a Record,
+    taken: Vec<bool>,
 }
 
 impl<'a> Columns<'a> {
-    pub(crate) fn new(header: &'a [String], record: &Record) -> Result<Self, BillError> {
-        if record.fields.len() != header.len() {
+    pub(crate) fn new(header: &'a Header, record: &'a Record) -> Result<Self, BillError> {
+        if record.len() != header.names.len() {
             return Err(BillError::Layout {
                 line: record.line,
-                reason: format!(
-                    "{} values for {} columns",
-                    record.fields.len(),
-                    header.len()
-                ),
+                reason: format!("{} values for {} columns", record.len(), header.names.len()),
             });
         }
-        let values = header
-            .iter()
-            .zip(&record.fields)
-            .map(|(name, value)| {
-                let value = value.strip_prefix('`').unwrap_or(value).trim();
-                (name.as_str(), value.to_owned())
-            })
-            .collect();
         Ok(Self {
             line: record.line,
-            values,
+            header,
+            record,
+            taken: vec![false; record.len()],
         })
+    }
+
+    /// The value of `column`, its backtick stripped, marked as taken.
+    fn take(&mut self, column: &str) -> Option<&'a str> {
+        let index = *self.header.index.get(column)?;
+        if let Some(taken) = self.taken.get_mut(index) {
+            *taken = true;
+        }
+        let value = self.record.field(index)?;
+        Some(value.strip_prefix('`').unwrap_or(value).trim())
     }
 
     fn error(&self, column: &str, reason: String) -> BillError {
@@ -214,29 +254,35 @@ impl<'a> Columns<'a> {
         }
     }
 
+    /// A column every bill of this type has, as it is.
+    fn value(&mut self, column: &str) -> Result<&'a str, BillError> {
+        self.take(column)
+            .ok_or_else(|| self.error(column, "no such column in the header row".to_owned()))
+    }
+
     /// A column every bill of this type has.
     pub(crate) fn text(&mut self, column: &str) -> Result<String, BillError> {
-        self.values
-            .remove(column)
-            .ok_or_else(|| self.error(column, "no such column in the header row".to_owned()))
+        self.value(column).map(str::to_owned)
     }
 
     /// A column some bills lack, or an empty value: `None`.
     pub(crate) fn optional(&mut self, column: &str) -> Option<String> {
-        self.values.remove(column).filter(|v| !v.is_empty())
+        self.take(column)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     }
 
     /// An amount in yuan with two decimals, in fen.
     pub(crate) fn fen(&mut self, column: &str) -> Result<i64, BillError> {
-        let text = self.text(column)?;
-        scaled(&text, 2).map_err(|reason| self.error(column, reason))
+        let text = self.value(column)?;
+        scaled(text, 2).map_err(|reason| self.error(column, reason))
     }
 
     /// An amount in yuan a bill may lack, in fen.
     pub(crate) fn optional_fen(&mut self, column: &str) -> Result<Option<i64>, BillError> {
-        match self.optional(column) {
+        match self.take(column).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(text) => scaled(&text, 2)
+            Some(text) => scaled(text, 2)
                 .map(Some)
                 .map_err(|reason| self.error(column, reason)),
         }
@@ -244,21 +290,21 @@ impl<'a> Columns<'a> {
 
     /// An amount in yuan with up to five decimals (a fee), in thousandths of a fen.
     pub(crate) fn millifen(&mut self, column: &str) -> Result<i64, BillError> {
-        let text = self.text(column)?;
-        scaled(&text, 5).map_err(|reason| self.error(column, reason))
+        let text = self.value(column)?;
+        scaled(text, 5).map_err(|reason| self.error(column, reason))
     }
 
     /// A count.
     pub(crate) fn count(&mut self, column: &str) -> Result<u64, BillError> {
-        let text = self.text(column)?;
+        let text = self.value(column)?;
         text.parse()
             .map_err(|_| self.error(column, format!("{text:?} is not a count")))
     }
 
     /// A time `YYYY-MM-DD HH:MM:SS` in Beijing time, with its offset.
     pub(crate) fn time(&mut self, column: &str) -> Result<DateTime<FixedOffset>, BillError> {
-        let text = self.text(column)?;
-        beijing_time(&text).map_err(|reason| self.error(column, reason))
+        let text = self.value(column)?;
+        beijing_time(text).map_err(|reason| self.error(column, reason))
     }
 
     /// A time a bill may lack.
@@ -266,9 +312,9 @@ impl<'a> Columns<'a> {
         &mut self,
         column: &str,
     ) -> Result<Option<DateTime<FixedOffset>>, BillError> {
-        match self.optional(column) {
+        match self.take(column).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(text) => beijing_time(&text)
+            Some(text) => beijing_time(text)
                 .map(Some)
                 .map_err(|reason| self.error(column, reason)),
         }
@@ -276,9 +322,16 @@ impl<'a> Columns<'a> {
 
     /// What no typed field took, by column name.
     pub(crate) fn extra(self) -> BTreeMap<String, String> {
-        self.values
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
+        self.taken
+            .iter()
+            .enumerate()
+            .filter(|(_, taken)| !**taken)
+            .filter_map(|(index, _)| {
+                let name = self.header.names.get(index)?;
+                let value = self.record.field(index)?;
+                let value = value.strip_prefix('`').unwrap_or(value).trim();
+                Some((name.clone(), value.to_owned()))
+            })
             .collect()
     }
 }
@@ -317,9 +370,33 @@ fn scaled(text: &str, decimals: u32) -> Result<i64, String> {
 }
 
 fn beijing_time(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    let bad = || format!("{text:?} is not a time YYYY-MM-DD HH:MM:SS");
     let offset = FixedOffset::east_opt(8 * 3600).ok_or("no +08:00 offset")?;
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
-        .map_err(|_| format!("{text:?} is not a time YYYY-MM-DD HH:MM:SS"))?;
+    // The one layout bills use, read directly (a format string is parsed again on every call).
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = bytes.get(range)?;
+        digits.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if bytes.len() != 19 || separators.iter().any(|(i, c)| bytes.get(*i) != Some(c)) {
+        return Err(bad());
+    }
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+        number(0..4),
+        number(5..7),
+        number(8..10),
+        number(11..13),
+        number(14..16),
+        number(17..19),
+    ) else {
+        return Err(bad());
+    };
+    let naive = chrono::NaiveDate::from_ymd_opt(i32::try_from(y).map_err(|_| bad())?, mo, d)
+        .and_then(|date| date.and_hms_opt(h, mi, sec))
+        .ok_or_else(bad)?;
     offset
         .from_local_datetime(&naive)
         .single()
@@ -599,7 +676,10 @@ mod tests {
                 splitter.feed(piece, &mut records).unwrap();
             }
             splitter.feed(&[], &mut records).unwrap();
-            let fields: Vec<Vec<String>> = records.iter().map(|r| r.fields.clone()).collect();
+            let fields: Vec<Vec<String>> = records
+                .iter()
+                .map(|r| r.fields().map(str::to_owned).collect())
+                .collect();
             assert_eq!(
                 fields,
                 [

@@ -357,10 +357,20 @@ impl Bills {
         query: &BillQuery<'_>,
         original: Vec<u8>,
     ) -> Result<Value, Rejection> {
+        to_json(&self.file(ledger.now(), query, original)?)
+    }
+
+    /// A bill's file served as asked, and what its application answers.
+    pub(crate) fn file(
+        &mut self,
+        now: DateTime<FixedOffset>,
+        query: &BillQuery<'_>,
+        original: Vec<u8>,
+    ) -> Result<BillDownload, Rejection> {
         let hash = sha1_hex(&original);
         let served = pack(original, query.tar_type)?;
-        let url = self.serve(query.base_url, served, ledger.now());
-        to_json(&BillDownload {
+        let url = self.serve(query.base_url, served, now);
+        Ok(BillDownload {
             hash_type: HashType::Sha1,
             hash_value: hash,
             download_url: url,
@@ -391,7 +401,19 @@ impl Bills {
             |a| matches!(a, Account::Available(_)) && *a != platform,
             true,
         )?;
-        let original = text.into_bytes();
+        let answer = self.encrypted_parts(ledger.now(), query, text.into_bytes(), encryption)?;
+        to_json(&answer)
+    }
+
+    /// A sub-merchant bill's parts: each at most `part_size` original bytes, packed as asked,
+    /// encrypted with a key of its own that `encryption` (the merchant's) encrypts.
+    pub(crate) fn encrypted_parts(
+        &mut self,
+        now: DateTime<FixedOffset>,
+        query: &BillQuery<'_>,
+        original: Vec<u8>,
+        encryption: &crate::EncryptionKey,
+    ) -> Result<ApplySubMerchantFundFlowBillResponse, Rejection> {
         let mut list = Vec::new();
         for (index, part) in original.chunks(self.part_size.max(1)).enumerate() {
             let sequence = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
@@ -410,7 +432,7 @@ impl Bills {
             let encrypt_key = encryption
                 .encrypt_bytes(key.as_slice())
                 .map_err(|_| invalid("the merchant's key cannot encrypt"))?;
-            let url = self.serve(query.base_url, sealed, ledger.now());
+            let url = self.serve(query.base_url, sealed, now);
             list.push(ApplySubMerchantFundFlowBillResponseDownloadBillList {
                 bill_sequence: sequence,
                 hash_type: HashType::Sha1,
@@ -420,7 +442,7 @@ impl Bills {
                 nonce,
             });
         }
-        to_json(&ApplySubMerchantFundFlowBillResponse {
+        Ok(ApplySubMerchantFundFlowBillResponse {
             download_bill_count: i64::try_from(list.len()).unwrap_or(i64::MAX),
             download_bill_list: list,
         })

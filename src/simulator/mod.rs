@@ -94,6 +94,9 @@ pub enum SimulatorError {
     /// Key or certificate generation failed.
     #[error("cannot generate the simulator's keys: {0}")]
     Keys(String),
+    /// A bill given to [`Simulator::publish_bill`] could not be packed or encrypted.
+    #[error("cannot serve the bill: {0}")]
+    Bill(String),
     /// A key given to the simulator did not load.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -819,6 +822,55 @@ impl Simulator {
     /// download.
     pub fn corrupt_next_bill(&self, corruption: BillCorruption) {
         self.state.data().bills.corruptions.push_back(corruption);
+    }
+
+    /// Serves `original` as a bill's file (gzip when `tar_type` says so), as if a bill
+    /// application had answered it: what the application answers. For tests and benchmarks of
+    /// a bill of any content or size; the download URL lasts five minutes of the clock.
+    pub fn publish_bill(
+        &self,
+        original: Vec<u8>,
+        tar_type: Option<crate::bills::TarType>,
+    ) -> Result<crate::bills::BillDownload, SimulatorError> {
+        let mut data = self.state.data();
+        let data = &mut *data;
+        let query = bills::BillQuery {
+            bill_date: "",
+            tar_type: tar_type.as_ref(),
+            mchid: &self.state.merchant.mchid,
+            base_url: &self.base_url,
+        };
+        (data.bills)
+            .file(data.ledger.now(), &query, original)
+            .map_err(|_| SimulatorError::Bill("gzip failed".into()))
+    }
+
+    /// Serves `original` as the sub-merchants' fund flow bill (申请二级商户资金账单): in parts
+    /// ([`split_sub_merchant_bills_every`](Self::split_sub_merchant_bills_every)), packed as
+    /// asked, each encrypted with AES-256-GCM under a key of its own encrypted for the merchant.
+    pub fn publish_sub_merchant_bill(
+        &self,
+        original: Vec<u8>,
+        tar_type: Option<crate::bills::TarType>,
+    ) -> Result<crate::bills::ApplySubMerchantFundFlowBillResponse, SimulatorError> {
+        let mut data = self.state.data();
+        let data = &mut *data;
+        let query = bills::BillQuery {
+            bill_date: "",
+            tar_type: tar_type.as_ref(),
+            mchid: &self.state.merchant.mchid,
+            base_url: &self.base_url,
+        };
+        (data.bills)
+            .encrypted_parts(
+                data.ledger.now(),
+                &query,
+                original,
+                &self.state.merchant.encryption,
+            )
+            .map_err(|_| {
+                SimulatorError::Bill("gzip, randomness or the merchant's key failed".into())
+            })
     }
 
     /// Splits the sub-merchants' fund flow bill (申请二级商户资金账单) into parts of at most

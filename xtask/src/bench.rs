@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: `openssl speed rsa2048`, the criterion benchmarks, the client's CPU time per
-//! query (`benches/cpu_per_query.rs`), `openssl speed` again, then a table of the figures and their
-//! ratios to OpenSSL, printed and written into BENCHMARKS.md (between its `measured` markers; the
-//! analysis around them is kept).
+//! query (`benches/cpu_per_query.rs`), `openssl speed` of AES-256-GCM and SHA-1 and the bill path
+//! (`benches/bills.rs`, with its peak heap), `openssl speed` again, then a table of the figures and
+//! their ratios to OpenSSL, printed and written into BENCHMARKS.md (between its `measured` markers;
+//! the analysis around them is kept).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +24,9 @@ pub enum Error {
     /// `openssl speed` printed no rsa 2048 line.
     #[error("cannot find the `rsa 2048 bits` line in the output of openssl speed")]
     OpenSslOutput,
+    /// `openssl speed -evp` printed no line for it.
+    #[error("cannot find the `{0}` line in the output of openssl speed -evp {0}")]
+    OpenSslEvp(String),
     /// BENCHMARKS.md could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -73,6 +77,80 @@ fn openssl_speed() -> Result<OpenSsl, Error> {
         }),
         _ => Err(Error::OpenSslOutput),
     }
+}
+
+/// `openssl speed -seconds 3 -bytes 16384 -evp CIPHER_OR_DIGEST`: bytes per second, from its
+/// last line (`AES-256-GCM  3798055.22k`, in thousands of bytes per second).
+fn openssl_bytes_per_s(evp: &str) -> Result<f64, Error> {
+    eprintln!("running openssl speed -seconds 3 -bytes 16384 -evp {evp}");
+    let output =
+        run(Command::new("openssl")
+            .args(["speed", "-seconds", "3", "-bytes", "16384", "-evp", evp]))?;
+    evp_bytes_per_s(&output, evp).ok_or_else(|| Error::OpenSslEvp(evp.to_owned()))
+}
+
+/// The bytes per second of `evp` in the output of `openssl speed -bytes N -evp EVP`.
+fn evp_bytes_per_s(output: &str, evp: &str) -> Option<f64> {
+    output.lines().rev().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let name = words.next()?;
+        let value = words.last()?.strip_suffix('k')?.parse::<f64>().ok()?;
+        name.eq_ignore_ascii_case(evp).then_some(value * 1000.0)
+    })
+}
+
+/// The bill bench run once more with `BILLS_MEMORY=variant`: (the bill's bytes, the heap's peak
+/// during its download).
+fn bill_memory(root: &Path, variant: &str) -> Result<(f64, f64), Error> {
+    let shown = format!("BILLS_MEMORY={variant} cargo bench --bench bills");
+    eprintln!("running {shown}");
+    let output = run(Command::new(env!("CARGO"))
+        .args(["bench", "--bench", "bills"])
+        .env("BILLS_MEMORY", variant)
+        .current_dir(root))?;
+    let value = |key: &str| {
+        output
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse::<f64>().ok())
+            .ok_or_else(|| Error::Command {
+                command: shown.clone(),
+                message: format!("no `{key}` line in its output"),
+            })
+    };
+    Ok((value("bill_bytes")?, value("peak_bytes")?))
+}
+
+/// The bill path's rows: each variant's throughput as a ratio to the slower of OpenSSL's
+/// AES-256-GCM and SHA-1, and its peak heap.
+fn bill_rows(root: &Path, criterion: &Path, aes: f64, sha1: f64) -> Result<String, Error> {
+    let slower = aes.min(sha1);
+    let mut rows = format!(
+        "\nThe bill path (`benches/bills.rs`): a generated fund flow bill served by the simulator over \
+         loopback, downloaded, SHA-1 checked, unpacked, decrypted and parsed into typed rows. \
+         OpenSSL in the same run (`openssl speed -seconds 3 -bytes 16384 -evp …`): AES-256-GCM \
+         {:.0} MB/s, SHA-1 {:.0} MB/s; the slower is the reference.\n\n\
+         | benchmark | bill | median | throughput | ratio to {:.0} MB/s | target ≥ 0.8 | peak heap | target ≤ 64 MB |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        aes / 1e6,
+        sha1 / 1e6,
+        slower / 1e6
+    );
+    for variant in ["plain", "gzip", "gzip_encrypted", "gzip_encrypted_bytes"] {
+        let (bytes, peak) = bill_memory(root, variant)?;
+        let ns = median_ns(criterion, &format!("bills/{variant}"))?;
+        let per_s = bytes / (ns / 1e9);
+        let ratio = per_s / slower;
+        rows.push_str(&format!(
+            "| `bills/{variant}` | {:.0} MB | {:.0} ms | {:.0} MB/s | {ratio:.3} | {} | {:.1} MB | {} |\n",
+            bytes / 1e6,
+            ns / 1e6,
+            per_s / 1e6,
+            verdict(ratio >= 0.8),
+            peak / 1e6,
+            verdict(peak <= 64e6)
+        ));
+    }
+    Ok(rows)
 }
 
 /// The median of a criterion benchmark, in nanoseconds.
@@ -181,6 +259,9 @@ pub fn bench(root: &Path) -> Result<(), Error> {
     let before = openssl_speed()?;
     cargo_bench(root, "client", &[])?;
     cargo_bench(root, "cpu_per_query", &[("CPU_PER_QUERY_OUT", &cpu_json)])?;
+    let aes = openssl_bytes_per_s("aes-256-gcm")?;
+    let sha1 = openssl_bytes_per_s("sha1")?;
+    cargo_bench(root, "bills", &[])?;
     let after = openssl_speed()?;
     let cpu = cpu_per_query(&cpu_json)?;
     let openssl = OpenSsl {
@@ -339,6 +420,7 @@ pub fn bench(root: &Path) -> Result<(), Error> {
         };
         table.push_str(&row(&name, us * 1e3, 1, &rest));
     }
+    table.push_str(&bill_rows(root, &criterion, aes, sha1)?);
     println!("{table}");
 
     let path = root.join("BENCHMARKS.md");
@@ -364,7 +446,23 @@ pub fn bench(root: &Path) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::row;
+    use super::{evp_bytes_per_s, row};
+
+    #[test]
+    fn evp_speeds_are_read_in_bytes_per_second() {
+        let output = "The 'numbers' are in 1000s of bytes per second processed.\n\
+                      type          16384 bytes\n\
+                      AES-256-GCM    3798055.22k\n";
+        assert_eq!(
+            evp_bytes_per_s(output, "aes-256-gcm"),
+            Some(3_798_055_220.0)
+        );
+        assert_eq!(evp_bytes_per_s(output, "sha1"), None);
+        assert_eq!(
+            evp_bytes_per_s("type 16384 bytes\nsha1 1886668.80k\n", "sha1"),
+            Some(1_886_668_800.0)
+        );
+    }
 
     #[test]
     fn rows_have_six_cells_whatever_the_rest_holds() {
