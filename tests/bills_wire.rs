@@ -243,6 +243,25 @@ async fn a_day_s_trade_bill_holds_its_payments_and_refunds_and_its_sha1_is_sha1s
         printed.split_whitespace().next().unwrap(),
         applied.hash_value.to_lowercase()
     );
+    // As streams: the rows, and the bytes (the same bill, its SHA-1 the same).
+    use futures_util::TryStreamExt;
+    let streamed: Vec<wechatpay_v3::TradeBillRow> = client
+        .download_bill(&applied)
+        .unwrap()
+        .trade_rows()
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed.len(), rows_in_a_day);
+    let chunks: Vec<Vec<u8>> = client
+        .download_bill(&applied)
+        .unwrap()
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(chunks.concat(), std::fs::read(&path).unwrap());
     // And it parses again from disk.
     let file = tokio::fs::File::open(&path).await.unwrap();
     let mut again: BillRows<wechatpay_v3::TradeBillRow, wechatpay_v3::TradeBillSummary> =

@@ -287,6 +287,15 @@ impl BillFile {
         }
     }
 
+    /// The original bill as a [`Stream`](futures_util::Stream) of chunks, for a caller that
+    /// pipes it on (e.g. into `tokio_util::io::StreamReader` for an `AsyncRead`). The last item
+    /// is an error if a check fails: until the stream ends without one, the bytes are unconfirmed.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Vec<u8>, BillError>> {
+        futures_util::stream::try_unfold(self, |mut file| async move {
+            Ok(file.next_chunk().await?.map(|chunk| (chunk, file)))
+        })
+    }
+
     /// The bill's rows, as a trade bill (交易账单).
     pub fn trade_rows(self) -> BillRows<TradeBillRow, TradeBillSummary> {
         BillRows::new(Source::File(Box::new(self)))
@@ -398,6 +407,15 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
                 }
             }
         }
+    }
+
+    /// The rows as a [`Stream`](futures_util::Stream); the last item is an error if a check
+    /// fails. The summary is not in the stream: read it with [`next`](Self::next) and
+    /// [`summary`](Self::summary) when it matters.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<R, BillError>> {
+        futures_util::stream::try_unfold(self, |mut rows| async move {
+            Ok(rows.next().await?.map(|row| (row, rows)))
+        })
     }
 
     /// The summary row, once [`next`](Self::next) has answered `Ok(None)`.
