@@ -26,10 +26,10 @@ use wechatpay_v3::profit_sharing::{
 use wechatpay_v3::refunds::{
     ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
 };
-use wechatpay_v3::simulator::{BillCorruption, Simulator, VerificationMode};
+use wechatpay_v3::simulator::{BillCorruption, Simulator};
 use wechatpay_v3::{
-    BillError, BillRows, Client, Error, FlowDirection, FundFlowBillRow, FundFlowBillSummary,
-    MerchantKey, RequestSigner,
+    BillError, BillRows, Client, FlowDirection, FundFlowBillRow, FundFlowBillSummary, MerchantKey,
+    RequestSigner,
 };
 
 const SUB: &str = "1900000109";
@@ -41,23 +41,7 @@ fn beijing() -> FixedOffset {
 }
 
 async fn start() -> (Simulator, Client, NaiveDate) {
-    let simulator = Simulator::builder()
-        .clock_speed(0.0)
-        .processing_delay(DELAY)
-        .start()
-        .await
-        .unwrap();
-    let client = simulator
-        .client_builder(VerificationMode::PublicKey)
-        .unwrap()
-        .retry_policy(common::quick_retries())
-        .build()
-        .unwrap();
-    client
-        .profit_sharing()
-        .add_receiver(&common::supplier())
-        .await
-        .unwrap();
+    let (simulator, client) = common::still_simulator_with_supplier(DELAY).await;
     let day = simulator.now().with_timezone(&beijing()).date_naive();
     (simulator, client, day)
 }
@@ -155,17 +139,6 @@ async fn all_rows<R: wechatpay_v3::BillRow, S: wechatpay_v3::BillRow>(
     Ok(out)
 }
 
-fn code(error: &Error) -> String {
-    match error {
-        Error::Api(api) => api
-            .code
-            .as_ref()
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_default(),
-        other => panic!("not an error answer: {other}"),
-    }
-}
-
 #[tokio::test]
 async fn a_day_s_trade_bill_holds_its_payments_and_refunds_and_its_sha1_is_sha1sum_s() {
     let (simulator, client, day) = start().await;
@@ -175,7 +148,10 @@ async fn a_day_s_trade_bill_holds_its_payments_and_refunds_and_its_sha1_is_sha1s
         .bills()
         .apply_trade_bill(&trade_request(day, None))
         .await;
-    assert_eq!(code(&early.unwrap_err()), "STATEMENT_CREATING");
+    assert_eq!(
+        common::error_code(&early.unwrap_err()),
+        "STATEMENT_CREATING"
+    );
     next_day(&simulator, day);
 
     let mut rows_in_a_day = 0;
@@ -311,7 +287,7 @@ async fn a_changed_byte_or_a_cut_gzip_is_a_typed_error_and_the_file_is_not_kept(
         .await
         .unwrap_err();
     match error {
-        BillError::Request(error) => assert_eq!(code(&error), "INVALID_REQUEST"),
+        BillError::Request(error) => assert_eq!(common::error_code(&error), "INVALID_REQUEST"),
         other => panic!("{other}"),
     }
 }
@@ -530,7 +506,7 @@ async fn an_empty_bill_is_its_header_and_summary_and_an_unknown_column_is_kept()
         .build()
         .unwrap();
     let none = client.bills().apply_fund_flow_bill(&request).await;
-    assert_eq!(code(&none.unwrap_err()), "NO_STATEMENT_EXIST");
+    assert_eq!(common::error_code(&none.unwrap_err()), "NO_STATEMENT_EXIST");
     let mut refund_bill = trade_request(day, None);
     refund_bill.bill_type = Some(BillType::Refund);
     let applied = client.bills().apply_trade_bill(&refund_bill).await.unwrap();

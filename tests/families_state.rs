@@ -31,32 +31,14 @@ use wechatpay_v3::simulator::{Account, JournalEntry, RefundOutcome, Simulator, V
 use wechatpay_v3::subsidies::{
     CancelSubsidyRequest, CreateSubsidyRequest, ReturnSubsidyRequest, SubsidyResult,
 };
-use wechatpay_v3::{Client, Error, EventType};
+use wechatpay_v3::{Client, EventType};
 
 const SUB: &str = "1900000109";
 const SUPPLIER: &str = "190001001";
 const DELAY: Duration = Duration::from_secs(60);
 
-/// A simulator whose clock moves only when told, a client, and the supplier added as a receiver.
 async fn start() -> (Simulator, Client) {
-    let simulator = Simulator::builder()
-        .clock_speed(0.0)
-        .processing_delay(DELAY)
-        .start()
-        .await
-        .unwrap();
-    let client = simulator
-        .client_builder(VerificationMode::PublicKey)
-        .unwrap()
-        .retry_policy(common::quick_retries())
-        .build()
-        .unwrap();
-    client
-        .profit_sharing()
-        .add_receiver(&common::supplier())
-        .await
-        .unwrap();
-    (simulator, client)
+    common::still_simulator_with_supplier(DELAY).await
 }
 
 /// Moves the simulator's clock past the processing delay.
@@ -144,18 +126,6 @@ async fn status_by_number(client: &Client, out_refund_no: &str) -> RefundStatus 
         .clone()
 }
 
-/// The code of WeChat Pay's error answer.
-fn code(error: &Error) -> String {
-    match error {
-        Error::Api(api) => api
-            .code
-            .as_ref()
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_default(),
-        other => panic!("not an error answer: {other}"),
-    }
-}
-
 /// Every account's balance from journal entries: each movement takes what it gives.
 fn balances(entries: impl IntoIterator<Item = JournalEntry>) -> HashMap<Account, i64> {
     let mut balances = HashMap::new();
@@ -214,7 +184,7 @@ async fn a_refund_before_the_split_takes_the_frozen_money_and_goes_processing_th
         .build()
         .unwrap();
     let missing = client.refunds().query_by_id(&other).await.unwrap_err();
-    assert_eq!(code(&missing), "RESOURCE_NOT_EXISTS");
+    assert_eq!(common::error_code(&missing), "RESOURCE_NOT_EXISTS");
 }
 
 #[tokio::test]
@@ -233,7 +203,7 @@ async fn a_refund_after_the_split_needs_the_money_back_first() {
         .apply(&refund("T2", "R2", 1000, 1000))
         .await
         .unwrap_err();
-    assert_eq!(code(&short), "NOT_ENOUGH");
+    assert_eq!(common::error_code(&short), "NOT_ENOUGH");
     assert!(!short.may_have_taken_effect(), "{short}");
     // The supplier's share returned first, then the refund is funded.
     let give_back = CreateReturnOrderRequest::builder()
@@ -267,7 +237,7 @@ async fn a_refund_after_the_split_needs_the_money_back_first() {
         .apply(&refund("T2", "R3", 1, 1000))
         .await
         .unwrap_err();
-    assert_eq!(code(&more), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&more), "INVALID_REQUEST");
 }
 
 #[tokio::test]
@@ -299,7 +269,7 @@ async fn the_platforms_advance_refunds_at_once_and_the_sub_merchant_pays_it_back
         .return_advance(&give_back)
         .await
         .unwrap_err();
-    assert_eq!(code(&early), "RESOURCE_NOT_EXISTS");
+    assert_eq!(common::error_code(&early), "RESOURCE_NOT_EXISTS");
     done(&simulator);
     // The sub-merchant holds 700 of the 1000 to pay back.
     let short = client
@@ -307,7 +277,7 @@ async fn the_platforms_advance_refunds_at_once_and_the_sub_merchant_pays_it_back
         .return_advance(&give_back)
         .await
         .unwrap_err();
-    assert_eq!(code(&short), "NOT_ENOUGH");
+    assert_eq!(common::error_code(&short), "NOT_ENOUGH");
     let query = QueryRefundReturnAdvanceRequest::builder()
         .refund_id(accepted.refund_id.clone())
         .sub_mchid(SUB)
@@ -318,7 +288,7 @@ async fn the_platforms_advance_refunds_at_once_and_the_sub_merchant_pays_it_back
         .query_return_advance(&query)
         .await
         .unwrap_err();
-    assert_eq!(code(&none), "RESOURCE_NOT_EXISTS");
+    assert_eq!(common::error_code(&none), "RESOURCE_NOT_EXISTS");
     // The supplier's share comes back; now the advance is paid back in full.
     let share_back = CreateReturnOrderRequest::builder()
         .sub_mchid(SUB)
@@ -382,7 +352,7 @@ async fn an_abnormal_refund_is_sent_again_to_a_bank_card_and_a_closed_one_gives_
         .apply_abnormal_refund(&to_card("R-other"))
         .await
         .unwrap_err();
-    assert_eq!(code(&wrong), "PARAM_ERROR");
+    assert_eq!(common::error_code(&wrong), "PARAM_ERROR");
     // Without the card's fields: refused.
     let mut bare = to_card("R4");
     bare.bank_account = None;
@@ -391,7 +361,7 @@ async fn an_abnormal_refund_is_sent_again_to_a_bank_card_and_a_closed_one_gives_
         .apply_abnormal_refund(&bare)
         .await
         .unwrap_err();
-    assert_eq!(code(&bare), "PARAM_ERROR");
+    assert_eq!(common::error_code(&bare), "PARAM_ERROR");
     let again = client
         .refunds()
         .apply_abnormal_refund(&to_card("R4"))
@@ -412,7 +382,7 @@ async fn an_abnormal_refund_is_sent_again_to_a_bank_card_and_a_closed_one_gives_
         .apply_abnormal_refund(&to_card("R4"))
         .await
         .unwrap_err();
-    assert_eq!(code(&twice), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&twice), "INVALID_REQUEST");
 
     // A refund that closes gives its money back: all of what is left may be refunded again.
     simulator.end_next_refund_as(RefundOutcome::Closed);
@@ -438,7 +408,7 @@ async fn refunds_the_pages_refuse_are_refused_with_their_codes() {
     simulator.add_transaction(SUB, "T5", 1000).unwrap();
     let refused = |request: ApplyRefundRequest| {
         let client = client.clone();
-        async move { code(&client.refunds().apply(&request).await.unwrap_err()) }
+        async move { common::error_code(&client.refunds().apply(&request).await.unwrap_err()) }
     };
     // More than was paid.
     assert_eq!(
@@ -643,7 +613,7 @@ async fn a_subsidy_adds_to_what_can_be_split_and_is_returned_per_refund() {
     let mut more = subsidy.clone();
     more.amount = 200;
     let refused = client.subsidies().create(&more).await.unwrap_err();
-    assert_eq!(code(&refused), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&refused), "INVALID_REQUEST");
     assert_eq!(unsplit(&client, "T7").await, 1100);
 
     // A refund, then its part of the subsidy back to the platform.
@@ -671,7 +641,7 @@ async fn a_subsidy_adds_to_what_can_be_split_and_is_returned_per_refund() {
         .return_subsidy(&give_back("SR0", None, 50))
         .await
         .unwrap_err();
-    assert_eq!(code(&no_refund), "PARAM_ERROR");
+    assert_eq!(common::error_code(&no_refund), "PARAM_ERROR");
     let returned = client
         .subsidies()
         .return_subsidy(&give_back("SR1", Some(refunded.refund_id.clone()), 60))
@@ -689,7 +659,7 @@ async fn a_subsidy_adds_to_what_can_be_split_and_is_returned_per_refund() {
         .return_subsidy(&give_back("SR2", Some(refunded.refund_id.clone()), 10))
         .await
         .unwrap_err();
-    assert_eq!(code(&twice), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&twice), "INVALID_REQUEST");
     // At most what was paid, over all returns.
     let second = client
         .refunds()
@@ -701,7 +671,7 @@ async fn a_subsidy_adds_to_what_can_be_split_and_is_returned_per_refund() {
         .return_subsidy(&give_back("SR3", Some(second.refund_id.clone()), 41))
         .await
         .unwrap_err();
-    assert_eq!(code(&too_much), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&too_much), "INVALID_REQUEST");
     client
         .subsidies()
         .return_subsidy(&give_back("SR3", Some(second.refund_id.clone()), 40))
@@ -735,7 +705,7 @@ async fn a_subsidy_comes_before_the_split_and_is_cancelled_only_after_a_refund()
         .await
         .unwrap();
     let late = client.subsidies().create(&subsidy("T8")).await.unwrap_err();
-    assert_eq!(code(&late), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&late), "INVALID_REQUEST");
 
     let cancel = CancelSubsidyRequest::builder()
         .sub_mchid(SUB)
@@ -744,7 +714,7 @@ async fn a_subsidy_comes_before_the_split_and_is_cancelled_only_after_a_refund()
         .build()
         .unwrap();
     let no_refund = client.subsidies().cancel(&cancel).await.unwrap_err();
-    assert_eq!(code(&no_refund), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&no_refund), "INVALID_REQUEST");
     client
         .refunds()
         .apply(&refund("T9", "R9", 100, 1000))
@@ -754,7 +724,7 @@ async fn a_subsidy_comes_before_the_split_and_is_cancelled_only_after_a_refund()
     assert_eq!(cancelled.result, ReturnResult::Success);
     // Cancelled: no subsidy any more, and nothing moved.
     let after = client.subsidies().create(&subsidy("T9")).await.unwrap_err();
-    assert_eq!(code(&after), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&after), "INVALID_REQUEST");
     assert_eq!(unsplit(&client, "T9").await, 900);
     // The cancel again is still a cancel.
     client.subsidies().cancel(&cancel).await.unwrap();
@@ -781,7 +751,7 @@ async fn an_after_sales_fee_goes_to_the_platform_after_a_refund() {
         .create_after_sales_order(&fee("50000000000000000000000000000", 10))
         .await
         .unwrap_err();
-    assert_eq!(code(&no_refund), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&no_refund), "INVALID_REQUEST");
     let refunded = client
         .refunds()
         .apply(&refund("T10", "R10", 500, 1000))
@@ -793,7 +763,7 @@ async fn an_after_sales_fee_goes_to_the_platform_after_a_refund() {
         .create_after_sales_order(&fee(&refunded.refund_id, 301))
         .await
         .unwrap_err();
-    assert_eq!(code(&too_much), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&too_much), "INVALID_REQUEST");
     let taken = client
         .profit_sharing()
         .create_after_sales_order(&fee(&refunded.refund_id, 50))
@@ -827,7 +797,7 @@ async fn an_after_sales_fee_goes_to_the_platform_after_a_refund() {
         .create_after_sales_order(&fee(&refunded.refund_id, 60))
         .await
         .unwrap_err();
-    assert_eq!(code(&second), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&second), "INVALID_REQUEST");
 }
 
 #[tokio::test]
@@ -899,7 +869,7 @@ async fn what_a_closed_refund_and_odd_funding_cannot_do() {
         .apply(&refund("T13", "R14", 1000, 1000))
         .await
         .unwrap_err();
-    assert_eq!(code(&meanwhile), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&meanwhile), "INVALID_REQUEST");
     done(&simulator);
     assert_eq!(status_by_number(&client, "R13").await, RefundStatus::Closed);
     // A closed refund refunded nothing: no subsidy is cancelled for it.
@@ -910,7 +880,7 @@ async fn what_a_closed_refund_and_odd_funding_cannot_do() {
         .build()
         .unwrap();
     let cancelled = client.subsidies().cancel(&cancel).await.unwrap_err();
-    assert_eq!(code(&cancelled), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&cancelled), "INVALID_REQUEST");
     // Funding accounts: each gives at least 1 fen, and none is named twice.
     let from = |parts: &[(FundsFrom, i64)]| {
         let mut request = refund("T13", "R15", 300, 1000);
@@ -935,7 +905,7 @@ async fn what_a_closed_refund_and_odd_funding_cannot_do() {
         ]))
         .await
         .unwrap_err();
-    assert_eq!(code(&negative), "PARAM_ERROR");
+    assert_eq!(common::error_code(&negative), "PARAM_ERROR");
     let twice = client
         .refunds()
         .apply(&from(&[
@@ -945,7 +915,7 @@ async fn what_a_closed_refund_and_odd_funding_cannot_do() {
         ]))
         .await
         .unwrap_err();
-    assert_eq!(code(&twice), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&twice), "INVALID_REQUEST");
     assert_eq!(unsplit(&client, "T13").await, 1000);
 }
 
@@ -978,7 +948,7 @@ async fn an_advance_return_is_the_sub_merchants_own() {
         .return_advance(&give_back("1900000110"))
         .await
         .unwrap_err();
-    assert_eq!(code(&other), "RESOURCE_NOT_EXISTS");
+    assert_eq!(common::error_code(&other), "RESOURCE_NOT_EXISTS");
 }
 
 #[tokio::test]

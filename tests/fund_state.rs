@@ -14,6 +14,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{Days, FixedOffset, NaiveTime, TimeZone};
+use wechatpay_v3::Client;
 use wechatpay_v3::fund::{
     AccountType, CreateWithdrawRequest, QueryBalanceRequest, QueryEndDayBalanceRequest,
     QueryWithdrawByOutRequestNoRequest, QueryWithdrawRequest, WithdrawStatus,
@@ -21,43 +22,14 @@ use wechatpay_v3::fund::{
 use wechatpay_v3::profit_sharing::{
     CreateOrderReceiver, CreateOrderRequest, FinishOrderRequest, ReceiverType,
 };
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{Client, Error};
+use wechatpay_v3::simulator::Simulator;
 
 const SUB: &str = "1900000109";
 const SUPPLIER: &str = "190001001";
 const DELAY: Duration = Duration::from_secs(60);
 
 async fn start() -> (Simulator, Client) {
-    let simulator = Simulator::builder()
-        .clock_speed(0.0)
-        .processing_delay(DELAY)
-        .start()
-        .await
-        .unwrap();
-    let client = simulator
-        .client_builder(VerificationMode::PublicKey)
-        .unwrap()
-        .retry_policy(common::quick_retries())
-        .build()
-        .unwrap();
-    client
-        .profit_sharing()
-        .add_receiver(&common::supplier())
-        .await
-        .unwrap();
-    (simulator, client)
-}
-
-fn code(error: &Error) -> String {
-    match error {
-        Error::Api(api) => api
-            .code
-            .as_ref()
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_default(),
-        other => panic!("not an error answer: {other}"),
-    }
+    common::still_simulator_with_supplier(DELAY).await
 }
 
 /// Splits `share` of `transaction` to the supplier and finishes: the rest is the sub-merchant's.
@@ -150,7 +122,7 @@ async fn the_balance_is_what_the_splits_left_frozen_and_available() {
         .unwrap();
     other.account_type = Some(AccountType::Operation);
     let refused = client.fund().query_balance(&other).await.unwrap_err();
-    assert_eq!(code(&refused), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&refused), "INVALID_REQUEST");
 }
 
 #[tokio::test]
@@ -159,7 +131,7 @@ async fn a_withdrawal_takes_the_money_when_accepted_and_succeeds_after_processin
     simulator.add_transaction(SUB, "T1", 1000).unwrap();
     split_and_finish(&simulator, &client, "T1", 300).await;
     let too_much = client.fund().create_withdraw(&withdrawal("W0", 701)).await;
-    assert_eq!(code(&too_much.unwrap_err()), "NOT_ENOUGH");
+    assert_eq!(common::error_code(&too_much.unwrap_err()), "NOT_ENOUGH");
     let accepted = client
         .fund()
         .create_withdraw(&withdrawal("W1", 500))
@@ -177,7 +149,7 @@ async fn a_withdrawal_takes_the_money_when_accepted_and_succeeds_after_processin
     assert_eq!(balance(&client, SUB).await.0, 200);
     // The same number with another amount is refused.
     let changed = client.fund().create_withdraw(&withdrawal("W1", 100)).await;
-    assert_eq!(code(&changed.unwrap_err()), "PARAM_ERROR");
+    assert_eq!(common::error_code(&changed.unwrap_err()), "PARAM_ERROR");
 
     assert_eq!(
         status(&client, &accepted.withdraw_id).await,
@@ -211,7 +183,7 @@ async fn a_withdrawal_takes_the_money_when_accepted_and_succeeds_after_processin
         .build()
         .unwrap();
     let missing = client.fund().query_withdraw(&unknown).await.unwrap_err();
-    assert_eq!(code(&missing), "ORDER_NOT_EXIST");
+    assert_eq!(common::error_code(&missing), "ORDER_NOT_EXIST");
 }
 
 #[tokio::test]
@@ -292,10 +264,10 @@ async fn the_end_of_day_balance_is_the_journal_cut_at_midnight_beijing_time() {
     // Today has not ended.
     let today = day.succ_opt().unwrap().format("%Y-%m-%d").to_string();
     let refused = client.fund().query_end_day_balance(&end_of(today)).await;
-    assert_eq!(code(&refused.unwrap_err()), "INVALID_REQUEST");
+    assert_eq!(common::error_code(&refused.unwrap_err()), "INVALID_REQUEST");
     let malformed = client
         .fund()
         .query_end_day_balance(&end_of("2019/08/17".into()))
         .await;
-    assert_eq!(code(&malformed.unwrap_err()), "PARAM_ERROR");
+    assert_eq!(common::error_code(&malformed.unwrap_err()), "PARAM_ERROR");
 }

@@ -824,6 +824,20 @@ impl Simulator {
         self.state.data().bills.corruptions.push_back(corruption);
     }
 
+    /// What a bill published by a test is served as: no date, this simulator's merchant and
+    /// address.
+    fn bill_query<'a>(
+        &'a self,
+        tar_type: Option<&'a crate::bills::TarType>,
+    ) -> bills::BillQuery<'a> {
+        bills::BillQuery {
+            bill_date: "",
+            tar_type,
+            mchid: &self.state.merchant.mchid,
+            base_url: &self.base_url,
+        }
+    }
+
     /// Serves `original` as a bill's file (gzip when `tar_type` says so), as if a bill
     /// application had answered it: what the application answers. For tests and benchmarks of
     /// a bill of any content or size; the download URL lasts five minutes of the clock.
@@ -834,12 +848,7 @@ impl Simulator {
     ) -> Result<crate::bills::BillDownload, SimulatorError> {
         let mut data = self.state.data();
         let data = &mut *data;
-        let query = bills::BillQuery {
-            bill_date: "",
-            tar_type: tar_type.as_ref(),
-            mchid: &self.state.merchant.mchid,
-            base_url: &self.base_url,
-        };
+        let query = self.bill_query(tar_type.as_ref());
         (data.bills)
             .file(data.ledger.now(), &query, original)
             .map_err(|_| SimulatorError::Bill("gzip failed".into()))
@@ -855,12 +864,7 @@ impl Simulator {
     ) -> Result<crate::bills::ApplySubMerchantFundFlowBillResponse, SimulatorError> {
         let mut data = self.state.data();
         let data = &mut *data;
-        let query = bills::BillQuery {
-            bill_date: "",
-            tar_type: tar_type.as_ref(),
-            mchid: &self.state.merchant.mchid,
-            base_url: &self.base_url,
-        };
+        let query = self.bill_query(tar_type.as_ref());
         (data.bills)
             .encrypted_parts(
                 data.ledger.now(),

@@ -130,6 +130,44 @@ pub fn request_example(page: &str) -> String {
     lines[0].trim().to_owned()
 }
 
+/// A simulator whose clock moves only when told, with `processing_delay`, a client of it (public
+/// key mode, quick retries), and the supplier added as a receiver: where the families' state tests
+/// start.
+pub async fn still_simulator_with_supplier(
+    processing_delay: std::time::Duration,
+) -> (Simulator, wechatpay_v3::Client) {
+    let simulator = Simulator::builder()
+        .clock_speed(0.0)
+        .processing_delay(processing_delay)
+        .start()
+        .await
+        .unwrap();
+    let client = simulator
+        .client_builder(wechatpay_v3::simulator::VerificationMode::PublicKey)
+        .unwrap()
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    (simulator, client)
+}
+
+/// The code of WeChat Pay's error answer; fails the test on any other error.
+pub fn error_code(error: &wechatpay_v3::Error) -> String {
+    match error {
+        wechatpay_v3::Error::Api(api) => api
+            .code
+            .as_ref()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_default(),
+        other => panic!("not an error answer: {other}"),
+    }
+}
+
 /// A fresh folder for one test's files, under Cargo's target tmp dir.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
