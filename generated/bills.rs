@@ -516,3 +516,54 @@ impl Bills<'_> {
         self.client.execute(request).await
     }
 }
+/// 下载账单 (`downloadBill`): 用申请交易账单、申请资金账单或申请二级商户资金账单返回的 download_url 下载账单文件; 请求按 APIv3 规则签名, 应答是账单文件本身的字节流, 不是 JSON, 也不带微信支付的应答签名, 需改用申请时拿到的哈希值校验文件
+///
+/// A `GET` of the URL another call answered (`download_url`), signed; its answer is the file, not signed. From `docs/bill-download.md`.
+pub const DOWNLOAD_BILL: crate::FileDownload = crate::FileDownload {
+    id: "downloadBill",
+    summary: "下载账单",
+    url_parameter: "download_url",
+    max_url_length: Option::Some(2048),
+    errors: &[
+        crate::DocumentedError {
+            status: 400,
+            code: crate::ErrorCode::InvalidRequest,
+            solution: "下载地址已过期或不正确, 请重新调用申请账单接口获取新的下载地址后再请求",
+        },
+        crate::DocumentedError {
+            status: 401,
+            code: crate::ErrorCode::SignError,
+            solution: "请检查签名参数和签名方法, 签名串的 URL 应为下载地址的路径加查询串",
+        },
+        crate::DocumentedError {
+            status: 403,
+            code: crate::ErrorCode::NoAuth,
+            solution: "请确认下载账单的商户与申请账单时的商户是同一个",
+        },
+        crate::DocumentedError {
+            status: 404,
+            code: crate::ErrorCode::ResourceNotExists,
+            solution: "请检查查询的单号是否正确",
+        },
+        crate::DocumentedError {
+            status: 429,
+            code: crate::ErrorCode::RatelimitExceeded,
+            solution: "请降低频率后重试",
+        },
+        crate::DocumentedError {
+            status: 500,
+            code: crate::ErrorCode::SystemError,
+            solution: "微信支付系统异常, 请稍后重新下载",
+        },
+        crate::DocumentedError {
+            status: 502,
+            code: crate::ErrorCode::ServiceUnavailable,
+            solution: "请稍后重试",
+        },
+        crate::DocumentedError {
+            status: 503,
+            code: crate::ErrorCode::ServiceUnavailable,
+            solution: "请稍后重试",
+        },
+    ],
+};

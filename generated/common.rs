@@ -187,18 +187,18 @@ crate::__generated::open_enum!(
 pub enum ErrorCode {
     /// `SYSTEM_ERROR`: 系统错误 (WeChat Pay failed; retry later with the same parameters)
     SystemError,
-    /// `PARAM_ERROR`: 参数错误 (a parameter is wrong)
-    ParamError,
     /// `INVALID_REQUEST`: 不符合业务规则 (the request is not valid in the order's current state)
     InvalidRequest,
-    /// `NO_STATEMENT_EXIST`: 账单文件不存在 (no bill for that day (nothing moved))
-    NoStatementExist,
-    /// `STATEMENT_CREATING`: 账单生成中 (the bill is being made; apply again after 10:00 the next day)
-    StatementCreating,
     /// `SIGN_ERROR`: 签名验证不通过 (the request's signature was not accepted)
     SignError,
     /// `NO_AUTH`: 商户无权限 (the merchant may not do this (no permission for the operation))
     NoAuth,
+    /// `PARAM_ERROR`: 参数错误 (a parameter is wrong)
+    ParamError,
+    /// `NO_STATEMENT_EXIST`: 账单文件不存在 (no bill for that day (nothing moved))
+    NoStatementExist,
+    /// `STATEMENT_CREATING`: 账单生成中 (the bill is being made; apply again after 10:00 the next day)
+    StatementCreating,
     /// `ACCOUNT_ERROR`: 二级商户未绑卡 (the sub-merchant has no bank card for settlement)
     AccountError,
     /// `ACCOUNT_NOT_VERIFIED`: 二级商户下行打款未成功 (the sub-merchant's bank card did not take a test payment)
@@ -231,12 +231,12 @@ pub enum ErrorCode {
 crate::__generated::open_enum!(
     ErrorCode,
     SystemError = "SYSTEM_ERROR",
-    ParamError = "PARAM_ERROR",
     InvalidRequest = "INVALID_REQUEST",
-    NoStatementExist = "NO_STATEMENT_EXIST",
-    StatementCreating = "STATEMENT_CREATING",
     SignError = "SIGN_ERROR",
     NoAuth = "NO_AUTH",
+    ParamError = "PARAM_ERROR",
+    NoStatementExist = "NO_STATEMENT_EXIST",
+    StatementCreating = "STATEMENT_CREATING",
     AccountError = "ACCOUNT_ERROR",
     AccountNotVerified = "ACCOUNT_NOT_VERIFIED",
     ContractNotConfirm = "CONTRACT_NOT_CONFIRM",

@@ -156,7 +156,7 @@ pub use generated::common::{
 };
 pub use notification::answer::NotificationAnswer;
 pub use notification::decode::{DecryptedResource, NotificationError, NotificationKind, Notified};
-pub use request::operation::{DocumentedError, Operation, QueryEncoding, Request};
+pub use request::operation::{DocumentedError, FileDownload, Operation, QueryEncoding, Request};
 pub use request::prepared::{PrepareError, PreparedRequest};
 pub use request::query::QueryString;
 pub use request::validate::{InvalidParameter, ParameterRule};

@@ -482,6 +482,22 @@ async fn a_tampered_ciphertext_a_wrong_key_and_sm4_are_typed_errors() {
     .await
     .unwrap_err();
     assert!(matches!(error, BillError::ForeignUrl { .. }), "{error}");
+    // A URL longer than the page's string(2048), from the generated DOWNLOAD_BILL: refused.
+    let max = wechatpay_v3::bills::DOWNLOAD_BILL.max_url_length.unwrap();
+    assert_eq!(max, 2048);
+    let mut long = applied.data().clone();
+    long.download_bill_list[0].download_url = format!(
+        "{}&pad={}",
+        long.download_bill_list[0].download_url,
+        "x".repeat(max)
+    );
+    let error = client
+        .download_sub_merchant_bill(&long, &BillAlgorithm::AeadAes256Gcm)
+        .unwrap_err();
+    assert!(
+        matches!(error, BillError::UrlTooLong { max: 2048, .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]

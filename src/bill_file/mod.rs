@@ -46,6 +46,17 @@ pub enum BillError {
         /// The URL, without its query (its token).
         url: String,
     },
+    /// A download URL longer than the 下载账单 page allows (`bills::DOWNLOAD_BILL`).
+    #[error(
+        "the bill's download URL is {length} characters long, and the 下载账单 page allows at \
+         most {max}: nothing was sent"
+    )]
+    UrlTooLong {
+        /// Its length.
+        length: usize,
+        /// The page's `string(N)`.
+        max: usize,
+    },
     /// The bill asks for a digest this crate does not compute.
     #[error("the bill's hash_type is {hash_type}, and only SHA1 is supported: nothing was sent")]
     UnsupportedHash {
@@ -151,6 +162,17 @@ pub enum BillError {
     Io(#[from] std::io::Error),
 }
 
+/// Refuses a download URL longer than the 下载账单 page allows.
+fn check_url(url: &str) -> Result<(), BillError> {
+    match crate::bills::DOWNLOAD_BILL.max_url_length {
+        Some(max) if url.chars().count() > max => Err(BillError::UrlTooLong {
+            length: url.chars().count(),
+            max,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A SHA-1 in hex, as the apply answers give it.
 fn sha1_of(hash_type: &HashType, hash_value: &str) -> Result<[u8; 20], BillError> {
     if *hash_type != HashType::Sha1 {
@@ -194,6 +216,7 @@ impl Client {
     /// # }
     /// ```
     pub fn download_bill(&self, bill: &BillDownload) -> Result<BillFile, BillError> {
+        check_url(&bill.download_url)?;
         let spec = PartSpec {
             sequence: 1,
             url: bill.download_url.clone(),
@@ -231,6 +254,7 @@ impl Client {
         let key = self.inner.signer.key();
         let mut parts = VecDeque::new();
         for part in list {
+            check_url(&part.download_url)?;
             let part_error = || BillError::EncryptKey {
                 part: part.bill_sequence,
             };

@@ -56,6 +56,23 @@ pub struct DocumentedError {
     pub solution: &'static str,
 }
 
+/// The metadata of a file download the spec describes (`x-file-downloads`, e.g. 下载账单,
+/// `bills::DOWNLOAD_BILL`): a signed `GET` of a URL another call answered, whose answer is the
+/// file, not signed. Generated; the download itself is [`Client::download_bill`](crate::Client).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileDownload {
+    /// The spec's operation id, e.g. `downloadBill`.
+    pub id: &'static str,
+    /// The doc page's title, e.g. `下载账单`.
+    pub summary: &'static str,
+    /// The parameter that is the URL, e.g. `download_url`.
+    pub url_parameter: &'static str,
+    /// The longest URL the page allows, if it says.
+    pub max_url_length: Option<usize>,
+    /// The error answers the page documents.
+    pub errors: &'static [DocumentedError],
+}
+
 /// A request type of one operation: the generated `…Request` structs implement it.
 pub trait Request {
     /// The type a successful answer decodes into.

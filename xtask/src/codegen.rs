@@ -7,6 +7,7 @@
 //! result. The output is a pure function of the spec, so regenerating an unchanged spec writes
 //! byte-identical files.
 
+mod downloads;
 mod error;
 mod layout;
 mod modules;
@@ -148,6 +149,7 @@ pub fn render_text(text: &str, spec_label: &str) -> Result<Vec<(String, String)>
         .collect();
     items.extend(operations::generate(&spec, &families, &homes)?);
     items.extend(webhooks::generate(&spec, &families)?);
+    items.extend(downloads::generate(&spec, &families)?);
     let mut files = Vec::new();
     for module in modules::assemble(&families, items)? {
         let name = format!("{}.rs", module.name);

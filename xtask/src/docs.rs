@@ -66,6 +66,12 @@ impl Page {
     pub fn is_notification(&self) -> bool {
         !self.notification.is_empty()
     }
+
+    /// Whether the page is a file download: its 请求 URL is a `{parameter}` (a URL another page
+    /// answered) rather than an endpoint.
+    pub fn is_file_download(&self) -> bool {
+        self.url.starts_with('{') && self.url.ends_with('}')
+    }
 }
 
 /// A field of a parameter table.

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 
 use crate::docs::{self, Page, PageError};
 
+mod downloads;
 mod naming;
 mod operations;
 mod overlay;
@@ -241,6 +242,7 @@ impl<'a> Importer<'a> {
         self.schemas()?;
         let paths = self.operations()?;
         let webhooks = self.webhooks()?;
+        let downloads = self.file_downloads()?;
         let mut schemas = Map::new();
         for (name, schema) in self
             .components
@@ -263,6 +265,9 @@ impl<'a> Importer<'a> {
         document.insert("paths".to_owned(), Value::Object(paths));
         if !webhooks.is_empty() {
             document.insert("x-webhooks".to_owned(), Value::Object(webhooks));
+        }
+        if !downloads.is_empty() {
+            document.insert("x-file-downloads".to_owned(), Value::Object(downloads));
         }
         document.insert("components".to_owned(), json!({ "schemas": schemas }));
         Ok(document)

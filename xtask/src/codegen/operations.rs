@@ -94,10 +94,10 @@ struct Group {
     members: Vec<String>,
 }
 
-struct DocumentedError {
-    status: u16,
-    code: String,
-    solution: String,
+pub(super) struct DocumentedError {
+    pub(super) status: u16,
+    pub(super) code: String,
+    pub(super) solution: String,
 }
 
 /// A request object of a body: a component generated as a struct here.
@@ -1063,7 +1063,7 @@ fn read_groups(op: &Value, fields: &[Field], pointer: &str) -> Result<Vec<Group>
     Ok(groups)
 }
 
-fn read_error_codes(
+pub(super) fn read_error_codes(
     status: u16,
     codes: Option<&Value>,
     pointer: &str,

@@ -170,8 +170,9 @@ impl<'a> Importer<'a> {
         static NO_OVERLAY: std::sync::LazyLock<OperationOverlay> =
             std::sync::LazyLock::new(OperationOverlay::default);
         for (label, page_path, page) in pages {
-            if page.is_notification() {
-                // A notification is WeChat Pay's request, not an endpoint: see `webhooks`.
+            if page.is_notification() || page.is_file_download() {
+                // A notification is WeChat Pay's request, a file download a URL another page
+                // answered: neither is an endpoint (see `webhooks`, `file_downloads`).
                 continue;
             }
             let op = overlay.operations.get(label).unwrap_or(&NO_OVERLAY);
@@ -204,7 +205,7 @@ impl<'a> Importer<'a> {
             let mut endpoints = self
                 .pages
                 .values()
-                .filter(|(_, page)| !page.is_notification());
+                .filter(|(_, page)| !page.is_notification() && !page.is_file_download());
             let on_every_page = endpoints.all(|(_, page)| {
                 page.errors
                     .iter()
@@ -732,7 +733,7 @@ impl<'a> Importer<'a> {
     }
 
     /// The error responses of a page, by status: its 错误码 rows and the overlay's added codes.
-    fn error_responses(&self, page: &Page) -> Result<BTreeMap<u16, Value>, Error> {
+    pub(super) fn error_responses(&self, page: &Page) -> Result<BTreeMap<u16, Value>, Error> {
         let errors = &self.overlay.errors;
         let mut by_status: BTreeMap<u16, Vec<(&docs::ErrorRow, bool)>> = BTreeMap::new();
         for row in &page.errors {

@@ -986,3 +986,65 @@ fn two_operations_whose_short_methods_collide_keep_their_whole_ids() {
         "apply"
     );
 }
+
+const DOWNLOAD: &str = "bill-download.md";
+
+#[test]
+fn a_page_whose_url_is_a_parameter_is_a_file_download_with_its_family_and_codes() {
+    let outcome = import_edited(ORDERS, "", "");
+    let spec: serde_json::Value = serde_norway::from_str(&outcome.imported.spec).unwrap();
+    let download = &spec["x-file-downloads"]["downloadBill"]["get"];
+    assert_eq!(download["tags"][0], "bills");
+    assert_eq!(download["x-url-parameter"]["name"], "download_url");
+    assert_eq!(download["x-url-parameter"]["maxLength"], 2048);
+    assert_eq!(
+        download["responses"]["200"]["content"]["application/octet-stream"]["schema"]["format"],
+        "binary"
+    );
+    assert_eq!(
+        download["responses"]["403"]["x-error-codes"][0]["code"],
+        "NO_AUTH"
+    );
+    // Not an endpoint: no path was made of it.
+    assert!(
+        spec["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|path| path.starts_with("/v3/"))
+    );
+    let constant = item(
+        &outcome.code,
+        "pub const DOWNLOAD_BILL: crate::FileDownload",
+    );
+    assert!(
+        constant.contains("url_parameter: \"download_url\""),
+        "{constant}"
+    );
+    assert!(
+        constant.contains("max_url_length: Option::Some(2048)"),
+        "{constant}"
+    );
+    assert!(
+        constant.contains("请确认下载账单的商户与申请账单时的商户是同一个"),
+        "{constant}"
+    );
+}
+
+#[test]
+fn a_file_download_needs_its_url_parameter_in_the_table() {
+    let error = import_error(
+        DOWNLOAD,
+        "**请求 URL**: {download_url}",
+        "**请求 URL**: {file_url}",
+    );
+    let Error::Page(error) = error else {
+        panic!("{error}")
+    };
+    assert!(error.page.ends_with(DOWNLOAD));
+    assert!(
+        error.expected.contains("a field file_url"),
+        "{}",
+        error.expected
+    );
+}
