@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Error;
 use super::layout::{Family, Home, tag_of};
-use super::operations::read_error_codes;
+use super::operations::{known_error_codes, read_error_codes};
 use super::spec::{Spec, check_ident, pointer_key};
 
 /// The tokens of every file download in the spec, by the module they go to (their family's).
@@ -21,12 +21,7 @@ pub fn generate(spec: &Spec, families: &[Family]) -> Result<Vec<(Home, TokenStre
     let downloads = downloads
         .as_object()
         .ok_or_else(|| Error::spec("#/x-file-downloads", "a map of file downloads by id"))?;
-    let known: Vec<&str> = spec
-        .schema("ErrorCode")
-        .and_then(|schema| schema.get("enum"))
-        .and_then(Value::as_array)
-        .map(|values| values.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let known = known_error_codes(spec);
     for (id, item) in downloads {
         let pointer = format!("#/x-file-downloads/{}/get", pointer_key(id));
         let get = item

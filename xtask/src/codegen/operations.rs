@@ -272,12 +272,7 @@ fn error_tables(
     spec: &Spec,
     operations: &[&Operation],
 ) -> Result<(TokenStream, Vec<Vec<TokenStream>>), Error> {
-    let known: Vec<&str> = spec
-        .schema("ErrorCode")
-        .and_then(|schema| schema.get("enum"))
-        .and_then(Value::as_array)
-        .map(|values| values.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let known = known_error_codes(spec);
     let key = |e: &DocumentedError| (e.status, e.code.clone(), e.solution.clone());
     let mut uses: BTreeMap<(u16, String, String), usize> = BTreeMap::new();
     for op in operations {
@@ -1061,6 +1056,15 @@ fn read_groups(op: &Value, fields: &[Field], pointer: &str) -> Result<Vec<Group>
         });
     }
     Ok(groups)
+}
+
+/// The values of the `ErrorCode` enum: the codes an operation may document.
+pub(super) fn known_error_codes(spec: &Spec) -> Vec<&str> {
+    spec.schema("ErrorCode")
+        .and_then(|schema| schema.get("enum"))
+        .and_then(Value::as_array)
+        .map(|values| values.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 pub(super) fn read_error_codes(

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use super::naming;
 use super::operations::operation_head;
 use super::page_fields::{one_line, prose};
 use super::webhooks::webhook_id;
@@ -63,14 +62,7 @@ impl<'a> Importer<'a> {
                 ));
             }
             let id = op.operation_id.clone().unwrap_or_else(|| webhook_id(label));
-            let family = naming::page_family(label)
-                .map(|segment| self.family(&segment))
-                .ok_or_else(|| {
-                    page_error(
-                        page.url_line,
-                        format!("a page name with a family word, not {label}"),
-                    )
-                })?;
+            let family = self.family_of_page(label, path, page)?;
             let mut operation = operation_head(&id, &family, label, page, op);
             let mut parameter = Map::new();
             parameter.insert("name".to_owned(), json!(row.name));

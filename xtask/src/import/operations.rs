@@ -135,6 +135,24 @@ fn has_body(method: &str) -> bool {
 
 impl<'a> Importer<'a> {
     /// The family of `segment`, as the overlay names it; noted for the spec's `tags`.
+    /// The family of a page that has no path (a notification, a file download): from its name
+    /// (`docs/bill-download.md` → `bill`), else an error at its 请求 URL line.
+    pub(super) fn family_of_page(
+        &mut self,
+        label: &str,
+        path: &Path,
+        page: &Page,
+    ) -> Result<Family, Error> {
+        let segment = naming::page_family(label).ok_or_else(|| {
+            Error::Page(PageError {
+                page: path.to_path_buf(),
+                line: page.url_line,
+                expected: format!("a page name with a family word, not {label}"),
+            })
+        })?;
+        Ok(self.family(&segment))
+    }
+
     pub(super) fn family(&mut self, segment: &str) -> Family {
         let tag = self
             .overlay

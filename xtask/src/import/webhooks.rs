@@ -13,7 +13,6 @@ use std::path::Path;
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 use serde_json::{Map, Value, json};
 
-use super::naming;
 use super::operations::{operation_head, summary};
 use super::page_fields::{one_line, shape, tree};
 use super::schema_json::schema_ref;
@@ -225,14 +224,7 @@ impl<'a> Importer<'a> {
                 ));
             }
 
-            let family = naming::page_family(label)
-                .map(|segment| self.family(&segment))
-                .ok_or_else(|| {
-                    page_error(
-                        page.url_line,
-                        format!("a page name with a family word, not {label}"),
-                    )
-                })?;
+            let family = self.family_of_page(label, path, page)?;
             let mut operation = operation_head(&id, &family, label, page, op);
             operation.insert("x-original-type".to_owned(), json!(original_type));
             operation.insert("x-event-types".to_owned(), json!(event_types));
