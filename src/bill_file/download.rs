@@ -7,6 +7,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::time::Instant;
+
 use aws_lc_rs::digest;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, HeaderValue, USER_AGENT};
@@ -14,11 +17,10 @@ use zeroize::Zeroizing;
 
 use super::BillError;
 use super::gcm::Decryptor;
-use crate::error::{Effect, Error, TransportKind};
-use crate::transport::answer::Answer;
-use crate::transport::attempt::{Target, without_query};
+use crate::error::{Effect, Error};
+use crate::transport::attempt::{Target, transport_error, without_query};
 use crate::transport::inner::Inner;
-use crate::transport::retry::full_jitter;
+use crate::transport::retry::wait_after;
 
 /// The most compressed input inflated at once: its output (at most about a thousand times as
 /// much for gzip) is handed on before more is read, whatever the file holds.
@@ -120,12 +122,8 @@ impl BillFile {
                 let chunk = match read.await {
                     Ok(Ok(chunk)) => chunk,
                     Ok(Err(source)) => {
-                        return Err(BillError::Request(Box::new(Error::Transport {
-                            url: without_query(open.response.url()),
-                            kind: TransportKind::of(&source),
-                            source,
-                            effect: Effect::None,
-                        })));
+                        let error = transport_error(open.response.url(), source);
+                        return Err(BillError::Request(Box::new(error)));
                     }
                     Err(_) => {
                         return Err(BillError::Stalled {
@@ -237,8 +235,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Sends the signed GET of a part's URL until its answer is the file (`200`), retrying what may
-/// pass (a lost connection, `429`, a `5xx`) as every GET is.
+/// Sends the signed GET of a part's URL until its answer is the file (`200`). What may pass is
+/// tried again as every call is ([`Error::is_retryable`], the client's backoff or the answer's
+/// `Retry-After`, within the total deadline).
 async fn open_part(inner: &Inner, url: &str) -> Result<reqwest::Response, BillError> {
     let target = Target::parse(url).map_err(|e| BillError::Request(Box::new(e)))?;
     let origin = target.url.origin();
@@ -251,35 +250,35 @@ async fn open_part(inner: &Inner, url: &str) -> Result<reqwest::Response, BillEr
             url: without_query(&target.url),
         });
     }
-    let mut attempt = 0u32;
-    let mut backoff = inner.retry.initial_backoff;
+    let deadline = Instant::now() + inner.total_deadline;
+    let mut backoff = ExponentialBuilder::new()
+        .with_min_delay(inner.retry.initial_backoff)
+        .with_max_delay(inner.retry.max_backoff)
+        .with_max_times(inner.retry.max_attempts.saturating_sub(1) as usize)
+        .build();
     loop {
-        attempt += 1;
         let error = match send(inner, &target).await {
             Ok(response) => return Ok(response),
             Err(error) => error,
         };
-        let retryable = match &error {
-            Error::Transport { .. } => true,
-            Error::Api(api) => api.status == 429 || api.status >= 500,
-            _ => false,
-        };
-        if !retryable || attempt >= inner.retry.max_attempts {
+        let wait = (backoff.next())
+            .filter(|_| error.is_retryable())
+            .map(|delay| wait_after(&error, delay));
+        let Some(wait) = wait.filter(|wait| {
+            Instant::now()
+                .checked_add(*wait)
+                .is_some_and(|end| end < deadline)
+        }) else {
             return Err(BillError::Request(Box::new(error)));
-        }
-        tokio::time::sleep(full_jitter(backoff)).await;
-        backoff = (backoff * 2).min(inner.retry.max_backoff);
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 
+/// One signed GET of the file: the answer whose body is the file, or the error answer (JSON,
+/// signed like any other: read within the body cap and verified).
 async fn send(inner: &Inner, target: &Target) -> Result<reqwest::Response, Error> {
-    let authorization = inner.sign("GET", target.canonical(), "").await?;
-    let authorization =
-        HeaderValue::try_from(authorization.header).map_err(|_| crate::ConfigError::Malformed {
-            what: "the merchant id or serial number",
-            reason: "not a valid HTTP header value".to_owned(),
-            expected: "ASCII digits (mchid) and uppercase hex (serial number)",
-        })?;
+    let authorization = inner.authorization("GET", target, "").await?;
     let request = inner
         .http
         .get(target.url.clone())
@@ -287,14 +286,9 @@ async fn send(inner: &Inner, target: &Target) -> Result<reqwest::Response, Error
         .header(ACCEPT, HeaderValue::from_static("*/*"))
         .header(USER_AGENT, inner.user_agent.clone())
         .send();
-    let transport = |source: reqwest::Error| Error::Transport {
-        url: without_query(&target.url),
-        kind: TransportKind::of(&source),
-        source,
-        effect: Effect::None,
-    };
-    let mut response = match tokio::time::timeout(inner.attempt_timeout, request).await {
-        Ok(sent) => sent.map_err(transport)?,
+    // The body may take long; only its first bytes are bound by the attempt timeout.
+    let response = match tokio::time::timeout(inner.attempt_timeout, request).await {
+        Ok(sent) => sent.map_err(|source| transport_error(&target.url, source))?,
         Err(_) => {
             return Err(Error::DeadlineExceeded {
                 deadline: inner.attempt_timeout,
@@ -307,15 +301,6 @@ async fn send(inner: &Inner, target: &Target) -> Result<reqwest::Response, Error
     if response.status() == http::StatusCode::OK {
         return Ok(response);
     }
-    // An error answer is JSON, signed like any other: read (at most the body cap) and verified.
-    let status = response.status().as_u16();
-    let headers = std::mem::take(response.headers_mut());
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > inner.max_body_size {
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Err(Answer::new(status, headers, body).error(&inner.verifier, SystemTime::now()))
+    let answer = inner.read_answer(response, &target.url).await?;
+    Err(answer.error(&inner.verifier, SystemTime::now()))
 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::answer::{Answer, request_id};
 use super::inner::Inner;
-use super::retry::full_jitter;
+use super::retry::wait_after;
 use crate::auth::verify::HEADER_SERIAL;
 use crate::config_error::ConfigError;
 use crate::error::{Effect, Error, TransportKind};
@@ -131,10 +131,7 @@ impl Inner {
             let Some(delay) = backoff.next() else {
                 return Err(error);
             };
-            let wait = error
-                .api()
-                .and_then(|api| api.retry_after)
-                .unwrap_or_else(|| full_jitter(delay));
+            let wait = wait_after(&error, delay);
             // The wait is capped (`Retry-After` at a day, the backoff by the builder), and an
             // overflow would be past any deadline anyway.
             if Instant::now()
@@ -243,14 +240,8 @@ impl Inner {
     async fn send_signed(&self, call: &Call<'_>, target: &Target) -> Result<Answer, Error> {
         let method = &call.operation.method;
         let authorization = self
-            .sign(method.as_str(), target.canonical(), call.body)
+            .authorization(method.as_str(), target, call.body)
             .await?;
-        let authorization =
-            HeaderValue::try_from(authorization.header).map_err(|_| ConfigError::Malformed {
-                what: "the merchant id or serial number",
-                reason: "not a valid HTTP header value".to_owned(),
-                expected: "ASCII digits (mchid) and uppercase hex (serial number)",
-            })?;
         let mut builder = self
             .http
             .request(method.clone(), target.url.clone())
@@ -266,13 +257,37 @@ impl Inner {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(call.body.to_owned());
         }
-        let transport = |source: reqwest::Error| Error::Transport {
-            url: without_query(&target.url),
-            kind: TransportKind::of(&source),
-            source,
-            effect: Effect::None,
-        };
-        let mut response = builder.send().await.map_err(transport)?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|source| transport_error(&target.url, source))?;
+        self.read_answer(response, &target.url).await
+    }
+
+    /// The `Authorization` header of a request to `target`: signed now, over its canonical URL.
+    pub(crate) async fn authorization(
+        &self,
+        method: &str,
+        target: &Target,
+        body: &str,
+    ) -> Result<HeaderValue, Error> {
+        let authorization = self.sign(method, target.canonical(), body).await?;
+        HeaderValue::try_from(authorization.header).map_err(|_| {
+            ConfigError::Malformed {
+                what: "the merchant id or serial number",
+                reason: "not a valid HTTP header value".to_owned(),
+                expected: "ASCII digits (mchid) and uppercase hex (serial number)",
+            }
+            .into()
+        })
+    }
+
+    /// Reads an answer whole, at most `max_body_size` bytes of it (else `BodyTooLarge`).
+    pub(crate) async fn read_answer(
+        &self,
+        mut response: reqwest::Response,
+        url: &reqwest::Url,
+    ) -> Result<Answer, Error> {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let too_large = |headers: &HeaderMap| Error::BodyTooLarge {
@@ -289,13 +304,28 @@ impl Inner {
         // bytes come.
         let hint = length.and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
         let mut body = Vec::with_capacity(hint.min(64 * 1024));
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|source| transport_error(url, source))?
+        {
             if body.len() + chunk.len() > self.max_body_size {
                 return Err(too_large(&headers));
             }
             body.extend_from_slice(&chunk);
         }
         Ok(Answer::new(status, headers, body))
+    }
+}
+
+/// A request to `url` that failed in the transport (connect, timeout, lost connection), its
+/// query (a token, say) left out of the error.
+pub(crate) fn transport_error(url: &reqwest::Url, source: reqwest::Error) -> Error {
+    Error::Transport {
+        url: without_query(url),
+        kind: TransportKind::of(&source),
+        source,
+        effect: Effect::None,
     }
 }
 

@@ -85,6 +85,15 @@ impl Operation {
     }
 }
 
+/// How long to wait before trying again after `error`, the backoff being at `delay`: the
+/// answer's `Retry-After` when it has one, else a full jitter of the backoff.
+pub(crate) fn wait_after(error: &Error, delay: Duration) -> Duration {
+    error
+        .api()
+        .and_then(|api| api.retry_after)
+        .unwrap_or_else(|| full_jitter(delay))
+}
+
 /// Full jitter: a uniformly random wait between zero and `backoff`, so that clients that failed
 /// together do not retry together.
 pub(crate) fn full_jitter(backoff: Duration) -> Duration {
