@@ -164,11 +164,9 @@ pub enum BillError {
 
 /// Refuses a download URL longer than the 下载账单 page allows.
 fn check_url(url: &str) -> Result<(), BillError> {
+    let length = url.chars().count();
     match crate::bills::DOWNLOAD_BILL.max_url_length {
-        Some(max) if url.chars().count() > max => Err(BillError::UrlTooLong {
-            length: url.chars().count(),
-            max,
-        }),
+        Some(max) if length > max => Err(BillError::UrlTooLong { length, max }),
         _ => Ok(()),
     }
 }

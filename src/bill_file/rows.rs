@@ -121,9 +121,6 @@ impl Splitter {
                     if !(record.len() == 1 && record.text.is_empty()) {
                         out.push_back(record);
                     }
-                    if at_end && input.is_empty() {
-                        continue;
-                    }
                 }
             }
         }

@@ -12,13 +12,13 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, Duration, FixedOffset};
 use hyper::body::Bytes;
 use serde_json::Value;
 
 use super::checks::{Rejection, invalid, param_error, rejection};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Bounded, Ledger, beijing, to_json};
+use super::ledger::{Bounded, Ledger, beijing, beijing_day, to_json};
 use crate::bills::{
     ApplySubMerchantFundFlowBillResponse, ApplySubMerchantFundFlowBillResponseDownloadBillList,
     BillDownload, BillType, HashType, TarType,
@@ -73,10 +73,16 @@ fn time(at: DateTime<FixedOffset>) -> String {
 }
 
 /// One CSV line: each value behind a backtick (a header row's are not).
-fn line(out: &mut String, values: &[String], ticked: bool) {
-    let tick = if ticked { "`" } else { "" };
-    let joined: Vec<String> = values.iter().map(|v| format!("{tick}{v}")).collect();
-    out.push_str(&joined.join(","));
+fn line<S: AsRef<str>>(out: &mut String, values: &[S], ticked: bool) {
+    for (index, value) in values.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        if ticked {
+            out.push('`');
+        }
+        out.push_str(value.as_ref());
+    }
     out.push('\n');
 }
 
@@ -165,16 +171,8 @@ impl Bills {
 
     /// The day of `bill_date`, if a bill of it can be made now.
     fn day(ledger: &Ledger, bill_date: &str) -> Result<Day, Rejection> {
-        let date = NaiveDate::parse_from_str(bill_date, "%Y-%m-%d")
-            .map_err(|_| param_error("bill_date", "bill_date 的格式应为 YYYY-MM-DD"))?;
-        let midnight = |date: NaiveDate| {
-            beijing()
-                .from_local_datetime(&date.and_time(NaiveTime::MIN))
-                .single()
-        };
-        let (Some(start), Some(end)) = (midnight(date), date.succ_opt().and_then(midnight)) else {
-            return Err(param_error("bill_date", "bill_date 不是一个能申请的日期"));
-        };
+        let (start, end) = beijing_day(bill_date)
+            .ok_or_else(|| param_error("bill_date", "bill_date 的格式应为 YYYY-MM-DD"))?;
         let now = ledger.now();
         if end > now {
             return Err(rejection(
@@ -250,7 +248,7 @@ impl Bills {
             _ => columns,
         };
         let mut rows: Vec<BTreeMap<&str, String>> = Vec::new();
-        let (mut settled, mut refunded, mut ordered) = (0i64, 0i64, 0i64);
+        let (mut paid, mut refunded) = (0i64, 0i64);
         // A refund funded from several accounts is one row.
         let mut refund_rows: BTreeMap<String, (DateTime<FixedOffset>, String, i64)> =
             BTreeMap::new();
@@ -270,8 +268,7 @@ impl Bills {
                     row.insert("交易状态", "SUCCESS".to_owned());
                     row.insert("应结订单金额", yuan(entry.amount));
                     row.insert("订单金额", yuan(entry.amount));
-                    settled += entry.amount;
-                    ordered += entry.amount;
+                    paid += entry.amount;
                     rows.push(row);
                 }
                 Movement::Refund if bill_type != BillType::Success => {
@@ -308,8 +305,7 @@ impl Bills {
             rows.push(row);
         }
         let mut text = String::new();
-        let names: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
-        line(&mut text, &names, false);
+        line(&mut text, &columns, false);
         for row in &rows {
             let values: Vec<String> = columns
                 .iter()
@@ -317,25 +313,19 @@ impl Bills {
                 .collect();
             line(&mut text, &values, true);
         }
-        let mut summary = vec![
+        // The summary has its refund totals in every bill type (0 in a SUCCESS bill, which has
+        // no refund rows); the payments' settled and order totals are one sum here (no coupons).
+        let summary = [
             ("总交易单数", rows.len().to_string()),
-            ("应结订单总金额", yuan(settled)),
+            ("应结订单总金额", yuan(paid)),
             ("退款总金额", yuan(refunded)),
             ("充值券退款总金额", yuan(0)),
             ("手续费总金额", "0.00000".to_owned()),
-            ("订单总金额", yuan(ordered)),
+            ("订单总金额", yuan(paid)),
             ("申请退款总金额", yuan(refunded)),
         ];
-        if bill_type == BillType::Success {
-            summary.retain(|(name, _)| *name != "退款总金额" && *name != "申请退款总金额");
-            // The summary keeps its refund totals in every bill the page shows.
-            summary.insert(2, ("退款总金额", yuan(0)));
-            summary.push(("申请退款总金额", yuan(0)));
-        }
-        let (names, values): (Vec<String>, Vec<String>) =
-            summary.into_iter().map(|(n, v)| (n.to_owned(), v)).unzip();
-        line(&mut text, &names, false);
-        line(&mut text, &values, true);
+        line(&mut text, &summary.each_ref().map(|(name, _)| *name), false);
+        line(&mut text, &summary.map(|(_, value)| value), true);
         self.answer_file(ledger, query, text.into_bytes())
     }
 
@@ -501,9 +491,9 @@ fn fund_flow_text(
     sides.sort_by_key(|(entry, _, _)| entry.at);
     let mut balances: BTreeMap<String, i64> = BTreeMap::new();
     let mut text = String::new();
-    let mut names: Vec<String> = FUND_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    let mut names = FUND_COLUMNS.to_vec();
     if sub_mchid_column {
-        names.push("二级商户号".to_owned());
+        names.push("二级商户号");
     }
     line(&mut text, &names, false);
     let (mut income, mut income_count, mut expense, mut expense_count) = (0i64, 0u64, 0i64, 0u64);
@@ -560,8 +550,7 @@ fn fund_flow_text(
             "收入金额",
             "支出笔数",
             "支出金额",
-        ]
-        .map(str::to_owned),
+        ],
         false,
     );
     line(

@@ -11,12 +11,12 @@
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, Duration, FixedOffset};
 use serde_json::Value;
 
 use super::checks::{Rejection, invalid, not_enough, param_error, rejection};
 use super::journal::{Account, Entry, Movement};
-use super::ledger::{Bounded, Context, IdKind, Ledger, beijing, later, to_json};
+use super::ledger::{Bounded, Context, IdKind, Ledger, beijing_day, later, to_json};
 use crate::fund::{
     AccountType, Balance, CreateWithdrawRequest, CreateWithdrawResponse, EndDayBalance,
     WithdrawStatus, Withdrawal,
@@ -101,6 +101,23 @@ impl Fund {
         }
     }
 
+    /// A sub-merchant's available balance (its own account) and pending balance (the money still
+    /// frozen for splitting in its transactions), each read by `read` (`None`: not known).
+    fn available_and_pending(
+        ledger: &Ledger,
+        sub_mchid: &str,
+        read: impl Fn(&Account) -> Option<i64>,
+    ) -> Option<(i64, i64)> {
+        let available = read(&Account::Available(sub_mchid.to_owned()))?;
+        let pending = ledger
+            .transactions
+            .values()
+            .filter(|t| t.sub_mchid == sub_mchid)
+            .map(|t| read(&Account::Frozen(t.transaction_id.clone())))
+            .try_fold(0i64, |sum, next| next.map(|n| sum.saturating_add(n)))?;
+        Some((available, pending))
+    }
+
     /// 查询二级商户账户实时余额.
     pub fn balance(
         ledger: &Ledger,
@@ -108,19 +125,9 @@ impl Fund {
         account: Option<&AccountType>,
     ) -> Result<Value, Rejection> {
         let account_type = basic_only(account)?;
-        let available = ledger
-            .journal
-            .balance(&Account::Available(sub_mchid.to_owned()));
-        let pending = ledger
-            .transactions
-            .values()
-            .filter(|t| t.sub_mchid == sub_mchid)
-            .map(|t| {
-                ledger
-                    .journal
-                    .balance(&Account::Frozen(t.transaction_id.clone()))
-            })
-            .fold(0i64, i64::saturating_add);
+        let (available, pending) =
+            Self::available_and_pending(ledger, sub_mchid, |a| Some(ledger.journal.balance(a)))
+                .unwrap_or_default();
         to_json(&Balance {
             sub_mchid: sub_mchid.to_owned(),
             available_amount: available,
@@ -137,16 +144,8 @@ impl Fund {
         account: Option<&AccountType>,
     ) -> Result<Value, Rejection> {
         let account_type = basic_only(account)?;
-        let day = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-            .map_err(|_| param_error("date", "date 的格式应为 YYYY-MM-DD"))?;
-        let cut = day
-            .succ_opt()
-            .and_then(|next| {
-                beijing()
-                    .from_local_datetime(&next.and_time(NaiveTime::MIN))
-                    .single()
-            })
-            .ok_or_else(|| param_error("date", "date 不是一个能查询的日期"))?;
+        let (_, cut) =
+            beijing_day(date).ok_or_else(|| param_error("date", "date 的格式应为 YYYY-MM-DD"))?;
         let now = ledger.now();
         if cut > now {
             return Err(invalid("账户在指定日期不存在 (that day has not ended yet)"));
@@ -154,20 +153,14 @@ impl Fund {
         if now - cut > Duration::days(90) {
             return Err(invalid("账户在指定日期不存在 (only the last 90 days)"));
         }
-        let available = |account: Account| {
-            ledger.journal.balance_at(&account, cut).ok_or_else(|| {
+        let (available, pending) =
+            Self::available_and_pending(ledger, sub_mchid, |a| ledger.journal.balance_at(a, cut))
+                .ok_or_else(|| {
                 invalid("账户在指定日期不存在 (the simulator no longer keeps that day)")
-            })
-        };
-        let pending = ledger
-            .transactions
-            .values()
-            .filter(|t| t.sub_mchid == sub_mchid)
-            .map(|t| available(Account::Frozen(t.transaction_id.clone())))
-            .try_fold(0i64, |sum, next| next.map(|n| sum.saturating_add(n)))?;
+            })?;
         to_json(&EndDayBalance {
             sub_mchid: sub_mchid.to_owned(),
-            available_amount: available(Account::Available(sub_mchid.to_owned()))?,
+            available_amount: available,
             pending_amount: Some(pending),
             account_type: Some(account_type),
         })

@@ -62,6 +62,19 @@ pub(crate) fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Utc.fix())
 }
 
+/// The day a page's `YYYY-MM-DD` parameter names, midnight to midnight in Beijing time; `None`
+/// when it is not such a date.
+pub(crate) fn beijing_day(date: &str) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+    use chrono::TimeZone;
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let midnight = |date: chrono::NaiveDate| {
+        beijing()
+            .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+            .single()
+    };
+    Some((midnight(date)?, midnight(date.succ_opt()?)?))
+}
+
 impl Clock {
     /// A clock that starts at the current time and runs `speed` times as fast as real time (0: it
     /// moves only when advanced).

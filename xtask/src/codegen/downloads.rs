@@ -2,14 +2,14 @@
 //! `crate::FileDownload` constant per download: what the handwritten download runs by (the URL
 //! parameter and its longest length, the documented error codes).
 
-use heck::{ToShoutySnakeCase, ToUpperCamelCase};
+use heck::ToShoutySnakeCase;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::Error;
 use super::layout::{Family, Home, tag_of};
-use super::operations::{known_error_codes, read_error_codes};
+use super::operations::{documented_error, known_error_codes, read_error_codes};
 use super::spec::{Spec, check_ident, pointer_key};
 
 /// The tokens of every file download in the spec, by the module they go to (their family's).
@@ -85,16 +85,7 @@ pub fn generate(spec: &Spec, families: &[Family]) -> Result<Vec<(Home, TokenStre
                         ),
                     ));
                 }
-                let status = Literal::u16_unsuffixed(error.status);
-                let variant = format_ident!("{}", error.code.to_upper_camel_case());
-                let solution = &error.solution;
-                errors.push(quote! {
-                    crate::DocumentedError {
-                        status: #status,
-                        code: crate::ErrorCode::#variant,
-                        solution: #solution,
-                    }
-                });
+                errors.push(documented_error(&error));
             }
         }
         let constant = format_ident!("{}", operation_id.to_shouty_snake_case());

@@ -289,18 +289,7 @@ fn error_tables(
             *uses.entry(key(e)).or_default() += 1;
         }
     }
-    let value = |e: &DocumentedError| {
-        let status = Literal::u16_unsuffixed(e.status);
-        let variant = format_ident!("{}", e.code.to_upper_camel_case());
-        let solution = &e.solution;
-        quote! {
-            crate::DocumentedError {
-                status: #status,
-                code: crate::ErrorCode::#variant,
-                solution: #solution,
-            }
-        }
-    };
+    let value = documented_error;
     let mut names: BTreeMap<(u16, String, String), proc_macro2::Ident> = BTreeMap::new();
     let mut shared = TokenStream::new();
     for op in operations {
@@ -1056,6 +1045,20 @@ fn read_groups(op: &Value, fields: &[Field], pointer: &str) -> Result<Vec<Group>
         });
     }
     Ok(groups)
+}
+
+/// A `crate::DocumentedError` value.
+pub(super) fn documented_error(e: &DocumentedError) -> TokenStream {
+    let status = Literal::u16_unsuffixed(e.status);
+    let variant = format_ident!("{}", e.code.to_upper_camel_case());
+    let solution = &e.solution;
+    quote! {
+        crate::DocumentedError {
+            status: #status,
+            code: crate::ErrorCode::#variant,
+            solution: #solution,
+        }
+    }
 }
 
 /// The values of the `ErrorCode` enum: the codes an operation may document.
