@@ -552,3 +552,42 @@ async fn an_empty_bill_is_its_header_and_summary_and_an_unknown_column_is_kept()
         other => panic!("{other}"),
     }
 }
+
+#[tokio::test]
+async fn a_download_is_tried_again_as_every_call_is_and_only_then() {
+    use wechatpay_v3::simulator::Fault;
+    let (simulator, client, day) = start().await;
+    a_day(&simulator, &client).await;
+    next_day(&simulator, day);
+    let applied = client
+        .bills()
+        .apply_trade_bill(&trade_request(day, None))
+        .await
+        .unwrap();
+    let downloads = || {
+        simulator
+            .requests()
+            .iter()
+            .filter(|r| r.path_and_query.starts_with("/v3/billdownload/file"))
+            .count()
+    };
+    // 500 SYSTEM_ERROR may pass: the download is sent again and succeeds.
+    let fault = |code: &str| Fault::Status {
+        status: 500,
+        code: code.to_owned(),
+    };
+    simulator.inject_on("/v3/billdownload/file", fault("SYSTEM_ERROR"), 1);
+    let mut rows = client.download_bill(&applied).unwrap().trade_rows();
+    assert!(!all_rows(&mut rows).await.unwrap().is_empty());
+    assert_eq!(downloads(), 2);
+    // A 500 with another code is not retryable (Error::is_retryable): one request, its error.
+    simulator.inject_on("/v3/billdownload/file", fault("PARAM_ERROR"), 1);
+    let error = all_rows(&mut client.download_bill(&applied).unwrap().trade_rows())
+        .await
+        .unwrap_err();
+    match error {
+        BillError::Request(error) => assert_eq!(common::error_code(&error), "PARAM_ERROR"),
+        other => panic!("{other}"),
+    }
+    assert_eq!(downloads(), 3);
+}
