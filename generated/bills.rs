@@ -4,6 +4,7 @@
 //! 账单 (bills): apply for a day's trade bill, the platform's fund flow bill or its sub-merchants' fund flow bill; each answers where to download the file and how to check it.
 //!
 //! The `bills` family: its requests and answers, its operations on [`Bills`], and its notifications. Compiled with the `bills` feature.
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 pub use super::common::AccountType;
 /// The answer of 申请二级商户资金账单.
@@ -514,6 +515,377 @@ impl Bills<'_> {
         request: &ApplySubMerchantFundFlowBillRequest,
     ) -> Result<crate::Response<ApplySubMerchantFundFlowBillResponse>, crate::Error> {
         self.client.execute(request).await
+    }
+}
+/// One row of a trade bill (交易账单): a payment or a refund of the day. A SUCCESS bill has no refund columns; a REFUND bill has two more, after 代金券金额.
+///
+/// Read by column name, as the header row gives them (the table "交易账单(bill_type=ALL)的明细列, 按文件中的顺序" of `docs/bill-download.md`); a column it does not know is kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TradeBillRow {
+    /// 交易时间.
+    ///
+    /// In Beijing time, with its offset.
+    pub trade_time: DateTime<FixedOffset>,
+    /// 公众账号ID.
+    pub appid: String,
+    /// 商户号: the platform.
+    pub mchid: String,
+    /// 特约商户号: the sub-merchant.
+    pub sub_mchid: String,
+    /// 设备号.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub device_info: Option<String>,
+    /// 微信订单号.
+    pub transaction_id: String,
+    /// 商户订单号.
+    pub out_trade_no: String,
+    /// 用户标识: the buyer's OpenID.
+    pub openid: String,
+    /// 交易类型: JSAPI, NATIVE, …
+    pub trade_type: String,
+    /// 交易状态: SUCCESS, REFUND, …
+    pub trade_state: String,
+    /// 付款银行.
+    pub bank_type: String,
+    /// 货币种类.
+    pub currency: String,
+    /// 应结订单金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub settlement_amount: i64,
+    /// 代金券金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub coupon_amount: i64,
+    /// 微信退款单号: on a refund's row; a payment's row has none, or `0`.
+    ///
+    /// None when the bill has no such column or leaves it empty (or writes 0).
+    pub refund_id: Option<String>,
+    /// 商户退款单号: on a refund's row.
+    ///
+    /// None when the bill has no such column or leaves it empty (or writes 0).
+    pub out_refund_no: Option<String>,
+    /// 退款金额: not in a SUCCESS bill.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_amount: Option<i64>,
+    /// 充值券退款金额: not in a SUCCESS bill.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub recharge_coupon_refund_amount: Option<i64>,
+    /// 退款类型.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_type: Option<String>,
+    /// 退款状态.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_status: Option<String>,
+    /// 商品名称.
+    pub description: String,
+    /// 商户数据包.
+    pub attach: String,
+    /// 手续费.
+    ///
+    /// In thousandths of a fen, from the five decimals of a yuan the bill writes.
+    pub fee_millifen: i64,
+    /// 费率: as written (`0.60%`).
+    pub rate: String,
+    /// 订单金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub order_amount: Option<i64>,
+    /// 申请退款金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_request_amount: Option<i64>,
+    /// 费率备注.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub rate_remark: Option<String>,
+    /// 退款申请时间: a REFUND bill's.
+    ///
+    /// In Beijing time, with its offset.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_apply_time: Option<DateTime<FixedOffset>>,
+    /// 退款成功时间: a REFUND bill's.
+    ///
+    /// In Beijing time, with its offset.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_success_time: Option<DateTime<FixedOffset>>,
+    /// Columns this crate does not know, by name: kept, not fatal.
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+impl crate::BillRow for TradeBillRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "交易时间",
+        "公众账号ID",
+        "商户号",
+        "特约商户号",
+        "设备号",
+        "微信订单号",
+        "商户订单号",
+        "用户标识",
+        "交易类型",
+        "交易状态",
+        "付款银行",
+        "货币种类",
+        "应结订单金额",
+        "代金券金额",
+        "微信退款单号",
+        "商户退款单号",
+        "退款金额",
+        "充值券退款金额",
+        "退款类型",
+        "退款状态",
+        "商品名称",
+        "商户数据包",
+        "手续费",
+        "费率",
+        "订单金额",
+        "申请退款金额",
+        "费率备注",
+        "退款申请时间",
+        "退款成功时间",
+    ];
+    fn from_columns(c: crate::Columns<'_>) -> Result<Self, crate::BillError> {
+        Result::Ok(Self {
+            trade_time: c.cell::<crate::bill_file::Time>(0)?,
+            appid: c.text(1)?,
+            mchid: c.text(2)?,
+            sub_mchid: c.text(3)?,
+            device_info: c.optional_text(4, &[]),
+            transaction_id: c.text(5)?,
+            out_trade_no: c.text(6)?,
+            openid: c.text(7)?,
+            trade_type: c.text(8)?,
+            trade_state: c.text(9)?,
+            bank_type: c.text(10)?,
+            currency: c.text(11)?,
+            settlement_amount: c.cell::<crate::bill_file::Fen>(12)?,
+            coupon_amount: c.cell::<crate::bill_file::Fen>(13)?,
+            refund_id: c.optional_text(14, &["0"]),
+            out_refund_no: c.optional_text(15, &["0"]),
+            refund_amount: c.optional_cell::<crate::bill_file::Fen>(16)?,
+            recharge_coupon_refund_amount: c.optional_cell::<crate::bill_file::Fen>(17)?,
+            refund_type: c.optional_text(18, &[]),
+            refund_status: c.optional_text(19, &[]),
+            description: c.text(20)?,
+            attach: c.text(21)?,
+            fee_millifen: c.cell::<crate::bill_file::Millifen>(22)?,
+            rate: c.text(23)?,
+            order_amount: c.optional_cell::<crate::bill_file::Fen>(24)?,
+            refund_request_amount: c.optional_cell::<crate::bill_file::Fen>(25)?,
+            rate_remark: c.optional_text(26, &[]),
+            refund_apply_time: c.optional_cell::<crate::bill_file::Time>(27)?,
+            refund_success_time: c.optional_cell::<crate::bill_file::Time>(28)?,
+            extra: c.extra(),
+        })
+    }
+}
+/// The summary row of a trade bill.
+///
+/// Read by column name, as the header row gives them (the table "交易账单的汇总列" of `docs/bill-download.md`); a column it does not know is kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TradeBillSummary {
+    /// 总交易单数.
+    pub count: u64,
+    /// 应结订单总金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub settlement_total: i64,
+    /// 退款总金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub refund_total: i64,
+    /// 充值券退款总金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub recharge_coupon_refund_total: i64,
+    /// 手续费总金额.
+    ///
+    /// In thousandths of a fen, from the five decimals of a yuan the bill writes.
+    pub fee_total_millifen: i64,
+    /// 订单总金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub order_total: Option<i64>,
+    /// 申请退款总金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    ///
+    /// None when the bill has no such column or leaves it empty.
+    pub refund_request_total: Option<i64>,
+    /// Columns this crate does not know, by name: kept, not fatal.
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+impl crate::BillRow for TradeBillSummary {
+    const COLUMNS: &'static [&'static str] = &[
+        "总交易单数",
+        "应结订单总金额",
+        "退款总金额",
+        "充值券退款总金额",
+        "手续费总金额",
+        "订单总金额",
+        "申请退款总金额",
+    ];
+    fn from_columns(c: crate::Columns<'_>) -> Result<Self, crate::BillError> {
+        Result::Ok(Self {
+            count: c.cell::<crate::bill_file::Count>(0)?,
+            settlement_total: c.cell::<crate::bill_file::Fen>(1)?,
+            refund_total: c.cell::<crate::bill_file::Fen>(2)?,
+            recharge_coupon_refund_total: c.cell::<crate::bill_file::Fen>(3)?,
+            fee_total_millifen: c.cell::<crate::bill_file::Millifen>(4)?,
+            order_total: c.optional_cell::<crate::bill_file::Fen>(5)?,
+            refund_request_total: c.optional_cell::<crate::bill_file::Fen>(6)?,
+            extra: c.extra(),
+        })
+    }
+}
+/// The values of the column 收支类型 of [`FundFlowBillRow`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowDirection {
+    /// 收入: Money came in.
+    Income,
+    /// 支出: Money went out.
+    Expense,
+    /// Another value, kept as it came.
+    Other(String),
+}
+impl FlowDirection {
+    /// The value a bill writes.
+    fn from_bill(value: &str) -> Self {
+        match value {
+            "收入" => Self::Income,
+            "支出" => Self::Expense,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+/// One row of a fund flow bill (资金账单): a movement of an account's money. A sub-merchant's bill may have more columns (its `二级商户号`, say): they are in `extra`.
+///
+/// Read by column name, as the header row gives them (the table "资金账单的明细列" of `docs/bill-download.md`); a column it does not know is kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FundFlowBillRow {
+    /// 记账时间.
+    ///
+    /// In Beijing time, with its offset.
+    pub booked_at: DateTime<FixedOffset>,
+    /// 微信支付业务单号: the order, refund or withdrawal that moved the money.
+    pub business_no: String,
+    /// 资金流水单号.
+    pub flow_id: String,
+    /// 业务名称.
+    pub business_name: String,
+    /// 业务类型.
+    pub business_type: String,
+    /// 收支类型.
+    pub direction: FlowDirection,
+    /// 收支金额(元).
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub amount: i64,
+    /// 账户结余(元): the balance after this movement.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub balance: i64,
+    /// 资金变更提交申请人.
+    pub applicant: String,
+    /// 备注.
+    pub remark: String,
+    /// 业务凭证号: the merchant's number of what moved the money.
+    pub voucher_no: String,
+    /// Columns this crate does not know, by name: kept, not fatal.
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+impl crate::BillRow for FundFlowBillRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "记账时间",
+        "微信支付业务单号",
+        "资金流水单号",
+        "业务名称",
+        "业务类型",
+        "收支类型",
+        "收支金额(元)",
+        "账户结余(元)",
+        "资金变更提交申请人",
+        "备注",
+        "业务凭证号",
+    ];
+    fn from_columns(c: crate::Columns<'_>) -> Result<Self, crate::BillError> {
+        Result::Ok(Self {
+            booked_at: c.cell::<crate::bill_file::Time>(0)?,
+            business_no: c.text(1)?,
+            flow_id: c.text(2)?,
+            business_name: c.text(3)?,
+            business_type: c.text(4)?,
+            direction: FlowDirection::from_bill(c.value(5)?),
+            amount: c.cell::<crate::bill_file::Fen>(6)?,
+            balance: c.cell::<crate::bill_file::Fen>(7)?,
+            applicant: c.text(8)?,
+            remark: c.text(9)?,
+            voucher_no: c.text(10)?,
+            extra: c.extra(),
+        })
+    }
+}
+/// The summary row of a fund flow bill.
+///
+/// Read by column name, as the header row gives them (the table "资金账单的汇总列" of `docs/bill-download.md`); a column it does not know is kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FundFlowBillSummary {
+    /// 资金流水总笔数.
+    pub count: u64,
+    /// 收入笔数.
+    pub income_count: u64,
+    /// 收入金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub income: i64,
+    /// 支出笔数.
+    pub expense_count: u64,
+    /// 支出金额.
+    ///
+    /// In fen (分), from the yuan the bill writes.
+    pub expense: i64,
+    /// Columns this crate does not know, by name: kept, not fatal.
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+impl crate::BillRow for FundFlowBillSummary {
+    const COLUMNS: &'static [&'static str] = &[
+        "资金流水总笔数",
+        "收入笔数",
+        "收入金额",
+        "支出笔数",
+        "支出金额",
+    ];
+    fn from_columns(c: crate::Columns<'_>) -> Result<Self, crate::BillError> {
+        Result::Ok(Self {
+            count: c.cell::<crate::bill_file::Count>(0)?,
+            income_count: c.cell::<crate::bill_file::Count>(1)?,
+            income: c.cell::<crate::bill_file::Fen>(2)?,
+            expense_count: c.cell::<crate::bill_file::Count>(3)?,
+            expense: c.cell::<crate::bill_file::Fen>(4)?,
+            extra: c.extra(),
+        })
     }
 }
 /// 下载账单 (`downloadBill`): 用申请交易账单、申请资金账单或申请二级商户资金账单返回的 download_url 下载账单文件; 请求按 APIv3 规则签名, 应答是账单文件本身的字节流, 不是 JSON, 也不带微信支付的应答签名, 需改用申请时拿到的哈希值校验文件

@@ -144,9 +144,11 @@ pub use auth::verify::{
 };
 #[cfg(feature = "bills")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bills")))]
-pub use bill_file::{
-    BillError, BillFile, BillRow, BillRows, Columns, FlowDirection, FundFlowBillRow,
-    FundFlowBillSummary, TradeBillRow, TradeBillSummary,
+pub use bill_file::{BillError, BillFile, BillRow, BillRows, Columns};
+#[cfg(feature = "bills")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bills")))]
+pub use bills::{
+    FlowDirection, FundFlowBillRow, FundFlowBillSummary, TradeBillRow, TradeBillSummary,
 };
 pub use config_error::{CertificateEntryError, CertificateEntryErrors, ConfigError, DecryptError};
 pub use error::{ApiError, Effect, Error, TransportKind};

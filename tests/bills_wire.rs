@@ -263,6 +263,12 @@ async fn a_changed_byte_or_a_cut_gzip_is_a_typed_error_and_the_file_is_not_kept(
         matches!(error, BillError::HashMismatch { part: 1, .. }),
         "{error}"
     );
+    // Reading on after the error does not make the bill look whole.
+    let again = rows.next().await.unwrap_err();
+    assert!(
+        matches!(&again, BillError::Failed(reason) if reason.contains("SHA-1")),
+        "{again}"
+    );
     // A gzip file cut short.
     let applied = client
         .bills()

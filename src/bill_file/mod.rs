@@ -6,7 +6,6 @@ pub(crate) mod gcm;
 mod rows;
 
 use std::collections::VecDeque;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
@@ -20,14 +19,15 @@ pub use download::BillFile;
 use download::PartSpec;
 #[cfg(feature = "simulator")]
 pub(crate) use download::hex;
-pub use rows::{
-    BillRow, Columns, FlowDirection, FundFlowBillRow, FundFlowBillSummary, TradeBillRow,
-    TradeBillSummary,
-};
-use rows::{Layout, Part, Record, Splitter};
+pub use rows::{BillRow, Columns};
+pub(crate) use rows::{Count, Fen, Millifen, Time};
+use rows::{Layout, Part, Resolved, Splitter};
 
 use crate::Client;
-use crate::bills::{ApplySubMerchantFundFlowBillResponse, BillAlgorithm, BillDownload, HashType};
+use crate::bills::{
+    ApplySubMerchantFundFlowBillResponse, BillAlgorithm, BillDownload, FundFlowBillRow,
+    FundFlowBillSummary, HashType, TradeBillRow, TradeBillSummary,
+};
 
 /// What went wrong with a bill's file. Rows read before an error are not the bill: discard them.
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +157,10 @@ pub enum BillError {
         /// What was wrong.
         reason: String,
     },
+    /// The reading of the bill failed before (that error was answered then): nothing more is
+    /// read.
+    #[error("the bill's reading already failed: {0}")]
+    Failed(String),
     /// Reading a local bill, or writing one to disk, failed.
     #[error("the bill's file: {0}")]
     Io(#[from] std::io::Error),
@@ -332,14 +336,78 @@ impl BillFile {
 
 /// Where a bill's bytes come from.
 enum Source {
+    /// A download not started yet.
     File(Box<BillFile>),
+    /// A download running as a task of its own, so that it (HTTP, GCM, gunzip, SHA-1) and the
+    /// parse use two cores: its chunks come through a channel of a few, so memory stays bounded.
+    Fetching(Fetcher),
+    /// The bytes are all read, and checked.
+    Done,
+    /// The download failed: what it said.
+    Failed(String),
     Reader(Pin<Box<dyn AsyncRead + Send>>),
+}
+
+/// How many chunks the download may run ahead of the parse.
+const CHUNKS_AHEAD: usize = 4;
+
+/// The download's task and its chunks; dropping it stops the download.
+struct Fetcher {
+    /// Each chunk, then `Ok(None)` once the file is whole and checked.
+    chunks: tokio::sync::mpsc::Receiver<Result<Option<Vec<u8>>, BillError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Fetcher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Source {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, BillError> {
         match self {
-            Source::File(file) => file.next_chunk().await,
+            // Outside a Tokio runtime (another executor), the download runs in turn with the
+            // parse.
+            Source::File(file) if tokio::runtime::Handle::try_current().is_err() => {
+                file.next_chunk().await
+            }
+            Source::File(_) => {
+                let Source::File(mut file) = std::mem::replace(self, Source::Done) else {
+                    return Ok(None);
+                };
+                let (sender, chunks) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+                let task = tokio::spawn(async move {
+                    loop {
+                        let chunk = file.next_chunk().await;
+                        let last = !matches!(chunk, Ok(Some(_)));
+                        // A closed channel: the rows were dropped, nobody reads on.
+                        if sender.send(chunk).await.is_err() || last {
+                            return;
+                        }
+                    }
+                });
+                *self = Source::Fetching(Fetcher { chunks, task });
+                Box::pin(self.next_chunk()).await
+            }
+            Source::Fetching(fetcher) => match fetcher.chunks.recv().await {
+                Some(Ok(Some(chunk))) => Ok(Some(chunk)),
+                Some(Ok(None)) => {
+                    *self = Source::Done;
+                    Ok(None)
+                }
+                Some(Err(error)) => {
+                    *self = Source::Failed(error.to_string());
+                    Err(error)
+                }
+                None => {
+                    let reason = "the download's task ended before the file did".to_owned();
+                    *self = Source::Failed(reason.clone());
+                    Err(BillError::Failed(reason))
+                }
+            },
+            Source::Done => Ok(None),
+            Source::Failed(reason) => Err(BillError::Failed(reason.clone())),
             Source::Reader(reader) => {
                 let mut buffer = vec![0; 64 * 1024];
                 let read = reader.read(&mut buffer).await?;
@@ -361,16 +429,19 @@ pub struct BillRows<R, S> {
     source: Source,
     splitter: Splitter,
     layout: Layout,
-    queue: VecDeque<Record>,
+    /// The header row, resolved for `R` once it is read; the summary's header, for `S`.
+    records: Option<Resolved>,
+    summaries: Option<Resolved>,
+    /// The rows (or errors) of the bytes read so far, not yet handed out.
+    queue: VecDeque<Result<R, BillError>>,
     summary: Option<S>,
     finished: bool,
-    row: PhantomData<fn() -> R>,
 }
 
 impl<R, S> std::fmt::Debug for BillRows<R, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BillRows")
-            .field("header", &self.layout.header.names)
+            .field("header", &self.layout.header)
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
@@ -382,10 +453,11 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
             source,
             splitter: Splitter::new(),
             layout: Layout::new(),
+            records: None,
+            summaries: None,
             queue: VecDeque::new(),
             summary: None,
             finished: false,
-            row: PhantomData,
         }
     }
 
@@ -395,22 +467,12 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
     }
 
     /// The next record, `Ok(None)` after the last (the summary is then read, and the file
-    /// checked).
+    /// checked). A row that does not parse is an error in its place; the rows after it can still
+    /// be read, but the bill is not whole.
     pub async fn next(&mut self) -> Result<Option<R>, BillError> {
         loop {
-            if let Some(record) = self.queue.pop_front() {
-                match self.layout.classify(&record)? {
-                    Part::Record => {
-                        let columns = Columns::new(&self.layout.header, &record)?;
-                        return R::from_columns(columns).map(Some);
-                    }
-                    Part::Summary => {
-                        let columns = Columns::new(&self.layout.summary_header, &record)?;
-                        self.summary = Some(S::from_columns(columns)?);
-                    }
-                    Part::Start | Part::Header | Part::SummaryHeader => {}
-                }
-                continue;
+            if let Some(row) = self.queue.pop_front() {
+                return row.map(Some);
             }
             if self.finished {
                 if self.summary.is_none() {
@@ -421,13 +483,44 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
                 }
                 return Ok(None);
             }
-            match self.source.next_chunk().await? {
-                Some(bytes) => self.splitter.feed(&bytes, &mut self.queue)?,
-                None => {
-                    self.splitter.feed(&[], &mut self.queue)?;
-                    self.finished = true;
+            let chunk = self.source.next_chunk().await?;
+            let bytes = chunk.as_deref().unwrap_or_default();
+            let Self {
+                splitter,
+                layout,
+                records,
+                summaries,
+                queue,
+                summary,
+                ..
+            } = self;
+            let fed = splitter.feed(bytes, |record| match layout.classify(&record) {
+                Err(error) => queue.push_back(Err(error)),
+                Ok(Part::Header) => *records = Some(Resolved::new(&layout.header, R::COLUMNS)),
+                Ok(Part::SummaryHeader) => {
+                    *summaries = Some(Resolved::new(&layout.summary_header, S::COLUMNS));
                 }
+                Ok(Part::Record) => queue.push_back(
+                    resolved(records.as_ref(), record.line)
+                        .and_then(|resolved| Columns::new(resolved, record))
+                        .and_then(R::from_columns),
+                ),
+                Ok(Part::Summary) => {
+                    match resolved(summaries.as_ref(), record.line)
+                        .and_then(|resolved| Columns::new(resolved, record))
+                        .and_then(S::from_columns)
+                    {
+                        Ok(row) => *summary = Some(row),
+                        Err(error) => queue.push_back(Err(error)),
+                    }
+                }
+                Ok(Part::Start) => {}
+            });
+            if let Err(error) = fed {
+                self.source = Source::Failed(error.to_string());
+                return Err(error);
             }
+            self.finished = chunk.is_none();
         }
     }
 
@@ -447,6 +540,14 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
 
     /// The records' column names, as the header row gives them.
     pub fn header(&self) -> &[String] {
-        &self.layout.header.names
+        &self.layout.header
     }
+}
+
+/// A header row's resolution, which the layout reads before any row under it.
+fn resolved(resolved: Option<&Resolved>, line: u64) -> Result<&Resolved, BillError> {
+    resolved.ok_or_else(|| BillError::Layout {
+        line,
+        reason: "a row before its header row".to_owned(),
+    })
 }

@@ -59,6 +59,21 @@ pub struct Page {
     /// The prose of the 通知应答 section (what counts as received, the retry schedule), its lines
     /// joined by newlines.
     pub notification_answer_text: String,
+    /// The column tables of the file a download page answers (under a heading with 文件格式):
+    /// `序号 | 列名`, each titled by the line before it.
+    pub file_tables: Vec<FileTable>,
+}
+
+/// A column table of a downloaded file (账单文件格式): the columns of one kind of row, in order.
+#[derive(Debug, Serialize)]
+pub struct FileTable {
+    /// The line before the table, without its final colon: what the rows are
+    /// ("资金账单的明细列").
+    pub title: String,
+    /// The title's line.
+    pub line: usize,
+    /// The 列名 column, in the 序号 order.
+    pub columns: Vec<String>,
 }
 
 impl Page {
@@ -222,6 +237,8 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
     }
 
     let mut section = "";
+    // In a 文件格式 section: the last line of prose, the title of the table that follows it.
+    let mut title: Option<(usize, &str)> = None;
     let mut index = end + 1;
     while let Some(line) = lines.get(index).copied() {
         let number = index + 1;
@@ -239,8 +256,10 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 h if h.starts_with("应答示例") => "notification_answer_example",
                 h if h.starts_with("请求示例") => "request_example",
                 h if h.starts_with("返回示例") || h.contains("示例") => "response_example",
+                h if h.contains("文件格式") => "file_format",
                 _ => "",
             };
+            title = None;
         } else if let Some(rest) = trimmed.strip_prefix("**请求 URL**:") {
             page.url = rest.trim().trim_end_matches('\\').trim().to_owned();
             page.url_line = number;
@@ -291,6 +310,18 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
             }
             page.notification_answer_text
                 .push_str(trimmed.trim_end_matches('\\').trim_end());
+        } else if section == "file_format" && trimmed.contains('|') {
+            let start = index;
+            while lines.get(index + 1).is_some_and(|l| l.contains('|')) {
+                index += 1;
+            }
+            let rows: Vec<(usize, Vec<String>)> = (start..=index)
+                .filter_map(|i| lines.get(i).map(|l| (i + 1, cells(l))))
+                .collect();
+            page.file_tables
+                .push(file_table(title.take(), number, &rows, &error)?);
+        } else if section == "file_format" && !trimmed.is_empty() {
+            title = Some((number, trimmed));
         } else if trimmed.starts_with('|') {
             let start = index;
             while lines
@@ -326,6 +357,63 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
         ));
     }
     Ok(page)
+}
+
+/// A `序号 | 列名` table of a file's columns, titled by the prose line before it.
+fn file_table(
+    title: Option<(usize, &str)>,
+    number: usize,
+    rows: &[(usize, Vec<String>)],
+    error: &dyn Fn(usize, &str) -> PageError,
+) -> Result<FileTable, PageError> {
+    let (line, title) = title.ok_or_else(|| {
+        error(
+            number,
+            "a line saying what the table's columns are before a 文件格式 table",
+        )
+    })?;
+    let title = title
+        .trim_end_matches('\\')
+        .trim_end()
+        .trim_end_matches([':', '：'])
+        .trim_end()
+        .to_owned();
+    let mut rows = rows.iter();
+    match rows.next() {
+        Some((_, header))
+            if header.first().map(String::as_str) == Some("序号")
+                && header.get(1).map(String::as_str) == Some("列名") => {}
+        _ => return Err(error(number, "a 文件格式 table headed 序号 | 列名")),
+    }
+    let mut columns = Vec::new();
+    for (line, cells) in rows {
+        if cells
+            .iter()
+            .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+        {
+            continue;
+        }
+        let expected = (columns.len() + 1).to_string();
+        match (cells.first(), cells.get(1)) {
+            (Some(n), Some(name)) if *n == expected && !name.is_empty() => {
+                columns.push(name.clone());
+            }
+            _ => {
+                return Err(error(
+                    *line,
+                    &format!("the row {expected} | 列名 of a 文件格式 table"),
+                ));
+            }
+        }
+    }
+    if columns.is_empty() {
+        return Err(error(number, "a 文件格式 table with at least one column"));
+    }
+    Ok(FileTable {
+        title,
+        line,
+        columns,
+    })
 }
 
 /// The cells of a table row, trimmed, without the outer pipes; `\|` is a pipe inside a cell.

@@ -248,6 +248,13 @@ impl<'a> Importer<'a> {
         at: &str,
     ) -> Result<(String, String, Value), Error> {
         only_extensions(&op.extensions, at)?;
+        if !op.layouts.is_empty() {
+            return Err(Error::overlay(
+                format!("{at}/layouts"),
+                "layouts are the column tables of a file download page's file; this page is an \
+                 endpoint",
+            ));
+        }
         let page_error = |line: usize, expected: String| {
             Error::Page(PageError {
                 page: page_path.to_path_buf(),

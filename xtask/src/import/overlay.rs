@@ -51,8 +51,53 @@ pub struct OperationOverlay {
     #[serde(default)]
     pub request: IndexMap<String, FieldOverlay>,
     pub response: Option<ResponseOverlay>,
+    /// A file download page's row types, by Rust name: one per column table of its 文件格式
+    /// section (whose columns have only Chinese names).
+    #[serde(default)]
+    pub layouts: IndexMap<String, LayoutOverlay>,
     #[serde(flatten)]
     pub extensions: Map<String, Value>,
+}
+
+/// `layouts.NAME`: the row type of one column table of a downloaded file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutOverlay {
+    /// The start of the table's title (the line before it on the page).
+    pub table: String,
+    /// What a row is: the type's doc comment.
+    pub description: String,
+    /// By column name (列名), in the page's order, then columns the table does not list (each with
+    /// `x-departs-from-docs`).
+    pub columns: IndexMap<String, ColumnOverlay>,
+}
+
+/// `layouts.NAME.columns.列名`: one column's field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnOverlay {
+    /// The field's name, in snake_case.
+    pub field: String,
+    /// `text`, `time`, `fen` (yuan with two decimals), `millifen` (five decimals), `count`, or
+    /// `enum`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether some bills lack the column or leave it empty: an `Option`.
+    #[serde(default)]
+    pub optional: bool,
+    /// With `optional`: values that also mean none (a payment's 微信退款单号 is `0`).
+    #[serde(default)]
+    pub none: Vec<String>,
+    /// What the column holds, after its Chinese name.
+    pub description: Option<String>,
+    /// With `type: enum`: the enum's name and its values (`value: [Name, description]`).
+    #[serde(rename = "enum")]
+    pub enum_name: Option<String>,
+    #[serde(default)]
+    pub values: IndexMap<String, (String, String)>,
+    /// Why a column the table does not list is there.
+    #[serde(rename = "x-departs-from-docs")]
+    pub departs_from_docs: Option<String>,
 }
 
 /// An `x-exactly-one-of` group, copied into the spec as it is.

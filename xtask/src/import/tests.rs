@@ -1048,3 +1048,132 @@ fn a_file_download_needs_its_url_parameter_in_the_table() {
         error.expected
     );
 }
+
+#[test]
+fn a_download_pages_column_tables_are_row_types_read_by_column_name() {
+    let outcome = import_edited(DOWNLOAD, "", "");
+    let spec: serde_json::Value = serde_norway::from_str(&outcome.imported.spec).unwrap();
+    let layouts = &spec["x-file-downloads"]["downloadBill"]["get"]["x-file-layouts"];
+    let names: Vec<&String> = layouts.as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        [
+            "TradeBillRow",
+            "TradeBillSummary",
+            "FundFlowBillRow",
+            "FundFlowBillSummary"
+        ]
+    );
+    // The page's 27 columns in its order, then the two its prose adds, each saying so.
+    let columns = layouts["TradeBillRow"]["x-columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 29);
+    assert_eq!(columns[0]["name"], "交易时间");
+    assert_eq!(columns[26]["name"], "费率备注");
+    assert!(columns[27]["x-departs-from-docs"].is_string());
+    assert!(columns[0].get("x-departs-from-docs").is_none());
+    let row = item(&outcome.code, "pub struct FundFlowBillRow");
+    assert!(row.contains("pub amount: i64,"), "{row}");
+    assert!(
+        row.contains("pub booked_at: DateTime<FixedOffset>,"),
+        "{row}"
+    );
+    assert!(row.contains("pub direction: FlowDirection,"), "{row}");
+    let read = item(&outcome.code, "impl crate::BillRow for FundFlowBillRow");
+    assert!(read.contains("\"收支金额(元)\""), "{read}");
+    assert!(
+        read.contains("amount: c.cell::<crate::bill_file::Fen>(6)?"),
+        "{read}"
+    );
+    let read = item(&outcome.code, "impl crate::BillRow for TradeBillRow");
+    assert!(
+        read.contains("refund_id: c.optional_text(14, &[\"0\"])"),
+        "{read}"
+    );
+    let direction = item(&outcome.code, "impl FlowDirection");
+    assert!(
+        direction.contains("\"支出\" => Self::Expense"),
+        "{direction}"
+    );
+
+    // A column added to a table needs its name and type before the spec can be written.
+    let error = import_error(
+        DOWNLOAD,
+        "11   | 业务凭证号         |",
+        "11   | 业务凭证号         |\n12   | 二级商户号 |",
+    );
+    let Error::Page(error) = error else {
+        panic!("{error}")
+    };
+    assert!(
+        error.expected.contains("the column 二级商户号"),
+        "{}",
+        error.expected
+    );
+    // A new table needs a layout.
+    let error = import_error(
+        DOWNLOAD,
+        "申请二级商户资金账单所得文件",
+        "退款账单的明细列:\n\n序号 | 列名 |\n---- | ---- |\n1    | 退款时间 |\n\n申请二级商户资金账单所得文件",
+    );
+    let Error::Page(error) = error else {
+        panic!("{error}")
+    };
+    assert!(
+        error.expected.contains("退款账单的明细列"),
+        "{}",
+        error.expected
+    );
+    // A table whose numbers skip is a page error at the row.
+    let path = repo_root().join("schema/docs").join(DOWNLOAD);
+    let text = committed("schema/docs/bill-download.md");
+    let skipped = text.replacen("2    | 收入笔数       |", "3    | 收入笔数       |", 1);
+    let error = docs::parse_page(&path, &skipped).unwrap_err();
+    assert!(error.expected.contains("the row 2"), "{}", error.expected);
+    assert_eq!(error.line, line_of(&skipped, "3    | 收入笔数"));
+}
+
+#[test]
+fn a_layout_must_match_one_table_and_name_every_column_once() {
+    let overlay = committed("schema/overlay.yaml");
+    let pages = || pages_with(DOWNLOAD, "", "");
+    let cases = [
+        (
+            "table: 资金账单的汇总列",
+            "table: 资金账单的",
+            "have a title starting with",
+        ),
+        (
+            "x-departs-from-docs: Not in the table; the page's prose says a REFUND bill has it after 代金券金额.\n          退款成功时间:",
+            "\n          退款成功时间:",
+            "say where it comes from",
+        ),
+        (
+            "field: income_count, type: count",
+            "field: count, type: count",
+            "another column's field",
+        ),
+        (
+            "field: expense, type: fen",
+            "field: expense, type: yuan",
+            "one of",
+        ),
+        (
+            "field: device_info, type: text, optional: true",
+            "field: device_info, type: text, none: [\"-\"]",
+            "need `optional: true`",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert!(overlay.contains(from), "{from}");
+        let error = import_text(&overlay.replacen(from, to, 1), pages()).unwrap_err();
+        assert!(error.to_string().contains(expected), "{from}: {error}");
+    }
+    // Layouts belong to a download page only.
+    let edited = overlay.replacen(
+        "    operationId: applyTradeBill\n",
+        "    operationId: applyTradeBill\n    layouts: { X: { table: x, description: x, columns: {} } }\n",
+        1,
+    );
+    let error = import_text(&edited, pages()).unwrap_err();
+    assert!(error.to_string().contains("layouts"), "{error}");
+}

@@ -140,10 +140,15 @@ impl<'a> Importer<'a> {
             let at = format!("#/operations/{}", label.replace('/', "~1"));
             let op = overlay.operations.get(label).unwrap_or(&NO_OVERLAY);
             only_extensions(&op.extensions, &at)?;
-            if !op.request.is_empty() || op.response.is_some() || !op.exactly_one_of.is_empty() {
+            if !op.request.is_empty()
+                || op.response.is_some()
+                || !op.exactly_one_of.is_empty()
+                || !op.layouts.is_empty()
+            {
                 return Err(Error::overlay(
                     at,
-                    "request, response and x-exactly-one-of mean nothing for a notification page",
+                    "request, response, x-exactly-one-of and layouts mean nothing for a \
+                     notification page",
                 ));
             }
             let page_error = |line: usize, expected: String| {
