@@ -1,11 +1,13 @@
 //! The bill path: a generated fund flow bill of `BILL_MB` MB (default 100) served by the simulator
 //! over loopback, downloaded, hash-checked, unpacked, decrypted and parsed into typed rows, in
-//! three variants (plain, gzip, gzip and encrypted as a sub-merchant bill), and the encrypted one
-//! as bytes only (no rows), to tell the parse from the rest. Criterion measures the time of a
+//! three variants (plain, gzip, gzip and encrypted as a sub-merchant bill), the encrypted one as
+//! bytes only (no rows), and the rows alone from memory (no download, no checks), to tell the parse
+//! from the rest. Criterion measures the time of a
 //! whole download; `cargo xtask bench` turns it into throughput, as a ratio to
 //! `openssl speed -evp aes-256-gcm` and `openssl speed -evp sha1` measured in the same run.
 //!
-//! With `BILLS_MEMORY=VARIANT` (`plain`, `gzip`, `gzip_encrypted`, `gzip_encrypted_bytes`) it
+//! With `BILLS_MEMORY=VARIANT` (`plain`, `gzip`, `gzip_encrypted`, `gzip_encrypted_bytes`,
+//! `rows_in_memory`) it
 //! runs no benchmark: it downloads that variant once under dhat's heap profiler, started once the
 //! simulator serves the file (gzip and encryption done), and prints the heap's peak during the
 //! download as `peak_bytes N`: the client's memory, whatever the bill's size.
@@ -17,7 +19,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group};
 use wechatpay_v3::bills::{BillAlgorithm, TarType};
 use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{BillFile, Client, FundFlowBillRow, FundFlowBillSummary};
+use wechatpay_v3::{BillFile, BillRows, Client, FundFlowBillRow, FundFlowBillSummary};
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -61,13 +63,16 @@ enum Variant {
     Gzip,
     Encrypted,
     EncryptedBytes,
+    /// The original bill's rows read from memory: the parse alone.
+    RowsInMemory,
 }
 
-const VARIANTS: [Variant; 4] = [
+const VARIANTS: [Variant; 5] = [
     Variant::Plain,
     Variant::Gzip,
     Variant::Encrypted,
     Variant::EncryptedBytes,
+    Variant::RowsInMemory,
 ];
 
 impl Variant {
@@ -77,6 +82,7 @@ impl Variant {
             Variant::Gzip => "gzip",
             Variant::Encrypted => "gzip_encrypted",
             Variant::EncryptedBytes => "gzip_encrypted_bytes",
+            Variant::RowsInMemory => "rows_in_memory",
         }
     }
 }
@@ -85,6 +91,7 @@ impl Variant {
 enum Served {
     Plain(wechatpay_v3::bills::BillDownload),
     Encrypted(wechatpay_v3::bills::ApplySubMerchantFundFlowBillResponse),
+    Memory(std::sync::Arc<[u8]>),
 }
 
 fn serve(simulator: &Simulator, original: &[u8], variant: Variant) -> Served {
@@ -95,6 +102,7 @@ fn serve(simulator: &Simulator, original: &[u8], variant: Variant) -> Served {
                 .publish_bill(original.to_vec(), Some(TarType::Gzip))
                 .unwrap(),
         ),
+        Variant::RowsInMemory => Served::Memory(original.into()),
         Variant::Encrypted | Variant::EncryptedBytes => Served::Encrypted(
             simulator
                 .publish_sub_merchant_bill(original.to_vec(), Some(TarType::Gzip))
@@ -103,27 +111,36 @@ fn serve(simulator: &Simulator, original: &[u8], variant: Variant) -> Served {
     }
 }
 
-fn open(client: &Client, served: &Served) -> BillFile {
+fn open(client: &Client, served: &Served) -> Option<BillFile> {
     match served {
-        Served::Plain(applied) => client.download_bill(applied).unwrap(),
-        Served::Encrypted(applied) => client
-            .download_sub_merchant_bill(applied, &BillAlgorithm::AeadAes256Gcm)
-            .unwrap(),
+        Served::Plain(applied) => Some(client.download_bill(applied).unwrap()),
+        Served::Encrypted(applied) => Some(
+            client
+                .download_sub_merchant_bill(applied, &BillAlgorithm::AeadAes256Gcm)
+                .unwrap(),
+        ),
+        Served::Memory(_) => None,
     }
 }
 
-/// One whole download, every check made: the rows read (or the bytes, for `EncryptedBytes`).
+/// One whole download, every check made: the rows read (or the bytes, for `EncryptedBytes`; or
+/// the rows of the bill in memory, for `RowsInMemory`).
 async fn download(client: &Client, served: &Served, variant: Variant) -> u64 {
-    let mut file = open(client, served);
-    if variant == Variant::EncryptedBytes {
-        let mut bytes = 0u64;
-        while let Some(chunk) = file.next_chunk().await.unwrap() {
-            bytes += chunk.len() as u64;
-        }
-        return bytes;
-    }
-    let mut rows: wechatpay_v3::BillRows<FundFlowBillRow, FundFlowBillSummary> =
-        file.fund_flow_rows();
+    let mut rows: BillRows<FundFlowBillRow, FundFlowBillSummary> =
+        match (open(client, served), served) {
+            (Some(mut file), _) if variant == Variant::EncryptedBytes => {
+                let mut bytes = 0u64;
+                while let Some(chunk) = file.next_chunk().await.unwrap() {
+                    bytes += chunk.len() as u64;
+                }
+                return bytes;
+            }
+            (Some(file), _) => file.fund_flow_rows(),
+            (None, Served::Memory(bill)) => {
+                BillRows::from_reader(std::io::Cursor::new(bill.clone()))
+            }
+            (None, _) => unreachable!("only a bill in memory is not downloaded"),
+        };
     let mut count = 0u64;
     while let Some(row) = rows.next().await.unwrap() {
         count += u64::from(row.amount > 0);

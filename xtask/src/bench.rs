@@ -135,7 +135,13 @@ fn bill_rows(root: &Path, criterion: &Path, aes: f64, sha1: f64) -> Result<Strin
         sha1 / 1e6,
         slower / 1e6
     );
-    for variant in ["plain", "gzip", "gzip_encrypted", "gzip_encrypted_bytes"] {
+    for variant in [
+        "plain",
+        "gzip",
+        "gzip_encrypted",
+        "gzip_encrypted_bytes",
+        "rows_in_memory",
+    ] {
         let (bytes, peak) = bill_memory(root, variant)?;
         let ns = median_ns(criterion, &format!("bills/{variant}"))?;
         let per_s = bytes / (ns / 1e9);
