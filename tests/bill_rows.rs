@@ -208,3 +208,28 @@ async fn a_value_that_does_not_parse_is_an_error_in_its_place_naming_line_and_co
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_line_that_breaks_the_file_comes_after_the_rows_before_it_and_ends_the_reading() {
+    let movements: Vec<Movement> = (1..=2)
+        .map(|n| Movement {
+            fen: n * 100,
+            income: false,
+            remark: String::new(),
+            sub_mchid: "1900000109".to_owned(),
+        })
+        .collect();
+    let order: Vec<usize> = (0..11).collect();
+    let mut bytes = bill(&movements, &order).into_bytes();
+    // The second record's remark is not UTF-8: the file itself is broken there.
+    let at = bytes.windows(4).rposition(|w| w == b"API,").unwrap() + 5;
+    bytes.insert(at, 0xff);
+    let mut rows: BillRows<FundFlowBillRow, FundFlowBillSummary> =
+        BillRows::from_reader(Cursor::new(bytes));
+    assert_eq!(rows.next().await.unwrap().unwrap().amount, 100);
+    match rows.next().await {
+        Err(BillError::Layout { line: 3, reason }) => assert!(reason.contains("UTF-8"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(rows.next().await, Err(BillError::Failed(_))));
+}

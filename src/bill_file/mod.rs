@@ -338,8 +338,9 @@ impl BillFile {
 enum Source {
     /// A download not started yet.
     File(Box<BillFile>),
-    /// A download running as a task of its own, so that it (HTTP, GCM, gunzip, SHA-1) and the
-    /// parse use two cores: its chunks come through a channel of a few, so memory stays bounded.
+    /// A download running as a task of its own, so that on a multi-thread runtime it (HTTP, GCM,
+    /// gunzip, SHA-1) and the parse use two cores: its chunks come through a channel of a few, so
+    /// memory stays bounded.
     Fetching(Fetcher),
     /// The bytes are all read, and checked.
     Done,
@@ -348,7 +349,7 @@ enum Source {
     Reader(Pin<Box<dyn AsyncRead + Send>>),
 }
 
-/// How many chunks the download may run ahead of the parse.
+/// How many chunks may wait in the channel (the task holds one more while it waits to send).
 const CHUNKS_AHEAD: usize = 4;
 
 /// The download's task and its chunks; dropping it stops the download.
@@ -367,11 +368,6 @@ impl Drop for Fetcher {
 impl Source {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, BillError> {
         match self {
-            // Outside a Tokio runtime (another executor), the download runs in turn with the
-            // parse.
-            Source::File(file) if tokio::runtime::Handle::try_current().is_err() => {
-                file.next_chunk().await
-            }
             Source::File(_) => {
                 let Source::File(mut file) = std::mem::replace(self, Source::Done) else {
                     return Ok(None);
@@ -401,7 +397,13 @@ impl Source {
                     Err(error)
                 }
                 None => {
-                    let reason = "the download's task ended before the file did".to_owned();
+                    // The task ended without its last message: it panicked (a bug), or was
+                    // cancelled by the runtime shutting down.
+                    let ended = match (&mut fetcher.task).await {
+                        Err(error) => format!(": {error}"),
+                        Ok(()) => String::new(),
+                    };
+                    let reason = format!("the download's task ended before the file did{ended}");
                     *self = Source::Failed(reason.clone());
                     Err(BillError::Failed(reason))
                 }
@@ -517,8 +519,10 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
                 Ok(Part::Start) => {}
             });
             if let Err(error) = fed {
+                // After the rows before it; the reading ends there.
                 self.source = Source::Failed(error.to_string());
-                return Err(error);
+                self.queue.push_back(Err(error));
+                continue;
             }
             self.finished = chunk.is_none();
         }

@@ -13,6 +13,9 @@ use super::BillError;
 /// it): a longer one is an error, not memory without bound.
 const MAX_ROW: usize = 1 << 20;
 
+/// The most values a row may have (a bill has a few dozen columns).
+const MAX_FIELDS: usize = 4096;
+
 /// A record split from the bytes, with its line number (1 for the header): its fields' text one
 /// after the other, and where each ends. It borrows the splitter's buffers.
 #[derive(Clone, Copy)]
@@ -73,13 +76,18 @@ impl Splitter {
         mut input: &[u8],
         mut each: impl FnMut(Record<'_>),
     ) -> Result<(), BillError> {
-        let at_end = input.is_empty();
         loop {
             let (result, nin, nout, nend) = self.reader.read_record(
                 input,
                 self.output.get_mut(self.out_len..).unwrap_or_default(),
                 self.ends.get_mut(self.ends_len..).unwrap_or_default(),
             );
+            // A record ended by a newline has had it counted; one ended by the \r of a \r\n
+            // (whose \n comes with the next record) or by the end of the file has not.
+            let newline_read = nin
+                .checked_sub(1)
+                .and_then(|last| input.get(last))
+                .is_some_and(|byte| *byte == b'\n');
             input = input.get(nin..).unwrap_or_default();
             // The ends are offsets from the start of the record (csv-core counts across calls).
             self.out_len += nout;
@@ -98,14 +106,19 @@ impl Splitter {
                     self.output.resize(len, 0);
                 }
                 csv_core::ReadRecordResult::OutputEndsFull => {
+                    // A row of commas writes no bytes: its fields are bounded on their own.
+                    if self.ends.len() >= MAX_FIELDS {
+                        return Err(BillError::Layout {
+                            line: self.reader.line(),
+                            reason: format!("a row of more than {MAX_FIELDS} values"),
+                        });
+                    }
                     let len = self.ends.len() * 2;
                     self.ends.resize(len, 0);
                 }
                 csv_core::ReadRecordResult::Record => {
-                    // csv-core counts lines from 1, one more per newline read: a record ended by
-                    // a newline is on the line before the count; the last one of a file that does
-                    // not end with a newline is on the line counted.
-                    self.line = (self.reader.line() + u64::from(at_end)).saturating_sub(1);
+                    // csv-core counts lines from 1, one more per newline read.
+                    self.line = self.reader.line().saturating_sub(u64::from(newline_read));
                     let bytes = self.output.get(..self.out_len).unwrap_or_default();
                     let text = std::str::from_utf8(bytes).map_err(|_| BillError::Layout {
                         line: self.line,
@@ -492,5 +505,34 @@ mod tests {
             );
             assert_eq!(lines, [1, 2, 4, 5], "chunk {chunk}");
         }
+    }
+
+    #[test]
+    fn lines_are_counted_the_same_with_crlf_and_a_row_of_commas_is_bounded() {
+        for text in [
+            "a,b\r\n`1,`2\r\n\r\n总,数\r\n`2,`3\r\n",
+            "a,b\r\n`1,`2\r\n\r\n总,数\r\n`2,`3",
+        ] {
+            for chunk in [1, 3, 100] {
+                let mut splitter = Splitter::new();
+                let mut lines = Vec::new();
+                for piece in text.as_bytes().chunks(chunk) {
+                    splitter
+                        .feed(piece, |r: Record<'_>| lines.push(r.line))
+                        .unwrap();
+                }
+                splitter
+                    .feed(&[], |r: Record<'_>| lines.push(r.line))
+                    .unwrap();
+                assert_eq!(lines, [1, 2, 4, 5], "{text:?} by {chunk}");
+            }
+        }
+        let commas = vec![b','; MAX_FIELDS * 2];
+        let mut splitter = Splitter::new();
+        let error = splitter.feed(&commas, |_| {}).unwrap_err();
+        assert!(
+            error.to_string().contains("more than 4096 values"),
+            "{error}"
+        );
     }
 }

@@ -239,11 +239,18 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
     let mut section = "";
     // In a 文件格式 section: the last line of prose, the title of the table that follows it.
     let mut title: Option<(usize, &str)> = None;
+    // The 文件格式 heading's level, while in its section.
+    let mut file_format_level: Option<usize> = None;
     let mut index = end + 1;
     while let Some(line) = lines.get(index).copied() {
         let number = index + 1;
         let trimmed = line.trim();
-        if let Some(heading) = trimmed.strip_prefix('#') {
+        let level = trimmed.bytes().take_while(|b| *b == b'#').count();
+        if level > 0 && file_format_level.is_some_and(|outer| level > outer) {
+            // A heading inside the 文件格式 section (a table per bill, say) stays in it.
+            title = None;
+        } else if let Some(heading) = trimmed.strip_prefix('#') {
+            file_format_level = None;
             section = match heading.trim_start_matches('#').trim() {
                 h if h.starts_with("请求参数") => "request",
                 h if h.starts_with("返回参数") => "response",
@@ -256,7 +263,10 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 h if h.starts_with("应答示例") => "notification_answer_example",
                 h if h.starts_with("请求示例") => "request_example",
                 h if h.starts_with("返回示例") || h.contains("示例") => "response_example",
-                h if h.contains("文件格式") => "file_format",
+                h if h.contains("文件格式") => {
+                    file_format_level = Some(level);
+                    "file_format"
+                }
                 _ => "",
             };
             title = None;
@@ -322,6 +332,11 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
                 .push(file_table(title.take(), number, &rows, &error)?);
         } else if section == "file_format" && !trimmed.is_empty() {
             title = Some((number, trimmed));
+        } else if trimmed.replace(' ', "").starts_with("序号|列名") {
+            return Err(error(
+                number,
+                "a 序号 | 列名 table (a file's columns) only under a heading with 文件格式",
+            ));
         } else if trimmed.starts_with('|') {
             let start = index;
             while lines
@@ -385,12 +400,14 @@ fn file_table(
                 && header.get(1).map(String::as_str) == Some("列名") => {}
         _ => return Err(error(number, "a 文件格式 table headed 序号 | 列名")),
     }
-    let mut columns = Vec::new();
-    for (line, cells) in rows {
-        if cells
+    let separator = |cells: &[String]| {
+        cells
             .iter()
-            .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
-        {
+            .all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':'))
+    };
+    let mut columns = Vec::new();
+    for (index, (line, cells)) in rows.enumerate() {
+        if index == 0 && separator(cells) {
             continue;
         }
         let expected = (columns.len() + 1).to_string();

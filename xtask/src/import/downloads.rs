@@ -268,14 +268,16 @@ fn column_of(name: &str, column: &ColumnOverlay, at: &str) -> Result<Value, Erro
             format!("one of {COLUMN_TYPES:?}"),
         ));
     }
-    if !column.none.is_empty() && !column.optional {
+    let text_or_enum = ["text", "enum"].contains(&column.kind.as_str());
+    let none_allowed = column.optional && text_or_enum;
+    if !column.none.is_empty() && !none_allowed {
         return Err(Error::overlay(
             format!("{at}/none"),
-            "values that mean none need `optional: true`",
+            "values that mean none go with `optional: true` on a text or enum column",
         ));
     }
     let is_enum = column.kind == "enum";
-    if is_enum != (column.enum_name.is_some() && !column.values.is_empty()) {
+    if is_enum != column.enum_name.is_some() || is_enum == column.values.is_empty() {
         return Err(Error::overlay(
             at,
             "`enum` (its name) and `values` go with `type: enum`, and only with it",

@@ -1130,6 +1130,37 @@ fn a_download_pages_column_tables_are_row_types_read_by_column_name() {
     let error = docs::parse_page(&path, &skipped).unwrap_err();
     assert!(error.expected.contains("the row 2"), "{}", error.expected);
     assert_eq!(error.line, line_of(&skipped, "3    | 收入笔数"));
+    // A table under a sub-heading of the section is still a file's table (and needs a layout);
+    // one outside it is an error, not prose.
+    let nested = text.replacen(
+        "资金账单的汇总列:",
+        "#### 资金账单的汇总\n\n资金账单的汇总列:",
+        1,
+    );
+    let page = docs::parse_page(&path, &nested).unwrap();
+    assert_eq!(page.file_tables.len(), 4);
+    assert_eq!(page.file_tables[3].title, "资金账单的汇总列");
+    let outside = text.replacen(
+        "## 错误码",
+        "## 错误码\n\n多余的列:\n\n序号 | 列名 |\n---- | ---- |\n1 | 某列 |\n",
+        1,
+    );
+    let error = docs::parse_page(&path, &outside).unwrap_err();
+    assert!(
+        error
+            .expected
+            .contains("only under a heading with 文件格式"),
+        "{}",
+        error.expected
+    );
+    // A row of empty cells is not the separator.
+    let empty = text.replacen(
+        "2    | 收入笔数       |",
+        "     |          |\n2    | 收入笔数       |",
+        1,
+    );
+    let error = docs::parse_page(&path, &empty).unwrap_err();
+    assert!(error.expected.contains("the row 2"), "{}", error.expected);
 }
 
 #[test]
@@ -1160,7 +1191,17 @@ fn a_layout_must_match_one_table_and_name_every_column_once() {
         (
             "field: device_info, type: text, optional: true",
             "field: device_info, type: text, none: [\"-\"]",
-            "need `optional: true`",
+            "go with `optional: true`",
+        ),
+        (
+            "field: order_amount, type: fen, optional: true",
+            "field: order_amount, type: fen, optional: true, none: [\"0\"]",
+            "on a text or enum column",
+        ),
+        (
+            "field: trade_type, type: text,",
+            "field: trade_type, type: text, values: { JSAPI: [Jsapi, x] },",
+            "go with `type: enum`",
         ),
     ];
     for (from, to, expected) in cases {
