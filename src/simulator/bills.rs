@@ -19,9 +19,10 @@ use serde_json::Value;
 use super::checks::{Rejection, invalid, param_error, rejection};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Bounded, Ledger, beijing, beijing_day, to_json};
+use crate::BillRow;
 use crate::bills::{
     ApplySubMerchantFundFlowBillResponse, ApplySubMerchantFundFlowBillResponseDownloadBillList,
-    BillDownload, BillType, HashType, TarType,
+    BillDownload, BillType, FundFlowBillRow, HashType, TarType, TradeBillRow,
 };
 
 /// The path bills are downloaded from.
@@ -104,35 +105,9 @@ fn business(movement: Movement) -> &'static str {
     }
 }
 
-const TRADE_COLUMNS: [&str; 27] = [
-    "交易时间",
-    "公众账号ID",
-    "商户号",
-    "特约商户号",
-    "设备号",
-    "微信订单号",
-    "商户订单号",
-    "用户标识",
-    "交易类型",
-    "交易状态",
-    "付款银行",
-    "货币种类",
-    "应结订单金额",
-    "代金券金额",
-    "微信退款单号",
-    "商户退款单号",
-    "退款金额",
-    "充值券退款金额",
-    "退款类型",
-    "退款状态",
-    "商品名称",
-    "商户数据包",
-    "手续费",
-    "费率",
-    "订单金额",
-    "申请退款金额",
-    "费率备注",
-];
+/// The columns only a REFUND trade bill has, after 代金券金额 (the page's prose; the row type
+/// reads them last).
+const REFUND_BILL_COLUMNS: [&str; 2] = ["退款申请时间", "退款成功时间"];
 
 /// The columns a SUCCESS trade bill does not have (退款相关的列).
 const REFUND_COLUMNS: [&str; 7] = [
@@ -143,20 +118,6 @@ const REFUND_COLUMNS: [&str; 7] = [
     "退款类型",
     "退款状态",
     "申请退款金额",
-];
-
-const FUND_COLUMNS: [&str; 11] = [
-    "记账时间",
-    "微信支付业务单号",
-    "资金流水单号",
-    "业务名称",
-    "业务类型",
-    "收支类型",
-    "收支金额(元)",
-    "账户结余(元)",
-    "资金变更提交申请人",
-    "备注",
-    "业务凭证号",
 ];
 
 impl Bills {
@@ -228,9 +189,11 @@ impl Bills {
     ) -> Result<Value, Rejection> {
         let day = Self::day(ledger, query.bill_date)?;
         let bill_type = bill_type.cloned().unwrap_or(BillType::All);
-        let columns: Vec<&str> = TRADE_COLUMNS
+        // The bill's columns are the ones the generated row type reads (the page's table).
+        let columns: Vec<&str> = TradeBillRow::COLUMNS
             .iter()
             .copied()
+            .filter(|c| !REFUND_BILL_COLUMNS.contains(c))
             .filter(|c| bill_type != BillType::Success || !REFUND_COLUMNS.contains(c))
             .collect();
         let columns: Vec<&str> = match bill_type {
@@ -240,7 +203,7 @@ impl Bills {
                 for column in columns {
                     with.push(column);
                     if column == "代金券金额" {
-                        with.extend(["退款申请时间", "退款成功时间"]);
+                        with.extend(REFUND_BILL_COLUMNS);
                     }
                 }
                 with
@@ -491,7 +454,7 @@ fn fund_flow_text(
     sides.sort_by_key(|(entry, _, _)| entry.at);
     let mut balances: BTreeMap<String, i64> = BTreeMap::new();
     let mut text = String::new();
-    let mut names = FUND_COLUMNS.to_vec();
+    let mut names = FundFlowBillRow::COLUMNS.to_vec();
     if sub_mchid_column {
         names.push("二级商户号");
     }
