@@ -17,9 +17,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use wechatpay_v3::bills::{BillAlgorithm, TarType};
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{BillFile, BillRows, Client, FundFlowBillRow, FundFlowBillSummary};
+use wechatpay_ecommerce::bills::{BillAlgorithm, TarType};
+use wechatpay_ecommerce::simulator::{Simulator, VerificationMode};
+use wechatpay_ecommerce::{BillFile, BillRows, Client, FundFlowBillRow, FundFlowBillSummary};
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -89,8 +89,8 @@ impl Variant {
 
 /// A variant's bill, served by the simulator: a way to start its download again and again.
 enum Served {
-    Plain(wechatpay_v3::bills::BillDownload),
-    Encrypted(wechatpay_v3::bills::ApplySubMerchantFundFlowBillResponse),
+    Plain(wechatpay_ecommerce::bills::BillDownload),
+    Encrypted(wechatpay_ecommerce::bills::ApplySubMerchantFundFlowBillResponse),
     Memory(std::sync::Arc<[u8]>),
 }
 

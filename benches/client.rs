@@ -35,9 +35,9 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::HeaderMap;
-use wechatpay_v3::profit_sharing::{ProfitSharingOrder, QueryOrderRequest, ReturnOrder};
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{Client, PreparedRequest, RequestSigner, SignatureHeaders, Verifier};
+use wechatpay_ecommerce::profit_sharing::{ProfitSharingOrder, QueryOrderRequest, ReturnOrder};
+use wechatpay_ecommerce::simulator::{Simulator, VerificationMode};
+use wechatpay_ecommerce::{Client, PreparedRequest, RequestSigner, SignatureHeaders, Verifier};
 
 const ORDERS_PAGE: &str = include_str!("../schema/docs/ecommerce-profitsharing-orders-query.md");
 const RETURNORDERS_PAGE: &str =
@@ -60,18 +60,20 @@ fn order_request() -> QueryOrderRequest {
 }
 
 /// A split of the 请求分账 page's example order to one person, whose name travels encrypted.
-fn create_order_request() -> wechatpay_v3::profit_sharing::CreateOrderRequest {
-    wechatpay_v3::profit_sharing::CreateOrderRequest::builder()
+fn create_order_request() -> wechatpay_ecommerce::profit_sharing::CreateOrderRequest {
+    wechatpay_ecommerce::profit_sharing::CreateOrderRequest::builder()
         .sub_mchid("1900000109")
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20261130000001")
-        .receivers(vec![wechatpay_v3::profit_sharing::CreateOrderReceiver {
-            receiver_type: wechatpay_v3::profit_sharing::ReceiverType::PersonalOpenid,
-            receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
-            amount: 190,
-            description: "分给个人".into(),
-            receiver_name: Some("张三".into()),
-        }])
+        .receivers(vec![
+            wechatpay_ecommerce::profit_sharing::CreateOrderReceiver {
+                receiver_type: wechatpay_ecommerce::profit_sharing::ReceiverType::PersonalOpenid,
+                receiver_account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+                amount: 190,
+                description: "分给个人".into(),
+                receiver_name: Some("张三".into()),
+            },
+        ])
         .finish(false)
         .appid("wx8888888888888888")
         .build()
@@ -187,10 +189,10 @@ fn roundtrip(c: &mut Criterion) {
 
     // The split's receiver is added first, as the simulator (like WeChat Pay) insists; the same
     // split again is the same one (idempotent by out_order_no), which the loop below measures.
-    let receiver = wechatpay_v3::profit_sharing::AddReceiverRequest::builder()
-        .receiver_type(wechatpay_v3::profit_sharing::ReceiverType::PersonalOpenid)
+    let receiver = wechatpay_ecommerce::profit_sharing::AddReceiverRequest::builder()
+        .receiver_type(wechatpay_ecommerce::profit_sharing::ReceiverType::PersonalOpenid)
         .account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
-        .relation_type(wechatpay_v3::profit_sharing::RelationType::Distributor)
+        .relation_type(wechatpay_ecommerce::profit_sharing::RelationType::Distributor)
         .appid("wx8888888888888888")
         .name("张三")
         .build()
@@ -205,7 +207,7 @@ fn roundtrip(c: &mut Criterion) {
         client.profit_sharing().create_order(&split).await.unwrap()
     });
     let key = simulator.credentials();
-    let key = wechatpay_v3::WechatPayPublicKey::from_pem(
+    let key = wechatpay_ecommerce::WechatPayPublicKey::from_pem(
         key.wechatpay_public_key_id.clone(),
         &key.wechatpay_public_key_pem,
     )
@@ -236,17 +238,17 @@ fn roundtrip(c: &mut Criterion) {
     simulator
         .add_transaction("1900000109", "4200000000000000000000009999", 1_000_000)
         .unwrap();
-    let refund = wechatpay_v3::refunds::ApplyRefundRequest::builder()
+    let refund = wechatpay_ecommerce::refunds::ApplyRefundRequest::builder()
         .sub_mchid("1900000109")
         .sp_appid("wx8888888888888888")
         .transaction_id_or_out_trade_no(
-            wechatpay_v3::refunds::ApplyRefundTransactionIdOrOutTradeNo::TransactionId(
+            wechatpay_ecommerce::refunds::ApplyRefundTransactionIdOrOutTradeNo::TransactionId(
                 "4200000000000000000000009999".into(),
             ),
         )
         .out_refund_no("R20261204000001")
         .reason("商品已退货")
-        .amount(wechatpay_v3::refunds::ApplyRefundAmount {
+        .amount(wechatpay_ecommerce::refunds::ApplyRefundAmount {
             refund: 888,
             from: None,
             total: 1_000_000,

@@ -35,9 +35,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use wechatpay_v3::profit_sharing::QueryOrderRequest;
-use wechatpay_v3::simulator::Simulator;
-use wechatpay_v3::{Client, MerchantKey, WechatPayPublicKey};
+use wechatpay_ecommerce::profit_sharing::QueryOrderRequest;
+use wechatpay_ecommerce::simulator::Simulator;
+use wechatpay_ecommerce::{Client, MerchantKey, WechatPayPublicKey};
 
 const IN_FLIGHT: usize = 16;
 

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use wechatpay_v3::simulator::{Fixtures, Simulator, Transaction};
+use wechatpay_ecommerce::simulator::{Fixtures, Simulator, Transaction};
 
 type Failure = Box<dyn std::error::Error>;
 

@@ -37,14 +37,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio::sync::mpsc;
-use wechatpay_v3::EventType;
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::EventType;
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     OrderReference, ProfitSharingNotification,
 };
-use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
-use wechatpay_v3::simulator::{NotificationFault, Simulator, VerificationMode};
-use wechatpay_v3::{Client, NotificationAnswer, Notified};
+use wechatpay_ecommerce::profit_sharing::{ReceiverType, RelationType};
+use wechatpay_ecommerce::simulator::{NotificationFault, Simulator, VerificationMode};
+use wechatpay_ecommerce::{Client, NotificationAnswer, Notified};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -277,8 +277,8 @@ async fn run() -> Result<(), Failure> {
 
     // The split is done after its processing time; then the notification comes, and after a
     // failure answer again 15 s later (on the simulator's clock).
-    simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
-    let mut waits = wechatpay_v3::profit_sharing::PROFIT_SHARING_NOTIFICATION
+    simulator.advance(wechatpay_ecommerce::simulator::DEFAULT_PROCESSING_DELAY);
+    let mut waits = wechatpay_ecommerce::profit_sharing::PROFIT_SHARING_NOTIFICATION
         .retry_intervals
         .iter();
     let mut answered = 0;
@@ -317,7 +317,7 @@ async fn run() -> Result<(), Failure> {
         "return {} accepted, return {}",
         returned.out_return_no, returned.return_no
     );
-    simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
+    simulator.advance(wechatpay_ecommerce::simulator::DEFAULT_PROCESSING_DELAY);
     for _ in 0..2 {
         next_report(&mut reports).await?;
         answered += 1;

@@ -30,14 +30,14 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     FinishOrderRequest, OrderReference, QueryOrderAmountsRequest, QueryOrderRequest,
     QueryReturnOrderRequest,
 };
-use wechatpay_v3::profit_sharing::{OrderStatus, ReceiverType, RelationType, ReturnResult};
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{ApiV3Key, Client, MerchantCertificate, MerchantKey, WechatPayPublicKey};
+use wechatpay_ecommerce::profit_sharing::{OrderStatus, ReceiverType, RelationType, ReturnResult};
+use wechatpay_ecommerce::simulator::{Simulator, VerificationMode};
+use wechatpay_ecommerce::{ApiV3Key, Client, MerchantCertificate, MerchantKey, WechatPayPublicKey};
 
 type Failure = Box<dyn std::error::Error>;
 

@@ -12,19 +12,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::{Days, FixedOffset, NaiveDate, NaiveTime, TimeZone};
-use wechatpay_v3::bills::{
+use wechatpay_ecommerce::bills::{
     ApplySubMerchantFundFlowBillRequest, ApplyTradeBillRequest, BillAlgorithm,
     SubMerchantBillAccountType, TarType,
 };
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, FinishOrderRequest, ReceiverType,
     RelationType,
 };
-use wechatpay_v3::refunds::{
+use wechatpay_ecommerce::refunds::{
     ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
 };
-use wechatpay_v3::simulator::{Account, Simulator, VerificationMode};
-use wechatpay_v3::{Client, FlowDirection, FundFlowBillRow, TradeBillRow};
+use wechatpay_ecommerce::simulator::{Account, Simulator, VerificationMode};
+use wechatpay_ecommerce::{Client, FlowDirection, FundFlowBillRow, TradeBillRow};
 
 type Failure = Box<dyn std::error::Error>;
 

@@ -18,16 +18,16 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     FinishOrderRequest, OrderReference, QueryOrderAmountsRequest, ReceiverType, RelationType,
 };
-use wechatpay_v3::refunds::{
+use wechatpay_ecommerce::refunds::{
     ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
     QueryRefundByOutRefundNoRequest, RefundNotification,
 };
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{Client, Error};
+use wechatpay_ecommerce::simulator::{Simulator, VerificationMode};
+use wechatpay_ecommerce::{Client, Error};
 
 type Failure = Box<dyn std::error::Error>;
 

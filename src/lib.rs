@@ -25,9 +25,9 @@
 //! it verifies, with the WeChat Pay public key (微信支付公钥), platform certificates (平台证书), or both.
 //!
 //! ```no_run
-//! use wechatpay_v3::profit_sharing::{OrderReference, QueryReturnOrderRequest};
-//! use wechatpay_v3::refunds::QueryRefundByOutRefundNoRequest;
-//! use wechatpay_v3::{Client, MerchantKey, WechatPayPublicKey};
+//! use wechatpay_ecommerce::profit_sharing::{OrderReference, QueryReturnOrderRequest};
+//! use wechatpay_ecommerce::refunds::QueryRefundByOutRefundNoRequest;
+//! use wechatpay_ecommerce::{Client, MerchantKey, WechatPayPublicKey};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::builder()
@@ -56,7 +56,7 @@
 //! number (二选一). [`OrderReference`](profit_sharing::OrderReference) holds one of them:
 //!
 //! ```
-//! # use wechatpay_v3::profit_sharing::{OrderReference, QueryReturnOrderRequest};
+//! # use wechatpay_ecommerce::profit_sharing::{OrderReference, QueryReturnOrderRequest};
 //! let one = QueryReturnOrderRequest {
 //!     sub_mchid: "1900000109".into(),
 //!     order: OrderReference::OrderId("3008450740201411110007820472".into()),
@@ -67,7 +67,7 @@
 //! so a request with both cannot be written (the same literal, with both fields instead of `order`):
 //!
 //! ```compile_fail,E0560
-//! # use wechatpay_v3::profit_sharing::QueryReturnOrderRequest;
+//! # use wechatpay_ecommerce::profit_sharing::QueryReturnOrderRequest;
 //! let both = QueryReturnOrderRequest {
 //!     sub_mchid: "1900000109".into(),
 //!     order_id: "3008450740201411110007820472".into(),
@@ -79,7 +79,7 @@
 //! nor one with neither:
 //!
 //! ```compile_fail,E0063
-//! # use wechatpay_v3::profit_sharing::QueryReturnOrderRequest;
+//! # use wechatpay_ecommerce::profit_sharing::QueryReturnOrderRequest;
 //! let neither = QueryReturnOrderRequest {
 //!     sub_mchid: "1900000109".into(),
 //!     out_return_no: "R20190516001".into(),

@@ -10,7 +10,9 @@ use std::task::{Context, Poll};
 
 use proptest::prelude::*;
 use tokio::io::{AsyncRead, ReadBuf};
-use wechatpay_v3::{BillError, BillRows, FlowDirection, FundFlowBillRow, FundFlowBillSummary};
+use wechatpay_ecommerce::{
+    BillError, BillRows, FlowDirection, FundFlowBillRow, FundFlowBillSummary,
+};
 
 /// A reader that hands out at most `piece` bytes a call.
 struct Pieces {

@@ -16,18 +16,18 @@ mod common;
 use std::time::Duration;
 
 use chrono::{Days, FixedOffset, NaiveDate, NaiveTime, TimeZone};
-use wechatpay_v3::bills::{
+use wechatpay_ecommerce::bills::{
     ApplyFundFlowBillRequest, ApplySubMerchantFundFlowBillRequest, ApplyTradeBillRequest,
     BillAlgorithm, BillType, SubMerchantBillAccountType, TarType,
 };
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     CreateOrderReceiver, CreateOrderRequest, FinishOrderRequest, ReceiverType,
 };
-use wechatpay_v3::refunds::{
+use wechatpay_ecommerce::refunds::{
     ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
 };
-use wechatpay_v3::simulator::{BillCorruption, Simulator};
-use wechatpay_v3::{
+use wechatpay_ecommerce::simulator::{BillCorruption, Simulator};
+use wechatpay_ecommerce::{
     BillError, BillRows, Client, FlowDirection, FundFlowBillRow, FundFlowBillSummary, MerchantKey,
     RequestSigner,
 };
@@ -129,7 +129,7 @@ fn sub_merchant_request(day: NaiveDate) -> ApplySubMerchantFundFlowBillRequest {
         .unwrap()
 }
 
-async fn all_rows<R: wechatpay_v3::BillRow, S: wechatpay_v3::BillRow>(
+async fn all_rows<R: wechatpay_ecommerce::BillRow, S: wechatpay_ecommerce::BillRow>(
     rows: &mut BillRows<R, S>,
 ) -> Result<Vec<R>, BillError> {
     let mut out = Vec::new();
@@ -221,7 +221,7 @@ async fn a_day_s_trade_bill_holds_its_payments_and_refunds_and_its_sha1_is_sha1s
     );
     // As streams: the rows, and the bytes (the same bill, its SHA-1 the same).
     use futures_util::TryStreamExt;
-    let streamed: Vec<wechatpay_v3::TradeBillRow> = client
+    let streamed: Vec<wechatpay_ecommerce::TradeBillRow> = client
         .download_bill(&applied)
         .unwrap()
         .trade_rows()
@@ -240,8 +240,10 @@ async fn a_day_s_trade_bill_holds_its_payments_and_refunds_and_its_sha1_is_sha1s
     assert_eq!(chunks.concat(), std::fs::read(&path).unwrap());
     // And it parses again from disk.
     let file = tokio::fs::File::open(&path).await.unwrap();
-    let mut again: BillRows<wechatpay_v3::TradeBillRow, wechatpay_v3::TradeBillSummary> =
-        BillRows::from_reader(file);
+    let mut again: BillRows<
+        wechatpay_ecommerce::TradeBillRow,
+        wechatpay_ecommerce::TradeBillSummary,
+    > = BillRows::from_reader(file);
     assert_eq!(all_rows(&mut again).await.unwrap().len(), rows_in_a_day);
 }
 
@@ -452,7 +454,7 @@ async fn a_tampered_ciphertext_a_wrong_key_and_sm4_are_typed_errors() {
     assert!(error.to_string().contains("AEAD_AES_256_GCM"), "{error}");
     // An encrypt_key for another key: it does not decrypt with the merchant key.
     let mut wrong = applied.data().clone();
-    let other = wechatpay_v3::WechatPayPublicKey::from_pem(
+    let other = wechatpay_ecommerce::WechatPayPublicKey::from_pem(
         "PUB_KEY_ID_0000000000000000000000000000000000000000001",
         &simulator.credentials().wechatpay_public_key_pem,
     )
@@ -489,7 +491,9 @@ async fn a_tampered_ciphertext_a_wrong_key_and_sm4_are_typed_errors() {
     .unwrap_err();
     assert!(matches!(error, BillError::ForeignUrl { .. }), "{error}");
     // A URL longer than the page's string(2048), from the generated DOWNLOAD_BILL: refused.
-    let max = wechatpay_v3::bills::DOWNLOAD_BILL.max_url_length.unwrap();
+    let max = wechatpay_ecommerce::bills::DOWNLOAD_BILL
+        .max_url_length
+        .unwrap();
     assert_eq!(max, 2048);
     let mut long = applied.data().clone();
     long.download_bill_list[0].download_url = format!(
@@ -561,7 +565,7 @@ async fn an_empty_bill_is_its_header_and_summary_and_an_unknown_column_is_kept()
 
 #[tokio::test]
 async fn a_download_is_tried_again_as_every_call_is_and_only_then() {
-    use wechatpay_v3::simulator::Fault;
+    use wechatpay_ecommerce::simulator::Fault;
     let (simulator, client, day) = start().await;
     a_day(&simulator, &client).await;
     next_day(&simulator, day);

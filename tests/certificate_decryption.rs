@@ -13,7 +13,7 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use wechatpay_v3::{ApiV3Key, DecryptError, PlatformCertificate};
+use wechatpay_ecommerce::{ApiV3Key, DecryptError, PlatformCertificate};
 
 const KEY: &str = "0123456789abcdefghijklmnopqrstuv";
 

@@ -17,8 +17,8 @@ use common::{dead_base_url, order_request, quick_retries, status};
 use std::error::Error as _;
 use std::time::Duration;
 
-use wechatpay_v3::simulator::{BadEntry, Fault, Simulator, VerificationMode};
-use wechatpay_v3::{
+use wechatpay_ecommerce::simulator::{BadEntry, Fault, Simulator, VerificationMode};
+use wechatpay_ecommerce::{
     CertificateEntryError, ClientBuilder, DecryptError, Error, ErrorCode, KeySource, VerifyError,
 };
 
@@ -377,7 +377,7 @@ async fn a_list_of_only_bad_entries_fails_with_every_entry_as_a_typed_source() {
     // The wrong APIv3 key: no entry decrypts.
     let credentials = simulator.credentials();
     let client = builder(&simulator)
-        .apiv3_key(wechatpay_v3::ApiV3Key::new(&"w".repeat(32)).unwrap())
+        .apiv3_key(wechatpay_ecommerce::ApiV3Key::new(&"w".repeat(32)).unwrap())
         .build()
         .unwrap();
     let error = client
@@ -386,7 +386,8 @@ async fn a_list_of_only_bad_entries_fails_with_every_entry_as_a_typed_source() {
         .await
         .unwrap_err();
     let failure = common::download_failure(&error);
-    let Error::Config(wechatpay_v3::ConfigError::NoUsableCertificate { entries, .. }) = failure
+    let Error::Config(wechatpay_ecommerce::ConfigError::NoUsableCertificate { entries, .. }) =
+        failure
     else {
         panic!("{failure:?}")
     };
@@ -604,10 +605,10 @@ async fn the_timed_refresh_picks_up_a_rotated_certificate_before_anything_names_
 
 #[tokio::test]
 async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_everywhere() {
-    use wechatpay_v3::profit_sharing::{
+    use wechatpay_ecommerce::profit_sharing::{
         AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest,
     };
-    use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
+    use wechatpay_ecommerce::profit_sharing::{ReceiverType, RelationType};
 
     let simulator = Simulator::start().await.unwrap();
     // WeChat Pay names it by all 40 digits; a newer one than the first, so that the client
@@ -664,8 +665,8 @@ async fn a_certificate_whose_serial_starts_with_a_zero_digit_is_named_with_it_ev
 
 #[tokio::test]
 async fn an_answer_naming_a_public_key_the_client_lacks_is_a_configuration_error_not_a_download() {
-    use wechatpay_v3::WechatPayPublicKey;
-    use wechatpay_v3::simulator::AnswerSigner;
+    use wechatpay_ecommerce::WechatPayPublicKey;
+    use wechatpay_ecommerce::simulator::AnswerSigner;
 
     let simulator = Simulator::start().await.unwrap();
     // The merchant configured its public key under the wrong id (a copy-paste slip), and also
@@ -725,7 +726,7 @@ async fn a_merchant_without_platform_certificates_asks_again_only_after_the_refr
     assert!(
         matches!(
             common::download_failure(&error),
-            Error::Config(wechatpay_v3::ConfigError::NoPlatformCertificates { .. })
+            Error::Config(wechatpay_ecommerce::ConfigError::NoPlatformCertificates { .. })
         ),
         "{error:?}"
     );

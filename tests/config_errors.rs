@@ -11,8 +11,8 @@
 
 mod common;
 
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{
+use wechatpay_ecommerce::simulator::{Simulator, VerificationMode};
+use wechatpay_ecommerce::{
     ApiV3Key, Client, ConfigError, MerchantCertificate, MerchantKey, PlatformCertificate,
     WechatPayPublicKey,
 };
@@ -427,7 +427,7 @@ fn the_apiv3_key_is_zeroed_when_dropped() {
 #[tokio::test]
 async fn a_duration_setting_that_could_overflow_or_leaves_no_time_is_refused_by_name() {
     use std::time::Duration;
-    use wechatpay_v3::{ClientBuilder, MAX_DURATION_SETTING, RetryPolicy};
+    use wechatpay_ecommerce::{ClientBuilder, MAX_DURATION_SETTING, RetryPolicy};
 
     let simulator = Simulator::start().await.unwrap();
     let builder = || simulator.client_builder(VerificationMode::Both).unwrap();

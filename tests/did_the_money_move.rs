@@ -18,15 +18,15 @@ mod common;
 use std::time::Duration;
 
 use common::{quick_retries, status};
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     OrderReference, QueryOrderRequest,
 };
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnResult,
 };
-use wechatpay_v3::simulator::{Fault, InProgressAnswers, Simulator, VerificationMode};
-use wechatpay_v3::{Client, ClientBuilder, Effect, Error, TransportKind};
+use wechatpay_ecommerce::simulator::{Fault, InProgressAnswers, Simulator, VerificationMode};
+use wechatpay_ecommerce::{Client, ClientBuilder, Effect, Error, TransportKind};
 
 const SUB_MCHID: &str = "1900000109";
 const TRANSACTION: &str = "4208450740201411110007820472";
@@ -427,7 +427,10 @@ async fn a_split_answered_under_a_certificate_that_cannot_be_downloaded_keeps_it
         .unwrap();
     // WeChat Pay rotates its certificate, and the list cannot be downloaded.
     simulator.rotate_platform_certificate().await.unwrap();
-    simulator.inject_always_on(wechatpay_v3::CERTIFICATES_PATH, status(500, "SYSTEM_ERROR"));
+    simulator.inject_always_on(
+        wechatpay_ecommerce::CERTIFICATES_PATH,
+        status(500, "SYSTEM_ERROR"),
+    );
     let error = client
         .profit_sharing()
         .create_order(&split("P-CERT-DOWN-1"))

@@ -15,23 +15,25 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, CreateOrderReceiver,
     CreateOrderRequest, CreateReturnOrderRequest, FinishOrderRequest, OrderReference,
     ProcessingResult, QueryAfterSalesOrderRequest, QueryOrderAmountsRequest, ReceiverType,
     ReturnResult,
 };
-use wechatpay_v3::refunds::{
+use wechatpay_ecommerce::refunds::{
     AbnormalRefundType, ApplyAbnormalRefundRequest, ApplyRefundAmount, ApplyRefundRequest,
     ApplyRefundTransactionIdOrOutTradeNo, BankType, FundsFrom, QueryRefundByIdRequest,
     QueryRefundByOutRefundNoRequest, QueryRefundReturnAdvanceRequest, RefundAccount, RefundChannel,
     RefundNotification, RefundStatus, ReturnAdvanceRequest,
 };
-use wechatpay_v3::simulator::{Account, JournalEntry, RefundOutcome, Simulator, VerificationMode};
-use wechatpay_v3::subsidies::{
+use wechatpay_ecommerce::simulator::{
+    Account, JournalEntry, RefundOutcome, Simulator, VerificationMode,
+};
+use wechatpay_ecommerce::subsidies::{
     CancelSubsidyRequest, CreateSubsidyRequest, ReturnSubsidyRequest, SubsidyResult,
 };
-use wechatpay_v3::{Client, EventType};
+use wechatpay_ecommerce::{Client, EventType};
 
 const SUB: &str = "1900000109";
 const SUPPLIER: &str = "190001001";
@@ -428,14 +430,14 @@ async fn refunds_the_pages_refuse_are_refused_with_their_codes() {
     // Both ways of naming the funding account.
     let mut both = refund("T5", "R1", 100, 1000);
     both.funds_account = Some(FundsFrom::Available);
-    both.amount.from = Some(vec![wechatpay_v3::refunds::ApplyRefundAmountFrom {
+    both.amount.from = Some(vec![wechatpay_ecommerce::refunds::ApplyRefundAmountFrom {
         account: FundsFrom::Available,
         amount: 100,
     }]);
     assert_eq!(refused(both).await, "INVALID_REQUEST");
     // Accounts that do not add up to the refund.
     let mut short = refund("T5", "R1", 100, 1000);
-    short.amount.from = Some(vec![wechatpay_v3::refunds::ApplyRefundAmountFrom {
+    short.amount.from = Some(vec![wechatpay_ecommerce::refunds::ApplyRefundAmountFrom {
         account: FundsFrom::Unavailable,
         amount: 40,
     }]);
@@ -888,7 +890,7 @@ async fn what_a_closed_refund_and_odd_funding_cannot_do() {
             parts
                 .iter()
                 .map(
-                    |(account, amount)| wechatpay_v3::refunds::ApplyRefundAmountFrom {
+                    |(account, amount)| wechatpay_ecommerce::refunds::ApplyRefundAmountFrom {
                         account: account.clone(),
                         amount: *amount,
                     },
@@ -967,10 +969,7 @@ async fn a_transaction_replaced_gives_back_what_it_had_left_and_the_books_still_
     assert_eq!(sum.values().sum::<i64>(), 0, "{sum:?}");
     // What the first payment gave the supplier stays the supplier's.
     assert_eq!(sum[&Account::Available(SUPPLIER.into())], 300);
-    assert!(
-        simulator
-            .journal()
-            .iter()
-            .any(|e| e.movement == wechatpay_v3::simulator::Movement::Forgotten && e.amount == 700)
-    );
+    assert!(simulator.journal().iter().any(|e| e.movement
+        == wechatpay_ecommerce::simulator::Movement::Forgotten
+        && e.amount == 700));
 }

@@ -14,15 +14,15 @@ mod common;
 use std::time::Duration;
 
 use chrono::{Days, FixedOffset, NaiveTime, TimeZone};
-use wechatpay_v3::Client;
-use wechatpay_v3::fund::{
+use wechatpay_ecommerce::Client;
+use wechatpay_ecommerce::fund::{
     AccountType, CreateWithdrawRequest, QueryBalanceRequest, QueryEndDayBalanceRequest,
     QueryWithdrawByOutRequestNoRequest, QueryWithdrawRequest, WithdrawStatus,
 };
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     CreateOrderReceiver, CreateOrderRequest, FinishOrderRequest, ReceiverType,
 };
-use wechatpay_v3::simulator::Simulator;
+use wechatpay_ecommerce::simulator::Simulator;
 
 const SUB: &str = "1900000109";
 const SUPPLIER: &str = "190001001";

@@ -17,8 +17,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
-use wechatpay_v3::profit_sharing::{ProfitSharingOrder, ReturnOrder};
-use wechatpay_v3::{Error, MerchantKey, Verifier, WechatPayPublicKey, decode_answer};
+use wechatpay_ecommerce::profit_sharing::{ProfitSharingOrder, ReturnOrder};
+use wechatpay_ecommerce::{Error, MerchantKey, Verifier, WechatPayPublicKey, decode_answer};
 
 const ID: &str = "PUB_KEY_ID_0114232806712025022800000000000001";
 

@@ -24,9 +24,9 @@ use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
-use wechatpay_v3::profit_sharing::ReceiverType;
-use wechatpay_v3::profit_sharing::{CreateOrderReceiver, CreateOrderRequest};
-use wechatpay_v3::{
+use wechatpay_ecommerce::profit_sharing::ReceiverType;
+use wechatpay_ecommerce::profit_sharing::{CreateOrderReceiver, CreateOrderRequest};
+use wechatpay_ecommerce::{
     ApiV3Key, Client, Error, MerchantKey, RetryPolicy, TransportKind, WechatPayPublicKey,
 };
 
@@ -309,7 +309,7 @@ fn any_answer_ends_in_a_typed_error_or_a_success_and_never_a_panic() {
     let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
     assert_eq!(api.status, 503);
     assert!(!api.verified);
-    assert_eq!(api.retry_after, Some(wechatpay_v3::MAX_RETRY_AFTER));
+    assert_eq!(api.retry_after, Some(wechatpay_ecommerce::MAX_RETRY_AFTER));
     assert_eq!(PANICS.load(Ordering::SeqCst), 0);
 
     let cases = std::env::var("PROPTEST_CASES")

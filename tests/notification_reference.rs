@@ -17,10 +17,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderValue};
-use wechatpay_v3::EventType;
-use wechatpay_v3::profit_sharing::ProfitSharingNotification;
-use wechatpay_v3::profit_sharing::ReceiverType;
-use wechatpay_v3::{
+use wechatpay_ecommerce::EventType;
+use wechatpay_ecommerce::profit_sharing::ProfitSharingNotification;
+use wechatpay_ecommerce::profit_sharing::ReceiverType;
+use wechatpay_ecommerce::{
     ApiV3Key, Client, ConfigError, DecryptError, MerchantKey, NotificationError, VerifyError,
     WechatPayPublicKey,
 };
@@ -120,7 +120,7 @@ async fn decode(
     setup: &Setup,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<wechatpay_v3::Notified<ProfitSharingNotification>, NotificationError> {
+) -> Result<wechatpay_ecommerce::Notified<ProfitSharingNotification>, NotificationError> {
     setup
         .client
         .decode_notification::<ProfitSharingNotification>(headers, body)

@@ -18,16 +18,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use wechatpay_v3::EventType;
-use wechatpay_v3::profit_sharing::ReceiverType;
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::EventType;
+use wechatpay_ecommerce::profit_sharing::ReceiverType;
+use wechatpay_ecommerce::profit_sharing::{
     CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest, OrderReference,
     ProfitSharingNotification,
 };
-use wechatpay_v3::simulator::{
+use wechatpay_ecommerce::simulator::{
     AnswerSigner, Delivery, NotificationFault, Simulator, VerificationMode,
 };
-use wechatpay_v3::{Client, ClientBuilder, NotificationAnswer, NotificationError, Notified};
+use wechatpay_ecommerce::{Client, ClientBuilder, NotificationAnswer, NotificationError, Notified};
 
 const SUB_MCHID: &str = "1900000109";
 const TRANSACTION: &str = "4208450740201411110007820472";
@@ -85,10 +85,12 @@ fn describe(error: &NotificationError) -> String {
         NotificationError::BadSignature { .. } => "BadSignature",
         NotificationError::Decrypt { .. } => "Decrypt",
         NotificationError::Unverified(reason) => match reason {
-            wechatpay_v3::VerifyError::StaleTimestamp { .. } => "Stale",
-            wechatpay_v3::VerifyError::SignatureProbe => "Probe",
-            wechatpay_v3::VerifyError::UnknownSerial { .. } => "UnknownSerial",
-            wechatpay_v3::VerifyError::PublicKeyNotConfigured { .. } => "PublicKeyNotConfigured",
+            wechatpay_ecommerce::VerifyError::StaleTimestamp { .. } => "Stale",
+            wechatpay_ecommerce::VerifyError::SignatureProbe => "Probe",
+            wechatpay_ecommerce::VerifyError::UnknownSerial { .. } => "UnknownSerial",
+            wechatpay_ecommerce::VerifyError::PublicKeyNotConfigured { .. } => {
+                "PublicKeyNotConfigured"
+            }
             _ => "Unverified",
         },
         NotificationError::DeadlineExceeded { .. } => "DeadlineExceeded",
@@ -396,7 +398,7 @@ async fn a_notification_signed_by_a_platform_certificate_the_client_lacks_fetche
     assert_eq!(verified.serial, new_serial);
     assert_eq!(
         verified.source,
-        wechatpay_v3::KeySource::PlatformCertificate
+        wechatpay_ecommerce::KeySource::PlatformCertificate
     );
     assert!(
         client
@@ -422,7 +424,7 @@ fn certificate_downloads(simulator: &Simulator) -> usize {
     simulator
         .requests()
         .iter()
-        .filter(|r| r.path_and_query == wechatpay_v3::CERTIFICATES_PATH)
+        .filter(|r| r.path_and_query == wechatpay_ecommerce::CERTIFICATES_PATH)
         .count()
 }
 
@@ -514,8 +516,8 @@ async fn a_forgery_that_waits_for_a_hanging_download_is_answered_by_the_notifica
     .await;
     // The certificate endpoint hangs longer than any deadline.
     simulator.inject_always_on(
-        wechatpay_v3::CERTIFICATES_PATH,
-        wechatpay_v3::simulator::Fault::Delay(Duration::from_secs(60)),
+        wechatpay_ecommerce::CERTIFICATES_PATH,
+        wechatpay_ecommerce::simulator::Fault::Delay(Duration::from_secs(60)),
     );
     let answers = post_forgeries(&url, 40, 20).await;
     assert!(answers.iter().all(|(status, _)| *status >= 400));

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use wechatpay_v3::profit_sharing::{OrderReference, QueryReturnOrderRequest};
-use wechatpay_v3::{
+use wechatpay_ecommerce::profit_sharing::{OrderReference, QueryReturnOrderRequest};
+use wechatpay_ecommerce::{
     KeySource, MerchantKey, PlatformCertificate, PreparedRequest, RequestSigner, SignatureHeaders,
     Verifier, VerifyError, WechatPayPublicKey,
 };

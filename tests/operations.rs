@@ -15,13 +15,13 @@ use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
 };
-use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
-use wechatpay_v3::simulator::{Simulator, VerificationMode};
-use wechatpay_v3::{Client, Error, ParameterRule, WechatPayPublicKey};
+use wechatpay_ecommerce::profit_sharing::{ReceiverType, RelationType};
+use wechatpay_ecommerce::simulator::{Simulator, VerificationMode};
+use wechatpay_ecommerce::{Client, Error, ParameterRule, WechatPayPublicKey};
 
 fn receiver(name: Option<&str>) -> CreateOrderReceiver {
     CreateOrderReceiver {
@@ -98,7 +98,7 @@ async fn client(simulator: &Simulator, mode: VerificationMode) -> Client {
 
 /// The signing message of a request the simulator saw, from its Authorization header and the
 /// exact bytes received; and the signature the header carries.
-fn signed_message(seen: &wechatpay_v3::simulator::SeenRequest) -> (Vec<u8>, String) {
+fn signed_message(seen: &wechatpay_ecommerce::simulator::SeenRequest) -> (Vec<u8>, String) {
     let authorization = seen.authorization.as_deref().unwrap();
     let field = |name: &str| {
         let start = authorization.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
@@ -227,7 +227,7 @@ async fn ciphertexts_decrypt_with_openssl_oaep_to_the_plaintext() {
         .create_order(&split(Some(&long)))
         .await
     {
-        Err(Error::Encryption(wechatpay_v3::EncryptError::TooLong {
+        Err(Error::Encryption(wechatpay_ecommerce::EncryptError::TooLong {
             max: 214,
             actual: 216,
         })) => {}
@@ -300,7 +300,7 @@ async fn every_new_operation_round_trips() {
         receiver_name: None,
     };
     client.profit_sharing().create_order(&split).await.unwrap();
-    simulator.advance(wechatpay_v3::simulator::DEFAULT_PROCESSING_DELAY);
+    simulator.advance(wechatpay_ecommerce::simulator::DEFAULT_PROCESSING_DELAY);
 
     let returned = client
         .profit_sharing()

@@ -14,10 +14,14 @@ mod common;
 
 use common::order_request;
 
-use wechatpay_v3::profit_sharing::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
-use wechatpay_v3::profit_sharing::{OrderStatus, ReturnResult};
-use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-use wechatpay_v3::{Client, ConfigError, Error, ErrorCode, KeySource, MerchantKey, VerifyError};
+use wechatpay_ecommerce::profit_sharing::{
+    OrderReference, QueryOrderRequest, QueryReturnOrderRequest,
+};
+use wechatpay_ecommerce::profit_sharing::{OrderStatus, ReturnResult};
+use wechatpay_ecommerce::simulator::{Fault, Simulator, VerificationMode};
+use wechatpay_ecommerce::{
+    Client, ConfigError, Error, ErrorCode, KeySource, MerchantKey, VerifyError,
+};
 
 fn return_request() -> QueryReturnOrderRequest {
     QueryReturnOrderRequest::builder()
@@ -136,7 +140,10 @@ async fn requests_carry_the_headers_the_api_wants() {
         );
         let agent = request.user_agent.as_deref().unwrap();
         assert!(
-            agent.starts_with(&format!("wechatpay-v3/{} (", env!("CARGO_PKG_VERSION"))),
+            agent.starts_with(&format!(
+                "wechatpay-ecommerce/{} (",
+                env!("CARGO_PKG_VERSION")
+            )),
             "{agent}"
         );
         assert!(agent.contains(std::env::consts::OS));
@@ -654,7 +661,7 @@ async fn faults_on_the_wire_end_in_the_right_typed_error() {
 async fn every_documented_error_status_and_code_is_decoded() {
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::PublicKey);
-    for documented in wechatpay_v3::profit_sharing::QUERY_ORDER.errors {
+    for documented in wechatpay_ecommerce::profit_sharing::QUERY_ORDER.errors {
         simulator.inject(Fault::Status {
             status: documented.status,
             code: documented.code.as_str().into(),
@@ -677,7 +684,7 @@ async fn every_documented_error_status_and_code_is_decoded() {
 
 #[tokio::test]
 async fn every_status_and_result_value_comes_through() {
-    use wechatpay_v3::profit_sharing::{ReceiverResult, ReturnFailReason};
+    use wechatpay_ecommerce::profit_sharing::{ReceiverResult, ReturnFailReason};
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::Both);
     let base = simulator.fixtures().orders[0].clone();
@@ -741,7 +748,7 @@ async fn every_status_and_result_value_comes_through() {
 
 #[tokio::test]
 async fn answers_signed_by_either_key_verify_while_migrating() {
-    use wechatpay_v3::simulator::AnswerSigner;
+    use wechatpay_ecommerce::simulator::AnswerSigner;
     let simulator = Simulator::start().await.unwrap();
     let client = client_for(&simulator, VerificationMode::Both);
     let credentials = simulator.credentials().clone();

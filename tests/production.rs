@@ -15,8 +15,8 @@ use common::{dead_base_url, order_request, quick_retries, status};
 
 use std::time::{Duration, Instant};
 
-use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-use wechatpay_v3::{
+use wechatpay_ecommerce::simulator::{Fault, Simulator, VerificationMode};
+use wechatpay_ecommerce::{
     ClientBuilder, Error, ErrorCode, KeySource, RetryPolicy, TransportKind, VerifyError,
 };
 

@@ -18,18 +18,18 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use wechatpay_v3::profit_sharing::FinishOrderRequest;
-use wechatpay_v3::refunds::{
+use wechatpay_ecommerce::profit_sharing::FinishOrderRequest;
+use wechatpay_ecommerce::refunds::{
     AbnormalRefundType, ApplyAbnormalRefundRequest, ApplyRefundAmount, ApplyRefundRequest,
     ApplyRefundResponse, ApplyRefundTransactionIdOrOutTradeNo, BankType, FundsAccount,
     ProcessingResult, QueryRefundByIdRequest, QueryRefundByOutRefundNoRequest,
     QueryRefundReturnAdvanceRequest, RefundAccount, RefundChannel, RefundStatus,
     ReturnAdvanceRequest,
 };
-use wechatpay_v3::simulator::{
+use wechatpay_ecommerce::simulator::{
     DEFAULT_PROCESSING_DELAY, RefundOutcome, SeenRequest, Simulator, VerificationMode,
 };
-use wechatpay_v3::{ApiError, Client, Error, ErrorCode, WechatPayPublicKey};
+use wechatpay_ecommerce::{ApiError, Client, Error, ErrorCode, WechatPayPublicKey};
 
 /// The doc pages' paid transaction in the simulator's default fixtures: its sub-merchant, its
 /// two numbers and what the buyer paid.

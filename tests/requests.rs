@@ -14,15 +14,17 @@ use common::order_request;
 
 use std::process::Command;
 
-use wechatpay_v3::profit_sharing::{OrderReference, QueryOrderRequest, QueryReturnOrderRequest};
-use wechatpay_v3::profit_sharing::{QUERY_ORDER, QUERY_RETURN_ORDER};
-use wechatpay_v3::{InvalidParameter, ParameterRule, PreparedRequest, QueryString, Request};
+use wechatpay_ecommerce::profit_sharing::{
+    OrderReference, QueryOrderRequest, QueryReturnOrderRequest,
+};
+use wechatpay_ecommerce::profit_sharing::{QUERY_ORDER, QUERY_RETURN_ORDER};
+use wechatpay_ecommerce::{InvalidParameter, ParameterRule, PreparedRequest, QueryString, Request};
 
 /// Validates a request and builds it for the production host, as the client does before signing.
 fn prepare<Q: Request>(request: &Q) -> Result<PreparedRequest<Q::Response>, InvalidParameter> {
-    match PreparedRequest::new(wechatpay_v3::DEFAULT_BASE_URL, request) {
+    match PreparedRequest::new(wechatpay_ecommerce::DEFAULT_BASE_URL, request) {
         Ok(prepared) => Ok(prepared),
-        Err(wechatpay_v3::PrepareError::InvalidRequest(invalid)) => Err(invalid),
+        Err(wechatpay_ecommerce::PrepareError::InvalidRequest(invalid)) => Err(invalid),
         Err(other) => panic!("not a validation error: {other}"),
     }
 }

@@ -11,13 +11,13 @@
 mod common;
 
 use serde_json::{Value, json};
-use wechatpay_v3::ErrorBody;
-use wechatpay_v3::ErrorCode;
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::ErrorBody;
+use wechatpay_ecommerce::ErrorCode;
+use wechatpay_ecommerce::profit_sharing::{
     AbnormalStatus, CloseReason, FundsAbnormalClosedReason, OrderStatus, ReceiverFailReason,
     ReceiverResult, ReceiverType, ReturnFailReason, ReturnResult,
 };
-use wechatpay_v3::profit_sharing::{ProfitSharingOrder, ReturnOrder};
+use wechatpay_ecommerce::profit_sharing::{ProfitSharingOrder, ReturnOrder};
 
 fn decode<T: serde::de::DeserializeOwned>(json: &str) -> T {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}\n{json}"))

@@ -23,8 +23,8 @@ use common::order_request;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use wechatpay_v3::simulator::{Credentials, Simulator};
-use wechatpay_v3::{Client, RequestSigner};
+use wechatpay_ecommerce::simulator::{Credentials, Simulator};
+use wechatpay_ecommerce::{Client, RequestSigner};
 
 const CONCURRENT: usize = 1000;
 

@@ -23,9 +23,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
-use wechatpay_v3::profit_sharing::QueryOrderRequest;
-use wechatpay_v3::simulator::{Fixtures, Simulator};
-use wechatpay_v3::{ApiV3Key, Client, MerchantKey, RequestSigner, WechatPayPublicKey};
+use wechatpay_ecommerce::profit_sharing::QueryOrderRequest;
+use wechatpay_ecommerce::simulator::{Fixtures, Simulator};
+use wechatpay_ecommerce::{ApiV3Key, Client, MerchantKey, RequestSigner, WechatPayPublicKey};
 
 const ORDER_PATH: &str = "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346";
 
@@ -466,7 +466,7 @@ fn builder_from(
     dir: &std::path::Path,
     merchant: Option<(&str, &str, &std::path::Path)>,
     base_url: &str,
-) -> wechatpay_v3::ClientBuilder {
+) -> wechatpay_ecommerce::ClientBuilder {
     let (mchid, serial, key) = match merchant {
         Some((mchid, serial, key)) => (
             mchid.to_owned(),
@@ -531,9 +531,10 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
         answer.verified().serial,
         read(&dir, "platform_certificate_serial_no")
     );
-    let written =
-        wechatpay_v3::PlatformCertificate::from_pem_file(dir.join("platform_certificate.pem"))
-            .unwrap();
+    let written = wechatpay_ecommerce::PlatformCertificate::from_pem_file(
+        dir.join("platform_certificate.pem"),
+    )
+    .unwrap();
     assert_eq!(
         written.serial(),
         read(&dir, "platform_certificate_serial_no")

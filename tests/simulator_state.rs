@@ -12,19 +12,19 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use wechatpay_v3::ErrorCode;
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::ErrorCode;
+use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, CreateReturnOrderRequest,
     DeleteReceiverRequest, FinishOrderRequest, OrderReference, QueryOrderAmountsRequest,
     QueryOrderRequest, QueryReturnOrderRequest,
 };
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnFailReason, ReturnResult,
 };
-use wechatpay_v3::simulator::{
+use wechatpay_ecommerce::simulator::{
     DEFAULT_PROCESSING_DELAY, Fault, Simulator, SimulatorError, VerificationMode,
 };
-use wechatpay_v3::{Client, Error};
+use wechatpay_ecommerce::{Client, Error};
 
 const SUB_MCHID: &str = "1900000109";
 /// The pages' example transaction: 1000 fen paid.
@@ -150,7 +150,7 @@ async fn unsplit(client: &Client, transaction_id: &str) -> i64 {
 async fn query(
     client: &Client,
     out_order_no: &str,
-) -> wechatpay_v3::profit_sharing::ProfitSharingOrder {
+) -> wechatpay_ecommerce::profit_sharing::ProfitSharingOrder {
     client
         .profit_sharing()
         .query_order(
@@ -688,7 +688,7 @@ async fn unknown_ids_are_not_found() {
         .unwrap();
     assert!(matches!(
         simulator.add_transaction("1900000999", "4200000000000000000000000998", 0),
-        Err(wechatpay_v3::simulator::FixturesError::Amount { amount: 0, .. })
+        Err(wechatpay_ecommerce::simulator::FixturesError::Amount { amount: 0, .. })
     ));
     foreign.transaction_id = "4200000000000000000000000999".into();
     client
@@ -1047,7 +1047,7 @@ async fn the_clock_runs_at_the_speed_it_is_given() {
 
 #[tokio::test]
 async fn fixtures_with_a_transaction_of_nothing_are_refused() {
-    let mut fixtures = wechatpay_v3::simulator::Fixtures::doc_examples();
+    let mut fixtures = wechatpay_ecommerce::simulator::Fixtures::doc_examples();
     fixtures.transactions[0].amount = -5;
     assert!(matches!(
         Simulator::builder()
@@ -1055,11 +1055,11 @@ async fn fixtures_with_a_transaction_of_nothing_are_refused() {
             .start()
             .await,
         Err(SimulatorError::Fixtures(
-            wechatpay_v3::simulator::FixturesError::Amount { amount: -5, .. }
+            wechatpay_ecommerce::simulator::FixturesError::Amount { amount: -5, .. }
         ))
     ));
     let text = serde_json::to_string(&fixtures).unwrap();
-    assert!(wechatpay_v3::simulator::Fixtures::from_json(&text).is_err());
+    assert!(wechatpay_ecommerce::simulator::Fixtures::from_json(&text).is_err());
     let simulator = simulator().await;
     assert!(simulator.set_fixtures(fixtures).is_err());
     let client = client(&simulator);

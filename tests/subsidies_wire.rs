@@ -12,21 +12,21 @@
 
 mod common;
 
-use wechatpay_v3::profit_sharing::{
+use wechatpay_ecommerce::profit_sharing::{
     AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, ProcessingResult,
     QueryAfterSalesOrderRequest,
 };
-use wechatpay_v3::refunds::{
+use wechatpay_ecommerce::refunds::{
     ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
 };
-use wechatpay_v3::simulator::{
+use wechatpay_ecommerce::simulator::{
     Account, DEFAULT_PROCESSING_DELAY, Movement, SeenRequest, Simulator, VerificationMode,
 };
-use wechatpay_v3::subsidies::{
+use wechatpay_ecommerce::subsidies::{
     CancelSubsidyRequest, CreateSubsidyRequest, FundsFrom, ReturnResult, ReturnSubsidyRequest,
     SubsidyResult,
 };
-use wechatpay_v3::{Client, Error, ErrorCode};
+use wechatpay_ecommerce::{Client, Error, ErrorCode};
 
 const SUB_MCHID: &str = "1900000109";
 

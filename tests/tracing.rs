@@ -19,8 +19,8 @@ use common::{order_request, status};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wechatpay_v3::RetryPolicy;
-use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
+use wechatpay_ecommerce::RetryPolicy;
+use wechatpay_ecommerce::simulator::{Fault, Simulator, VerificationMode};
 
 /// A tracing writer that keeps everything written, for the test to read.
 #[derive(Clone, Default)]
@@ -65,7 +65,7 @@ async fn calls_are_traced_without_secrets() {
         .query_order(&order_request())
         .await
         .unwrap();
-    simulator.set_answer_signer(wechatpay_v3::simulator::AnswerSigner::PlatformCertificate);
+    simulator.set_answer_signer(wechatpay_ecommerce::simulator::AnswerSigner::PlatformCertificate);
     client
         .profit_sharing()
         .query_order(&order_request())
@@ -89,7 +89,7 @@ async fn calls_are_traced_without_secrets() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     simulator.inject_on(
         "/v3/certificates",
-        Fault::BadCertificateEntry(wechatpay_v3::simulator::BadEntry::WrongAssociatedData),
+        Fault::BadCertificateEntry(wechatpay_ecommerce::simulator::BadEntry::WrongAssociatedData),
         1,
     );
     certificates

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
-use wechatpay_v3::{
+use wechatpay_ecommerce::{
     CertificateStore, KeySource, MerchantKey, PlatformCertificate, SignatureHeaders, Verifier,
     VerifyError, WechatPayPublicKey,
 };

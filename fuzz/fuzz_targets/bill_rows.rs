@@ -10,7 +10,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use wechatpay_v3::{BillError, BillRows, FundFlowBillRow, FundFlowBillSummary, TradeBillRow, TradeBillSummary};
+use wechatpay_ecommerce::{BillError, BillRows, FundFlowBillRow, FundFlowBillSummary, TradeBillRow, TradeBillSummary};
 
 /// A reader that hands out at most `piece` bytes a call.
 struct Pieces {
@@ -45,7 +45,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 /// Reads every row, errors included (an error in one row does not end the reading), until the
 /// end: a bill, a failure that ends the reading, or no summary at the end. Each row takes at
 /// least one byte, so a reading that goes on longer than the input is a bug.
-async fn read_all<R: wechatpay_v3::BillRow, S: wechatpay_v3::BillRow>(
+async fn read_all<R: wechatpay_ecommerce::BillRow, S: wechatpay_ecommerce::BillRow>(
     mut rows: BillRows<R, S>,
     len: usize,
 ) {

@@ -16,8 +16,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use wechatpay_v3::{MerchantKey, Verifier, WechatPayPublicKey, decode_answer};
-use wechatpay_v3::profit_sharing::{ProfitSharingOrder, ReturnOrder};
+use wechatpay_ecommerce::{MerchantKey, Verifier, WechatPayPublicKey, decode_answer};
+use wechatpay_ecommerce::profit_sharing::{ProfitSharingOrder, ReturnOrder};
 
 const ID: &str = "PUB_KEY_ID_0000000000000000000000000000000001";
 

@@ -21,8 +21,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use wechatpay_v3::{ApiV3Key, Client, MerchantKey, WechatPayPublicKey};
-use wechatpay_v3::profit_sharing::{ProfitSharingNotification};
+use wechatpay_ecommerce::{ApiV3Key, Client, MerchantKey, WechatPayPublicKey};
+use wechatpay_ecommerce::profit_sharing::{ProfitSharingNotification};
 
 const ID: &str = "PUB_KEY_ID_0000000000000000000000000000000001";
 /// A test-only APIv3 key.

@@ -200,8 +200,8 @@ impl Client {
     /// original bill's SHA-1 is checked against `hash_value` when the last byte is read.
     ///
     /// ```no_run
-    /// # async fn run(client: wechatpay_v3::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use wechatpay_v3::bills::{ApplyFundFlowBillRequest, TarType};
+    /// # async fn run(client: wechatpay_ecommerce::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use wechatpay_ecommerce::bills::{ApplyFundFlowBillRequest, TarType};
     /// let request = ApplyFundFlowBillRequest::builder()
     ///     .bill_date("2019-06-11")
     ///     .tar_type(TarType::Gzip)

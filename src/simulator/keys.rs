@@ -88,7 +88,7 @@ pub(crate) fn platform_certificate(
     let mut name = DistinguishedName::new();
     name.push(
         DnType::CommonName,
-        "Tenpay.com Root CA (wechatpay-v3 simulator, test only)",
+        "Tenpay.com Root CA (wechatpay-ecommerce simulator, test only)",
     );
     params.distinguished_name = name;
     params.serial_number = Some(SerialNumber::from_slice(&serial));

@@ -20,9 +20,9 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use wechatpay_v3::simulator::{Fault, Simulator, VerificationMode};
-//! use wechatpay_v3::Error;
-//! use wechatpay_v3::profit_sharing::QueryOrderRequest;
+//! use wechatpay_ecommerce::simulator::{Fault, Simulator, VerificationMode};
+//! use wechatpay_ecommerce::Error;
+//! use wechatpay_ecommerce::profit_sharing::QueryOrderRequest;
 //!
 //! let simulator = Simulator::start().await?;
 //! let client = simulator.client_builder(VerificationMode::PublicKey)?.build()?;

@@ -375,8 +375,8 @@ impl ClientBuilder {
             std::env::consts::OS,
             std::env::consts::ARCH
         );
-        let user_agent =
-            HeaderValue::from_str(&user_agent).unwrap_or(HeaderValue::from_static("wechatpay-v3"));
+        let user_agent = HeaderValue::from_str(&user_agent)
+            .unwrap_or(HeaderValue::from_static("wechatpay-ecommerce"));
         Ok(Client::from_inner(Inner {
             http,
             base_url,

@@ -14,9 +14,9 @@ use base64::Engine as _;
 
 use std::time::Duration;
 
-use wechatpay_v3::profit_sharing::QueryOrderRequest;
-use wechatpay_v3::simulator::{Fault, Simulator};
-use wechatpay_v3::{Client, Error, KeySource, MerchantKey, RetryPolicy};
+use wechatpay_ecommerce::profit_sharing::QueryOrderRequest;
+use wechatpay_ecommerce::simulator::{Fault, Simulator};
+use wechatpay_ecommerce::{Client, Error, KeySource, MerchantKey, RetryPolicy};
 
 /// The 查询分账结果 page's example request (the simulator's default fixtures answer it).
 pub fn order_request() -> QueryOrderRequest {
@@ -51,9 +51,9 @@ pub async fn concurrent_order_sources(client: &Client, count: usize) -> Vec<KeyS
 }
 
 /// 添加分账接收方 of the supplier the tests split to: merchant `190001001`, with its full name.
-pub fn supplier() -> wechatpay_v3::profit_sharing::AddReceiverRequest {
-    use wechatpay_v3::profit_sharing::{ReceiverType, RelationType};
-    wechatpay_v3::profit_sharing::AddReceiverRequest::builder()
+pub fn supplier() -> wechatpay_ecommerce::profit_sharing::AddReceiverRequest {
+    use wechatpay_ecommerce::profit_sharing::{ReceiverType, RelationType};
+    wechatpay_ecommerce::profit_sharing::AddReceiverRequest::builder()
         .receiver_type(ReceiverType::MerchantId)
         .account("190001001")
         .relation_type(RelationType::Supplier)
@@ -135,7 +135,7 @@ pub fn request_example(page: &str) -> String {
 /// start.
 pub async fn still_simulator_with_supplier(
     processing_delay: std::time::Duration,
-) -> (Simulator, wechatpay_v3::Client) {
+) -> (Simulator, wechatpay_ecommerce::Client) {
     let simulator = Simulator::builder()
         .clock_speed(0.0)
         .processing_delay(processing_delay)
@@ -143,7 +143,7 @@ pub async fn still_simulator_with_supplier(
         .await
         .unwrap();
     let client = simulator
-        .client_builder(wechatpay_v3::simulator::VerificationMode::PublicKey)
+        .client_builder(wechatpay_ecommerce::simulator::VerificationMode::PublicKey)
         .unwrap()
         .retry_policy(quick_retries())
         .build()
@@ -157,9 +157,9 @@ pub async fn still_simulator_with_supplier(
 }
 
 /// The code of WeChat Pay's error answer; fails the test on any other error.
-pub fn error_code(error: &wechatpay_v3::Error) -> String {
+pub fn error_code(error: &wechatpay_ecommerce::Error) -> String {
     match error {
-        wechatpay_v3::Error::Api(api) => api
+        wechatpay_ecommerce::Error::Api(api) => api
             .code
             .as_ref()
             .map(|c| c.as_str().to_owned())
@@ -268,7 +268,7 @@ pub fn openssl_certificate(
         "-key",
         key,
         "-subj",
-        "/CN=wechatpay-v3 test only",
+        "/CN=wechatpay-ecommerce test only",
         "-days",
         &days,
         "-out",
@@ -325,7 +325,7 @@ pub fn answer_signature(key: &MerchantKey, timestamp: u64, nonce: &str, body: &[
 pub fn assert_signed_by_merchant(
     simulator: &Simulator,
     scratch: &str,
-    seen: &wechatpay_v3::simulator::SeenRequest,
+    seen: &wechatpay_ecommerce::simulator::SeenRequest,
 ) {
     let authorization = seen.authorization.as_deref().unwrap();
     assert!(

@@ -15,7 +15,7 @@
 // What the generated code names as `crate::…`: the library's public API and its hidden
 // `__generated` helpers, seen from this crate's root as they are from the library's.
 #[allow(unused_imports)]
-use wechatpay_v3::{
+use wechatpay_ecommerce::{
     __generated, DocumentedError, EncryptError, EncryptionKey, Error, ErrorCode, InvalidParameter,
     Operation, ParameterRule, PrepareError, PreparedRequest, QueryEncoding, QueryString, Request,
     Response, RetryPolicy, Sensitive,
@@ -23,7 +23,7 @@ use wechatpay_v3::{
 
 /// The client the generated methods are added to: the library's, wrapped, since a crate adds
 /// methods only to its own types.
-pub struct Client(wechatpay_v3::Client);
+pub struct Client(wechatpay_ecommerce::Client);
 
 impl Client {
     /// What each generated method calls.
@@ -77,7 +77,7 @@ fn key_pair(serial: &str) -> (EncryptionKey, aws_lc_rs::rsa::OaepPrivateDecrypti
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
         base64::engine::general_purpose::STANDARD.encode(spki.as_ref())
     );
-    let public_key = wechatpay_v3::WechatPayPublicKey::from_pem(serial, &pem).unwrap();
+    let public_key = wechatpay_ecommerce::WechatPayPublicKey::from_pem(serial, &pem).unwrap();
     let key = EncryptionKey::from(&public_key);
     (
         key,

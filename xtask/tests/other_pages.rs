@@ -13,14 +13,14 @@
 
 // What the generated code names as `crate::…`, seen from this crate's root as from the library's.
 #[allow(unused_imports)]
-use wechatpay_v3::{
+use wechatpay_ecommerce::{
     __generated, DocumentedError, Error, ErrorCode, InvalidParameter, Operation, PrepareError,
     PreparedRequest, QueryEncoding, QueryString, Request, Response, RetryPolicy, Sensitive,
 };
 
 /// The client the generated handle borrows: the library's, wrapped, since a crate adds methods
 /// only to its own types.
-pub struct Client(wechatpay_v3::Client);
+pub struct Client(wechatpay_ecommerce::Client);
 
 impl Client {
     /// What each generated method calls.
