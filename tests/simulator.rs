@@ -1,6 +1,6 @@
 //! The simulator on its own: it refuses what the real API refuses, it interoperates with an
-//! implementation written elsewhere (the `openssl` command line), and its two command-line uses
-//! (`examples/mock_server.rs`, `examples/quickstart.rs`, `examples/notify_handler.rs`) work as the
+//! implementation written elsewhere (the `openssl` command line), and its command-line uses (the
+//! `wechatpay-sandbox` binary, `examples/quickstart.rs`, `examples/notify_handler.rs`) work as the
 //! README documents them.
 
 // A panic in a test is a failed test: the no-panic lints are for the library.
@@ -373,6 +373,26 @@ async fn a_request_signed_by_openssl_is_accepted_and_the_answer_verifies_with_op
     assert!(client.profit_sharing().query_order(&request).await.is_ok());
 }
 
+/// The sandbox's binary (the `wechatpay-sandbox` crate of this workspace), which `cargo test
+/// --workspace` builds for the sandbox's own tests, next to the test binaries' folder.
+fn sandbox() -> PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = deps
+        .parent()
+        .unwrap()
+        .join(format!("wechatpay-sandbox{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests with `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
 /// An example's binary, built by `cargo test` next to the test binaries.
 fn example(name: &str) -> PathBuf {
     let deps = std::env::current_exe()
@@ -389,21 +409,21 @@ fn example(name: &str) -> PathBuf {
     path
 }
 
-/// A running `mock_server`, killed when dropped.
-struct MockServer {
+/// A running sandbox, killed when dropped.
+struct SandboxServer {
     child: Child,
     base_url: String,
 }
 
-impl Drop for MockServer {
+impl Drop for SandboxServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn mock_server(args: &[&str]) -> MockServer {
-    let mut child = Command::new(example("mock_server"))
+fn sandbox_server(args: &[&str]) -> SandboxServer {
+    let mut child = Command::new(sandbox())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -423,12 +443,12 @@ fn mock_server(args: &[&str]) -> MockServer {
         base_url.starts_with("http://127.0.0.1:") && !base_url.ends_with(":0"),
         "{base_url}"
     );
-    MockServer { child, base_url }
+    SandboxServer { child, base_url }
 }
 
-/// A `mock_server` on a free port that generates its merchant and writes the credentials into
+/// A sandbox on a free port that generates its merchant and writes the credentials into
 /// `dir`, with `flags` after.
-fn generated_mock_server(dir: &std::path::Path, flags: &[&str]) -> MockServer {
+fn generated_sandbox_server(dir: &std::path::Path, flags: &[&str]) -> SandboxServer {
     let mut args = vec![
         "--addr",
         "127.0.0.1:0",
@@ -436,7 +456,7 @@ fn generated_mock_server(dir: &std::path::Path, flags: &[&str]) -> MockServer {
         dir.to_str().unwrap(),
     ];
     args.extend_from_slice(flags);
-    mock_server(&args)
+    sandbox_server(&args)
 }
 
 /// The quickstart's environment for the generated merchant of the server at `base_url`, whose
@@ -499,8 +519,8 @@ fn read(dir: &std::path::Path, name: &str) -> String {
 
 #[tokio::test]
 async fn the_standalone_server_writes_its_credentials_and_serves_them() {
-    let dir = common::scratch_dir("mock-server-generated");
-    let server = mock_server(&[
+    let dir = common::scratch_dir("sandbox-generated");
+    let server = sandbox_server(&[
         "--addr",
         "127.0.0.1:0",
         "--credentials-dir",
@@ -543,7 +563,7 @@ async fn the_standalone_server_writes_its_credentials_and_serves_them() {
 
 #[tokio::test]
 async fn the_standalone_server_takes_a_merchant_and_fixtures() {
-    let dir = common::scratch_dir("mock-server-given");
+    let dir = common::scratch_dir("sandbox-given");
     let (private, _, public) = common::openssl_rsa_key(&dir, "merchant", 2048);
     let mut fixtures = Fixtures::doc_examples();
     fixtures.orders[0].out_order_no = "P-FROM-FILE".into();
@@ -553,7 +573,7 @@ async fn the_standalone_server_takes_a_merchant_and_fixtures() {
     )
     .unwrap();
     let creds = dir.join("creds");
-    let server = mock_server(&[
+    let server = sandbox_server(&[
         "--addr",
         "127.0.0.1:0",
         "--mchid",
@@ -604,14 +624,24 @@ fn the_standalone_server_explains_bad_arguments() {
             "/nonexistent.json",
         ][..],
     ] {
-        let output = Command::new(example("mock_server"))
+        let output = Command::new(sandbox())
             .args(args)
             .stdin(Stdio::null())
             .output()
             .unwrap();
         assert!(!output.status.success());
         let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(stderr.starts_with("mock_server: "), "{stderr}");
+        // A flag the parser refuses (exit 2), or a file that cannot be read (exit 1).
+        let named = args
+            .iter()
+            .find(|a| a.starts_with("--") && stderr.contains(*a))
+            .is_some();
+        assert!(
+            (stderr.starts_with("error: ") && output.status.code() == Some(2))
+                || (stderr.starts_with("wechatpay-sandbox: ") && output.status.code() == Some(1)),
+            "{stderr}"
+        );
+        assert!(named || stderr.contains("nope"), "{args:?}: {stderr}");
     }
 }
 
@@ -713,7 +743,7 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
         r#"[{"sub_mchid": "1900000109", "transaction_id": "4200000000000000000000000777", "amount": 5000}]"#,
     )
     .unwrap();
-    let server = generated_mock_server(
+    let server = generated_sandbox_server(
         &dir,
         &[
             "--transactions",
@@ -762,8 +792,8 @@ fn the_quickstart_runs_against_another_server_from_the_environment() {
 fn a_client_in_another_language_runs_the_flow_as_the_readme_walks_it() {
     // Python's `cryptography` signs, verifies and encrypts: nothing of this crate on the client
     // side.
-    let dir = common::scratch_dir("mock-server-python");
-    let server = generated_mock_server(&dir, &["--processing-delay", "0.3"]);
+    let dir = common::scratch_dir("sandbox-python");
+    let server = generated_sandbox_server(&dir, &["--processing-delay", "0.3"]);
     let output = Command::new("python3")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/other_language/flow.py"))
         .args([server.base_url.as_str(), dir.to_str().unwrap()])
@@ -791,7 +821,7 @@ impl Drop for Killed {
 fn the_standalone_server_notifies_a_handler_written_in_another_language() {
     // The receiver verifies and decrypts with Python's `cryptography`: nothing of this crate on the
     // merchant's side.
-    let dir = common::scratch_dir("mock-server-notify");
+    let dir = common::scratch_dir("sandbox-notify");
     let mut receiver = Command::new("python3")
         .arg(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -807,7 +837,7 @@ fn the_standalone_server_notifies_a_handler_written_in_another_language() {
     let _receiver = Killed(receiver);
     let port = lines.next().unwrap().unwrap();
     let url = format!("http://127.0.0.1:{}/notify", port.trim());
-    let server = generated_mock_server(
+    let server = generated_sandbox_server(
         &dir,
         &["--processing-delay", "0.2", "--notify-url", url.as_str()],
     );
@@ -943,8 +973,8 @@ fn the_notify_handler_example_tells_a_split_from_a_return_and_handles_each_once(
 
 #[test]
 fn the_standalone_server_takes_the_maximum_ratio() {
-    let dir = common::scratch_dir("mock-server-ratio");
-    let server = generated_mock_server(&dir, &["--max-ratio-percent", "20"]);
+    let dir = common::scratch_dir("sandbox-ratio");
+    let server = generated_sandbox_server(&dir, &["--max-ratio-percent", "20"]);
     let env = quickstart_env(&dir, &server.base_url);
     // The quickstart splits 300 of the example's 1000 fen: more than 20 %.
     let output = quickstart(&env, &[]);
@@ -967,7 +997,7 @@ fn the_quickstart_reads_the_serial_from_the_merchant_certificate() {
         365,
         "apiclient_cert.pem",
     );
-    let server = mock_server(&[
+    let server = sandbox_server(&[
         "--addr",
         "127.0.0.1:0",
         "--mchid",

@@ -1,4 +1,4 @@
-"""The profit-sharing flow against the standalone simulator (`mock_server`), written as an SDK in
+"""The profit-sharing flow against the standalone simulator (`wechatpay-sandbox`), written as an SDK in
 another language would: it signs, verifies and encrypts with Python's `cryptography`, reads the
 credentials from the files the server writes, and follows the README's walk-through step by step.
 

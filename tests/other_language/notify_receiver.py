@@ -1,5 +1,5 @@
 """A notify handler written as a merchant in another language would, for the standalone simulator
-(`mock_server --notify-url`): it verifies each notification's signature with the WeChat Pay public
+(`wechatpay-sandbox --notify-url`): it verifies each notification's signature with the WeChat Pay public
 key and decrypts its resource with the APIv3 key, with Python's `cryptography` only.
 
     python3 tests/other_language/notify_receiver.py CREDENTIALS_DIR

@@ -1,0 +1,82 @@
+//! The binary as a user meets it: `--help` documents every flag `mock_server` had, and a start on
+//! a free port prints where it listens and writes the credentials an SDK reads. The whole flow
+//! against it, from Rust, Python and the quickstart, is in the library's tests/simulator.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_wechatpay-sandbox");
+
+#[test]
+fn help_documents_every_flag() {
+    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--addr",
+        "--credentials-dir",
+        "--mchid",
+        "--merchant-serial-no",
+        "--merchant-public-key",
+        "--fixtures",
+        "--transactions",
+        "--max-ratio-percent",
+        "--processing-delay",
+        "--clock-speed",
+        "--notify-url",
+        "--version",
+    ] {
+        let line = help
+            .lines()
+            .find(|l| {
+                l.split(", ")
+                    .any(|part| part.trim_start().starts_with(flag))
+            })
+            .unwrap_or_else(|| panic!("{flag} is not in --help:\n{help}"));
+        // Each flag says what it does, on its line or the next.
+        let at = help.find(line).unwrap();
+        let described = help[at + line.len()..].lines().nth(1).unwrap_or_default();
+        assert!(
+            line.trim().len() > flag.len() + 12 || !described.trim().is_empty(),
+            "{flag} has no description:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn it_starts_on_a_free_port_and_writes_the_credentials() {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(BINARY)
+        .args(["--addr", "127.0.0.1:0", "--credentials-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let url = line
+        .trim()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap();
+    assert!(url.parse::<u16>().unwrap() > 0, "{line}");
+    for file in [
+        "mchid",
+        "merchant_serial_no",
+        "merchant_private_key.pem",
+        "platform_public_key.pem",
+        "public_key_id",
+        "platform_certificate.pem",
+        "platform_certificate_serial_no",
+        "apiv3_key",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} was not written");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
