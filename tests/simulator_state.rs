@@ -1105,3 +1105,25 @@ async fn the_state_is_bounded_and_the_oldest_orders_go_first() {
     assert_eq!(query(&client, "P4").await.out_order_no, "P4");
     assert_eq!(query(&client, "P2").await.out_order_no, "P2");
 }
+
+#[tokio::test]
+async fn the_clock_speed_changes_while_it_runs() {
+    let simulator = Simulator::builder().clock_speed(0.0).start().await.unwrap();
+    let frozen = simulator.now();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert_eq!(simulator.now(), frozen, "a clock at speed 0 stands still");
+    // An hour a second: 50 ms of real time is at least three minutes past where it stood.
+    simulator.set_clock_speed(3600.0).unwrap();
+    assert_eq!(simulator.clock_speed(), 3600.0);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let ran = simulator.now() - frozen;
+    assert!(ran >= chrono::TimeDelta::minutes(3), "{ran}");
+    simulator.set_clock_speed(0.0).unwrap();
+    let stopped = simulator.now();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert_eq!(simulator.now(), stopped);
+    for bad in [-1.0, f64::NAN, f64::INFINITY] {
+        assert!(simulator.set_clock_speed(bad).is_err(), "{bad}");
+    }
+    assert_eq!(simulator.clock_speed(), 0.0);
+}

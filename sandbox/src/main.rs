@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use wechatpay_ecommerce::simulator::{Fixtures, Simulator, Transaction};
+use wechatpay_ecommerce::simulator::{Fixtures, Simulator, Transaction, new_control_token};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -22,7 +22,11 @@ type Failure = Box<dyn std::error::Error>;
 /// Serves the API on ADDR, writes the credentials an SDK needs into DIR (the platform's public
 /// key and its id, its certificate and serial, the APIv3 key; and a generated merchant's id,
 /// serial and private key unless one is given), prints `listening on http://ADDR` (the real port
-/// when port 0 was asked for), then serves until killed.
+/// when port 0 was asked for) and `control token: TOKEN`, then serves until killed.
+///
+/// The control plane (`/sandbox/clock`, `/sandbox/clock/advance`, `/sandbox/clock/speed`,
+/// `/sandbox/transactions`, `/sandbox/faults`, `/sandbox/notifications`) answers requests with
+/// `Authorization: Bearer TOKEN`; the README shows each with curl.
 #[derive(Parser, Debug)]
 #[command(name = "wechatpay-sandbox", version)]
 struct Args {
@@ -77,6 +81,16 @@ struct Args {
     /// 15 s, 30 s, 3 min, … of the sandbox's clock) until the handler answers 200 or 204.
     #[arg(long, value_name = "URL")]
     notify_url: Option<String>,
+
+    /// The control plane's token (at least 16 characters); without it, one is generated. Either
+    /// way it is printed and written into DIR as `sandbox_token`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "WECHATPAY_SANDBOX_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -134,7 +148,12 @@ async fn run(args: Args) -> Result<(), Failure> {
         })?;
         fixtures.transactions.extend(transactions);
     }
+    let token = match args.token {
+        Some(token) => token,
+        None => new_control_token()?,
+    };
     let simulator = builder
+        .control_token(token.clone())
         .fixtures(fixtures)
         .max_ratio_percent(args.max_ratio_percent)
         .processing_delay(args.processing_delay)
@@ -148,8 +167,12 @@ async fn run(args: Args) -> Result<(), Failure> {
         .credentials()
         .write_to_dir(&dir)
         .map_err(|e| format!("cannot write the credentials into {}: {e}", dir.display()))?;
+    let token_file = dir.join("sandbox_token");
+    std::fs::write(&token_file, &token)
+        .map_err(|e| format!("cannot write {}: {e}", token_file.display()))?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", simulator.base_url())?;
+    writeln!(stdout, "control token: {token}")?;
     stdout.flush()?;
     std::future::pending::<()>().await;
     Ok(())

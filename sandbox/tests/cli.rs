@@ -80,3 +80,28 @@ fn it_starts_on_a_free_port_and_writes_the_credentials() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_short_token_is_refused_before_serving() {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-short-{}", std::process::id()));
+    let output = Command::new(BINARY)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "short",
+            "--credentials-dir",
+        ])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("wechatpay-sandbox: ") && stderr.contains("control_token"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing was served");
+}

@@ -87,6 +87,15 @@ impl Clock {
         }
     }
 
+    /// The same clock from now on at `speed`: the time it shows does not jump.
+    fn at_speed(&self, speed: f64) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            started_at: self.now(Duration::ZERO),
+            speed,
+        }
+    }
+
     /// The time now, `advanced` past the running clock.
     fn now(&self, advanced: Duration) -> DateTime<FixedOffset> {
         let run = Duration::try_from_secs_f64(self.started.elapsed().as_secs_f64() * self.speed)
@@ -290,6 +299,17 @@ impl Ledger {
     /// Moves the clock forward.
     pub fn advance(&mut self, by: Duration) {
         self.advanced = self.advanced.saturating_add(by);
+    }
+
+    /// How many times as fast as real time the clock runs.
+    pub fn clock_speed(&self) -> f64 {
+        self.clock.speed
+    }
+
+    /// Runs the clock at `speed` from now on (0: it moves only when advanced), from the time it
+    /// shows now.
+    pub fn set_clock_speed(&mut self, speed: f64) {
+        self.clock = self.clock.at_speed(speed);
     }
 
     /// Adds the fixtures' transactions (see [`Ledger::add_transaction`]), or none of them if one

@@ -43,6 +43,7 @@
 mod after_sales;
 mod bills;
 mod checks;
+mod control;
 mod credentials;
 mod faults;
 mod fixtures;
@@ -66,6 +67,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use control::new_control_token;
 pub use credentials::Credentials;
 pub use faults::{BadEntry, Fault};
 pub use fixtures::{Fixtures, FixturesError, Transaction};
@@ -178,6 +180,8 @@ pub(crate) struct State {
     public_key_decrypt: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
     /// TCP connections accepted so far.
     connections: std::sync::atomic::AtomicU64,
+    /// The token the control plane (`/sandbox/…`) answers to; without one it is off.
+    control_token: Option<control::ControlToken>,
     apiv3_key: ApiV3Key,
     rules: ledger::Rules,
     data: Mutex<Data>,
@@ -279,6 +283,25 @@ impl State {
         }
     }
 
+    /// Moves the clock forward, and wakes the notification task for what is due by then.
+    fn advance(&self, by: Duration) {
+        self.data().ledger.advance(by);
+        self.wake.notify_one();
+    }
+
+    /// See [`Simulator::set_clock_speed`].
+    fn set_clock_speed(&self, speed: f64) -> Result<(), SimulatorError> {
+        if !speed.is_finite() || speed < 0.0 {
+            return Err(SimulatorError::Setting {
+                setting: "clock_speed",
+                why: "a finite number, 0.0 or more",
+            });
+        }
+        self.data().ledger.set_clock_speed(speed);
+        self.wake.notify_one();
+        Ok(())
+    }
+
     fn data(&self) -> MutexGuard<'_, Data> {
         // A panic in a handler while holding the lock leaves data that is still whole.
         self.data
@@ -301,6 +324,7 @@ pub struct SimulatorBuilder {
     clock_speed: f64,
     max_splits_per_transaction: u32,
     max_kept: usize,
+    control_token: Option<control::ControlToken>,
 }
 
 impl Default for SimulatorBuilder {
@@ -314,11 +338,22 @@ impl Default for SimulatorBuilder {
             clock_speed: 1.0,
             max_splits_per_transaction: 20,
             max_kept: 10_000,
+            control_token: None,
         }
     }
 }
 
 impl SimulatorBuilder {
+    /// Serves the control plane, an HTTP API under `/sandbox/` for clients in any language (the
+    /// clock, paid transactions, faults, notification deliveries), to requests that carry
+    /// `Authorization: Bearer TOKEN`; others get `401`. Each of its calls is a method of
+    /// [`Simulator`] too. Without a token (the default) `/sandbox/` paths are unknown, as on
+    /// WeChat Pay. At least 16 characters.
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.control_token = Some(control::ControlToken::new(token.into()));
+        self
+    }
+
     /// Listen on `addr` (default `127.0.0.1:0`, a free port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -397,6 +432,13 @@ impl SimulatorBuilder {
         if self.max_kept == 0 {
             return setting("max_kept", "at least 1");
         }
+        if self
+            .control_token
+            .as_ref()
+            .is_some_and(|token| token.len() < 16)
+        {
+            return setting("control_token", "at least 16 characters");
+        }
         let rules = ledger::Rules {
             max_ratio_percent: self.max_ratio_percent,
             processing_delay: self.processing_delay,
@@ -454,6 +496,7 @@ impl SimulatorBuilder {
             connections: std::sync::atomic::AtomicU64::new(0),
             apiv3_key: ApiV3Key::new(&apiv3_key)?,
             rules,
+            control_token: self.control_token,
             data: Mutex::new(Data {
                 fixtures,
                 ledger,
@@ -767,8 +810,19 @@ impl Simulator {
 
     /// Moves the simulator's clock forward: splits, finishes and returns due by then are done.
     pub fn advance(&self, by: Duration) {
-        self.state.data().ledger.advance(by);
-        self.state.wake.notify_one();
+        self.state.advance(by);
+    }
+
+    /// Runs the simulator's clock `speed` times as fast as real time from now on (0.0 freezes it:
+    /// only [`advance`](Self::advance) moves it), from the time it shows now. Finite and not
+    /// negative.
+    pub fn set_clock_speed(&self, speed: f64) -> Result<(), SimulatorError> {
+        self.state.set_clock_speed(speed)
+    }
+
+    /// How many times as fast as real time the simulator's clock runs.
+    pub fn clock_speed(&self) -> f64 {
+        self.state.data().ledger.clock_speed()
     }
 
     /// Sends notifications to `url` from now on: a 分账动账通知 for every receiver of a split and

@@ -82,6 +82,26 @@ async fn handle(
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .to_owned();
+    // The control plane is not WeChat Pay's: no faults, not recorded, not signed.
+    if super::control::serves(state, request.uri.path()) {
+        let answered = super::control::handle(
+            state,
+            &method,
+            request.uri.path(),
+            header(&request, "authorization"),
+            &body,
+        );
+        let (status, body) = match answered {
+            Ok(body) => (StatusCode::OK, body),
+            Err(Rejection { status, body }) => (status, body),
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+        *response.status_mut() = status;
+        response
+            .headers_mut()
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        return Ok(response);
+    }
     let serial_asked = header(&request, "wechatpay-serial").map(str::to_owned);
     let seen = SeenRequest {
         method: method.clone(),

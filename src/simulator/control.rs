@@ -1,0 +1,260 @@
+//! The control plane: an HTTP API under [`PREFIX`] that drives the simulator from any language,
+//! guarded by a bearer token ([`SimulatorBuilder::control_token`](super::SimulatorBuilder)). Each
+//! call does what a [`Simulator`](super::Simulator) method does, on the same state:
+//!
+//! | call | body | method |
+//! |---|---|---|
+//! | `GET /sandbox/clock` | | `now`, `clock_speed` |
+//! | `POST /sandbox/clock/advance` | `{"seconds": 90}` | `advance` |
+//! | `POST /sandbox/clock/speed` | `{"speed": 60}` (0 freezes it) | `set_clock_speed` |
+//! | `POST /sandbox/transactions` | `{"sub_mchid": …, "transaction_id": …, "amount": fen}` | `add_transaction` |
+//! | `POST /sandbox/faults` | `{"fault": {"kind": "status", "status": 500, "code": "SYSTEM_ERROR"}, "times": 1, "path": "/v3/…"}` | `inject_times`, `inject_on` |
+//! | `DELETE /sandbox/faults` | | `clear_faults` |
+//! | `GET /sandbox/notifications` | | `deliveries` |
+//!
+//! Each answers JSON: the clock for the clock calls, `{}` for the others, and an error as
+//! `{"code": …, "message": …}` (`401 UNAUTHORIZED` without the token, `400 INVALID_REQUEST` for
+//! a body it cannot use, `404 NOT_FOUND` for another path).
+
+use std::time::Duration;
+
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::checks::{Rejection, rejection};
+use super::{Fault, State, Transaction};
+
+/// Where the control plane's paths start: nothing of WeChat Pay's API is there.
+pub(crate) const PREFIX: &str = "/sandbox/";
+
+/// A new control-plane token: 32 random letters and digits (about 190 bits), for
+/// [`SimulatorBuilder::control_token`](super::SimulatorBuilder::control_token).
+pub fn new_control_token() -> Result<String, super::SimulatorError> {
+    crate::auth::signing::new_nonce().map_err(|_| super::SimulatorError::Setting {
+        setting: "control_token",
+        why: "random bytes, which the system did not give",
+    })
+}
+
+/// The control plane's token: compared in constant time, never shown.
+#[derive(Clone)]
+pub(crate) struct ControlToken(String);
+
+impl ControlToken {
+    pub(crate) fn new(token: String) -> Self {
+        Self(token)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether `authorization` is `Bearer TOKEN`.
+    fn admits(&self, authorization: Option<&str>) -> bool {
+        authorization
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                aws_lc_rs::constant_time::verify_slices_are_equal(
+                    given.as_bytes(),
+                    self.0.as_bytes(),
+                )
+                .is_ok()
+            })
+    }
+}
+
+impl std::fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlToken(..)")
+    }
+}
+
+/// A fault as the control plane takes it: `kind` names a [`Fault`], the other fields are its
+/// values.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum FaultSpec {
+    Status { status: u16, code: String },
+    RateLimited { retry_after_secs: u64 },
+    Delay { seconds: f64 },
+    DropConnection,
+    NoSignature,
+    TamperBody,
+    SignatureProbe,
+    StaleTimestamp { seconds: u64 },
+    UnknownSerial,
+    MalformedJson,
+    UnknownEnumValue,
+    UnknownField,
+}
+
+impl FaultSpec {
+    fn fault(self) -> Result<Fault, String> {
+        Ok(match self {
+            FaultSpec::Status { status, code } => {
+                if !(400..=599).contains(&status) {
+                    return Err(format!(
+                        "status {status} is not an error status (400 to 599)"
+                    ));
+                }
+                Fault::Status { status, code }
+            }
+            FaultSpec::RateLimited { retry_after_secs } => Fault::RateLimited { retry_after_secs },
+            FaultSpec::Delay { seconds } => Fault::Delay(
+                Duration::try_from_secs_f64(seconds).map_err(|e| format!("seconds: {e}"))?,
+            ),
+            FaultSpec::DropConnection => Fault::DropConnection,
+            FaultSpec::NoSignature => Fault::NoSignature,
+            FaultSpec::TamperBody => Fault::TamperBody,
+            FaultSpec::SignatureProbe => Fault::SignatureProbe,
+            FaultSpec::StaleTimestamp { seconds } => Fault::StaleTimestamp(seconds),
+            FaultSpec::UnknownSerial => Fault::UnknownSerial,
+            FaultSpec::MalformedJson => Fault::MalformedJson,
+            FaultSpec::UnknownEnumValue => Fault::UnknownEnumValue,
+            FaultSpec::UnknownField => Fault::UnknownField,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InjectRequest {
+    fault: FaultSpec,
+    /// How many answers it spoils (default 1).
+    #[serde(default = "one")]
+    times: u32,
+    /// Only answers to this path (e.g. `/v3/certificates`).
+    path: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Speed {
+    speed: f64,
+}
+
+/// Whether `path` is the control plane's, on a simulator that serves it.
+pub(crate) fn serves(state: &State, path: &str) -> bool {
+    state.control_token.is_some() && path.starts_with(PREFIX)
+}
+
+/// Answers a control call: the status and the JSON body.
+pub(crate) fn handle(
+    state: &State,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: &str,
+) -> Result<Value, Rejection> {
+    let admitted = state
+        .control_token
+        .as_ref()
+        .is_some_and(|token| token.admits(authorization));
+    if !admitted {
+        return Err(rejection(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "the control plane answers only to Authorization: Bearer <the sandbox's token>",
+            None,
+        ));
+    }
+    let route = path.strip_prefix(PREFIX).unwrap_or_default();
+    match (method, route) {
+        ("GET", "clock") => Ok(clock(state)),
+        ("POST", "clock/advance") => {
+            let Advance { seconds } = parse(body)?;
+            let by = Duration::try_from_secs_f64(seconds)
+                .map_err(|e| invalid(&format!("seconds: {e}")))?;
+            state.advance(by);
+            Ok(clock(state))
+        }
+        ("POST", "clock/speed") => {
+            let Speed { speed } = parse(body)?;
+            state
+                .set_clock_speed(speed)
+                .map_err(|e| invalid(&e.to_string()))?;
+            Ok(clock(state))
+        }
+        ("POST", "transactions") => {
+            let paid: Transaction = parse(body)?;
+            let paid = Transaction::new(paid.sub_mchid, paid.transaction_id, paid.amount)
+                .map(|checked| Transaction {
+                    out_trade_no: paid.out_trade_no,
+                    ..checked
+                })
+                .map_err(|e| invalid(&e.to_string()))?;
+            state.data().ledger.add_transaction(&paid);
+            Ok(json!({}))
+        }
+        ("POST", "faults") => {
+            let request: InjectRequest = parse(body)?;
+            if request.times == 0 {
+                return Err(invalid("times: at least 1"));
+            }
+            let fault = request.fault.fault().map_err(|e| invalid(&e))?;
+            state
+                .data()
+                .faults
+                .push(fault, Some(request.times), request.path);
+            Ok(json!({}))
+        }
+        ("DELETE", "faults") => {
+            state.data().faults.clear();
+            Ok(json!({}))
+        }
+        ("GET", "notifications") => {
+            let deliveries: Vec<Value> = state
+                .data()
+                .notify
+                .deliveries()
+                .into_iter()
+                .map(|d| {
+                    json!({
+                        "id": d.id,
+                        "event_type": d.event_type,
+                        "attempt": d.attempt,
+                        "sent_at": d.sent_at.to_rfc3339(),
+                        "status": d.status,
+                        "received": d.received(),
+                        "answer": d.answer,
+                        "body": d.body,
+                    })
+                })
+                .collect();
+            Ok(json!({ "deliveries": deliveries }))
+        }
+        _ => Err(rejection(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("no control call {method} {path} (see the README's control plane)"),
+            None,
+        )),
+    }
+}
+
+fn clock(state: &State) -> Value {
+    let data = state.data();
+    json!({
+        "now": data.ledger.now().to_rfc3339(),
+        "speed": data.ledger.clock_speed(),
+    })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Rejection> {
+    serde_json::from_str(body).map_err(|e| invalid(&format!("the body: {e}")))
+}
+
+fn invalid(message: &str) -> Rejection {
+    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
+}
