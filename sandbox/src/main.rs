@@ -170,10 +170,18 @@ async fn run(args: Args) -> Result<(), Failure> {
     let token_file = dir.join("sandbox_token");
     std::fs::write(&token_file, &token)
         .map_err(|e| format!("cannot write {}: {e}", token_file.display()))?;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {}", simulator.base_url())?;
-    writeln!(stdout, "control token: {token}")?;
+    // Both lines in one write: a reader that stops after the first (it has the address) must
+    // not make a later write fail and end the server.
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(
+        format!(
+            "listening on {}\ncontrol token: {token}\n",
+            simulator.base_url()
+        )
+        .as_bytes(),
+    )?;
     stdout.flush()?;
+    drop(stdout);
     std::future::pending::<()>().await;
     Ok(())
 }

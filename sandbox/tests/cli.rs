@@ -105,3 +105,36 @@ fn a_short_token_is_refused_before_serving() {
     );
     assert!(output.stdout.is_empty(), "nothing was served");
 }
+
+#[test]
+fn a_reader_that_stops_after_the_address_does_not_stop_the_server() {
+    use std::io::Read;
+    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-reader-{}", std::process::id()));
+    let mut child = Command::new(BINARY)
+        .args(["--addr", "127.0.0.1:0", "--credentials-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first line, a byte at a time (nothing read past it), then the pipe closed.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    drop(stdout);
+    let line = String::from_utf8(line).unwrap();
+    let addr = line
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let still_serving = std::net::TcpStream::connect(&addr).is_ok();
+    let exited = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(still_serving && exited.is_none(), "{exited:?}");
+}

@@ -267,3 +267,149 @@ async fn a_call_it_cannot_use_is_a_clear_error() {
         assert!(!answer["message"].as_str().unwrap_or_default().is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_request_header_makes_that_one_call_fail_with_its_code() {
+    let sandbox = start("in-band", &[]);
+    let signer = wechatpay_ecommerce::RequestSigner::new(
+        read(&sandbox.dir, "mchid"),
+        read(&sandbox.dir, "merchant_serial_no"),
+        MerchantKey::from_pem_file(sandbox.dir.join("merchant_private_key.pem")).unwrap(),
+    );
+    let path = "/v3/ecommerce/profitsharing/orders/4208450740201411110007820472/amounts";
+    let send = |fault: Option<&'static str>| {
+        let authorization = signer.authorize("GET", path, "").unwrap().header;
+        let mut request = reqwest::Client::new()
+            .get(format!("{}{path}", sandbox.base_url))
+            .header("Authorization", authorization)
+            .header("Accept", "application/json")
+            .header("User-Agent", "an-sdk-in-another-language/1.0");
+        if let Some(fault) = fault {
+            request = request.header("Wechatpay-Sandbox-Fault", fault);
+        }
+        request.send()
+    };
+    let answer = send(Some("500 SYSTEM_ERROR")).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 500);
+    // WeChat Pay's error answer, signed like every answer.
+    assert!(answer.headers().contains_key("wechatpay-signature"));
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "SYSTEM_ERROR");
+    // Only that call: the next one without the header is answered.
+    let answer = send(None).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    // A header the sandbox cannot use says so.
+    let answer = send(Some("SYSTEM_ERROR")).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Wechatpay-Sandbox-Fault"),
+        "{body}"
+    );
+}
+
+/// A notify handler that answers 200 to everything, counting what it got.
+async fn handler() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                // One request per connection is enough here: its head and body come in a read
+                // or two, and the answer closes the connection.
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_millis(200),
+                    stream.read(&mut buffer),
+                )
+                .await;
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (url, got)
+}
+
+#[tokio::test]
+async fn a_notification_fault_set_over_http_spoils_the_next_attempt_and_deliveries_show_it() {
+    use wechatpay_ecommerce::profit_sharing::{
+        AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, ReceiverType, RelationType,
+    };
+    let (url, got) = handler().await;
+    let sandbox = start("notify", &["--notify-url", &url, "--clock-speed", "0"]);
+    let (status, body) = sandbox
+        .call(
+            reqwest::Method::POST,
+            "/sandbox/notification-faults",
+            Some(json!({"kind": "tamper_body"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let client = sandbox.client();
+    let supplier = AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account("190001001")
+        .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
+        .build()
+        .unwrap();
+    client
+        .profit_sharing()
+        .add_receiver(&supplier)
+        .await
+        .unwrap();
+    let split = CreateOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P-SANDBOX-NOTIFY")
+        .receivers(vec![
+            CreateOrderReceiver::builder()
+                .receiver_type(ReceiverType::MerchantId)
+                .receiver_account("190001001")
+                .amount(100)
+                .description("供应商货款")
+                .build()
+                .unwrap(),
+        ])
+        .finish(false)
+        .appid("wx8888888888888888")
+        .build()
+        .unwrap();
+    client.profit_sharing().create_order(&split).await.unwrap();
+    // The split is done after the processing delay of the sandbox's (frozen) clock: advanced
+    // over the control plane, the notification goes out.
+    sandbox
+        .call(
+            reqwest::Method::POST,
+            "/sandbox/clock/advance",
+            Some(json!({"seconds": 5})),
+        )
+        .await;
+    let mut deliveries = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = sandbox
+            .call(reqwest::Method::GET, "/sandbox/notifications", None)
+            .await;
+        if body["deliveries"].as_array().is_some_and(|d| !d.is_empty()) {
+            deliveries = body["deliveries"].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first = &deliveries[0];
+    assert_eq!(first["attempt"], 1, "{deliveries}");
+    assert_eq!(first["event_type"], "PROFITSHARING.SUCCESS");
+    assert_eq!(first["fault"], "TamperBody");
+    assert_eq!(first["status"], 200);
+    assert!(got.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}

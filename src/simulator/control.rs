@@ -10,11 +10,16 @@
 //! | `POST /sandbox/transactions` | `{"sub_mchid": …, "transaction_id": …, "amount": fen}` | `add_transaction` |
 //! | `POST /sandbox/faults` | `{"fault": {"kind": "status", "status": 500, "code": "SYSTEM_ERROR"}, "times": 1, "path": "/v3/…"}` | `inject_times`, `inject_on` |
 //! | `DELETE /sandbox/faults` | | `clear_faults` |
+//! | `POST /sandbox/notification-faults` | `{"kind": "tamper_body"}` (one attempt each) | `inject_notification` |
 //! | `GET /sandbox/notifications` | | `deliveries` |
 //!
 //! Each answers JSON: the clock for the clock calls, `{}` for the others, and an error as
 //! `{"code": …, "message": …}` (`401 UNAUTHORIZED` without the token, `400 INVALID_REQUEST` for
 //! a body it cannot use, `404 NOT_FOUND` for another path).
+//!
+//! In-band, an API request with `Wechatpay-Sandbox-Fault: 500 SYSTEM_ERROR` is answered with that
+//! error (signed, after its own signature is checked), so that a test asks for a failure without
+//! a second call; it needs no token (it spoils only its own answer).
 
 use std::time::Duration;
 
@@ -23,10 +28,46 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::checks::{Rejection, rejection};
-use super::{Fault, State, Transaction};
+use super::{Fault, NotificationFault, State, Transaction};
 
 /// Where the control plane's paths start: nothing of WeChat Pay's API is there.
 pub(crate) const PREFIX: &str = "/sandbox/";
+
+/// The request header that makes that one call fail, in-band: `STATUS CODE`
+/// (`Wechatpay-Sandbox-Fault: 500 SYSTEM_ERROR`). Read only where the control plane is on.
+pub(crate) const FAULT_HEADER: &str = "wechatpay-sandbox-fault";
+
+/// The fault a request asks for with [`FAULT_HEADER`], on a simulator with the control plane on:
+/// `Ok(None)` without the header (or without the control plane), `Err` with why a header cannot
+/// be used.
+pub(crate) fn in_band_fault(
+    state: &State,
+    header: Option<&str>,
+) -> Result<Option<Fault>, Rejection> {
+    let (Some(_), Some(value)) = (&state.control_token, header) else {
+        return Ok(None);
+    };
+    let bad = || {
+        invalid(&format!(
+            "Wechatpay-Sandbox-Fault: {value:?} is not STATUS CODE, e.g. \"500 SYSTEM_ERROR\" \
+             (a status from 400 to 599)"
+        ))
+    };
+    let (status, code) = value.trim().split_once(' ').ok_or_else(bad)?;
+    let status: u16 = status.parse().map_err(|_| bad())?;
+    let code = code.trim();
+    let well_formed = !code.is_empty()
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !(400..=599).contains(&status) || !well_formed {
+        return Err(bad());
+    }
+    Ok(Some(Fault::Status {
+        status,
+        code: code.to_owned(),
+    }))
+}
 
 /// A new control-plane token: 32 random letters and digits (about 190 bits), for
 /// [`SimulatorBuilder::control_token`](super::SimulatorBuilder::control_token).
@@ -114,6 +155,37 @@ impl FaultSpec {
             FaultSpec::UnknownEnumValue => Fault::UnknownEnumValue,
             FaultSpec::UnknownField => Fault::UnknownField,
         })
+    }
+}
+
+/// A notification fault as the control plane takes it: `kind` names a [`NotificationFault`].
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum NotificationFaultSpec {
+    TamperCiphertext,
+    WrongAssociatedData,
+    TamperBody,
+    StaleTimestamp { seconds: u64 },
+    SignatureProbe,
+    UnknownSerial,
+    Duplicate,
+    DuplicateWithNewId,
+}
+
+impl From<NotificationFaultSpec> for NotificationFault {
+    fn from(spec: NotificationFaultSpec) -> Self {
+        match spec {
+            NotificationFaultSpec::TamperCiphertext => NotificationFault::TamperCiphertext,
+            NotificationFaultSpec::WrongAssociatedData => NotificationFault::WrongAssociatedData,
+            NotificationFaultSpec::TamperBody => NotificationFault::TamperBody,
+            NotificationFaultSpec::StaleTimestamp { seconds } => {
+                NotificationFault::StaleTimestamp(seconds)
+            }
+            NotificationFaultSpec::SignatureProbe => NotificationFault::SignatureProbe,
+            NotificationFaultSpec::UnknownSerial => NotificationFault::UnknownSerial,
+            NotificationFaultSpec::Duplicate => NotificationFault::Duplicate,
+            NotificationFaultSpec::DuplicateWithNewId => NotificationFault::DuplicateWithNewId,
+        }
     }
 }
 
@@ -213,6 +285,11 @@ pub(crate) fn handle(
             state.data().faults.clear();
             Ok(json!({}))
         }
+        ("POST", "notification-faults") => {
+            let spec: NotificationFaultSpec = parse(body)?;
+            state.data().notify.inject(spec.into());
+            Ok(json!({}))
+        }
         ("GET", "notifications") => {
             let deliveries: Vec<Value> = state
                 .data()
@@ -229,6 +306,7 @@ pub(crate) fn handle(
                         "received": d.received(),
                         "answer": d.answer,
                         "body": d.body,
+                        "fault": d.fault.map(|f| format!("{f:?}")),
                     })
                 })
                 .collect();
