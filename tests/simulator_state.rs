@@ -1127,3 +1127,85 @@ async fn the_clock_speed_changes_while_it_runs() {
     }
     assert_eq!(simulator.clock_speed(), 0.0);
 }
+
+#[tokio::test]
+async fn reset_forgets_what_was_played_and_keeps_the_fixtures_the_clock_and_the_ids() {
+    let (simulator, client) = with_receivers().await;
+    simulator
+        .add_transaction("1900000109", "4200000000000000000000000999", 800)
+        .unwrap();
+    let created = client
+        .profit_sharing()
+        .create_order(&split(
+            "P-BEFORE-RESET",
+            vec![to(ReceiverType::MerchantId, SUPPLIER, 100)],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(unsplit(&client, TRANSACTION).await, 900);
+    let before = simulator.now();
+    let journal_before = simulator.journal().len();
+
+    simulator.reset().unwrap();
+
+    // The split and the added transaction are gone; the fixtures' transaction is whole again.
+    let queried = client
+        .profit_sharing()
+        .query_order(
+            &QueryOrderRequest::builder()
+                .sub_mchid(SUB_MCHID)
+                .transaction_id(TRANSACTION)
+                .out_order_no("P-BEFORE-RESET")
+                .build()
+                .unwrap(),
+        )
+        .await;
+    let (status, code) = refusal(queried);
+    assert_eq!((status, code), (404, ErrorCode::ResourceNotExists));
+    let gone = client
+        .profit_sharing()
+        .query_order_amounts(
+            &QueryOrderAmountsRequest::builder()
+                .transaction_id("4200000000000000000000000999")
+                .build()
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refusal(gone).0, 404);
+    assert_eq!(unsplit(&client, TRANSACTION).await, 1000);
+    assert!(simulator.journal().len() < journal_before);
+    // The fixtures' order is answered as before.
+    assert_eq!(
+        query(&client, "P20150806125346").await.order_id,
+        "3008450740201411110007820472"
+    );
+    assert!(
+        !simulator.requests().iter().any(|r| r.method == "POST"),
+        "the requests before the reset (the split, the receivers) are forgotten"
+    );
+    // The receivers are forgotten too: a split to the supplier needs it added again.
+    let refused = client
+        .profit_sharing()
+        .create_order(&split(
+            "P-AFTER-RESET",
+            vec![to(ReceiverType::MerchantId, SUPPLIER, 100)],
+        ))
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    client
+        .profit_sharing()
+        .add_receiver(&supplier())
+        .await
+        .unwrap();
+    let again = client
+        .profit_sharing()
+        .create_order(&split(
+            "P-AFTER-RESET",
+            vec![to(ReceiverType::MerchantId, SUPPLIER, 100)],
+        ))
+        .await
+        .unwrap();
+    // Ids are not given twice, and the clock did not go back.
+    assert_ne!(again.order_id, created.order_id);
+    assert!(simulator.now() >= before);
+}

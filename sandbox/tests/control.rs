@@ -208,6 +208,15 @@ async fn the_clock_freezes_and_advances_and_transactions_and_faults_reach_the_ap
             .await
             .is_ok()
     );
+    // A reset forgets the transaction added over the control plane.
+    let (status, body) = sandbox
+        .call(reqwest::Method::POST, "/sandbox/reset", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    match client.profit_sharing().query_order_amounts(&amounts).await {
+        Err(wechatpay_ecommerce::Error::Api(api)) => assert_eq!(api.status, 404),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 //! | `DELETE /sandbox/faults` | | `clear_faults` |
 //! | `POST /sandbox/notification-faults` | `{"kind": "tamper_body"}` (one attempt each) | `inject_notification` |
 //! | `GET /sandbox/notifications` | | `deliveries` |
+//! | `POST /sandbox/reset` | | `reset` |
 //!
 //! Each answers JSON: the clock for the clock calls, `{}` for the others, and an error as
 //! `{"code": …, "message": …}` (`401 UNAUTHORIZED` without the token, `400 INVALID_REQUEST` for
@@ -288,6 +289,10 @@ pub(crate) fn handle(
         ("POST", "notification-faults") => {
             let spec: NotificationFaultSpec = parse(body)?;
             state.data().notify.inject(spec.into());
+            Ok(json!({}))
+        }
+        ("POST", "reset") => {
+            state.reset().map_err(|e| invalid(&e.to_string()))?;
             Ok(json!({}))
         }
         ("GET", "notifications") => {

@@ -267,6 +267,14 @@ impl Ledger {
         }
     }
 
+    /// Empties the books: no transactions, no movements, no notifications due. The clock, the
+    /// ids' numbering (no id is given twice) and whether notifications are on stay.
+    pub fn reset(&mut self) {
+        self.journal = Journal::new(self.max_kept.saturating_mul(8));
+        self.transactions = Bounded::new(self.max_kept);
+        self.notices.clear();
+    }
+
     /// Whether splits and returns made from now on record their notifications.
     pub fn set_notifying(&mut self, on: bool) {
         self.notifying = on;

@@ -182,6 +182,8 @@ pub(crate) struct State {
     connections: std::sync::atomic::AtomicU64,
     /// The token the control plane (`/sandbox/…`) answers to; without one it is off.
     control_token: Option<control::ControlToken>,
+    /// How many entries each kind of record keeps (`SimulatorBuilder::max_kept`).
+    max_kept: usize,
     apiv3_key: ApiV3Key,
     rules: ledger::Rules,
     data: Mutex<Data>,
@@ -287,6 +289,25 @@ impl State {
     fn advance(&self, by: Duration) {
         self.data().ledger.advance(by);
         self.wake.notify_one();
+    }
+
+    /// See [`Simulator::reset`].
+    fn reset(&self) -> Result<(), SimulatorError> {
+        let max_kept = self.max_kept;
+        let mut data = self.data();
+        let data = &mut *data;
+        data.ledger.reset();
+        data.ledger.add_transactions(&data.fixtures)?;
+        data.profit_sharing = profit_sharing::ProfitSharing::new(max_kept);
+        data.refunds = refunds::Refunds::new(max_kept);
+        data.subsidies = subsidies::Subsidies::new(max_kept);
+        data.after_sales = after_sales::AfterSales::new(max_kept);
+        data.fund = fund::Fund::new(max_kept);
+        data.bills = bills::Bills::new(max_kept);
+        data.faults.clear();
+        data.seen.clear();
+        data.notify.reset();
+        Ok(())
     }
 
     /// See [`Simulator::set_clock_speed`].
@@ -497,6 +518,7 @@ impl SimulatorBuilder {
             apiv3_key: ApiV3Key::new(&apiv3_key)?,
             rules,
             control_token: self.control_token,
+            max_kept: self.max_kept,
             data: Mutex::new(Data {
                 fixtures,
                 ledger,
@@ -818,6 +840,16 @@ impl Simulator {
     /// negative.
     pub fn set_clock_speed(&self, speed: f64) -> Result<(), SimulatorError> {
         self.state.set_clock_speed(speed)
+    }
+
+    /// Puts the state back to the start: the fixtures' transactions (and their orders and return
+    /// orders) and nothing else. Receivers, splits, returns, refunds, subsidies, withdrawals,
+    /// bills, the journal, the requests seen, queued faults and notifications (waiting and
+    /// delivered) are forgotten. The clock goes on (times never go back), ids are not given
+    /// twice, and the settings (the notify URL, the answer signer, the platform certificates)
+    /// stay.
+    pub fn reset(&self) -> Result<(), SimulatorError> {
+        self.state.reset()
     }
 
     /// How many times as fast as real time the simulator's clock runs.

@@ -116,6 +116,14 @@ impl Outbox {
         }
     }
 
+    /// Forgets what waits, what was delivered and the faults not applied yet; the URL and the
+    /// notification ids' numbering stay.
+    pub fn reset(&mut self) {
+        self.pending.clear();
+        self.deliveries.clear();
+        self.faults.clear();
+    }
+
     pub fn set_url(&mut self, url: Option<String>) {
         self.url = url;
     }
