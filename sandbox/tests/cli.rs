@@ -44,17 +44,23 @@ fn help_documents_every_flag() {
     }
 }
 
-#[test]
-fn it_starts_on_a_free_port_and_writes_the_credentials() {
-    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-cli-{}", std::process::id()));
+/// The sandbox started on a free port with its credentials in a fresh folder named after `name`.
+fn spawn(name: &str) -> (std::process::Child, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(BINARY)
+    let child = Command::new(BINARY)
         .args(["--addr", "127.0.0.1:0", "--credentials-dir"])
         .arg(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    (child, dir)
+}
+
+#[test]
+fn it_starts_on_a_free_port_and_writes_the_credentials() {
+    let (mut child, dir) = spawn("cli");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -109,14 +115,7 @@ fn a_short_token_is_refused_before_serving() {
 #[test]
 fn a_reader_that_stops_after_the_address_does_not_stop_the_server() {
     use std::io::Read;
-    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-reader-{}", std::process::id()));
-    let mut child = Command::new(BINARY)
-        .args(["--addr", "127.0.0.1:0", "--credentials-dir"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, dir) = spawn("reader");
     // The first line, a byte at a time (nothing read past it), then the pipe closed.
     let mut stdout = child.stdout.take().unwrap();
     let mut line = Vec::new();
