@@ -179,6 +179,8 @@ async fn a_refund_before_the_split_takes_the_frozen_money_and_goes_processing_th
         .unwrap();
     assert_eq!(again.refund_id, accepted.refund_id);
     assert_eq!(unsplit(&client, "T1").await, 700);
+    // The simulator lists it once, as the query answers it.
+    assert_eq!(simulator.refunds(), [succeeded.data().clone()]);
     // Another sub-merchant does not see it.
     let other = QueryRefundByIdRequest::builder()
         .sub_mchid("1900000110")

@@ -1145,10 +1145,26 @@ async fn reset_forgets_what_was_played_and_keeps_the_fixtures_the_clock_and_the_
     assert_eq!(unsplit(&client, TRANSACTION).await, 900);
     let before = simulator.now();
     let journal_before = simulator.journal().len();
+    let listed: Vec<String> = simulator
+        .orders()
+        .into_iter()
+        .map(|o| o.out_order_no)
+        .collect();
+    assert_eq!(
+        listed,
+        ["P20150806125346", "P-BEFORE-RESET"],
+        "the fixtures' order, then the played one"
+    );
 
     simulator.reset().unwrap();
 
     // The split and the added transaction are gone; the fixtures' transaction is whole again.
+    let listed: Vec<String> = simulator
+        .orders()
+        .into_iter()
+        .map(|o| o.out_order_no)
+        .collect();
+    assert_eq!(listed, ["P20150806125346"]);
     let queried = client
         .profit_sharing()
         .query_order(

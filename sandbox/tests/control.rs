@@ -415,6 +415,22 @@ async fn a_notification_fault_set_over_http_spoils_the_next_attempt_and_deliveri
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // The control plane lists the fixtures' order and the split, as the API answers them.
+    let (_, orders) = sandbox
+        .call(reqwest::Method::GET, "/sandbox/orders", None)
+        .await;
+    let numbers: Vec<&str> = orders["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["out_order_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["P20150806125346", "P-SANDBOX-NOTIFY"], "{orders}");
+    let (status, returns) = sandbox
+        .call(reqwest::Method::GET, "/sandbox/returns", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(returns["return_orders"].is_array(), "{returns}");
     let first = &deliveries[0];
     assert_eq!(first["attempt"], 1, "{deliveries}");
     assert_eq!(first["event_type"], "PROFITSHARING.SUCCESS");

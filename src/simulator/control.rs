@@ -12,6 +12,9 @@
 //! | `DELETE /sandbox/faults` | | `clear_faults` |
 //! | `POST /sandbox/notification-faults` | `{"kind": "tamper_body"}` (one attempt each) | `inject_notification` |
 //! | `GET /sandbox/notifications` | | `deliveries` |
+//! | `GET /sandbox/orders` | | `orders` |
+//! | `GET /sandbox/returns` | | `return_orders` |
+//! | `GET /sandbox/refunds` | | `refunds` |
 //! | `POST /sandbox/reset` | | `reset` |
 //!
 //! Each answers JSON: the clock for the clock calls, `{}` for the others, and an error as
@@ -291,6 +294,22 @@ pub(crate) fn handle(
             state.data().notify.inject(spec.into());
             Ok(json!({}))
         }
+        ("GET", "orders") => {
+            let data = state.data();
+            let mut orders = to_value(&data.fixtures.orders)?;
+            orders.extend(to_value(&data.profit_sharing.orders(&data.ledger))?);
+            Ok(json!({ "orders": orders }))
+        }
+        ("GET", "returns") => {
+            let data = state.data();
+            let mut returns = to_value(&data.fixtures.return_orders)?;
+            returns.extend(to_value(&data.profit_sharing.returns(&data.ledger))?);
+            Ok(json!({ "return_orders": returns }))
+        }
+        ("GET", "refunds") => {
+            let data = state.data();
+            Ok(json!({ "refunds": to_value(&data.refunds.all(&data.ledger))? }))
+        }
         ("POST", "reset") => {
             state.reset().map_err(|e| invalid(&e.to_string()))?;
             Ok(json!({}))
@@ -324,6 +343,14 @@ pub(crate) fn handle(
             None,
         )),
     }
+}
+
+/// A list of answers as the API writes them.
+fn to_value<T: serde::Serialize>(items: &[T]) -> Result<Vec<Value>, Rejection> {
+    items
+        .iter()
+        .map(super::ledger::to_json)
+        .collect::<Result<Vec<_>, _>>()
 }
 
 fn clock(state: &State) -> Value {

@@ -842,6 +842,30 @@ impl Simulator {
         self.state.set_clock_speed(speed)
     }
 
+    /// The splits and finishes: the fixtures' orders, then every one played, as 查询分账结果
+    /// answers each now.
+    pub fn orders(&self) -> Vec<ProfitSharingOrder> {
+        let data = self.state.data();
+        let mut orders = data.fixtures.orders.clone();
+        orders.extend(data.profit_sharing.orders(&data.ledger));
+        orders
+    }
+
+    /// The returns: the fixtures' return orders, then every one played, as 查询分账回退结果
+    /// answers each now.
+    pub fn return_orders(&self) -> Vec<ReturnOrder> {
+        let data = self.state.data();
+        let mut returns = data.fixtures.return_orders.clone();
+        returns.extend(data.profit_sharing.returns(&data.ledger));
+        returns
+    }
+
+    /// Every refund played, as 查询单笔退款 answers each now.
+    pub fn refunds(&self) -> Vec<crate::refunds::Refund> {
+        let data = self.state.data();
+        data.refunds.all(&data.ledger)
+    }
+
     /// Puts the state back to the start: the fixtures' transactions (and their orders and return
     /// orders) and nothing else. Receivers, splits, returns, refunds, subsidies, withdrawals,
     /// bills, the journal, the requests seen, queued faults and notifications (waiting and

@@ -572,6 +572,25 @@ impl ProfitSharing {
         })
     }
 
+    /// Every split and finish played (not the fixtures'), as 查询分账结果 answers each, by
+    /// `order_id`.
+    pub fn orders(&self, ledger: &Ledger) -> Vec<ProfitSharingOrder> {
+        let now = ledger.now();
+        let mut orders: Vec<ProfitSharingOrder> =
+            self.orders.values().map(|o| order_view(o, now)).collect();
+        orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        orders
+    }
+
+    /// Every return played (not the fixtures'), as 查询分账回退结果 answers each, by
+    /// `return_no`.
+    pub fn returns(&self, ledger: &Ledger) -> Vec<ReturnOrder> {
+        let now = ledger.now();
+        let mut returns: Vec<ReturnOrder> = self.returns.values().map(|r| r.view(now)).collect();
+        returns.sort_by(|a, b| a.return_no.cmp(&b.return_no));
+        returns
+    }
+
     /// 查询分账结果, or `None` when there is no such order.
     pub fn order(
         &self,

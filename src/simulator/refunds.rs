@@ -522,6 +522,14 @@ impl Refunds {
             .and_then(|id| self.records.get(id))
     }
 
+    /// Every refund played, as 查询单笔退款 answers each, by `refund_id`.
+    pub fn all(&self, ledger: &Ledger) -> Vec<Refund> {
+        let now = ledger.now();
+        let mut refunds: Vec<Refund> = self.records.values().map(|r| r.view(now)).collect();
+        refunds.sort_by(|a, b| a.refund_id.cmp(&b.refund_id));
+        refunds
+    }
+
     /// 查询单笔退款(按微信支付退款单号).
     pub fn by_id(
         &self,
