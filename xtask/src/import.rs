@@ -26,6 +26,8 @@ mod schema_json;
 mod schemas;
 mod webhooks;
 
+/// The column types of a file layout, which the importer and the generator both check.
+pub(crate) use downloads::COLUMN_TYPES;
 use overlay::{FieldOverlay, OperationOverlay, Overlay, SchemaOverlay, only_extensions};
 
 /// The first lines of the written spec.
@@ -55,6 +57,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// What `page` says at `line` that the spec cannot be built from, and what was expected.
+    fn page(page: &Path, line: usize, expected: impl Into<String>) -> Self {
+        Self::Page(PageError {
+            page: page.to_path_buf(),
+            line,
+            expected: expected.into(),
+        })
+    }
+
     fn overlay(at: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Overlay {
             at: at.into(),

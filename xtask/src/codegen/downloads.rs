@@ -257,9 +257,7 @@ fn read_column<'a>(column: &'a Value, at: &str) -> Result<Column<'a>, Error> {
         }
     };
     let kind = text("type")?;
-    if !["text", "time", "fen", "millifen", "count", "enum"].contains(&kind)
-        || (kind == "enum") != enumeration.is_some()
-    {
+    if !crate::import::COLUMN_TYPES.contains(&kind) || (kind == "enum") != enumeration.is_some() {
         return Err(Error::spec(
             format!("{at}/type"),
             "text, time, fen, millifen, count, or enum with an `enum`",

@@ -11,10 +11,10 @@ use super::overlay::ColumnOverlay;
 use super::page_fields::{one_line, prose};
 use super::webhooks::webhook_id;
 use super::{Error, Importer, OperationOverlay, only_extensions};
-use crate::docs::{FileTable, Page, PageError};
+use crate::docs::{FileTable, Page};
 
 /// The column types a layout's column can have (schema/README.md, "File layouts").
-const COLUMN_TYPES: [&str; 6] = ["text", "time", "fen", "millifen", "count", "enum"];
+pub(crate) const COLUMN_TYPES: [&str; 6] = ["text", "time", "fen", "millifen", "count", "enum"];
 
 impl<'a> Importer<'a> {
     /// Every file download page as an entry of the spec's `x-file-downloads`, by id: a `get` of
@@ -34,13 +34,7 @@ impl<'a> Importer<'a> {
             let at = format!("#/operations/{}", label.replace('/', "~1"));
             let op = self.overlay.operations.get(label).unwrap_or(&NO_OVERLAY);
             only_extensions(&op.extensions, &at)?;
-            let page_error = |line: usize, expected: String| {
-                Error::Page(PageError {
-                    page: path.to_path_buf(),
-                    line,
-                    expected,
-                })
-            };
+            let page_error = |line: usize, expected: String| Error::page(path, line, expected);
             let name = page
                 .url
                 .strip_prefix('{')
@@ -165,15 +159,15 @@ fn file_layouts(
         .zip(&claimed)
         .find(|(_, claimed)| claimed.is_none())
     {
-        return Err(Error::Page(PageError {
-            page: path.to_path_buf(),
-            line: table.line,
-            expected: format!(
+        return Err(Error::page(
+            path,
+            table.line,
+            format!(
                 "a layout in the overlay (operations.PAGE.layouts) for the table {:?}: its \
                  columns have only Chinese names",
                 table.title
             ),
-        }));
+        ));
     }
     Ok(layouts)
 }
@@ -190,14 +184,14 @@ fn layout_of(
         .iter()
         .find(|column| !layout.columns.contains_key(*column))
     {
-        return Err(Error::Page(PageError {
-            page: path.to_path_buf(),
-            line: table.line,
-            expected: format!(
+        return Err(Error::page(
+            path,
+            table.line,
+            format!(
                 "the column {missing} of the table {:?} named in the overlay ({at}/columns)",
                 table.title
             ),
-        }));
+        ));
     }
     let mut fields: Vec<&str> = Vec::new();
     let mut columns = Vec::new();

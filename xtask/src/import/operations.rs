@@ -17,7 +17,7 @@ use super::page_fields::{PageField, fill, is_sensitive, one_line, prose, tree};
 use super::schema_json::{copy_extensions, example_value, merge, row_schema, schema_ref};
 use super::schemas::has_field;
 use super::{Error, FieldOverlay, Importer, OperationOverlay, only_extensions};
-use crate::docs::{self, Field, Page, PageError, Required};
+use crate::docs::{self, Field, Page, Required};
 
 /// Where a field of the 请求参数 table travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,11 +144,11 @@ impl<'a> Importer<'a> {
         page: &Page,
     ) -> Result<Family, Error> {
         let segment = naming::page_family(label).ok_or_else(|| {
-            Error::Page(PageError {
-                page: path.to_path_buf(),
-                line: page.url_line,
-                expected: format!("a page name with a family word, not {label}"),
-            })
+            Error::page(
+                path,
+                page.url_line,
+                format!("a page name with a family word, not {label}"),
+            )
         })?;
         Ok(self.family(&segment))
     }
@@ -208,14 +208,14 @@ impl<'a> Importer<'a> {
             if let Value::Object(methods) = entry
                 && methods.insert(method.clone(), operation).is_some()
             {
-                return Err(Error::Page(PageError {
-                    page: page_path.to_path_buf(),
-                    line: page.url_line,
-                    expected: format!(
+                return Err(Error::page(
+                    page_path,
+                    page.url_line,
+                    format!(
                         "one page per endpoint; another page is {} {path} too",
                         method.to_ascii_uppercase()
                     ),
-                }));
+                ));
             }
         }
         short_names_of_their_own(&mut paths);
@@ -255,13 +255,7 @@ impl<'a> Importer<'a> {
                  endpoint",
             ));
         }
-        let page_error = |line: usize, expected: String| {
-            Error::Page(PageError {
-                page: page_path.to_path_buf(),
-                line,
-                expected,
-            })
-        };
+        let page_error = |line: usize, expected: String| Error::page(page_path, line, expected);
         let path = page
             .url
             .split_once("://")
@@ -520,13 +514,7 @@ impl<'a> Importer<'a> {
         let default = FieldOverlay::default();
         let overlay = overlay.unwrap_or(&default);
         only_extensions(&overlay.extensions, &at)?;
-        let row_error = |expected: String| {
-            Error::Page(PageError {
-                page: page.to_path_buf(),
-                line: field.line,
-                expected,
-            })
-        };
+        let row_error = |expected: String| Error::page(page, field.line, expected);
         let Some(row) = field.row else {
             return Err(row_error("a table row".to_owned()));
         };
@@ -744,14 +732,14 @@ impl<'a> Importer<'a> {
             || self.auto_components.contains_key(name)
             || name == self.overlay.errors.component
         {
-            return Err(Error::Page(PageError {
-                page: page.to_path_buf(),
+            return Err(Error::page(
+                page,
                 line,
-                expected: format!(
+                format!(
                     "a component name of its own: {name} is taken (give the operation another \
                      operationId in schema/overlay.yaml)"
                 ),
-            }));
+            ));
         }
         self.auto_components.insert(name.to_owned(), schema);
         Ok(())

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Error;
 use super::schema_json::example_value;
-use crate::docs::{Field, PageError};
+use crate::docs::Field;
 
 /// A field of an object on a page: a row of a 返回参数 table, or a key of an answer example.
 #[derive(Clone)]
@@ -63,11 +63,7 @@ impl PageField<'_> {
     }
 
     pub fn error(&self, expected: impl Into<String>) -> Error {
-        Error::Page(PageError {
-            page: self.page.to_path_buf(),
-            line: self.line,
-            expected: expected.into(),
-        })
+        Error::page(self.page, self.line, expected.into())
     }
 }
 

@@ -12,7 +12,7 @@ use super::schema_json::{
     canonical, copy_extensions, merge, row_schema, scalar_schema, schema_ref,
 };
 use super::{Error, FieldOverlay, Importer, SchemaOverlay, only_extensions};
-use crate::docs::{Kind, PageError, Required};
+use crate::docs::{Kind, Required};
 
 /// The rows of a page's table named as a `table:` source names it (`PAGE#NAME`).
 pub(super) fn table_rows<'p>(
@@ -55,14 +55,14 @@ impl<'a> Importer<'a> {
                     && other_table == "response"
                     && shape(&other_page.response) == shape(rows);
                 if !same {
-                    return Err(Error::Page(PageError {
-                        page: other_path.to_path_buf(),
-                        line: other_page.response.first().map_or(1, |f| f.line),
-                        expected: format!(
+                    return Err(Error::page(
+                        other_path,
+                        other_page.response.first().map_or(1, |f| f.line),
+                        format!(
                             "a 返回参数 table like the one of {label} (schemas.{name} takes both, \
                              `also`): the same fields, nesting, types and 必填"
                         ),
-                    }));
+                    ));
                 }
             }
             return Ok(Some(tree(rows, path)));
@@ -72,13 +72,7 @@ impl<'a> Importer<'a> {
             let (path, page) = self.page(label, &format!("{at}/example"))?;
             let row = page.response.iter().find(|f| f.name == key && f.nested);
             let line = row.map_or(1, |f| f.line);
-            let error = |expected: String| {
-                Error::Page(PageError {
-                    page: path.to_path_buf(),
-                    line,
-                    expected,
-                })
-            };
+            let error = |expected: String| Error::page(path, line, expected);
             let Some(example) = page.response_examples.first() else {
                 return Err(error(format!("a 返回示例 showing the fields of {key}")));
             };

@@ -18,7 +18,7 @@ use super::page_fields::{one_line, shape, tree};
 use super::schema_json::schema_ref;
 use super::schemas::table_rows;
 use super::{Error, Importer, OperationOverlay, SchemaOverlay, only_extensions};
-use crate::docs::{Field, Page, PageError};
+use crate::docs::{Field, Page};
 
 /// The envelope component's name when no overlay entry takes a 通知参数 table.
 const ENVELOPE: &str = "Notification";
@@ -151,13 +151,7 @@ impl<'a> Importer<'a> {
                      notification page",
                 ));
             }
-            let page_error = |line: usize, expected: String| {
-                Error::Page(PageError {
-                    page: path.to_path_buf(),
-                    line,
-                    expected,
-                })
-            };
+            let page_error = |line: usize, expected: String| Error::page(path, line, expected);
             for (shared, table, heading) in [
                 (&envelope, &page.notification, "通知参数"),
                 (&failure, &page.notification_answer, "通知应答"),
