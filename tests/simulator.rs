@@ -373,18 +373,17 @@ async fn a_request_signed_by_openssl_is_accepted_and_the_answer_verifies_with_op
     assert!(client.profit_sharing().query_order(&request).await.is_ok());
 }
 
+/// The folder of the build's binaries (`target/debug`): the test binaries are in its `deps/`.
+fn target_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
 /// The sandbox's binary (the `wechatpay-sandbox` crate of this workspace), which `cargo test
 /// --workspace` builds for the sandbox's own tests, next to the test binaries' folder.
 fn sandbox() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = deps
-        .parent()
-        .unwrap()
-        .join(format!("wechatpay-sandbox{}", std::env::consts::EXE_SUFFIX));
+    let path =
+        target_profile_dir().join(format!("wechatpay-sandbox{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
         "{} is not built: run the tests with `cargo test --workspace`",
@@ -395,12 +394,7 @@ fn sandbox() -> PathBuf {
 
 /// An example's binary, built by `cargo test` next to the test binaries.
 fn example(name: &str) -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = deps.parent().unwrap().join("examples").join(name);
+    let path = target_profile_dir().join("examples").join(name);
     assert!(
         path.exists(),
         "{} is not built (cargo test builds examples)",

@@ -502,20 +502,11 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
                 Ok(Part::SummaryHeader) => {
                     *summaries = Some(Resolved::new(&layout.summary_header, S::COLUMNS));
                 }
-                Ok(Part::Record) => queue.push_back(
-                    resolved(records.as_ref(), record.line)
-                        .and_then(|resolved| Columns::new(resolved, record))
-                        .and_then(R::from_columns),
-                ),
-                Ok(Part::Summary) => {
-                    match resolved(summaries.as_ref(), record.line)
-                        .and_then(|resolved| Columns::new(resolved, record))
-                        .and_then(S::from_columns)
-                    {
-                        Ok(row) => *summary = Some(row),
-                        Err(error) => queue.push_back(Err(error)),
-                    }
-                }
+                Ok(Part::Record) => queue.push_back(row(records.as_ref(), record)),
+                Ok(Part::Summary) => match row(summaries.as_ref(), record) {
+                    Ok(row) => *summary = Some(row),
+                    Err(error) => queue.push_back(Err(error)),
+                },
                 Ok(Part::Start) => {}
             });
             if let Err(error) = fed {
@@ -548,10 +539,12 @@ impl<R: BillRow, S: BillRow> BillRows<R, S> {
     }
 }
 
-/// A header row's resolution, which the layout reads before any row under it.
-fn resolved(resolved: Option<&Resolved>, line: u64) -> Result<&Resolved, BillError> {
-    resolved.ok_or_else(|| BillError::Layout {
-        line,
+/// A typed row from `record`, by its header row's resolution (which the layout reads before any
+/// row under it).
+fn row<T: BillRow>(resolved: Option<&Resolved>, record: rows::Record<'_>) -> Result<T, BillError> {
+    let resolved = resolved.ok_or_else(|| BillError::Layout {
+        line: record.line,
         reason: "a row before its header row".to_owned(),
-    })
+    })?;
+    T::from_columns(Columns::new(resolved, record)?)
 }

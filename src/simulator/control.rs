@@ -41,16 +41,23 @@ pub(crate) const PREFIX: &str = "/sandbox/";
 /// (`Wechatpay-Sandbox-Fault: 500 SYSTEM_ERROR`). Read only where the control plane is on.
 pub(crate) const FAULT_HEADER: &str = "wechatpay-sandbox-fault";
 
-/// The fault a request asks for with [`FAULT_HEADER`], on a simulator with the control plane on:
-/// `Ok(None)` without the header (or without the control plane), `Err` with why a header cannot
-/// be used.
-pub(crate) fn in_band_fault(
-    state: &State,
-    header: Option<&str>,
-) -> Result<Option<Fault>, Rejection> {
+/// The fault a request asks for with [`FAULT_HEADER`], on a simulator with the control plane on
+/// (`None` without the header, or without the control plane): the error it names, or, for a
+/// header that cannot be used, the sandbox's own unsigned `400` saying why.
+pub(crate) fn in_band_fault(state: &State, header: Option<&str>) -> Option<Fault> {
     let (Some(_), Some(value)) = (&state.control_token, header) else {
-        return Ok(None);
+        return None;
     };
+    Some(
+        named_fault(value).unwrap_or_else(|Rejection { status, body }| Fault::Unsigned {
+            status: status.as_u16(),
+            body: body.to_string(),
+        }),
+    )
+}
+
+/// `STATUS CODE` as the error it names.
+fn named_fault(value: &str) -> Result<Fault, Rejection> {
     let bad = || {
         invalid(&format!(
             "Wechatpay-Sandbox-Fault: {value:?} is not STATUS CODE, e.g. \"500 SYSTEM_ERROR\" \
@@ -67,10 +74,10 @@ pub(crate) fn in_band_fault(
     if !(400..=599).contains(&status) || !well_formed {
         return Err(bad());
     }
-    Ok(Some(Fault::Status {
+    Ok(Fault::Status {
         status,
         code: code.to_owned(),
-    }))
+    })
 }
 
 /// A new control-plane token: 32 random letters and digits (about 190 bits), for
@@ -294,18 +301,8 @@ pub(crate) fn handle(
             state.data().notify.inject(spec.into());
             Ok(json!({}))
         }
-        ("GET", "orders") => {
-            let data = state.data();
-            let mut orders = to_value(&data.fixtures.orders)?;
-            orders.extend(to_value(&data.profit_sharing.orders(&data.ledger))?);
-            Ok(json!({ "orders": orders }))
-        }
-        ("GET", "returns") => {
-            let data = state.data();
-            let mut returns = to_value(&data.fixtures.return_orders)?;
-            returns.extend(to_value(&data.profit_sharing.returns(&data.ledger))?);
-            Ok(json!({ "return_orders": returns }))
-        }
+        ("GET", "orders") => Ok(json!({ "orders": to_value(&state.orders())? })),
+        ("GET", "returns") => Ok(json!({ "return_orders": to_value(&state.return_orders())? })),
         ("GET", "refunds") => {
             let data = state.data();
             Ok(json!({ "refunds": to_value(&data.refunds.all(&data.ledger))? }))

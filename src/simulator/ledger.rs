@@ -270,9 +270,10 @@ impl Ledger {
     /// Empties the books: no transactions, no movements, no notifications due. The clock, the
     /// ids' numbering (no id is given twice) and whether notifications are on stay.
     pub fn reset(&mut self) {
-        self.journal = Journal::new(self.max_kept.saturating_mul(8));
-        self.transactions = Bounded::new(self.max_kept);
-        self.notices.clear();
+        let empty = Self::new(self.clock, self.max_kept);
+        self.journal = empty.journal;
+        self.transactions = empty.transactions;
+        self.notices = empty.notices;
     }
 
     /// Whether splits and returns made from now on record their notifications.

@@ -291,6 +291,22 @@ impl State {
         self.wake.notify_one();
     }
 
+    /// See [`Simulator::orders`].
+    fn orders(&self) -> Vec<ProfitSharingOrder> {
+        let data = self.data();
+        let mut orders = data.fixtures.orders.clone();
+        orders.extend(data.profit_sharing.orders(&data.ledger));
+        orders
+    }
+
+    /// See [`Simulator::return_orders`].
+    fn return_orders(&self) -> Vec<ReturnOrder> {
+        let data = self.data();
+        let mut returns = data.fixtures.return_orders.clone();
+        returns.extend(data.profit_sharing.returns(&data.ledger));
+        returns
+    }
+
     /// See [`Simulator::reset`].
     fn reset(&self) -> Result<(), SimulatorError> {
         let max_kept = self.max_kept;
@@ -845,19 +861,13 @@ impl Simulator {
     /// The splits and finishes: the fixtures' orders, then every one played, as 查询分账结果
     /// answers each now.
     pub fn orders(&self) -> Vec<ProfitSharingOrder> {
-        let data = self.state.data();
-        let mut orders = data.fixtures.orders.clone();
-        orders.extend(data.profit_sharing.orders(&data.ledger));
-        orders
+        self.state.orders()
     }
 
     /// The returns: the fixtures' return orders, then every one played, as 查询分账回退结果
     /// answers each now.
     pub fn return_orders(&self) -> Vec<ReturnOrder> {
-        let data = self.state.data();
-        let mut returns = data.fixtures.return_orders.clone();
-        returns.extend(data.profit_sharing.returns(&data.ledger));
-        returns
+        self.state.return_orders()
     }
 
     /// Every refund played, as 查询单笔退款 answers each now.

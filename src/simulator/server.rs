@@ -114,29 +114,17 @@ async fn handle(
         body: body.clone(),
         status: None,
     };
-    // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
-    // The fault this request asks for in-band, before the queued ones (which it leaves queued).
+    // The fault this request asks for in-band goes before the queued ones (which it leaves
+    // queued).
     let in_band =
         super::control::in_band_fault(state, header(&request, super::control::FAULT_HEADER));
+    // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
     let (index, fault, accept_unsigned) = {
         let mut data = state.data();
         data.seen.push(seen);
-        let fault = match &in_band {
-            Ok(Some(fault)) => Some(fault.clone()),
-            Ok(None) => data.faults.next(request.uri.path()),
-            Err(_) => None,
-        };
+        let fault = in_band.or_else(|| data.faults.next(request.uri.path()));
         (data.seen.len() - 1, fault, data.accept_unsigned)
     };
-    if let Err(Rejection { status, body }) = in_band {
-        // Not WeChat Pay's answer but the sandbox's: unsigned, saying what the header lacks.
-        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-        *response.status_mut() = status;
-        if let Some(seen) = state.data().seen.get_mut(index) {
-            seen.status = Some(status.as_u16());
-        }
-        return Ok(response);
-    }
     let record_status = |status: StatusCode| {
         if let Some(seen) = state.data().seen.get_mut(index) {
             seen.status = Some(status.as_u16());
