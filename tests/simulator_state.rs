@@ -22,7 +22,7 @@ use wechatpay_ecommerce::profit_sharing::{
     OrderStatus, ReceiverResult, ReceiverType, RelationType, ReturnFailReason, ReturnResult,
 };
 use wechatpay_ecommerce::simulator::{
-    DEFAULT_PROCESSING_DELAY, Fault, Simulator, SimulatorError, VerificationMode,
+    DEFAULT_PROCESSING_DELAY, Fault, NewMerchant, Simulator, SimulatorError, VerificationMode,
 };
 use wechatpay_ecommerce::{Client, Error};
 
@@ -1224,4 +1224,61 @@ async fn reset_forgets_what_was_played_and_keeps_the_fixtures_the_clock_and_the_
     // Ids are not given twice, and the clock did not go back.
     assert_ne!(again.order_id, created.order_id);
     assert!(simulator.now() >= before);
+}
+
+#[tokio::test]
+async fn an_added_merchant_has_its_own_books_and_keys_on_the_same_clock() {
+    let simulator = simulator().await;
+    let default = simulator.credentials().mchid.clone();
+    let added = simulator
+        .add_merchant(NewMerchant::default())
+        .await
+        .unwrap();
+    assert_ne!(added.mchid, default);
+    assert_ne!(added.apiv3_key, simulator.credentials().apiv3_key);
+    let other = simulator.merchant(&added.mchid).unwrap();
+    assert_eq!(other.credentials().mchid, added.mchid);
+    assert!(simulator.merchant("1234").is_none());
+    assert_eq!(
+        simulator
+            .merchants()
+            .iter()
+            .map(|c| c.mchid.clone())
+            .collect::<Vec<_>>(),
+        [default.clone(), added.mchid.clone()]
+    );
+    // Its transaction is in its books only.
+    other
+        .add_transaction(SUB_MCHID, "4200000000000000000000000E01", 700)
+        .unwrap();
+    let amounts = QueryOrderAmountsRequest::builder()
+        .transaction_id("4200000000000000000000000E01")
+        .build()
+        .unwrap();
+    let answer = client(&other)
+        .profit_sharing()
+        .query_order_amounts(&amounts)
+        .await
+        .unwrap();
+    assert_eq!(answer.unsplit_amount, 700);
+    assert!(matches!(
+        client(&simulator)
+            .profit_sharing()
+            .query_order_amounts(&amounts)
+            .await,
+        Err(Error::Api(api)) if api.status == 404
+    ));
+    // One clock: advanced through either handle, both show it.
+    let before = simulator.now();
+    other.advance(Duration::from_secs(90));
+    assert_eq!((simulator.now() - before).num_seconds(), 90);
+    assert_eq!(other.now(), simulator.now());
+    // An id it serves cannot be added twice.
+    let again = simulator
+        .add_merchant(NewMerchant {
+            mchid: Some(added.mchid.clone()),
+            ..NewMerchant::default()
+        })
+        .await;
+    assert!(matches!(again, Err(SimulatorError::MerchantExists(id)) if id == added.mchid));
 }

@@ -8,12 +8,14 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use wechatpay_ecommerce::simulator::{Fixtures, Simulator, Transaction, new_control_token};
+use wechatpay_ecommerce::simulator::{
+    Credentials, Fixtures, NewMerchant, Simulator, Transaction, new_control_token,
+};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -25,8 +27,9 @@ type Failure = Box<dyn std::error::Error>;
 /// when port 0 was asked for) and `control token: TOKEN`, then serves until killed.
 ///
 /// The control plane (`/sandbox/clock`, `/sandbox/clock/advance`, `/sandbox/clock/speed`,
-/// `/sandbox/transactions`, `/sandbox/faults`, `/sandbox/notifications`) answers requests with
-/// `Authorization: Bearer TOKEN`; the README shows each with curl.
+/// `/sandbox/transactions`, `/sandbox/faults`, `/sandbox/notifications`, `/sandbox/merchants`,
+/// `/sandbox/reset`, …) answers requests with `Authorization: Bearer TOKEN`; the README shows
+/// each with curl.
 #[derive(Parser, Debug)]
 #[command(name = "wechatpay-sandbox", version)]
 struct Args {
@@ -52,6 +55,31 @@ struct Args {
     /// The merchant's public key (PEM) or its X.509 certificate: what requests are verified with.
     #[arg(long, value_name = "PEM", requires_all = ["mchid", "merchant_serial_no"])]
     merchant_public_key: Option<PathBuf>,
+
+    /// The merchant's APIv3 key (32 characters) instead of a random one.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "WECHATPAY_SANDBOX_APIV3_KEY",
+        hide_env_values = true
+    )]
+    apiv3_key: Option<String>,
+
+    /// How many platform merchants to serve, each with its own keys, APIv3 key and books
+    /// (requests are answered by the merchant their signature names); each one's credentials are
+    /// written into DIR/merchants/MCHID/, the first one's into DIR too. More can be added over
+    /// the control plane (POST /sandbox/merchants).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    merchants: u16,
+
+    /// Keep the state in this SQLite file, written as it changes (merchants and keys,
+    /// transactions, splits, returns, refunds, notifications and their schedule, the clock), so
+    /// that a sandbox stopped or killed and started again answers for what it acknowledged and
+    /// resumes deliveries. A file that holds merchants is served as it is: --mchid, --apiv3-key,
+    /// --fixtures and --transactions only seed a new one. Test data only: the file holds the
+    /// sandbox's keys and the requests' data.
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
 
     /// The starting state, `{"transactions": [...], "orders": [...], "return_orders": [...]}`,
     /// instead of the doc pages' examples.
@@ -148,6 +176,12 @@ async fn run(args: Args) -> Result<(), Failure> {
         })?;
         fixtures.transactions.extend(transactions);
     }
+    if let Some(key) = args.apiv3_key {
+        builder = builder.apiv3_key(key);
+    }
+    if let Some(path) = args.data {
+        builder = builder.data(path);
+    }
     let token = match args.token {
         Some(token) => token,
         None => new_control_token()?,
@@ -163,10 +197,21 @@ async fn run(args: Args) -> Result<(), Failure> {
     if let Some(url) = args.notify_url {
         simulator.set_notify_url(&url)?;
     }
-    simulator
-        .credentials()
-        .write_to_dir(&dir)
-        .map_err(|e| format!("cannot write the credentials into {}: {e}", dir.display()))?;
+    while simulator.merchants().len() < usize::from(args.merchants) {
+        simulator.add_merchant(NewMerchant::default()).await?;
+    }
+    let write = |credentials: &Credentials, dir: &Path| {
+        credentials
+            .write_to_dir(dir)
+            .map_err(|e| format!("cannot write the credentials into {}: {e}", dir.display()))
+    };
+    write(simulator.credentials(), &dir)?;
+    for credentials in simulator.merchants() {
+        write(
+            &credentials,
+            &dir.join("merchants").join(&credentials.mchid),
+        )?;
+    }
     let token_file = dir.join("sandbox_token");
     std::fs::write(&token_file, &token)
         .map_err(|e| format!("cannot write {}: {e}", token_file.display()))?;

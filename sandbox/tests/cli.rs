@@ -25,6 +25,10 @@ fn help_documents_every_flag() {
         "--processing-delay",
         "--clock-speed",
         "--notify-url",
+        "--token",
+        "--apiv3-key",
+        "--merchants",
+        "--data",
         "--version",
     ] {
         let line = help

@@ -3,106 +3,12 @@
 //! fault spoils the next answer of one path, and the API's client sees each effect.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use common::{read, start};
 use serde_json::{Value, json};
+use wechatpay_ecommerce::MerchantKey;
 use wechatpay_ecommerce::profit_sharing::QueryOrderAmountsRequest;
-use wechatpay_ecommerce::{Client, MerchantKey, WechatPayPublicKey};
-
-/// The sandbox binary on a free port, killed when dropped.
-struct Sandbox {
-    child: Child,
-    base_url: String,
-    token: String,
-    dir: PathBuf,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start(name: &str, flags: &[&str]) -> Sandbox {
-    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wechatpay-sandbox"))
-        .args(["--addr", "127.0.0.1:0", "--credentials-dir"])
-        .arg(&dir)
-        .args(flags)
-        .env_remove("WECHATPAY_SANDBOX_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let second = lines.next().unwrap().unwrap();
-    let base_url = first.strip_prefix("listening on ").unwrap().to_owned();
-    let token = second.strip_prefix("control token: ").unwrap().to_owned();
-    assert_eq!(read(&dir, "sandbox_token"), token);
-    Sandbox {
-        child,
-        base_url,
-        token,
-        dir,
-    }
-}
-
-fn read(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(dir.join(name)).unwrap()
-}
-
-impl Sandbox {
-    /// A control call with the token; its status and JSON body.
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.call_as(method, path, body, Some(&self.token)).await
-    }
-
-    async fn call_as(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        token: Option<&str>,
-    ) -> (u16, Value) {
-        let mut request =
-            reqwest::Client::new().request(method, format!("{}{path}", self.base_url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let answer = request.send().await.unwrap();
-        let status = answer.status().as_u16();
-        (status, answer.json().await.unwrap_or(Value::Null))
-    }
-
-    /// The library's client, from the credentials the sandbox wrote.
-    fn client(&self) -> Client {
-        Client::builder()
-            .merchant(
-                read(&self.dir, "mchid"),
-                read(&self.dir, "merchant_serial_no"),
-                MerchantKey::from_pem_file(self.dir.join("merchant_private_key.pem")).unwrap(),
-            )
-            .wechatpay_public_key(
-                WechatPayPublicKey::from_pem_file(
-                    read(&self.dir, "public_key_id"),
-                    self.dir.join("platform_public_key.pem"),
-                )
-                .unwrap(),
-            )
-            .base_url(&self.base_url)
-            .build()
-            .unwrap()
-    }
-}
 
 fn time(clock: &Value) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap()).unwrap()

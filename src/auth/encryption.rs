@@ -63,6 +63,9 @@ impl serde::Serialize for Sensitive {
             let Some(sealing) = sealing.as_mut() else {
                 return Err(EncryptError::OutsideTheClient);
             };
+            if sealing.plain {
+                return Ok(self.expose().to_owned());
+            }
             let result = match &sealing.key {
                 Some(key) => key.encrypt(self.expose()),
                 None => Err(EncryptError::NoKey),
@@ -168,6 +171,8 @@ impl fmt::Debug for EncryptionKey {
 /// The sealing in progress on this thread: set by [`seal_body`] for one serialisation.
 struct Sealing {
     key: Option<EncryptionKey>,
+    /// Writes each plaintext as it is (the simulator's own data file), instead of encrypting it.
+    plain: bool,
     used: bool,
     error: Option<EncryptError>,
 }
@@ -198,6 +203,7 @@ pub(crate) fn seal_body<T>(
     let previous = SEALING.with(|sealing| {
         sealing.replace(Some(Sealing {
             key: key.cloned(),
+            plain: false,
             used: false,
             error: None,
         }))
@@ -215,6 +221,23 @@ pub(crate) fn seal_body<T>(
         (Ok(value), None) => Ok((value, used)),
         (Err(error), None) => Err(SealError::Json(error)),
     }
+}
+
+/// Runs `write` with each [`Sensitive`] it serialises written as its plaintext: only for the
+/// simulator's data file (`--data`), which holds the test data requests sent, next to the
+/// sandbox's own test keys that would decrypt them anyway.
+#[cfg(feature = "simulator-data")]
+pub(crate) fn with_plaintext<T>(write: impl FnOnce() -> T) -> T {
+    let previous = SEALING.with(|sealing| {
+        sealing.replace(Some(Sealing {
+            key: None,
+            plain: true,
+            used: false,
+            error: None,
+        }))
+    });
+    let _restore = Restore(previous);
+    write()
 }
 
 /// Why a body could not be written.

@@ -16,6 +16,7 @@ use crate::profit_sharing::{
 };
 
 /// The after-sales splits, by transaction.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct AfterSales {
     records: Bounded<AfterSalesRecord>,
 }
@@ -30,7 +31,7 @@ impl AfterSales {
 }
 
 /// An after-sales split, under its transaction.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AfterSalesRecord {
     request: CreateAfterSalesOrderRequest,
     accepted_at: DateTime<FixedOffset>,

@@ -114,6 +114,17 @@ pub(crate) struct SignedRequest<'a> {
     nonce: &'a str,
 }
 
+/// The `mchid` an `Authorization` header names, if it names one: only to choose which merchant
+/// answers; [`check_signature`] then checks the whole header with that merchant's key.
+pub(crate) fn named_mchid(authorization: &str) -> Option<&str> {
+    let fields = authorization.strip_prefix("WECHATPAY2-SHA256-RSA2048 ")?;
+    fields.split(',').find_map(|field| {
+        field
+            .strip_prefix("mchid=\"")
+            .and_then(|value| value.strip_suffix('"'))
+    })
+}
+
 /// Checks the `Authorization` header against the request as received (the nonce is checked
 /// after, by [`Nonces::remember`], so that no lock is held while the signature is verified).
 pub(crate) fn check_signature<'a>(

@@ -16,8 +16,16 @@
 //! | `GET /sandbox/returns` | | `return_orders` |
 //! | `GET /sandbox/refunds` | | `refunds` |
 //! | `POST /sandbox/reset` | | `reset` |
+//! | `POST /sandbox/merchants` | `{"mchid": …, "serial_no": …, "public_key": PEM, "apiv3_key": …}`, each optional | `add_merchant` |
+//! | `GET /sandbox/merchants` | | `merchants` |
 //!
-//! Each answers JSON: the clock for the clock calls, `{}` for the others, and an error as
+//! The clock, `reset` and the merchants are the whole sandbox's. Every other call acts on one
+//! merchant's books: the one `?mchid=…` names, else the default one (the first); it is the
+//! `Simulator::merchant(mchid)` handle's method.
+//!
+//! Each answers JSON: the clock for the clock calls, a new merchant's credentials (its private
+//! key and APIv3 key included: they are the sandbox's test keys) for `POST /sandbox/merchants`,
+//! `{}` for the others, and an error as
 //! `{"code": …, "message": …}` (`401 UNAUTHORIZED` without the token, `400 INVALID_REQUEST` for
 //! a body it cannot use, `404 NOT_FOUND` for another path).
 //!
@@ -31,7 +39,8 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::checks::{Rejection, rejection};
+use super::checks::{Query, Rejection, rejection};
+use super::merchants::{Merchants, NewMerchant};
 use super::{Fault, NotificationFault, State, Transaction};
 
 /// Where the control plane's paths start: nothing of WeChat Pay's API is there.
@@ -44,8 +53,8 @@ pub(crate) const FAULT_HEADER: &str = "wechatpay-sandbox-fault";
 /// The fault a request asks for with [`FAULT_HEADER`], on a simulator with the control plane on
 /// (`None` without the header, or without the control plane): the error it names, or, for a
 /// header that cannot be used, the sandbox's own unsigned `400` saying why.
-pub(crate) fn in_band_fault(state: &State, header: Option<&str>) -> Option<Fault> {
-    let (Some(_), Some(value)) = (&state.control_token, header) else {
+pub(crate) fn in_band_fault(merchants: &Merchants, header: Option<&str>) -> Option<Fault> {
+    let (Some(_), Some(value)) = (&merchants.control_token, header) else {
         return None;
     };
     Some(
@@ -227,20 +236,31 @@ struct Speed {
     speed: f64,
 }
 
+/// A merchant as `POST /sandbox/merchants` takes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MerchantRequest {
+    mchid: Option<String>,
+    serial_no: Option<String>,
+    public_key: Option<String>,
+    apiv3_key: Option<String>,
+}
+
 /// Whether `path` is the control plane's, on a simulator that serves it.
-pub(crate) fn serves(state: &State, path: &str) -> bool {
-    state.control_token.is_some() && path.starts_with(PREFIX)
+pub(crate) fn serves(merchants: &Merchants, path: &str) -> bool {
+    merchants.control_token.is_some() && path.starts_with(PREFIX)
 }
 
 /// Answers a control call: the status and the JSON body.
-pub(crate) fn handle(
-    state: &State,
+pub(crate) async fn handle(
+    merchants: &Merchants,
     method: &str,
-    path: &str,
+    uri: &http::Uri,
     authorization: Option<&str>,
     body: &str,
 ) -> Result<Value, Rejection> {
-    let admitted = state
+    let path = uri.path();
+    let admitted = merchants
         .control_token
         .as_ref()
         .is_some_and(|token| token.admits(authorization));
@@ -253,21 +273,82 @@ pub(crate) fn handle(
         ));
     }
     let route = path.strip_prefix(PREFIX).unwrap_or_default();
+    // The merchant a per-merchant call acts on.
+    let query = Query::parse(uri.query().unwrap_or(""));
+    let state = match query.optional_param("mchid") {
+        Some(mchid) => merchants.get(mchid).ok_or_else(|| {
+            rejection(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                &format!(
+                    "the sandbox serves no merchant {mchid} (GET /sandbox/merchants lists them)"
+                ),
+                None,
+            )
+        })?,
+        None => merchants
+            .first()
+            .ok_or_else(|| invalid("the sandbox serves no merchant"))?,
+    };
+    let state = &*state;
     match (method, route) {
         ("GET", "clock") => Ok(clock(state)),
         ("POST", "clock/advance") => {
             let Advance { seconds } = parse(body)?;
             let by = Duration::try_from_secs_f64(seconds)
                 .map_err(|e| invalid(&format!("seconds: {e}")))?;
-            state.advance(by);
+            merchants.advance(by);
             Ok(clock(state))
         }
         ("POST", "clock/speed") => {
             let Speed { speed } = parse(body)?;
-            state
+            merchants
                 .set_clock_speed(speed)
                 .map_err(|e| invalid(&e.to_string()))?;
             Ok(clock(state))
+        }
+        ("POST", "merchants") => {
+            let request: MerchantRequest = parse(body)?;
+            let public_key = match (request.serial_no, request.public_key) {
+                (Some(serial_no), Some(pem)) => Some((serial_no, pem)),
+                (None, None) => None,
+                _ => return Err(invalid("serial_no and public_key: both, or neither")),
+            };
+            let merchant = NewMerchant {
+                mchid: request.mchid,
+                public_key,
+                apiv3_key: request.apiv3_key,
+            };
+            let credentials = merchants
+                .add(merchant)
+                .await
+                .map_err(|e| invalid(&e.to_string()))?;
+            Ok(json!({
+                "mchid": credentials.mchid,
+                "merchant_serial_no": credentials.merchant_serial_no,
+                "merchant_private_key": credentials.merchant_private_key_pem,
+                "public_key_id": credentials.wechatpay_public_key_id,
+                "platform_public_key": credentials.wechatpay_public_key_pem,
+                "platform_certificate": credentials.platform_certificate_pem,
+                "platform_certificate_serial_no": credentials.platform_certificate_serial,
+                "apiv3_key": credentials.apiv3_key,
+            }))
+        }
+        ("GET", "merchants") => {
+            let list: Vec<Value> = merchants
+                .all()
+                .iter()
+                .map(|state| {
+                    let credentials = &state.credentials;
+                    json!({
+                        "mchid": credentials.mchid,
+                        "merchant_serial_no": credentials.merchant_serial_no,
+                        "public_key_id": credentials.wechatpay_public_key_id,
+                        "platform_certificate_serial_no": credentials.platform_certificate_serial,
+                    })
+                })
+                .collect();
+            Ok(json!({ "merchants": list }))
         }
         ("POST", "transactions") => {
             let paid: Transaction = parse(body)?;
@@ -308,7 +389,7 @@ pub(crate) fn handle(
             Ok(json!({ "refunds": to_value(&data.refunds.all(&data.ledger))? }))
         }
         ("POST", "reset") => {
-            state.reset().map_err(|e| invalid(&e.to_string()))?;
+            merchants.reset().map_err(|e| invalid(&e.to_string()))?;
             Ok(json!({}))
         }
         ("GET", "notifications") => {

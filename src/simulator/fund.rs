@@ -23,7 +23,7 @@ use crate::fund::{
 };
 
 /// A withdrawal the simulator took.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct WithdrawalRecord {
     request: CreateWithdrawRequest,
     withdraw_id: String,
@@ -77,6 +77,7 @@ impl WithdrawalRecord {
 }
 
 /// The family's state: withdrawals by id, and the outcomes faults asked for.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Fund {
     withdrawals: Bounded<WithdrawalRecord>,
     /// The next withdrawals' outcomes other than `SUCCESS`, one per withdrawal.

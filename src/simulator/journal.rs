@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, FixedOffset};
 
 /// Where money is.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Account {
     /// Outside WeChat Pay: the buyer, who paid and who is refunded.
@@ -29,7 +29,7 @@ pub enum Account {
 }
 
 /// Why money moved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Movement {
     /// The buyer paid; the money is frozen for splitting.
@@ -64,7 +64,7 @@ pub enum Movement {
 }
 
 /// One movement: `amount` fen from `from` to `to`, at `at`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Entry {
     /// When it takes effect on the simulator's clock (a split's, when the split is done).
@@ -92,13 +92,16 @@ pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
 }
 
 /// Every movement, and the balances they make.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Journal {
     /// The latest entries, for the bills; at most `cap`.
     entries: VecDeque<Entry>,
     cap: usize,
     /// Each account's balance: what moved in less what moved out, over every entry ever recorded.
+    #[serde(with = "super::store::pairs")]
     balances: HashMap<Account, i64>,
     /// What moved for each transaction, by movement.
+    #[serde(with = "super::store::pairs")]
     totals: HashMap<(String, Movement), i64>,
     /// The latest time among the entries dropped past `cap`: a balance at a time before it
     /// cannot be told.

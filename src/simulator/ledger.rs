@@ -87,6 +87,21 @@ impl Clock {
         }
     }
 
+    /// A clock that does not move, until a loaded ledger gets its own.
+    fn stopped() -> Self {
+        Self::new(0.0)
+    }
+
+    /// A clock showing `at` now, running `speed` times as fast as real time from now on.
+    #[cfg(feature = "simulator-data")]
+    pub fn at(at: DateTime<FixedOffset>, speed: f64) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            started_at: at,
+            speed,
+        }
+    }
+
     /// The same clock from now on at `speed`: the time it shows does not jump.
     fn at_speed(&self, speed: f64) -> Self {
         Self {
@@ -121,6 +136,7 @@ pub(crate) fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOf
 }
 
 /// Entries kept in the order they came, the oldest dropped past the cap.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Bounded<V> {
     map: HashMap<String, V>,
     arrival: VecDeque<String>,
@@ -180,7 +196,7 @@ impl<V> Bounded<V> {
 
 /// A paid transaction of a sub-merchant. Its money (what is left to split, what was shared, what
 /// is left to refund) is in the journal.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Transaction {
     pub transaction_id: String,
     pub sub_mchid: String,
@@ -193,19 +209,20 @@ pub(crate) struct Transaction {
 
 /// A notification due when a split, a return or a refund is done: of which kind, its event and
 /// summary, and its resource before encryption.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Notice {
     pub due: DateTime<FixedOffset>,
+    #[serde(with = "super::store::notification_kind")]
     pub kind: &'static crate::NotificationKind,
     pub event_type: EventType,
-    pub summary: &'static str,
+    pub summary: String,
     pub resource: Value,
     /// Where to deliver it instead of the simulator's notify URL (a refund's `notify_url`).
     pub url: Option<String>,
 }
 
 /// The kinds of id WeChat Pay gives.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum IdKind {
     Order,
     Detail,
@@ -226,8 +243,13 @@ pub(crate) struct Context<'a> {
 }
 
 /// The state of every sub-merchant's money.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Ledger {
+    /// Not kept: `--data` keeps the time the clock showed, and a loaded ledger runs from there
+    /// ([`Ledger::restart_clock`]).
+    #[serde(skip, default = "Clock::stopped")]
     clock: Clock,
+    #[serde(skip)]
     advanced: Duration,
     /// Every money movement, of every family.
     pub(crate) journal: Journal,
@@ -308,6 +330,19 @@ impl Ledger {
     /// Moves the clock forward.
     pub fn advance(&mut self, by: Duration) {
         self.advanced = self.advanced.saturating_add(by);
+    }
+
+    /// The clock and how far it was advanced: what another merchant's books start from, so that
+    /// every merchant of a simulator shows one time.
+    pub fn clock(&self) -> (Clock, Duration) {
+        (self.clock, self.advanced)
+    }
+
+    /// Runs the books on `clock` (a ledger just loaded from `--data`).
+    #[cfg(feature = "simulator-data")]
+    pub fn restart_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+        self.advanced = Duration::ZERO;
     }
 
     /// How many times as fast as real time the clock runs.

@@ -53,10 +53,12 @@ mod in_progress;
 mod journal;
 mod keys;
 mod ledger;
+mod merchants;
 mod notify;
 mod profit_sharing;
 mod refunds;
 mod server;
+mod store;
 mod subsidies;
 
 use std::fmt;
@@ -73,6 +75,7 @@ pub use faults::{BadEntry, Fault};
 pub use fixtures::{Fixtures, FixturesError, Transaction};
 pub use in_progress::InProgressAnswers;
 pub use journal::{Account, Entry as JournalEntry, Movement};
+pub use merchants::NewMerchant;
 pub use notify::{Delivery, NotificationFault};
 
 use crate::profit_sharing::{ProfitSharingOrder, ReturnFailReason, ReturnOrder};
@@ -105,6 +108,12 @@ pub enum SimulatorError {
     /// The fixtures given hold a transaction that cannot be.
     #[error(transparent)]
     Fixtures(#[from] FixturesError),
+    /// [`Simulator::add_merchant`] was given the id of a merchant the simulator serves already.
+    #[error("the simulator serves merchant {0} already")]
+    MerchantExists(String),
+    /// The data file ([`SimulatorBuilder::data`]) could not be opened, read or written.
+    #[error("simulator data file: {0}")]
+    Data(String),
     /// A setting of the builder is out of range.
     #[error("simulator setting {setting}: {why}")]
     Setting {
@@ -171,17 +180,20 @@ pub struct SeenRequest {
     pub status: Option<u16>,
 }
 
-/// What the simulator holds; shared with the server task.
+/// What the simulator holds for one merchant; shared with the server task.
 pub(crate) struct State {
     credentials: Credentials,
+    /// The key material this merchant started with (the platform certificates added since are in
+    /// [`Data::platform`]): what `--data` keeps.
+    #[cfg_attr(not(feature = "simulator-data"), expect(dead_code))]
+    keys: merchants::MerchantKeys,
     merchant: checks::Merchant,
     public_key_key: MerchantKey,
     /// The private half of the WeChat Pay public key, to decrypt sensitive fields encrypted to it.
     public_key_decrypt: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
-    /// TCP connections accepted so far.
-    connections: std::sync::atomic::AtomicU64,
-    /// The token the control plane (`/sandbox/…`) answers to; without one it is off.
-    control_token: Option<control::ControlToken>,
+    /// The data file, with `--data`.
+    #[cfg(feature = "simulator-data")]
+    store: Option<Arc<store::Store>>,
     /// How many entries each kind of record keeps (`SimulatorBuilder::max_kept`).
     max_kept: usize,
     apiv3_key: ApiV3Key,
@@ -238,6 +250,9 @@ pub enum RefundOutcome {
 /// A platform certificate the simulator holds, with its private key.
 pub(crate) struct PlatformIdentity {
     pem: String,
+    /// Its private key as PEM, which `--data` keeps.
+    #[cfg_attr(not(feature = "simulator-data"), expect(dead_code))]
+    private_key_pem: String,
     serial: String,
     key: MerchantKey,
     /// The same private key, to decrypt sensitive fields encrypted to this certificate.
@@ -249,13 +264,35 @@ pub(crate) struct PlatformIdentity {
 impl PlatformIdentity {
     fn generate(serial: [u8; 20], years: (i32, i32)) -> Result<Self, SimulatorError> {
         let certificate = keys::platform_certificate(serial, years.0, years.1)?;
-        Ok(Self {
-            key: MerchantKey::from_pem(&certificate.private_key_pem)?,
-            decrypt: keys::decrypting_key(&certificate.private_key_pem)?,
+        Self::from_keys(&merchants::PlatformKeys {
             pem: certificate.pem,
-            serial: certificate.serial,
+            private_key_pem: certificate.private_key_pem,
             years,
         })
+    }
+
+    /// A platform certificate from its PEM and its private key's.
+    fn from_keys(keys: &merchants::PlatformKeys) -> Result<Self, SimulatorError> {
+        Ok(Self {
+            key: MerchantKey::from_pem(&keys.private_key_pem)?,
+            decrypt: keys::decrypting_key(&keys.private_key_pem)?,
+            serial: PlatformCertificate::from_pem(&keys.pem)?
+                .serial()
+                .to_owned(),
+            pem: keys.pem.clone(),
+            private_key_pem: keys.private_key_pem.clone(),
+            years: keys.years,
+        })
+    }
+
+    /// Its material, as `--data` keeps it.
+    #[cfg(feature = "simulator-data")]
+    fn keys(&self) -> merchants::PlatformKeys {
+        merchants::PlatformKeys {
+            pem: self.pem.clone(),
+            private_key_pem: self.private_key_pem.clone(),
+            years: self.years,
+        }
     }
 
     /// Whether today is within its validity (January 1st to January 1st, UTC).
@@ -273,8 +310,7 @@ impl PlatformIdentity {
     }
 }
 
-/// The validity of the platform certificates the simulator makes, unless told otherwise.
-const PLATFORM_YEARS: (i32, i32) = (2020, 2099);
+use merchants::PLATFORM_YEARS;
 
 impl State {
     /// What the ledger needs for one call besides itself.
@@ -339,6 +375,25 @@ impl State {
         Ok(())
     }
 
+    /// Saves the state (with `--data`) and waits until it is on disk: what a request that changed
+    /// it does before its answer.
+    async fn changed(&self) -> Result<(), SimulatorError> {
+        #[cfg(feature = "simulator-data")]
+        if let Some(store) = &self.store {
+            return store.save().await;
+        }
+        Ok(())
+    }
+
+    /// Asks for the state to be saved (with `--data`) without waiting: what a method of the
+    /// in-process [`Simulator`] does.
+    fn touch(&self) {
+        #[cfg(feature = "simulator-data")]
+        if let Some(store) = &self.store {
+            store.request();
+        }
+    }
+
     fn data(&self) -> MutexGuard<'_, Data> {
         // A panic in a handler while holding the lock leaves data that is still whole.
         self.data
@@ -362,6 +417,9 @@ pub struct SimulatorBuilder {
     max_splits_per_transaction: u32,
     max_kept: usize,
     control_token: Option<control::ControlToken>,
+    apiv3_key: Option<String>,
+    #[cfg(feature = "simulator-data")]
+    data: Option<std::path::PathBuf>,
 }
 
 impl Default for SimulatorBuilder {
@@ -376,6 +434,9 @@ impl Default for SimulatorBuilder {
             max_splits_per_transaction: 20,
             max_kept: 10_000,
             control_token: None,
+            apiv3_key: None,
+            #[cfg(feature = "simulator-data")]
+            data: None,
         }
     }
 }
@@ -406,6 +467,28 @@ impl SimulatorBuilder {
         public_key_pem: impl Into<String>,
     ) -> Self {
         self.merchant = Some((mchid.into(), serial_no.into(), public_key_pem.into()));
+        self
+    }
+
+    /// Keeps the state in the SQLite file at `path` (created if missing), written as it changes:
+    /// the merchants and their keys, paid transactions, receivers, splits, returns, refunds,
+    /// subsidies, after-sales splits, withdrawals, notifications (delivered, waiting, and their
+    /// schedule) and the clock. A file that holds merchants is served as it is: its merchants,
+    /// keys and books, its clock run on from when it was saved; the builder's merchant, APIv3
+    /// key and fixtures only seed a new file. A change is on disk before it is acknowledged (an
+    /// answer, a control call); killed, a simulator loses nothing it acknowledged. Not kept: the
+    /// files bill download URLs serve, queued faults and the test switches. The file holds test
+    /// keys and the requests' data, sensitive fields in plain text: for test data only.
+    #[cfg(feature = "simulator-data")]
+    pub fn data(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.data = Some(path.into());
+        self
+    }
+
+    /// The merchant's APIv3 key (32 characters) instead of a random one: for a team whose
+    /// sandbox keeps the key its configuration already holds.
+    pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv3_key = Some(key.into());
         self
     }
 
@@ -482,104 +565,102 @@ impl SimulatorBuilder {
             max_splits_per_transaction: self.max_splits_per_transaction,
         };
         let fixtures = self.fixtures.unwrap_or_else(Fixtures::doc_examples);
-        let mut ledger = ledger::Ledger::new(ledger::Clock::new(self.clock_speed), self.max_kept);
-        ledger.add_transactions(&fixtures)?;
-        let (
-            mchid,
-            merchant_serial_no,
-            merchant_private_key_pem,
-            (merchant_public_key, merchant_encryption),
-        ) = match self.merchant {
-            Some((mchid, serial_no, public_pem)) => {
-                (mchid, serial_no, None, merchant_public_key(&public_pem)?)
+        #[cfg(feature = "simulator-data")]
+        let (store, snapshots) = match &self.data {
+            Some(path) => {
+                let (store, snapshots) = store::Store::open(path)?;
+                (Some(store), snapshots)
             }
-            None => {
-                let (private_pem, public_pem) = keys::rsa_key_pair()?;
-                let key = merchant_public_key(&public_pem)?;
-                (
-                    "1900000001".to_owned(),
-                    "3775B6A45ACD588826D15E583A95F5DD00000001".to_owned(),
-                    Some(private_pem),
-                    key,
-                )
-            }
+            None => (None, Vec::new()),
         };
-        let (public_key_private_pem, wechatpay_public_key_pem) = keys::rsa_key_pair()?;
-        let platform = PlatformIdentity::generate(keys::random_serial()?, PLATFORM_YEARS)?;
-        let mut apiv3 = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut apiv3)
-            .map_err(|_| SimulatorError::Keys("no randomness".into()))?;
-        let apiv3_key: String = apiv3.iter().map(|b| format!("{b:02x}")).collect();
-        let credentials = Credentials {
-            mchid: mchid.clone(),
-            merchant_serial_no: merchant_serial_no.clone(),
-            merchant_private_key_pem,
-            wechatpay_public_key_id: "PUB_KEY_ID_0119000000012026112200000000000001".to_owned(),
-            wechatpay_public_key_pem,
-            platform_certificate_pem: platform.pem.clone(),
-            platform_certificate_serial: platform.serial.clone(),
-            apiv3_key: apiv3_key.clone(),
-        };
-        let state = Arc::new(State {
-            merchant: checks::Merchant {
-                mchid,
-                serial_no: merchant_serial_no,
-                public_key: merchant_public_key,
-                encryption: merchant_encryption,
-            },
-            credentials,
-            public_key_key: MerchantKey::from_pem(&public_key_private_pem)?,
-            public_key_decrypt: keys::decrypting_key(&public_key_private_pem)?,
-            connections: std::sync::atomic::AtomicU64::new(0),
-            apiv3_key: ApiV3Key::new(&apiv3_key)?,
+        let settings = merchants::Settings {
             rules,
-            control_token: self.control_token,
             max_kept: self.max_kept,
-            data: Mutex::new(Data {
-                fixtures,
-                ledger,
-                profit_sharing: profit_sharing::ProfitSharing::new(self.max_kept),
-                refunds: refunds::Refunds::new(self.max_kept),
-                subsidies: subsidies::Subsidies::new(self.max_kept),
-                after_sales: after_sales::AfterSales::new(self.max_kept),
-                fund: fund::Fund::new(self.max_kept),
-                bills: bills::Bills::new(self.max_kept),
-                faults: faults::FaultQueue::default(),
-                seen: Vec::new(),
-                nonces: checks::Nonces::default(),
-                no_certificates: false,
-                answer_signer: AnswerSigner::default(),
-                in_progress: InProgressAnswers::default(),
-                accept_unsigned: false,
-                platform: vec![Arc::new(platform)],
-                notify: notify::Outbox::new(self.max_kept),
-            }),
-            wake: tokio::sync::Notify::new(),
-            // WeChat Pay does not follow redirects from a notify URL.
-            notifier: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| {
-                    SimulatorError::Keys(format!("no HTTP client for notifications: {e}"))
-                })?,
-        });
-        let addr = self.addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| SimulatorError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| SimulatorError::Bind { addr, source })?;
-        let task = tokio::spawn(server::serve(listener, state.clone()));
-        let notifier = tokio::spawn(notify::run(state.clone()));
-        Ok(Simulator {
-            addr,
-            base_url: format!("http://{addr}"),
-            state,
-            task,
-            notifier,
-        })
+            #[cfg(feature = "simulator-data")]
+            store,
+        };
+        #[cfg(feature = "simulator-data")]
+        if !snapshots.is_empty() {
+            // A data file that holds merchants serves them, with their keys and books.
+            if let Some((mchid, _, _)) = &self.merchant
+                && snapshots
+                    .iter()
+                    .all(|snapshot| snapshot.keys.mchid != *mchid)
+            {
+                let served: Vec<&str> = (snapshots.iter())
+                    .map(|snapshot| snapshot.keys.mchid.as_str())
+                    .collect();
+                return Err(SimulatorError::Data(format!(
+                    "the data file serves merchants {}, not {mchid}: start without the \
+                     merchant, or with another data file",
+                    served.join(", ")
+                )));
+            }
+            let list = snapshots
+                .into_iter()
+                .map(|snapshot| State::restore(snapshot, settings.clone()))
+                .collect::<Result<Vec<_>, _>>()?;
+            return serve(list, settings, self.control_token, self.addr).await;
+        }
+        let merchant = merchants::NewMerchant {
+            mchid: None,
+            public_key: None,
+            apiv3_key: self.apiv3_key.clone(),
+        };
+        let (mchid, merchant) = match self.merchant.clone() {
+            Some((mchid, serial_no, public_pem)) => (
+                mchid,
+                merchants::NewMerchant {
+                    public_key: Some((serial_no, public_pem)),
+                    ..merchant
+                },
+            ),
+            None => ("1900000001".to_owned(), merchant),
+        };
+        // RSA key generation takes a while: off the runtime's threads.
+        let keys =
+            tokio::task::spawn_blocking(move || merchants::MerchantKeys::generate(mchid, merchant))
+                .await
+                .map_err(|e| SimulatorError::Keys(e.to_string()))??;
+        let first = State::new(
+            keys,
+            settings.clone(),
+            fixtures,
+            (ledger::Clock::new(self.clock_speed), Duration::ZERO),
+        )?;
+        serve(vec![first], settings, self.control_token, self.addr).await
     }
+}
+
+/// Serves these merchants, the first the default, on `addr`.
+async fn serve(
+    list: Vec<State>,
+    settings: merchants::Settings,
+    control_token: Option<control::ControlToken>,
+    addr: Option<SocketAddr>,
+) -> Result<Simulator, SimulatorError> {
+    let addr = addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimulatorError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SimulatorError::Bind { addr, source })?;
+    let merchants = merchants::Merchants::new(list, settings, control_token);
+    let task = tokio::spawn(server::serve(listener, merchants.clone()));
+    // Stops the server and the notification tasks if what follows fails.
+    let running = Arc::new(Running { merchants, task });
+    // A new data file holds the merchants from the start.
+    running.merchants.save().await?;
+    let state = (running.merchants)
+        .first()
+        .ok_or_else(|| SimulatorError::Keys("no merchant".into()))?;
+    Ok(Simulator {
+        addr,
+        base_url: format!("http://{addr}"),
+        state,
+        running,
+    })
 }
 
 /// The merchant's public key from a PEM public key or X.509 certificate: to verify its
@@ -611,9 +692,22 @@ fn merchant_public_key(
 pub struct Simulator {
     addr: SocketAddr,
     base_url: String,
+    /// The merchant this handle acts as (the default one, or [`Simulator::merchant`]'s).
     state: Arc<State>,
+    running: Arc<Running>,
+}
+
+/// The server and the merchants it serves: stopped when the last [`Simulator`] handle goes.
+struct Running {
+    merchants: Arc<merchants::Merchants>,
     task: JoinHandle<()>,
-    notifier: JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.merchants.stop();
+    }
 }
 
 impl Simulator {
@@ -641,6 +735,36 @@ impl Simulator {
     /// The credentials a client needs.
     pub fn credentials(&self) -> &Credentials {
         &self.state.credentials
+    }
+
+    /// Serves one more platform merchant, with keys, an APIv3 key, a WeChat Pay public key, a
+    /// platform certificate and books of its own, on the same clock; what is not given is
+    /// generated. Requests are answered by the merchant their `Authorization` names and verified
+    /// with its key only: a request signed with one merchant's key is refused for another's
+    /// `mchid`, and no merchant sees another's orders. Its credentials.
+    pub async fn add_merchant(&self, merchant: NewMerchant) -> Result<Credentials, SimulatorError> {
+        self.running.merchants.add(merchant).await
+    }
+
+    /// A handle on merchant `mchid` (the default one, or one added): its methods act on that
+    /// merchant's books, keys and faults, except the clock and [`reset`](Self::reset), which are
+    /// every merchant's. `None` when the simulator does not serve it. The server runs as long as
+    /// any handle does.
+    pub fn merchant(&self, mchid: &str) -> Option<Simulator> {
+        let state = self.running.merchants.get(mchid)?;
+        Some(Simulator {
+            addr: self.addr,
+            base_url: self.base_url.clone(),
+            state,
+            running: self.running.clone(),
+        })
+    }
+
+    /// The credentials of every merchant it serves, the default one first.
+    pub fn merchants(&self) -> Vec<Credentials> {
+        (self.running.merchants.all().iter())
+            .map(|state| state.credentials.clone())
+            .collect()
     }
 
     /// A client builder with the merchant's credentials (when the simulator generated them), this
@@ -733,9 +857,7 @@ impl Simulator {
     /// How many TCP connections it has accepted: a client that keeps its connections alive opens
     /// few.
     pub fn connections(&self) -> u64 {
-        self.state
-            .connections
-            .load(std::sync::atomic::Ordering::Relaxed)
+        (self.running.merchants.connections).load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Rotates the platform certificate, as WeChat Pay does before one expires: a new certificate
@@ -786,6 +908,7 @@ impl Simulator {
                 .map_err(|e| SimulatorError::Keys(e.to_string()))??;
         let serial = identity.serial.clone();
         self.state.data().platform.push(Arc::new(identity));
+        self.state.touch();
         Ok(serial)
     }
 
@@ -830,6 +953,8 @@ impl Simulator {
         let mut data = self.state.data();
         data.ledger.add_transactions(&fixtures)?;
         data.fixtures = fixtures;
+        drop(data);
+        self.state.touch();
         Ok(())
     }
 
@@ -843,19 +968,20 @@ impl Simulator {
     ) -> Result<(), FixturesError> {
         let transaction = Transaction::new(sub_mchid, transaction_id, amount)?;
         self.state.data().ledger.add_transaction(&transaction);
+        self.state.touch();
         Ok(())
     }
 
     /// Moves the simulator's clock forward: splits, finishes and returns due by then are done.
     pub fn advance(&self, by: Duration) {
-        self.state.advance(by);
+        self.running.merchants.advance(by);
     }
 
     /// Runs the simulator's clock `speed` times as fast as real time from now on (0.0 freezes it:
     /// only [`advance`](Self::advance) moves it), from the time it shows now. Finite and not
     /// negative.
     pub fn set_clock_speed(&self, speed: f64) -> Result<(), SimulatorError> {
-        self.state.set_clock_speed(speed)
+        self.running.merchants.set_clock_speed(speed)
     }
 
     /// The splits and finishes: the fixtures' orders, then every one played, as 查询分账结果
@@ -876,14 +1002,14 @@ impl Simulator {
         data.refunds.all(&data.ledger)
     }
 
-    /// Puts the state back to the start: the fixtures' transactions (and their orders and return
+    /// Puts every merchant's state back to the start (the merchants and their keys stay): the fixtures' transactions (and their orders and return
     /// orders) and nothing else. Receivers, splits, returns, refunds, subsidies, withdrawals,
     /// bills, the journal, the requests seen, queued faults and notifications (waiting and
     /// delivered) are forgotten. The clock goes on (times never go back), ids are not given
     /// twice, and the settings (the notify URL, the answer signer, the platform certificates)
     /// stay.
     pub fn reset(&self) -> Result<(), SimulatorError> {
-        self.state.reset()
+        self.running.merchants.reset()
     }
 
     /// How many times as fast as real time the simulator's clock runs.
@@ -911,6 +1037,7 @@ impl Simulator {
             data.notify.set_url(Some(url.to_owned()));
             data.ledger.set_notifying(true);
         }
+        self.state.touch();
         self.state.wake.notify_one();
         Ok(())
     }
@@ -1054,18 +1181,13 @@ impl Simulator {
     /// Adds or replaces (by `sub_mchid`, `transaction_id`, `out_order_no`) a profit-sharing order.
     pub fn put_order(&self, order: ProfitSharingOrder) {
         self.state.data().fixtures.put_order(order);
+        self.state.touch();
     }
 
     /// Adds or replaces (by `sub_mchid`, `out_return_no`) a return order.
     pub fn put_return_order(&self, order: ReturnOrder) {
         self.state.data().fixtures.put_return_order(order);
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        self.task.abort();
-        self.notifier.abort();
+        self.state.touch();
     }
 }
 

@@ -28,7 +28,7 @@ const ASSOCIATED_DATA: &str = "profitsharing";
 
 /// Something the simulator does wrong in a notification on purpose: each applies to the next
 /// delivery attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum NotificationFault {
     /// A byte of `resource.ciphertext` changed, the body signed as it is: only decryption can
@@ -53,7 +53,7 @@ pub enum NotificationFault {
 }
 
 /// One attempt to deliver a notification, as the simulator recorded it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Delivery {
     /// The notification's `id`: the same on every attempt of one notification.
@@ -82,7 +82,7 @@ impl Delivery {
 }
 
 /// A notification waiting for its next attempt.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Pending {
     id: String,
     notice: Notice,
@@ -94,11 +94,16 @@ struct Pending {
 
 /// What the simulator knows about notifications: where to send them, what waits, what was sent.
 /// What waits and what was sent are bounded like the ledger: past `max_kept` the oldest goes.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Outbox {
     url: Option<String>,
     pending: VecDeque<Pending>,
+    /// Taken for an attempt, not recorded yet: `--data` keeps them, and a restarted sandbox sends
+    /// them again (WeChat Pay too may send a notification twice).
+    in_flight: Vec<Pending>,
     deliveries: VecDeque<Delivery>,
+    /// Not kept by `--data`: a fault is for the run that asked for it.
+    #[serde(skip)]
     faults: VecDeque<NotificationFault>,
     serial: u64,
     max_kept: usize,
@@ -109,6 +114,7 @@ impl Outbox {
         Self {
             url: None,
             pending: VecDeque::new(),
+            in_flight: Vec::new(),
             deliveries: VecDeque::new(),
             faults: VecDeque::new(),
             serial: 0,
@@ -120,6 +126,7 @@ impl Outbox {
     /// notification ids' numbering stay.
     pub fn reset(&mut self) {
         self.pending.clear();
+        self.in_flight.clear();
         self.deliveries.clear();
         self.faults.clear();
     }
@@ -171,6 +178,19 @@ impl Outbox {
         self.pending = waiting.into();
         due
     }
+
+    /// The attempt of notification `id` is over: it is no longer in flight.
+    fn landed(&mut self, id: &str) {
+        self.in_flight.retain(|p| p.id != id);
+    }
+
+    /// After a restart: what was in flight waits for its next attempt, due now.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn restarted(&mut self) {
+        for pending in std::mem::take(&mut self.in_flight) {
+            self.wait(pending);
+        }
+    }
 }
 
 /// The delivery task: runs until the simulator stops.
@@ -191,6 +211,7 @@ pub(crate) async fn run(state: Arc<State>) {
                 match pending.notice.url.clone().or_else(|| default_url.clone()) {
                     Some(url) => {
                         let fault = data.notify.faults.pop_front();
+                        data.notify.in_flight.push(pending.clone());
                         due.push((url, pending, fault));
                     }
                     None => data.notify.wait(pending),
@@ -198,6 +219,11 @@ pub(crate) async fn run(state: Arc<State>) {
             }
             due
         };
+        if !due.is_empty() {
+            // On disk as in flight before the first attempt: a restart sends it again rather
+            // than never.
+            let _ = state.changed().await;
+        }
         for (url, pending, fault) in due {
             let state = state.clone();
             tokio::spawn(async move { attempt(&state, &url, pending, fault).await });
@@ -214,6 +240,7 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
         _ => 1,
     };
     let mut received = false;
+    let taken_as = pending.id.clone();
     let mut sent_at = state.data().ledger.now();
     for time in 0..times {
         if time > 0 && fault == Some(NotificationFault::DuplicateWithNewId) {
@@ -239,19 +266,22 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
             fault: fault.clone(),
         });
     }
-    if received {
-        return;
-    }
     let schedule = pending.notice.kind.retry_intervals;
     let wait = usize::try_from(pending.attempts)
         .ok()
         .and_then(|n| schedule.get(n.saturating_sub(1)));
-    if let Some(wait) = wait {
-        // Counted from when the attempt was sent, so that the clock advanced while the handler
-        // answered counts too.
-        pending.next_at = super::ledger::later(sent_at, *wait);
-        state.data().notify.wait(pending);
+    {
+        let mut data = state.data();
+        data.notify.landed(&taken_as);
+        if let (false, Some(wait)) = (received, wait) {
+            // Counted from when the attempt was sent, so that the clock advanced while the
+            // handler answered counts too.
+            pending.next_at = super::ledger::later(sent_at, *wait);
+            data.notify.wait(pending);
+        }
     }
+    // A failed write is on the standard error already; the delivery happened either way.
+    let _ = state.changed().await;
 }
 
 /// The notification's body: the envelope with the resource encrypted with the APIv3 key.
@@ -274,12 +304,12 @@ fn envelope(state: &State, pending: &Pending, fault: Option<&NotificationFault>)
         Some(NotificationFault::WrongAssociatedData) => "transaction",
         _ => ASSOCIATED_DATA,
     };
-    let summary = pending.notice.summary;
+    let summary = &pending.notice.summary;
     let notification = Notification {
         id: pending.id.clone(),
         create_time: pending.created,
         event_type: pending.notice.event_type.clone(),
-        summary: summary.to_owned(),
+        summary: summary.clone(),
         resource_type: "encrypt-resource".to_owned(),
         resource: NotificationResource {
             algorithm: "AEAD_AES_256_GCM".to_owned(),

@@ -24,6 +24,7 @@ use crate::profit_sharing::{
 
 /// The profit-sharing family's state: the platform's receivers, the splits and finishes, the
 /// returns.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct ProfitSharing {
     receivers: Bounded<AddedReceiver>,
     orders: Bounded<Order>,
@@ -35,14 +36,14 @@ pub(crate) struct ProfitSharing {
 }
 
 /// A receiver added with 添加分账接收方.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct AddedReceiver {
     /// The name given when it was added: a split that names the receiver must give the same.
     name: Option<String>,
 }
 
 /// A split (请求分账) or a finish (完结分账), under its `out_order_no`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Order {
     kind: OrderKind,
     sub_mchid: String,
@@ -95,7 +96,7 @@ impl Order {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum OrderKind {
     Split {
         request: Box<CreateOrderRequest>,
@@ -108,7 +109,7 @@ enum OrderKind {
 }
 
 /// One receiver's part of a split.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Share {
     receiver_type: ReceiverType,
     account: String,
@@ -118,7 +119,7 @@ struct Share {
 }
 
 /// A return (请求分账回退), under its `out_return_no`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Return {
     request: CreateReturnOrderRequest,
     order_id: String,
@@ -200,7 +201,7 @@ fn notice(
         due,
         kind: &crate::profit_sharing::PROFIT_SHARING_NOTIFICATION,
         event_type,
-        summary,
+        summary: summary.to_owned(),
         resource: serde_json::to_value(resource).unwrap_or(Value::Null),
         url: None,
     }

@@ -28,7 +28,7 @@ use crate::refunds::{
 };
 
 /// A refund the simulator took, under its `refund_id`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RefundRecord {
     request: ApplyRefundRequest,
     refund_id: String,
@@ -170,7 +170,7 @@ impl RefundRecord {
             due: self.done_at,
             kind: &REFUND_NOTIFICATION,
             event_type,
-            summary,
+            summary: summary.to_owned(),
             resource: serde_json::to_value(&resource).unwrap_or(Value::Null),
             url: self.request.notify_url.clone(),
         }
@@ -178,6 +178,7 @@ impl RefundRecord {
 }
 
 /// The refunds family's state: refunds, their numbers, the advances' returns.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Refunds {
     /// Refunds, by `refund_id`.
     records: Bounded<RefundRecord>,
@@ -193,7 +194,7 @@ pub(crate) struct Refunds {
 }
 
 /// What a refund that closes gives back when it is done.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Closing {
     done_at: DateTime<FixedOffset>,
     transaction_id: String,
@@ -228,7 +229,7 @@ impl Refunds {
 }
 
 /// A return of the platform's advance (垫付回补), under its refund's id.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AdvanceReturnRecord {
     answer: AdvanceReturn,
 }

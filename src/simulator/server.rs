@@ -15,26 +15,25 @@ use http_body_util::BodyExt;
 
 use super::checks::{self, Query, Rejection, not_found, rejection};
 use super::ledger::to_json;
+use super::merchants::Merchants;
 use super::{AnswerSigner, BadEntry, Fault, SeenRequest, State};
 use crate::auth::signing::{SCHEME, new_nonce};
 
 /// Accepts connections until the task is aborted.
-pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
+pub(crate) async fn serve(listener: TcpListener, merchants: Arc<Merchants>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        state
-            .connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let state = state.clone();
+        (merchants.connections).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let merchants = merchants.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let state = state.clone();
+                let merchants = merchants.clone();
                 // On a task of its own, as a server that acts on a request whether or not the
                 // client waits for the answer: a client that times out and goes away does not
                 // undo a split (the answer is then lost, not the effect).
-                let handled = tokio::spawn(async move { handle(request, &state).await });
+                let handled = tokio::spawn(async move { handle(request, &merchants).await });
                 async move { handled.await.unwrap_or(Err(DroppedOnPurpose)) }
             });
             // A client that goes away mid-request, or a dropped connection on purpose, ends here.
@@ -65,7 +64,7 @@ pub(crate) fn now_secs() -> u64 {
 
 async fn handle(
     request: Request<Incoming>,
-    state: &State,
+    merchants: &Merchants,
 ) -> Result<Response<Full<Bytes>>, DroppedOnPurpose> {
     let (request, incoming) = request.into_parts();
     // A body that cannot be read whole (too large, or the client went away) is an empty one: the
@@ -83,14 +82,27 @@ async fn handle(
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     // The control plane is not WeChat Pay's: no faults, not recorded, not signed.
-    if super::control::serves(state, request.uri.path()) {
+    if super::control::serves(merchants, request.uri.path()) {
         let answered = super::control::handle(
-            state,
+            merchants,
             &method,
-            request.uri.path(),
+            &request.uri,
             header(&request, "authorization"),
             &body,
-        );
+        )
+        .await;
+        // A control call's change is on disk (with `--data`) before it is acknowledged.
+        let answered = match answered {
+            Ok(body) if method != "GET" => merchants.save().await.map(|()| body).map_err(|error| {
+                rejection(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "SYSTEM_ERROR",
+                    &format!("the call was taken, but not saved: {error}"),
+                    None,
+                )
+            }),
+            answered => answered,
+        };
         let (status, body) = match answered {
             Ok(body) => (StatusCode::OK, body),
             Err(Rejection { status, body }) => (status, body),
@@ -102,6 +114,11 @@ async fn handle(
             .insert("content-type", HeaderValue::from_static("application/json"));
         return Ok(response);
     }
+    // The merchant the request names answers it, and checks it with its own key.
+    let Some(state) = merchants.for_authorization(header(&request, "authorization")) else {
+        return Err(DroppedOnPurpose);
+    };
+    let state = &*state;
     let serial_asked = header(&request, "wechatpay-serial").map(str::to_owned);
     let seen = SeenRequest {
         method: method.clone(),
@@ -117,7 +134,7 @@ async fn handle(
     // The fault this request asks for in-band goes before the queued ones (which it leaves
     // queued).
     let in_band =
-        super::control::in_band_fault(state, header(&request, super::control::FAULT_HEADER));
+        super::control::in_band_fault(merchants, header(&request, super::control::FAULT_HEADER));
     // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
     let (index, fault, accept_unsigned) = {
         let mut data = state.data();
@@ -162,6 +179,20 @@ async fn handle(
         fault.as_ref(),
         state,
     );
+    // What a request changed is on disk (with `--data`) before it is acknowledged; a write that
+    // fails is an error that says the request may have acted, as WeChat Pay's 500 does.
+    let answered = match answered {
+        Ok(answered) if method != "GET" => match state.changed().await {
+            Ok(()) => Ok(answered),
+            Err(error) => Err(rejection(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYSTEM_ERROR",
+                &format!("系统错误 (the request was taken, but not saved: {error})"),
+                None,
+            )),
+        },
+        answered => answered,
+    };
     let (status, body) = match answered {
         Ok(Answered::Json(body)) => (StatusCode::OK, body),
         Ok(Answered::File(bytes)) => {

@@ -23,6 +23,7 @@ use crate::subsidies::{
 };
 
 /// The subsidies family's state: each transaction's subsidy, and the returns.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Subsidies {
     /// Subsidies, or their cancellation, by `transaction_id`.
     paid: Bounded<SubsidyRecord>,
@@ -44,7 +45,7 @@ impl Subsidies {
 }
 
 /// A transaction's subsidy, or its cancellation.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum SubsidyRecord {
     Paid {
         request: CreateSubsidyRequest,
@@ -57,7 +58,7 @@ pub(crate) enum SubsidyRecord {
 }
 
 /// A subsidy return, under its `out_order_no`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SubsidyReturnRecord {
     request: ReturnSubsidyRequest,
     answer: ReturnSubsidyResponse,
