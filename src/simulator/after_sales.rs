@@ -10,6 +10,8 @@ use super::checks::{Rejection, invalid, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Bounded, Context, IdKind, Ledger, funds_account, later, to_json};
 use super::refunds::Refunds;
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
 use crate::profit_sharing::{
     AfterSalesType, CreateAfterSalesOrderRequest, CreateAfterSalesOrderResponse, ProcessingResult,
     QueryAfterSalesOrderResponse,
@@ -22,6 +24,18 @@ pub(crate) struct AfterSales {
 }
 
 impl AfterSales {
+    /// Adds what changed since the last save (everything for a full save).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.records.save("after_sales.records", changes)
+    }
+
+    /// The after-sales splits the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.records.load("after_sales.records", records)
+    }
+
     /// None yet; at most `max_kept` kept.
     pub(crate) fn new(max_kept: usize) -> Self {
         Self {

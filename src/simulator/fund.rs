@@ -17,6 +17,8 @@ use serde_json::Value;
 use super::checks::{Rejection, invalid, not_enough, param_error, rejection};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Bounded, Context, IdKind, Ledger, beijing_day, later, to_json};
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
 use crate::fund::{
     AccountType, Balance, CreateWithdrawRequest, CreateWithdrawResponse, EndDayBalance,
     WithdrawStatus, Withdrawal,
@@ -95,6 +97,18 @@ fn basic_only(account: Option<&AccountType>) -> Result<AccountType, Rejection> {
 }
 
 impl Fund {
+    /// Adds what changed since the last save (everything for a full save).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.withdrawals.save("fund.withdrawals", changes)
+    }
+
+    /// The withdrawals the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.withdrawals.load("fund.withdrawals", records)
+    }
+
     pub(crate) fn new(max_kept: usize) -> Self {
         Self {
             withdrawals: Bounded::new(max_kept),
@@ -170,10 +184,21 @@ impl Fund {
     /// Gives back the money of withdrawals that failed by now.
     pub(crate) fn settle(&mut self, ledger: &mut Ledger) {
         let now = ledger.now();
-        for record in self.withdrawals.values_mut() {
-            if record.settled || now < record.done_at || record.outcome != WithdrawStatus::Fail {
+        let due: Vec<String> = (self.withdrawals.keys())
+            .filter(|key| {
+                self.withdrawals.get(key).is_some_and(|record| {
+                    !record.settled
+                        && now >= record.done_at
+                        && record.outcome == WithdrawStatus::Fail
+                })
+            })
+            .cloned()
+            .collect();
+        for key in due {
+            // Lent mutably only when it changes: `--data` saves what was lent.
+            let Some(record) = self.withdrawals.get_mut(&key) else {
                 continue;
-            }
+            };
             record.settled = true;
             ledger.journal.record(Entry {
                 at: record.done_at,

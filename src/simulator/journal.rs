@@ -6,7 +6,11 @@
 //! or lost between families: what a page answers about money (the amount left to split, what is
 //! left to refund, a merchant's available balance) is read from here, never kept beside it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
+use super::tracked::{Log, TrackedMap};
 
 use chrono::{DateTime, FixedOffset};
 
@@ -94,15 +98,12 @@ pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
 /// Every movement, and the balances they make.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Journal {
-    /// The latest entries, for the bills; at most `cap`.
-    entries: VecDeque<Entry>,
-    cap: usize,
+    /// The latest entries, for the bills; at most its cap.
+    entries: Log<Entry>,
     /// Each account's balance: what moved in less what moved out, over every entry ever recorded.
-    #[serde(with = "super::store::pairs")]
-    balances: HashMap<Account, i64>,
+    balances: TrackedMap<Account, i64>,
     /// What moved for each transaction, by movement.
-    #[serde(with = "super::store::pairs")]
-    totals: HashMap<(String, Movement), i64>,
+    totals: TrackedMap<(String, Movement), i64>,
     /// The latest time among the entries dropped past `cap`: a balance at a time before it
     /// cannot be told.
     dropped_until: Option<DateTime<FixedOffset>>,
@@ -112,10 +113,9 @@ impl Journal {
     /// An empty journal that keeps the latest `cap` entries (the balances keep everything).
     pub fn new(cap: usize) -> Self {
         Self {
-            entries: VecDeque::new(),
-            cap: cap.max(1),
-            balances: HashMap::new(),
-            totals: HashMap::new(),
+            entries: Log::new(cap),
+            balances: TrackedMap::new(),
+            totals: TrackedMap::new(),
             dropped_until: None,
         }
     }
@@ -123,21 +123,15 @@ impl Journal {
     /// Records a movement.
     pub fn record(&mut self, entry: Entry) {
         let amount = entry.amount;
-        let from = self.balances.entry(entry.from.clone()).or_insert(0);
+        let from = self.balances.entry(entry.from.clone(), || 0);
         *from = from.saturating_sub(amount);
-        let to = self.balances.entry(entry.to.clone()).or_insert(0);
+        let to = self.balances.entry(entry.to.clone(), || 0);
         *to = to.saturating_add(amount);
-        let total = self
-            .totals
-            .entry((entry.transaction_id.clone(), entry.movement))
-            .or_insert(0);
+        let total = (self.totals).entry((entry.transaction_id.clone(), entry.movement), || 0);
         *total = total.saturating_add(amount);
-        if self.entries.len() >= self.cap
-            && let Some(oldest) = self.entries.front()
-        {
+        if let Some(oldest) = self.entries.push(entry) {
             self.dropped_until = Some(self.dropped_until.map_or(oldest.at, |t| t.max(oldest.at)));
         }
-        push_bounded(&mut self.entries, entry, self.cap);
     }
 
     /// An account's balance.
@@ -199,6 +193,22 @@ impl Journal {
         }
         self.balances.remove(&frozen);
         self.totals.retain(|(id, _), _| id != transaction_id);
+    }
+
+    /// Adds what changed since the last save (everything for a full save).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.entries.save("journal.entries", changes)?;
+        self.balances.save("journal.balances", changes)?;
+        self.totals.save("journal.totals", changes)
+    }
+
+    /// The entries, balances and totals the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.entries.load("journal.entries", records)?;
+        self.balances.load("journal.balances", records)?;
+        self.totals.load("journal.totals", records)
     }
 
     /// The latest entries, oldest first.

@@ -18,6 +18,7 @@ use super::checks::{Rejection, invalid, rejection};
 use super::fixtures::{Fixtures, FixturesError};
 pub(crate) use super::journal::push_bounded;
 use super::journal::{Account, Entry, Journal, Movement};
+pub(crate) use super::tracked::Bounded;
 use crate::EventType;
 use crate::common::FundsFrom;
 
@@ -132,65 +133,6 @@ pub(crate) fn later(at: DateTime<FixedOffset>, by: Duration) -> DateTime<FixedOf
         (Some(sum), Some(end)) => sum.min(end).trunc_subsecs(3),
         (None, Some(end)) => end,
         (sum, None) => sum.unwrap_or(at).trunc_subsecs(3),
-    }
-}
-
-/// Entries kept in the order they came, the oldest dropped past the cap.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(crate) struct Bounded<V> {
-    map: HashMap<String, V>,
-    arrival: VecDeque<String>,
-    cap: usize,
-}
-
-impl<V> Bounded<V> {
-    pub(crate) fn new(cap: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            arrival: VecDeque::new(),
-            cap: cap.max(1),
-        }
-    }
-
-    pub(crate) fn get(&self, key: &str) -> Option<&V> {
-        self.map.get(key)
-    }
-
-    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        self.map.get_mut(key)
-    }
-
-    /// Inserts or replaces; returns the entries dropped to stay under the cap.
-    pub(crate) fn insert(&mut self, key: String, value: V) -> Vec<V> {
-        if self.map.insert(key.clone(), value).is_none() {
-            self.arrival.push_back(key);
-        }
-        let mut dropped = Vec::new();
-        while self.map.len() > self.cap {
-            let Some(oldest) = self.arrival.pop_front() else {
-                break;
-            };
-            dropped.extend(self.map.remove(&oldest));
-        }
-        dropped
-    }
-
-    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
-        self.map.values()
-    }
-
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.map.values_mut()
-    }
-
-    pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
-        let value = self.map.remove(key)?;
-        self.arrival.retain(|k| k != key);
-        Some(value)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
     }
 }
 
@@ -311,6 +253,21 @@ impl Ledger {
                 push_bounded(&mut self.notices, notice, self.max_kept);
             }
         }
+    }
+
+    /// Adds what changed since the last save (everything for a full save): the transactions and
+    /// the journal (the rest is in the state's blob).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut super::tracked::Changes) -> Result<(), String> {
+        self.transactions.save("ledger.transactions", changes)?;
+        self.journal.save(changes)
+    }
+
+    /// The transactions and the journal the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut super::tracked::Records) -> Result<(), String> {
+        self.transactions.load("ledger.transactions", records)?;
+        self.journal.load(records)
     }
 
     /// Takes the notifications due by now.

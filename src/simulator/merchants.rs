@@ -217,6 +217,7 @@ impl State {
                 accept_unsigned: false,
                 platform,
                 notify: notify::Outbox::new(max_kept),
+                resave: true,
             }),
             wake: tokio::sync::Notify::new(),
             // WeChat Pay does not follow redirects from a notify URL.

@@ -60,6 +60,7 @@ mod refunds;
 mod server;
 mod store;
 mod subsidies;
+mod tracked;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -234,6 +235,10 @@ pub(crate) struct Data {
     platform: Vec<Arc<PlatformIdentity>>,
     /// Notifications: the notify URL, what waits, what was delivered.
     notify: notify::Outbox,
+    /// With `--data`: the next save writes every entry, not only what changed (a new merchant,
+    /// a reset, a write that failed).
+    #[cfg_attr(not(feature = "simulator-data"), allow(dead_code))]
+    resave: bool,
 }
 
 /// How a refund ends when it does not succeed ([`Simulator::end_next_refund_as`]).
@@ -359,6 +364,7 @@ impl State {
         data.faults.clear();
         data.seen.clear();
         data.notify.reset();
+        data.resave = true;
         Ok(())
     }
 
@@ -585,10 +591,10 @@ impl SimulatorBuilder {
             if let Some((mchid, _, _)) = &self.merchant
                 && snapshots
                     .iter()
-                    .all(|snapshot| snapshot.keys.mchid != *mchid)
+                    .all(|(snapshot, _)| snapshot.keys.mchid != *mchid)
             {
                 let served: Vec<&str> = (snapshots.iter())
-                    .map(|snapshot| snapshot.keys.mchid.as_str())
+                    .map(|(snapshot, _)| snapshot.keys.mchid.as_str())
                     .collect();
                 return Err(SimulatorError::Data(format!(
                     "the data file serves merchants {}, not {mchid}: start without the \
@@ -598,7 +604,7 @@ impl SimulatorBuilder {
             }
             let list = snapshots
                 .into_iter()
-                .map(|snapshot| State::restore(snapshot, settings.clone()))
+                .map(|(snapshot, records)| State::restore(snapshot, records, settings.clone()))
                 .collect::<Result<Vec<_>, _>>()?;
             return serve(list, settings, self.control_token, self.addr).await;
         }

@@ -16,6 +16,9 @@ use serde_json::json;
 
 use super::State;
 use super::ledger::{Notice, push_bounded};
+use super::tracked::Log;
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
 use crate::auth::signing::new_nonce;
 use crate::{Notification, NotificationResource};
 
@@ -101,7 +104,7 @@ pub(crate) struct Outbox {
     /// Taken for an attempt, not recorded yet: `--data` keeps them, and a restarted sandbox sends
     /// them again (WeChat Pay too may send a notification twice).
     in_flight: Vec<Pending>,
-    deliveries: VecDeque<Delivery>,
+    deliveries: Log<Delivery>,
     /// Not kept by `--data`: a fault is for the run that asked for it.
     #[serde(skip)]
     faults: VecDeque<NotificationFault>,
@@ -115,7 +118,7 @@ impl Outbox {
             url: None,
             pending: VecDeque::new(),
             in_flight: Vec::new(),
-            deliveries: VecDeque::new(),
+            deliveries: Log::new(max_kept),
             faults: VecDeque::new(),
             serial: 0,
             max_kept,
@@ -140,7 +143,7 @@ impl Outbox {
     }
 
     fn record(&mut self, delivery: Delivery) {
-        push_bounded(&mut self.deliveries, delivery, self.max_kept);
+        self.deliveries.push(delivery);
     }
 
     fn wait(&mut self, pending: Pending) {
@@ -182,6 +185,19 @@ impl Outbox {
     /// The attempt of notification `id` is over: it is no longer in flight.
     fn landed(&mut self, id: &str) {
         self.in_flight.retain(|p| p.id != id);
+    }
+
+    /// Adds the deliveries made since the last save (all for a full save); what waits is in the
+    /// state's blob.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.deliveries.save("notify.deliveries", changes)
+    }
+
+    /// The deliveries the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.deliveries.load("notify.deliveries", records)
     }
 
     /// After a restart: what was in flight waits for its next attempt, due now.

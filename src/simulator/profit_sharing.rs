@@ -12,6 +12,8 @@ use serde_json::Value;
 use super::checks::{Rejection, invalid, not_enough, not_found, param_error, rejection};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, later, to_json};
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
 use crate::EventType;
 use crate::profit_sharing::{
     AddReceiverRequest, AddReceiverResponse, CreateOrderRequest, CreateOrderResponse,
@@ -28,7 +30,8 @@ use crate::profit_sharing::{
 pub(crate) struct ProfitSharing {
     receivers: Bounded<AddedReceiver>,
     orders: Bounded<Order>,
-    /// `order_id` → `out_order_no`.
+    /// `order_id` → `out_order_no`: an index of `orders`, made again when they are loaded.
+    #[serde(skip)]
     order_ids: HashMap<String, String>,
     returns: Bounded<Return>,
     /// Reasons the next returns fail with, first first.
@@ -252,6 +255,26 @@ impl ProfitSharing {
     /// How many orders (splits and finishes) it keeps now.
     pub fn orders_kept(&self) -> usize {
         self.orders.len()
+    }
+
+    /// Adds what changed since the last save (everything for a full save).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.receivers.save("profit_sharing.receivers", changes)?;
+        self.orders.save("profit_sharing.orders", changes)?;
+        self.returns.save("profit_sharing.returns", changes)
+    }
+
+    /// The receivers, orders and returns the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.receivers.load("profit_sharing.receivers", records)?;
+        self.orders.load("profit_sharing.orders", records)?;
+        self.returns.load("profit_sharing.returns", records)?;
+        self.order_ids = (self.orders.keys())
+            .filter_map(|key| Some((self.orders.get(key)?.order_id.clone(), key.clone())))
+            .collect();
+        Ok(())
     }
 
     fn insert_order(&mut self, order: Order) {

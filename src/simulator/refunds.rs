@@ -15,6 +15,8 @@ use serde_json::Value;
 
 use super::checks::{Rejection, invalid, missing, not_enough, not_found, param_error};
 use super::journal::{Account, Entry, Movement};
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
 use std::collections::{HashMap, VecDeque};
 
 use super::ledger::{Bounded, Context, IdKind, Ledger, Notice, funds_account, later, to_json};
@@ -182,7 +184,8 @@ impl RefundRecord {
 pub(crate) struct Refunds {
     /// Refunds, by `refund_id`.
     records: Bounded<RefundRecord>,
-    /// `out_refund_no` → `refund_id`.
+    /// `out_refund_no` → `refund_id`: an index of `records`, made again when they are loaded.
+    #[serde(skip)]
     numbers: HashMap<String, String>,
     /// What the next refunds end as, first first (`SUCCESS` when empty).
     pub(crate) failing: VecDeque<RefundStatus>,
@@ -515,6 +518,29 @@ impl Refunds {
         self.records
             .get(refund_id)
             .map(|record| record.request.out_refund_no.clone())
+    }
+
+    /// Adds what changed since the last save (everything for a full save).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.records.save("refunds.records", changes)?;
+        self.advance_returns
+            .save("refunds.advance_returns", changes)
+    }
+
+    /// The refunds and advance returns the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.records.load("refunds.records", records)?;
+        self.advance_returns
+            .load("refunds.advance_returns", records)?;
+        self.numbers = (self.records.keys())
+            .filter_map(|id| {
+                let record = self.records.get(id)?;
+                Some((record.request.out_refund_no.clone(), id.clone()))
+            })
+            .collect();
+        Ok(())
     }
 
     fn refund_by_number(&self, out_refund_no: &str) -> Option<&RefundRecord> {

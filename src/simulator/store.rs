@@ -1,6 +1,10 @@
 //! The simulator's state on disk (`SimulatorBuilder::data`, the sandbox's `--data`): one SQLite
-//! file, each merchant's snapshot (its keys, its books, its notifications and their schedule, the
-//! time its clock showed) in a row of its own, written as the state changes.
+//! file, written as the state changes. Each merchant has a row in `merchants` (its keys, the time
+//! its clock showed, and the small parts of its books: settings, what waits to be notified), and
+//! each entry of its growing collections (transactions, the journal's movements and balances,
+//! receivers, orders, returns, refunds, subsidies, after-sales splits, withdrawals, notification
+//! deliveries) a row in `records`. A save writes the merchant's row and the entries changed since
+//! the last save (`tracked.rs`): its cost follows the change, not the size of the books.
 //!
 //! A change is saved before it is acknowledged: a request that changed the books (any request but
 //! a `GET`) and a control call are answered only once a write that includes them has committed,
@@ -13,32 +17,7 @@
 //! the requests seen, the nonces, and the test switches (answer signer, unsigned requests,
 //! in-progress answers).
 
-use std::collections::HashMap;
-use std::hash::Hash;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-/// A map whose keys are not strings (an account, a transaction and a movement), written as a
-/// list of pairs: JSON object keys can only be strings.
-pub(crate) mod pairs {
-    use super::*;
-
-    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
-        map: &HashMap<K, V>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(map.iter())
-    }
-
-    pub fn deserialize<'de, K, V, D>(deserializer: D) -> Result<HashMap<K, V>, D::Error>
-    where
-        K: Deserialize<'de> + Eq + Hash,
-        V: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Vec::<(K, V)>::deserialize(deserializer).map(|pairs| pairs.into_iter().collect())
-    }
-}
+use serde::{Deserialize, Deserializer, Serializer};
 
 /// A notification's kind, written as its id (`profitSharingNotification`).
 pub(crate) mod notification_kind {
@@ -81,15 +60,20 @@ mod data {
     use serde::{Deserialize, Serialize};
 
     use super::super::merchants::{MerchantKeys, Merchants, Settings};
+    use super::super::tracked::{Changes, Records, Row};
     use super::super::{
         Fixtures, SimulatorError, State, after_sales, fund, ledger, notify, profit_sharing,
         refunds, subsidies,
     };
 
     /// The format of the rows; a file of another is refused rather than misread.
-    const FORMAT: i64 = 1;
+    const FORMAT: i64 = 2;
 
-    /// One merchant as the file keeps it.
+    /// A merchant as the file gave it: its row, and its collections' entries.
+    pub(crate) type Stored = (Snapshot, Records);
+
+    /// One merchant's row as the file keeps it (the entries of its collections are rows of
+    /// `records`).
     #[derive(Serialize, Deserialize)]
     pub(crate) struct Snapshot {
         pub keys: MerchantKeys,
@@ -149,9 +133,11 @@ mod data {
         /// it was saved; notifications that were in flight wait for an attempt, due now.
         pub(crate) fn restore(
             snapshot: Snapshot,
+            mut records: Records,
             settings: Settings,
         ) -> Result<Self, SimulatorError> {
             let clock = snapshot.clock();
+            let mchid = snapshot.keys.mchid.clone();
             let state = State::new(
                 snapshot.keys,
                 settings,
@@ -160,41 +146,76 @@ mod data {
             )?;
             {
                 let mut data = state.data();
-                let mut ledger = snapshot.ledger;
-                ledger.restart_clock(clock);
-                data.ledger = ledger;
+                let data = &mut *data;
+                data.ledger = snapshot.ledger;
+                data.ledger.restart_clock(clock);
                 data.profit_sharing = snapshot.profit_sharing;
                 data.refunds = snapshot.refunds;
                 data.subsidies = snapshot.subsidies;
                 data.after_sales = snapshot.after_sales;
                 data.fund = snapshot.fund;
                 data.notify = snapshot.notify;
+                let loaded = crate::auth::encryption::with_plaintext(|| {
+                    data.ledger.load(&mut records)?;
+                    data.profit_sharing.load(&mut records)?;
+                    data.refunds.load(&mut records)?;
+                    data.subsidies.load(&mut records)?;
+                    data.after_sales.load(&mut records)?;
+                    data.fund.load(&mut records)?;
+                    data.notify.load(&mut records)
+                });
+                loaded.map_err(|e| {
+                    SimulatorError::Data(format!("merchant {mchid}'s records do not read: {e}"))
+                })?;
                 data.notify.restarted();
+                // As the file holds it: the next save writes what changes from here.
+                data.resave = false;
             }
             Ok(state)
         }
 
-        /// This merchant as JSON, its sensitive fields as their plaintext.
-        fn snapshot(&self) -> Result<String, SimulatorError> {
-            let data = self.data();
+        /// This merchant's row, and its entries changed since the last save (all of them the
+        /// first time, after a reset, or after a failed write), sensitive fields as their
+        /// plaintext.
+        fn changes(&self) -> Result<(String, Changes), SimulatorError> {
+            let mut data = self.data();
+            let data = &mut *data;
             let mut keys = self.keys.clone();
             keys.platform = data.platform.iter().map(|p| p.keys()).collect();
-            let snapshot = SnapshotRef {
-                keys: &keys,
-                now: data.ledger.now(),
-                speed: data.ledger.clock_speed(),
-                saved_at_ms: wall_ms(),
-                fixtures: &data.fixtures,
-                ledger: &data.ledger,
-                profit_sharing: &data.profit_sharing,
-                refunds: &data.refunds,
-                subsidies: &data.subsidies,
-                after_sales: &data.after_sales,
-                fund: &data.fund,
-                notify: &data.notify,
-            };
-            crate::auth::encryption::with_plaintext(|| serde_json::to_string(&snapshot))
-                .map_err(|e| SimulatorError::Data(format!("cannot write the state: {e}")))
+            let mut changes = Changes::new(std::mem::take(&mut data.resave));
+            let written = crate::auth::encryption::with_plaintext(|| {
+                let row = serde_json::to_string(&SnapshotRef {
+                    keys: &keys,
+                    now: data.ledger.now(),
+                    speed: data.ledger.clock_speed(),
+                    saved_at_ms: wall_ms(),
+                    fixtures: &data.fixtures,
+                    ledger: &data.ledger,
+                    profit_sharing: &data.profit_sharing,
+                    refunds: &data.refunds,
+                    subsidies: &data.subsidies,
+                    after_sales: &data.after_sales,
+                    fund: &data.fund,
+                    notify: &data.notify,
+                })
+                .map_err(|e| e.to_string())?;
+                data.ledger.save(&mut changes)?;
+                data.profit_sharing.save(&mut changes)?;
+                data.refunds.save(&mut changes)?;
+                data.subsidies.save(&mut changes)?;
+                data.after_sales.save(&mut changes)?;
+                data.fund.save(&mut changes)?;
+                data.notify.save(&mut changes)?;
+                Ok::<_, String>(row)
+            });
+            match written {
+                Ok(row) => Ok((row, changes)),
+                Err(e) => {
+                    // What was taken is lost: the next save writes everything.
+                    data.resave = true;
+                    Err(SimulatorError::Data(format!("cannot write the state: {e}")))
+                }
+            }
         }
     }
 
@@ -253,7 +274,14 @@ mod data {
                  CREATE TABLE IF NOT EXISTS merchants (
                      position INTEGER PRIMARY KEY,
                      mchid TEXT NOT NULL UNIQUE,
-                     snapshot TEXT NOT NULL
+                     state TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS records (
+                     mchid TEXT NOT NULL,
+                     collection TEXT NOT NULL,
+                     key TEXT NOT NULL,
+                     value TEXT NOT NULL,
+                     PRIMARY KEY (mchid, collection, key)
                  );",
             )
             .map_err(failed)?;
@@ -290,14 +318,14 @@ mod data {
     impl Store {
         /// Opens (or creates) the file at `path` and reads the merchants it holds, in the order
         /// they were added; starts the writer.
-        pub fn open(path: &Path) -> Result<(Arc<Self>, Vec<Snapshot>), SimulatorError> {
+        pub fn open(path: &Path) -> Result<(Arc<Self>, Vec<Stored>), SimulatorError> {
             let connection = open(path)?;
             let failed = |e: rusqlite::Error| {
                 SimulatorError::Data(format!("cannot read {}: {e}", path.display()))
             };
             let rows: Vec<(String, String)> = {
                 let mut statement = connection
-                    .prepare("SELECT mchid, snapshot FROM merchants ORDER BY position")
+                    .prepare("SELECT mchid, state FROM merchants ORDER BY position")
                     .map_err(failed)?;
                 statement
                     .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -305,17 +333,40 @@ mod data {
                     .collect::<Result<_, _>>()
                     .map_err(failed)?
             };
+            let mut records = connection
+                .prepare(
+                    "SELECT collection, key, value FROM records WHERE mchid = ?1 ORDER BY rowid",
+                )
+                .map_err(failed)?;
             let snapshots = rows
                 .into_iter()
                 .map(|(mchid, json)| {
-                    serde_json::from_str::<Snapshot>(&json).map_err(|e| {
+                    let snapshot = crate::auth::encryption::with_plaintext(|| {
+                        serde_json::from_str::<Snapshot>(&json)
+                    })
+                    .map_err(|e| {
                         SimulatorError::Data(format!(
                             "{}: merchant {mchid}'s state does not read: {e}",
                             path.display()
                         ))
-                    })
+                    })?;
+                    let mut collections = Records::new();
+                    let rows = records
+                        .query_map([&mchid], |row| {
+                            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+                        })
+                        .map_err(failed)?;
+                    for row in rows {
+                        let (collection, key, value) = row.map_err(failed)?;
+                        collections
+                            .entry(collection)
+                            .or_default()
+                            .push((key, value));
+                    }
+                    Ok((snapshot, collections))
                 })
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>, SimulatorError>>()?;
+            drop(records);
             let (saved, _) = tokio::sync::watch::channel((0, 0, String::new()));
             let shared = Arc::new(Shared {
                 progress: Mutex::new(Progress::default()),
@@ -426,20 +477,74 @@ mod data {
     ) -> Result<(), String> {
         let rows = merchants
             .iter()
-            .map(|state| Ok((state.merchant.mchid.clone(), state.snapshot()?)))
+            .map(|state| Ok((state.merchant.mchid.clone(), state.changes()?)))
             .collect::<Result<Vec<_>, SimulatorError>>()
             .map_err(|e| e.to_string())?;
-        let transaction = connection.transaction().map_err(|e| e.to_string())?;
-        for (position, (mchid, snapshot)) in rows.iter().enumerate() {
-            let position = i64::try_from(position).unwrap_or(i64::MAX);
-            transaction
-                .execute(
-                    "INSERT INTO merchants (position, mchid, snapshot) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (position) DO UPDATE SET mchid = ?2, snapshot = ?3",
-                    rusqlite::params![position, mchid, snapshot],
-                )
-                .map_err(|e| e.to_string())?;
+        let written = write_rows(connection, &rows).map_err(|e| e.to_string());
+        if written.is_err() {
+            // What was taken is not on disk: the next save writes everything.
+            for state in merchants {
+                state.data().resave = true;
+            }
         }
-        transaction.commit().map_err(|e| e.to_string())
+        written
+    }
+
+    fn write_rows(
+        connection: &mut rusqlite::Connection,
+        merchants: &[(String, (String, Changes))],
+    ) -> rusqlite::Result<()> {
+        let transaction = connection.transaction()?;
+        {
+            let mut put = transaction.prepare_cached(
+                "INSERT INTO records (mchid, collection, key, value) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (mchid, collection, key) DO UPDATE SET value = excluded.value",
+            )?;
+            let mut delete = transaction.prepare_cached(
+                "DELETE FROM records WHERE mchid = ?1 AND collection = ?2 AND key = ?3",
+            )?;
+            let mut delete_below = transaction.prepare_cached(
+                "DELETE FROM records WHERE mchid = ?1 AND collection = ?2 AND key < ?3",
+            )?;
+            let mut clear = transaction
+                .prepare_cached("DELETE FROM records WHERE mchid = ?1 AND collection = ?2")?;
+            let mut merchant = transaction.prepare_cached(
+                "INSERT INTO merchants (position, mchid, state) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (position) DO UPDATE SET mchid = ?2, state = ?3",
+            )?;
+            for (position, (mchid, (state, changes))) in merchants.iter().enumerate() {
+                let position = i64::try_from(position).unwrap_or(i64::MAX);
+                merchant.execute(rusqlite::params![position, mchid, state])?;
+                for row in &changes.rows {
+                    match row {
+                        Row::Put {
+                            collection,
+                            key,
+                            value,
+                        } => {
+                            put.execute(rusqlite::params![mchid, collection, key, value])?;
+                        }
+                        Row::Arrived {
+                            collection,
+                            key,
+                            value,
+                        } => {
+                            delete.execute(rusqlite::params![mchid, collection, key])?;
+                            put.execute(rusqlite::params![mchid, collection, key, value])?;
+                        }
+                        Row::Delete { collection, key } => {
+                            delete.execute(rusqlite::params![mchid, collection, key])?;
+                        }
+                        Row::DeleteBelow { collection, key } => {
+                            delete_below.execute(rusqlite::params![mchid, collection, key])?;
+                        }
+                        Row::Clear { collection } => {
+                            clear.execute(rusqlite::params![mchid, collection])?;
+                        }
+                    }
+                }
+            }
+        }
+        transaction.commit()
     }
 }

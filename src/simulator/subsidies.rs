@@ -16,6 +16,8 @@ use super::checks::{Rejection, invalid, param_error};
 use super::journal::{Account, Entry, Movement};
 use super::ledger::{Bounded, Context, IdKind, Ledger, funds_account, to_json};
 use super::refunds::Refunds;
+#[cfg(feature = "simulator-data")]
+use super::tracked::{Changes, Records};
 use crate::subsidies::{
     CancelSubsidyRequest, CancelSubsidyResponse, CreateSubsidyRequest, CreateSubsidyResponse,
     FundsFrom, ReturnResult, ReturnSubsidyRequest, ReturnSubsidyResponse,
@@ -34,6 +36,22 @@ pub(crate) struct Subsidies {
 }
 
 impl Subsidies {
+    /// Adds what changed since the last save (everything for a full save).
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn save(&mut self, changes: &mut Changes) -> Result<(), String> {
+        self.paid.save("subsidies.paid", changes)?;
+        self.returns.save("subsidies.returns", changes)?;
+        self.numbers.save("subsidies.numbers", changes)
+    }
+
+    /// The subsidies, returns and numbers the file holds.
+    #[cfg(feature = "simulator-data")]
+    pub(crate) fn load(&mut self, records: &mut Records) -> Result<(), String> {
+        self.paid.load("subsidies.paid", records)?;
+        self.returns.load("subsidies.returns", records)?;
+        self.numbers.load("subsidies.numbers", records)
+    }
+
     /// No subsidy yet; at most `max_kept` of each kept.
     pub(crate) fn new(max_kept: usize) -> Self {
         Self {
