@@ -14,6 +14,9 @@
     clippy::panic
 )]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,10 +26,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wechatpay_ecommerce::profit_sharing::{
-    AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, QueryOrderRequest, ReceiverType,
-    RelationType,
+    CreateOrderReceiver, CreateOrderRequest, QueryOrderRequest, ReceiverType,
 };
-use wechatpay_ecommerce::{Client, MerchantKey, WechatPayPublicKey};
 
 const IN_FLIGHT: usize = 16;
 /// Paid transactions each worker splits, and splits of each (the sandbox takes 20 at most).
@@ -101,41 +102,13 @@ fn transaction(n: usize) -> String {
     format!("42000000002026120400{n:08}")
 }
 
-fn client(server: &Server) -> Client {
-    let dir = server.dir.join("credentials");
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
-    Client::builder()
-        .merchant(
-            read("mchid"),
-            read("merchant_serial_no"),
-            MerchantKey::from_pem_file(dir.join("merchant_private_key.pem")).unwrap(),
-        )
-        .wechatpay_public_key(
-            WechatPayPublicKey::from_pem_file(
-                read("public_key_id"),
-                dir.join("platform_public_key.pem"),
-            )
-            .unwrap(),
-        )
-        .base_url(&server.base_url)
-        .build()
-        .unwrap()
-}
-
 /// Requests per second over `seconds`, 16 in flight.
 async fn measure(target: &Target, run: usize, seconds: f64) -> f64 {
     let server = start(target, run);
-    let client = client(&server);
-    let supplier = AddReceiverRequest::builder()
-        .receiver_type(ReceiverType::MerchantId)
-        .account(SUPPLIER)
-        .relation_type(RelationType::Supplier)
-        .name("示例商户全称")
-        .build()
-        .unwrap();
+    let client = common::client_from(&server.dir.join("credentials"), &server.base_url);
     client
         .profit_sharing()
-        .add_receiver(&supplier)
+        .add_receiver(&common::supplier())
         .await
         .unwrap();
     let done = Arc::new(AtomicU64::new(0));

@@ -258,7 +258,7 @@ async fn handler() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
 #[tokio::test]
 async fn a_notification_fault_set_over_http_spoils_the_next_attempt_and_deliveries_show_it() {
     use wechatpay_ecommerce::profit_sharing::{
-        AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, ReceiverType, RelationType,
+        CreateOrderReceiver, CreateOrderRequest, ReceiverType,
     };
     let (url, got) = handler().await;
     let sandbox = start("notify", &["--notify-url", &url, "--clock-speed", "0"]);
@@ -271,16 +271,9 @@ async fn a_notification_fault_set_over_http_spoils_the_next_attempt_and_deliveri
         .await;
     assert_eq!(status, 200, "{body}");
     let client = sandbox.client();
-    let supplier = AddReceiverRequest::builder()
-        .receiver_type(ReceiverType::MerchantId)
-        .account("190001001")
-        .relation_type(RelationType::Supplier)
-        .name("示例商户全称")
-        .build()
-        .unwrap();
     client
         .profit_sharing()
-        .add_receiver(&supplier)
+        .add_receiver(&common::supplier())
         .await
         .unwrap();
     let split = CreateOrderRequest::builder()

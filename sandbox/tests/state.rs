@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{Sandbox, Scratch, client_from, read, start, start_in};
+use common::{Sandbox, Scratch, client_from, read, start, start_in, supplier};
 use serde_json::{Value, json};
 use wechatpay_ecommerce::profit_sharing::{
     AddReceiverRequest, CreateOrderReceiver, CreateOrderRequest, OrderStatus,
@@ -41,16 +41,6 @@ fn query(transaction_id: &str, out_order_no: &str) -> QueryOrderRequest {
         .sub_mchid(SUB_MCHID)
         .transaction_id(transaction_id)
         .out_order_no(out_order_no)
-        .build()
-        .unwrap()
-}
-
-fn supplier() -> AddReceiverRequest {
-    AddReceiverRequest::builder()
-        .receiver_type(ReceiverType::MerchantId)
-        .account(SUPPLIER)
-        .relation_type(RelationType::Supplier)
-        .name("示例商户全称")
         .build()
         .unwrap()
 }
@@ -542,6 +532,17 @@ async fn killed_mid_flow_it_loses_nothing_it_acknowledged_and_resumes_deliveries
     assert_eq!(
         (pending.order_id.as_str(), pending.status.clone()),
         (last.order_id.as_str(), OrderStatus::Processing)
+    );
+    // The fixtures (the pages' example order, answered as given) are kept too.
+    let example = QueryOrderRequest::builder()
+        .sub_mchid(SUB_MCHID)
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .build()
+        .unwrap();
+    assert_eq!(
+        ps.query_order(&example).await.unwrap().order_id,
+        "3008450740201411110007820472"
     );
     // The money: 900 fen of 10,000 split.
     assert_eq!(

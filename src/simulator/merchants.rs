@@ -218,6 +218,7 @@ impl State {
                 platform,
                 notify: notify::Outbox::new(max_kept),
                 resave: true,
+                fixtures_changed: true,
             }),
             wake: tokio::sync::Notify::new(),
             // WeChat Pay does not follow redirects from a notify URL.

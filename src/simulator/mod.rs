@@ -239,6 +239,10 @@ pub(crate) struct Data {
     /// a reset, a write that failed).
     #[cfg_attr(not(feature = "simulator-data"), allow(dead_code))]
     resave: bool,
+    /// With `--data`: the fixtures changed since the last save (they are saved apart, being
+    /// large and seldom changed).
+    #[cfg_attr(not(feature = "simulator-data"), allow(dead_code))]
+    fixtures_changed: bool,
 }
 
 /// How a refund ends when it does not succeed ([`Simulator::end_next_refund_as`]).
@@ -959,6 +963,7 @@ impl Simulator {
         let mut data = self.state.data();
         data.ledger.add_transactions(&fixtures)?;
         data.fixtures = fixtures;
+        data.fixtures_changed = true;
         drop(data);
         self.state.touch();
         Ok(())
@@ -1186,13 +1191,19 @@ impl Simulator {
 
     /// Adds or replaces (by `sub_mchid`, `transaction_id`, `out_order_no`) a profit-sharing order.
     pub fn put_order(&self, order: ProfitSharingOrder) {
-        self.state.data().fixtures.put_order(order);
+        let mut data = self.state.data();
+        data.fixtures.put_order(order);
+        data.fixtures_changed = true;
+        drop(data);
         self.state.touch();
     }
 
     /// Adds or replaces (by `sub_mchid`, `out_return_no`) a return order.
     pub fn put_return_order(&self, order: ReturnOrder) {
-        self.state.data().fixtures.put_return_order(order);
+        let mut data = self.state.data();
+        data.fixtures.put_return_order(order);
+        data.fixtures_changed = true;
+        drop(data);
         self.state.touch();
     }
 }

@@ -66,6 +66,9 @@ mod data {
         refunds, subsidies,
     };
 
+    /// The fixtures' collection: one row, written when they change.
+    const FIXTURES: &str = "fixtures";
+
     /// The format of the rows; a file of another is refused rather than misread.
     const FORMAT: i64 = 2;
 
@@ -82,7 +85,6 @@ mod data {
         pub now: DateTime<FixedOffset>,
         pub speed: f64,
         pub saved_at_ms: i64,
-        pub fixtures: Fixtures,
         pub ledger: ledger::Ledger,
         pub profit_sharing: profit_sharing::ProfitSharing,
         pub refunds: refunds::Refunds,
@@ -99,7 +101,6 @@ mod data {
         now: DateTime<FixedOffset>,
         speed: f64,
         saved_at_ms: i64,
-        fixtures: &'a Fixtures,
         ledger: &'a ledger::Ledger,
         profit_sharing: &'a profit_sharing::ProfitSharing,
         refunds: &'a refunds::Refunds,
@@ -138,10 +139,16 @@ mod data {
         ) -> Result<Self, SimulatorError> {
             let clock = snapshot.clock();
             let mchid = snapshot.keys.mchid.clone();
+            let fixtures = match records.remove(FIXTURES).unwrap_or_default().first() {
+                Some((_, json)) => serde_json::from_str(json).map_err(|e| {
+                    SimulatorError::Data(format!("merchant {mchid}'s fixtures do not read: {e}"))
+                })?,
+                None => Fixtures::default(),
+            };
             let state = State::new(
                 snapshot.keys,
                 settings,
-                snapshot.fixtures,
+                fixtures,
                 (clock, std::time::Duration::ZERO),
             )?;
             {
@@ -170,6 +177,7 @@ mod data {
                 data.notify.restarted();
                 // As the file holds it: the next save writes what changes from here.
                 data.resave = false;
+                data.fixtures_changed = false;
             }
             Ok(state)
         }
@@ -189,7 +197,6 @@ mod data {
                     now: data.ledger.now(),
                     speed: data.ledger.clock_speed(),
                     saved_at_ms: wall_ms(),
-                    fixtures: &data.fixtures,
                     ledger: &data.ledger,
                     profit_sharing: &data.profit_sharing,
                     refunds: &data.refunds,
@@ -199,6 +206,13 @@ mod data {
                     notify: &data.notify,
                 })
                 .map_err(|e| e.to_string())?;
+                if changes.full || std::mem::take(&mut data.fixtures_changed) {
+                    changes.rows.push(Row::Put {
+                        collection: FIXTURES,
+                        key: FIXTURES.to_owned(),
+                        value: serde_json::to_string(&data.fixtures).map_err(|e| e.to_string())?,
+                    });
+                }
                 data.ledger.save(&mut changes)?;
                 data.profit_sharing.save(&mut changes)?;
                 data.refunds.save(&mut changes)?;

@@ -1,8 +1,10 @@
 //! `cargo xtask bench`: `openssl speed rsa2048`, the criterion benchmarks, the client's CPU time per
 //! query (`benches/cpu_per_query.rs`), `openssl speed` of AES-256-GCM and SHA-1 and the bill path
-//! (`benches/bills.rs`, with its peak heap), `openssl speed` again, then a table of the figures and
-//! their ratios to OpenSSL, printed and written into BENCHMARKS.md (between its `measured` markers;
-//! the analysis around them is kept).
+//! (`benches/bills.rs`, with its peak heap), `openssl speed` again, the sandbox binary's requests
+//! per second (`sandbox/benches/qps.rs`, against the server it replaced, built from
+//! [`QPS_BEFORE_COMMIT`]), then a table of the figures and their ratios to their references,
+//! printed and written into BENCHMARKS.md (between its `measured` markers; the analysis around them
+//! is kept).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -204,12 +206,130 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
+/// The commit whose `examples/mock_server.rs` the sandbox binary replaced: the reference its
+/// requests per second are measured against.
+const QPS_BEFORE_COMMIT: &str = "d710dc650135e06e82e5b4f9ab3e2537c2417e87";
+
+/// The reference server for the qps bench: `examples/mock_server` of [`QPS_BEFORE_COMMIT`], built
+/// once (release) into `target/qps-before/` from `git archive`, and reused after.
+fn qps_before(root: &Path, target: &Path) -> Result<PathBuf, Error> {
+    let dir = target.join("qps-before");
+    let binary = dir.join("mock_server");
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    let source = dir.join("source");
+    let _ = std::fs::remove_dir_all(&source);
+    std::fs::create_dir_all(&source).map_err(|source| Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    eprintln!("building the reference server (mock_server at {QPS_BEFORE_COMMIT})");
+    run(Command::new("git")
+        .args(["archive", "--format=tar", "-o"])
+        .arg(dir.join("source.tar"))
+        .arg(QPS_BEFORE_COMMIT)
+        .current_dir(root))?;
+    run(Command::new("tar")
+        .arg("-xf")
+        .arg(dir.join("source.tar"))
+        .arg("-C")
+        .arg(&source))?;
+    run(Command::new(env!("CARGO"))
+        .args(["build", "--release", "--example", "mock_server"])
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .current_dir(&source))?;
+    std::fs::copy(dir.join("target/release/examples/mock_server"), &binary).map_err(|source| {
+        Error::Write {
+            path: binary.clone(),
+            source,
+        }
+    })?;
+    // The build is 2 GB; the binary is all that is needed.
+    let _ = std::fs::remove_dir_all(dir.join("target"));
+    let _ = std::fs::remove_dir_all(&source);
+    let _ = std::fs::remove_file(dir.join("source.tar"));
+    Ok(binary)
+}
+
+/// Requests per second, as `sandbox/benches/qps.rs` wrote them.
+#[derive(Clone, Copy, Debug)]
+struct Qps {
+    before: f64,
+    sandbox: f64,
+    sandbox_data: f64,
+    in_flight: u64,
+}
+
+fn qps(path: &Path) -> Result<Qps, Error> {
+    let json = BenchJson::read(path)?;
+    let field = |name: &str| json.number(name);
+    Ok(Qps {
+        before: field("before")?,
+        sandbox: field("sandbox")?,
+        sandbox_data: field("sandbox_data")?,
+        in_flight: json.in_flight(),
+    })
+}
+
+/// The qps rows: the sandbox against the server it replaced (target: at least as fast, within
+/// the 3 % the rounds differ by), and with `--data` against itself in memory (reported).
+fn qps_rows(qps: Qps) -> String {
+    let per_request_ns = |per_s: f64| 1e9 / per_s;
+    let ratio = qps.sandbox / qps.before;
+    let data_ratio = qps.sandbox_data / qps.sandbox;
+    let n = qps.in_flight;
+    let mut rows = String::new();
+    rows.push_str(&row(
+        &format!("qps/before ({n} in flight)"),
+        per_request_ns(qps.before),
+        1,
+        "mock_server of the commit before the sandbox | | reference",
+    ));
+    rows.push_str(&row(
+        &format!("qps/sandbox ({n} in flight)"),
+        per_request_ns(qps.sandbox),
+        1,
+        &format!(
+            "qps/before {:.0}/s | {ratio:.3} | ≥ 0.97, {}",
+            qps.before,
+            verdict(ratio >= 0.97)
+        ),
+    ));
+    rows.push_str(&row(
+        &format!("qps/sandbox --data ({n} in flight)"),
+        per_request_ns(qps.sandbox_data),
+        1,
+        &format!(
+            "qps/sandbox {:.0}/s | {data_ratio:.3} | reported (each change on disk before its answer)",
+            qps.sandbox
+        ),
+    ));
+    rows
+}
+
 /// Runs `cargo bench --bench NAME` in `root`, with `env` set.
 fn cargo_bench(root: &Path, name: &str, env: &[(&str, &Path)]) -> Result<(), Error> {
-    let shown = format!("cargo bench --bench {name}");
+    cargo_bench_in(root, None, name, env)
+}
+
+/// Runs `cargo bench [-p PACKAGE] --bench NAME` in `root`, with `env` set.
+fn cargo_bench_in(
+    root: &Path,
+    package: Option<&str>,
+    name: &str,
+    env: &[(&str, &Path)],
+) -> Result<(), Error> {
+    let package_args: Vec<&str> = package.map_or_else(Vec::new, |p| vec!["-p", p]);
+    let shown = format!(
+        "cargo bench {}--bench {name}",
+        package.map_or_else(String::new, |p| format!("-p {p} "))
+    );
     eprintln!("running {shown}");
     let status = Command::new(env!("CARGO"))
-        .args(["bench", "--bench", name])
+        .arg("bench")
+        .args(&package_args)
+        .args(["--bench", name])
         .envs(env.iter().copied())
         .current_dir(root)
         .status()
@@ -236,24 +356,50 @@ struct CpuPerQuery {
     in_flight: u64,
 }
 
+/// A JSON file a bench wrote.
+struct BenchJson<'a> {
+    path: &'a Path,
+    json: Value,
+}
+
+impl<'a> BenchJson<'a> {
+    fn read(path: &'a Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Self::error(path, e.to_string()))?;
+        let json = serde_json::from_str(&text).map_err(|e| Self::error(path, e.to_string()))?;
+        Ok(Self { path, json })
+    }
+
+    fn error(path: &Path, message: String) -> Error {
+        Error::Estimate {
+            path: path.to_path_buf(),
+            message,
+        }
+    }
+
+    /// The number `name`.
+    fn number(&self, name: &str) -> Result<f64, Error> {
+        (self.json.get(name).and_then(Value::as_f64))
+            .ok_or_else(|| Self::error(self.path, format!("no number {name}")))
+    }
+
+    /// How many requests were in flight (16 unless it says).
+    fn in_flight(&self) -> u64 {
+        self.json
+            .get("in_flight")
+            .and_then(Value::as_u64)
+            .unwrap_or(16)
+    }
+}
+
 fn cpu_per_query(path: &Path) -> Result<CpuPerQuery, Error> {
-    let estimate = |message: String| Error::Estimate {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| estimate(e.to_string()))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| estimate(e.to_string()))?;
-    let field = |name: &str| {
-        json.get(name)
-            .and_then(Value::as_f64)
-            .ok_or_else(|| estimate(format!("no number {name}")))
-    };
+    let json = BenchJson::read(path)?;
+    let field = |name: &str| json.number(name);
     Ok(CpuPerQuery {
         sequential: field("sequential_us")?,
         concurrent: field("concurrent_us")?,
         bare_sequential: field("bare_sequential_us")?,
         bare_concurrent: field("bare_concurrent_us")?,
-        in_flight: json.get("in_flight").and_then(Value::as_u64).unwrap_or(16),
+        in_flight: json.in_flight(),
     })
 }
 
@@ -269,6 +415,18 @@ pub fn bench(root: &Path) -> Result<(), Error> {
     let sha1 = openssl_bytes_per_s("sha1")?;
     cargo_bench(root, "bills", &[])?;
     let after = openssl_speed()?;
+    let qps_json = target.join("sandbox-qps.json");
+    let before_server = qps_before(root, &target)?;
+    cargo_bench_in(
+        root,
+        Some("wechatpay-sandbox"),
+        "qps",
+        &[
+            ("QPS_BEFORE", &before_server),
+            ("SANDBOX_QPS_OUT", &qps_json),
+        ],
+    )?;
+    let qps = qps(&qps_json)?;
     let cpu = cpu_per_query(&cpu_json)?;
     let openssl = OpenSsl {
         sign_per_s: (before.sign_per_s + after.sign_per_s) / 2.0,
@@ -427,6 +585,7 @@ pub fn bench(root: &Path) -> Result<(), Error> {
         table.push_str(&row(&name, us * 1e3, 1, &rest));
     }
     table.push_str(&bill_rows(root, &criterion, aes, sha1)?);
+    table.push_str(&qps_rows(qps));
     println!("{table}");
 
     let path = root.join("BENCHMARKS.md");

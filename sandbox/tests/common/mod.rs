@@ -1,5 +1,6 @@
-//! The sandbox binary as the tests drive it: started on a free port with its credentials in a
-//! folder of their own, called over HTTP with its control token, killed when dropped.
+//! The sandbox binary as the tests (and the qps bench) drive it: started on a free port with its
+//! credentials in a folder of their own, called over HTTP with its control token, killed when
+//! dropped.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
+use wechatpay_ecommerce::profit_sharing::{AddReceiverRequest, ReceiverType, RelationType};
 use wechatpay_ecommerce::{Client, MerchantKey, WechatPayPublicKey};
 
 /// The sandbox binary on a free port, killed when dropped (and its folder removed, when
@@ -88,6 +90,17 @@ pub fn start_in(dir: &Path, flags: &[&str]) -> Sandbox {
         dir: dir.to_owned(),
         _scratch: None,
     }
+}
+
+/// The pages' example receiver: a supplier merchant, named.
+pub fn supplier() -> AddReceiverRequest {
+    AddReceiverRequest::builder()
+        .receiver_type(ReceiverType::MerchantId)
+        .account("190001001")
+        .relation_type(RelationType::Supplier)
+        .name("示例商户全称")
+        .build()
+        .unwrap()
 }
 
 /// A file the sandbox wrote, as text.
