@@ -69,7 +69,7 @@ struct Args {
     /// (requests are answered by the merchant their signature names); each one's credentials are
     /// written into DIR/merchants/MCHID/, the first one's into DIR too. More can be added over
     /// the control plane (POST /sandbox/merchants).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
     merchants: u16,
 
     /// Keep the state in this SQLite file, written as it changes (merchants and keys,

@@ -509,8 +509,9 @@ async fn killed_mid_flow_it_loses_nothing_it_acknowledged_and_resumes_deliveries
     let tried_before = deliveries(&sandbox).await.len();
     sandbox.kill();
 
-    // Started again on the same file: the same keys, the same time, every split.
-    let sandbox = start_in(&dir, &flags);
+    // Started again on the same file, with no other flag: the same keys, the same time (the
+    // clock still frozen), the same notify URL, every split.
+    let sandbox = start_in(&dir, &["--data", data_flag]);
     assert_eq!(read(&dir, "merchant_private_key.pem"), key_before);
     assert_eq!(read(&dir, "apiv3_key"), apiv3_before);
     assert_eq!(
@@ -628,4 +629,87 @@ async fn a_data_file_for_another_merchant_or_not_sqlite_is_refused_with_its_reas
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("garbage.sqlite"), "{stderr}");
+}
+
+#[tokio::test]
+async fn every_merchant_and_its_books_come_back_after_a_kill() {
+    let scratch = Scratch::new("data-merchants");
+    let dir = scratch.0.join("credentials");
+    let data = scratch.0.join("sandbox.sqlite");
+    let data_flag = data.to_str().unwrap();
+    let sandbox = start_in(&dir, &["--data", data_flag, "--merchants", "2"]);
+    let (_, added) = sandbox
+        .call(reqwest::Method::POST, "/sandbox/merchants", Some(json!({})))
+        .await;
+    let third = added["mchid"].as_str().unwrap().to_owned();
+    let (_, listed) = sandbox
+        .call(reqwest::Method::GET, "/sandbox/merchants", None)
+        .await;
+    let second = listed["merchants"][1]["mchid"].as_str().unwrap().to_owned();
+    add_transaction(
+        &sandbox,
+        Some(&second),
+        "4200000000000000000000000F01",
+        1200,
+    )
+    .await;
+    add_transaction(&sandbox, Some(&third), "4200000000000000000000000F02", 1300).await;
+    let second_dir = dir.join("merchants").join(&second);
+    let second_key = read(&second_dir, "merchant_private_key.pem");
+    sandbox.kill();
+
+    let sandbox = start_in(&dir, &["--data", data_flag]);
+    let (_, again) = sandbox
+        .call(reqwest::Method::GET, "/sandbox/merchants", None)
+        .await;
+    assert_eq!(again, listed, "the same merchants, in the same order");
+    assert_eq!(read(&second_dir, "merchant_private_key.pem"), second_key);
+    let second_client = client_from(&second_dir, &sandbox.base_url);
+    let amounts_of = |id: &str| amounts(id);
+    assert_eq!(
+        second_client
+            .profit_sharing()
+            .query_order_amounts(&amounts_of("4200000000000000000000000F01"))
+            .await
+            .unwrap()
+            .unsplit_amount,
+        1200
+    );
+    // The merchant added over the control plane answers with the keys it was given then.
+    let third_client = Client::builder()
+        .merchant(
+            third.as_str(),
+            added["merchant_serial_no"].as_str().unwrap(),
+            MerchantKey::from_pem(added["merchant_private_key"].as_str().unwrap()).unwrap(),
+        )
+        .wechatpay_public_key(
+            WechatPayPublicKey::from_pem(
+                added["public_key_id"].as_str().unwrap(),
+                added["platform_public_key"].as_str().unwrap(),
+            )
+            .unwrap(),
+        )
+        .base_url(&sandbox.base_url)
+        .build()
+        .unwrap();
+    assert_eq!(
+        third_client
+            .profit_sharing()
+            .query_order_amounts(&amounts_of("4200000000000000000000000F02"))
+            .await
+            .unwrap()
+            .unsplit_amount,
+        1300
+    );
+    // Still each merchant's own.
+    assert_eq!(
+        api_error(
+            second_client
+                .profit_sharing()
+                .query_order_amounts(&amounts_of("4200000000000000000000000F02"))
+                .await
+        )
+        .0,
+        404
+    );
 }

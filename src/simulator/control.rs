@@ -319,10 +319,16 @@ pub(crate) async fn handle(
                 public_key,
                 apiv3_key: request.apiv3_key,
             };
-            let credentials = merchants
-                .add(merchant)
-                .await
-                .map_err(|e| invalid(&e.to_string()))?;
+            let credentials = merchants.add(merchant).await.map_err(|e| match e {
+                // Taken, and not saved: the merchant serves, and the call may be retried.
+                super::SimulatorError::Data(_) => rejection(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "SYSTEM_ERROR",
+                    &format!("the merchant was added, but not saved: {e}"),
+                    None,
+                ),
+                e => invalid(&e.to_string()),
+            })?;
             Ok(json!({
                 "mchid": credentials.mchid,
                 "merchant_serial_no": credentials.merchant_serial_no,

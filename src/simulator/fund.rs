@@ -83,6 +83,8 @@ impl WithdrawalRecord {
 pub(crate) struct Fund {
     withdrawals: Bounded<WithdrawalRecord>,
     /// The next withdrawals' outcomes other than `SUCCESS`, one per withdrawal.
+    /// Not kept by `--data`: like queued faults, it is for the run that asked for it.
+    #[serde(skip)]
     pub(crate) failing: VecDeque<WithdrawStatus>,
 }
 

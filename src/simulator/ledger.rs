@@ -423,7 +423,7 @@ impl Ledger {
             IdKind::Withdrawal => ("1016", 28),
         };
         let serial = self.serials.entry(kind).or_insert(0);
-        *serial += 1;
+        *serial = serial.saturating_add(1);
         format!("{prefix}{serial:0digits$}")
     }
 }

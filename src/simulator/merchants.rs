@@ -186,6 +186,7 @@ impl State {
         Ok(Self {
             #[cfg(feature = "simulator-data")]
             store: settings.store.clone(),
+            dirty: std::sync::atomic::AtomicBool::new(true),
             merchant: checks::Merchant {
                 mchid: keys.mchid.clone(),
                 serial_no: keys.serial_no.clone(),
@@ -242,6 +243,8 @@ pub(crate) struct Merchants {
     pub(crate) connections: AtomicU64,
     /// Each merchant's notification task, aborted when the simulator stops.
     notifiers: Mutex<Vec<JoinHandle<()>>>,
+    /// Ids being added (their keys being generated): not given to another.
+    adding: Mutex<Vec<String>>,
 }
 
 impl Merchants {
@@ -261,6 +264,7 @@ impl Merchants {
             control_token,
             connections: AtomicU64::new(0),
             notifiers: Mutex::new(notifiers),
+            adding: Mutex::new(Vec::new()),
         });
         #[cfg(feature = "simulator-data")]
         if let Some(store) = &merchants.settings.store {
@@ -269,10 +273,14 @@ impl Merchants {
         merchants
     }
 
-    /// Saves every merchant (with `--data`), and waits until it is on disk.
+    /// Saves every merchant (with `--data`), and waits until it is on disk: what a control
+    /// call does before its answer.
     pub(crate) async fn save(&self) -> Result<(), SimulatorError> {
         #[cfg(feature = "simulator-data")]
         if let Some(store) = &self.settings.store {
+            for state in self.all() {
+                state.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             return store.save().await;
         }
         Ok(())
@@ -322,14 +330,25 @@ impl Merchants {
             }
             None => self.next_mchid(),
         };
-        if self.get(&mchid).is_some() {
-            return Err(SimulatorError::MerchantExists(mchid));
+        {
+            let mut adding = lock(&self.adding);
+            if self.get(&mchid).is_some() || adding.contains(&mchid) {
+                return Err(SimulatorError::MerchantExists(mchid));
+            }
+            adding.push(mchid.clone());
         }
+        let reserved = mchid.clone();
         // RSA key generation takes a while: off the runtime's threads.
         let keys = tokio::task::spawn_blocking(move || MerchantKeys::generate(mchid, merchant))
             .await
-            .map_err(|e| SimulatorError::Keys(e.to_string()))??;
-        self.add_keys(keys, Fixtures::default()).await
+            .map_err(|e| SimulatorError::Keys(e.to_string()))
+            .and_then(|keys| keys);
+        let added = match keys {
+            Ok(keys) => self.add_keys(keys, Fixtures::default()).await,
+            Err(e) => Err(e),
+        };
+        lock(&self.adding).retain(|id| *id != reserved);
+        added
     }
 
     /// Adds a merchant from its keys, on the default merchant's clock, and saves it; its
@@ -362,12 +381,13 @@ impl Merchants {
         Ok(credentials)
     }
 
-    /// The next id from `1900000001` that no merchant has.
+    /// The next id from `1900000001` that no merchant has, and none being added.
     fn next_mchid(&self) -> String {
         let list = read(&self.list);
+        let adding = lock(&self.adding);
         (1_900_000_001u64..)
             .map(|n| n.to_string())
-            .find(|id| list.iter().all(|s| s.merchant.mchid != *id))
+            .find(|id| list.iter().all(|s| s.merchant.mchid != *id) && !adding.contains(id))
             .unwrap_or_default()
     }
 

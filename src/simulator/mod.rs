@@ -195,6 +195,9 @@ pub(crate) struct State {
     /// The data file, with `--data`.
     #[cfg(feature = "simulator-data")]
     store: Option<Arc<store::Store>>,
+    /// Changed since the last save (with `--data`): only merchants that changed are written.
+    #[cfg_attr(not(feature = "simulator-data"), allow(dead_code))]
+    dirty: std::sync::atomic::AtomicBool,
     /// How many entries each kind of record keeps (`SimulatorBuilder::max_kept`).
     max_kept: usize,
     apiv3_key: ApiV3Key,
@@ -390,6 +393,7 @@ impl State {
     async fn changed(&self) -> Result<(), SimulatorError> {
         #[cfg(feature = "simulator-data")]
         if let Some(store) = &self.store {
+            self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
             return store.save().await;
         }
         Ok(())
@@ -400,6 +404,7 @@ impl State {
     fn touch(&self) {
         #[cfg(feature = "simulator-data")]
         if let Some(store) = &self.store {
+            self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
             store.request();
         }
     }
@@ -415,8 +420,8 @@ impl State {
 /// How long a split, a finish or a return stays `PROCESSING` unless told otherwise.
 pub const DEFAULT_PROCESSING_DELAY: Duration = Duration::from_secs(3);
 
-/// Configures a [`Simulator`] before it starts.
-#[derive(Debug)]
+/// Configures a [`Simulator`] before it starts. `Debug` leaves out the APIv3 key and the control
+/// token.
 pub struct SimulatorBuilder {
     addr: Option<SocketAddr>,
     merchant: Option<(String, String, String)>,
@@ -430,6 +435,26 @@ pub struct SimulatorBuilder {
     apiv3_key: Option<String>,
     #[cfg(feature = "simulator-data")]
     data: Option<std::path::PathBuf>,
+}
+
+impl fmt::Debug for SimulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("SimulatorBuilder");
+        debug
+            .field("addr", &self.addr)
+            .field("mchid", &self.merchant.as_ref().map(|(mchid, _, _)| mchid))
+            .field("max_ratio_percent", &self.max_ratio_percent)
+            .field("processing_delay", &self.processing_delay)
+            .field("clock_speed", &self.clock_speed)
+            .field(
+                "max_splits_per_transaction",
+                &self.max_splits_per_transaction,
+            )
+            .field("max_kept", &self.max_kept);
+        #[cfg(feature = "simulator-data")]
+        debug.field("data", &self.data);
+        debug.finish_non_exhaustive()
+    }
 }
 
 impl Default for SimulatorBuilder {
@@ -484,11 +509,15 @@ impl SimulatorBuilder {
     /// the merchants and their keys, paid transactions, receivers, splits, returns, refunds,
     /// subsidies, after-sales splits, withdrawals, notifications (delivered, waiting, and their
     /// schedule) and the clock. A file that holds merchants is served as it is: its merchants,
-    /// keys and books, its clock run on from when it was saved; the builder's merchant, APIv3
-    /// key and fixtures only seed a new file. A change is on disk before it is acknowledged (an
-    /// answer, a control call); killed, a simulator loses nothing it acknowledged. Not kept: the
-    /// files bill download URLs serve, queued faults and the test switches. The file holds test
-    /// keys and the requests' data, sensitive fields in plain text: for test data only.
+    /// keys and books, its clock run on from when it was saved at its speed; the builder's
+    /// merchant (which must then be one the file holds, with the same key), APIv3 key, clock
+    /// speed and fixtures only seed a new file. A change is on disk before its answer over HTTP
+    /// (the API's or the control plane's): killed, a simulator loses nothing it answered. The
+    /// in-process methods ask for a save without waiting; [`Simulator::flush`] waits. Not kept:
+    /// the files bill download URLs serve, queued faults (a next return, refund or withdrawal
+    /// told to fail too) and the test switches. One file, one simulator: another started on it
+    /// is refused while this one runs. The file holds test keys and the requests' data,
+    /// sensitive fields in plain text: for test data only.
     #[cfg(feature = "simulator-data")]
     pub fn data(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.data = Some(path.into());
@@ -604,6 +633,17 @@ impl SimulatorBuilder {
                     "the data file serves merchants {}, not {mchid}: start without the \
                      merchant, or with another data file",
                     served.join(", ")
+                )));
+            }
+            // A merchant given is the one the file holds, with the same key.
+            if let Some((mchid, serial_no, public_pem)) = &self.merchant
+                && let Some((held, _)) = snapshots.iter().find(|(s, _)| s.keys.mchid == *mchid)
+                && (held.keys.serial_no != *serial_no
+                    || held.keys.public_key_pem.trim() != public_pem.trim())
+            {
+                return Err(SimulatorError::Data(format!(
+                    "the data file holds merchant {mchid} with another serial number or public \
+                     key: start with the ones it holds, or with another data file"
                 )));
             }
             let list = snapshots
@@ -768,6 +808,14 @@ impl Simulator {
             state,
             running: self.running.clone(),
         })
+    }
+
+    /// Waits until every change so far is in the data file ([`SimulatorBuilder::data`]); at once
+    /// without one. An answer over HTTP is given only once its change is on disk, but the
+    /// in-process methods (`add_transaction`, `advance`, `reset`, …) ask for a save without
+    /// waiting: call this before relying on their effect surviving a restart.
+    pub async fn flush(&self) -> Result<(), SimulatorError> {
+        self.running.merchants.save().await
     }
 
     /// The credentials of every merchant it serves, the default one first.

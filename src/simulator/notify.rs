@@ -156,7 +156,7 @@ impl Outbox {
 
     /// A new notification id.
     fn new_id(&mut self, now: DateTime<FixedOffset>) -> String {
-        self.serial += 1;
+        self.serial = self.serial.saturating_add(1);
         format!("EV-{}{:07}", now.format("%Y%m%d%H%M%S"), self.serial)
     }
 
@@ -266,7 +266,7 @@ async fn attempt(state: &State, url: &str, mut pending: Pending, fault: Option<N
             pending.created = now;
             pending.attempts = 0;
         }
-        pending.attempts += 1;
+        pending.attempts = pending.attempts.saturating_add(1);
         let body = envelope(state, &pending, fault.as_ref());
         sent_at = state.data().ledger.now();
         let (status, answer) = post(state, url, &body, fault.as_ref()).await;

@@ -35,6 +35,8 @@ pub(crate) struct ProfitSharing {
     order_ids: HashMap<String, String>,
     returns: Bounded<Return>,
     /// Reasons the next returns fail with, first first.
+    /// Not kept by `--data`: like queued faults, it is for the run that asked for it.
+    #[serde(skip)]
     failing_returns: VecDeque<ReturnFailReason>,
 }
 

@@ -188,6 +188,8 @@ pub(crate) struct Refunds {
     #[serde(skip)]
     numbers: HashMap<String, String>,
     /// What the next refunds end as, first first (`SUCCESS` when empty).
+    /// Not kept by `--data`: like queued faults, it is for the run that asked for it.
+    #[serde(skip)]
     pub(crate) failing: VecDeque<RefundStatus>,
     /// Refunds that will close: the money each gives back, to which accounts, when it is done
     /// (see `settle`; kept here, so that a refund dropped past the cap still gives it back).

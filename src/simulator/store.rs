@@ -49,7 +49,7 @@ pub(crate) mod notification_kind {
 }
 
 #[cfg(feature = "simulator-data")]
-pub(crate) use data::Store;
+pub(crate) use data::{Store, json_error};
 
 #[cfg(feature = "simulator-data")]
 mod data {
@@ -70,7 +70,7 @@ mod data {
     const FIXTURES: &str = "fixtures";
 
     /// The format of the rows; a file of another is refused rather than misread.
-    const FORMAT: i64 = 2;
+    const FORMAT: i64 = 3;
 
     /// A merchant as the file gave it: its row, and its collections' entries.
     pub(crate) type Stored = (Snapshot, Records);
@@ -141,7 +141,10 @@ mod data {
             let mchid = snapshot.keys.mchid.clone();
             let fixtures = match records.remove(FIXTURES).unwrap_or_default().first() {
                 Some((_, json)) => serde_json::from_str(json).map_err(|e| {
-                    SimulatorError::Data(format!("merchant {mchid}'s fixtures do not read: {e}"))
+                    SimulatorError::Data(format!(
+                        "merchant {mchid}'s fixtures do not read: {}",
+                        json_error(&e)
+                    ))
                 })?,
                 None => Fixtures::default(),
             };
@@ -180,6 +183,13 @@ mod data {
                 data.fixtures_changed = false;
             }
             Ok(state)
+        }
+
+        /// Whether this merchant changed since the last save (or must be written whole); a
+        /// merchant that did not is not written.
+        fn take_dirty(&self) -> bool {
+            let dirty = self.dirty.swap(false, std::sync::atomic::Ordering::SeqCst);
+            dirty || self.data().resave
         }
 
         /// This merchant's row, and its entries changed since the last save (all of them the
@@ -240,26 +250,38 @@ mod data {
         requested: u64,
         /// The last change saved.
         saved: u64,
-        /// The last change a write failed for (then `saved` did not move), and why.
+        /// The last change a write failed for (then `saved` did not move).
         failed: u64,
+        /// Asked to stop: the writer writes what was asked, then ends.
         stopping: bool,
     }
 
-    /// What the waiters watch: the last change saved, the last one a write failed for, and why.
-    type Saved = (u64, u64, String);
+    /// What the waiters watch.
+    #[derive(Clone, Default)]
+    struct Saved {
+        /// The last change saved.
+        saved: u64,
+        /// The last change a write failed for, and why.
+        failed: u64,
+        failure: String,
+        /// The writer has ended: nothing more will be saved.
+        ended: bool,
+    }
 
     struct Shared {
         progress: Mutex<Progress>,
-        /// Wakes the writer (a change) and the waiters (a write done).
+        /// Wakes the writer (a change, or stop).
         wake_writer: Condvar,
         saved: tokio::sync::watch::Sender<Saved>,
         merchants: OnceLock<Weak<Merchants>>,
     }
 
-    /// The data file and its writer thread.
+    /// The data file and its writer thread, which ends (its last writes done) when the store is
+    /// stopped or dropped.
     pub(crate) struct Store {
         shared: Arc<Shared>,
         path: PathBuf,
+        writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     }
 
     impl std::fmt::Debug for Store {
@@ -268,22 +290,71 @@ mod data {
         }
     }
 
-    fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
-        progress
+    impl Drop for Store {
+        fn drop(&mut self) {
+            self.stop();
+        }
+    }
+
+    fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        mutex
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A JSON error without the text it quotes (a key, a sensitive field's plaintext): its kind
+    /// and place only.
+    pub(crate) fn json_error(error: &serde_json::Error) -> String {
+        format!(
+            "{:?} error at line {}, column {}",
+            error.classify(),
+            error.line(),
+            error.column()
+        )
+    }
+
     fn open(path: &Path) -> Result<rusqlite::Connection, SimulatorError> {
         let failed = |e: rusqlite::Error| {
-            SimulatorError::Data(format!("cannot open {}: {e}", path.display()))
+            let busy = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            );
+            let why = if busy {
+                " (another simulator has it open)"
+            } else {
+                ""
+            };
+            SimulatorError::Data(format!("cannot open {}: {e}{why}", path.display()))
         };
         let connection = rusqlite::Connection::open(path).map_err(failed)?;
+        // Another program's database is not taken over.
+        let foreign: Option<String> = connection
+            .query_row(
+                "SELECT name FROM sqlite_master WHERE type = 'table'
+                 AND name NOT IN ('meta', 'merchants', 'records') LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(failed)?;
+        if let Some(table) = foreign {
+            return Err(SimulatorError::Data(format!(
+                "{} is not a simulator data file (it has a table {table:?})",
+                path.display()
+            )));
+        }
+        // One simulator per file: the lock is taken by the first write below and held until
+        // the writer ends; another simulator on the file is refused at once.
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
+                "PRAGMA locking_mode = EXCLUSIVE;
+                 PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 PRAGMA busy_timeout = 5000;
+                 PRAGMA busy_timeout = 0;
                  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
                  CREATE TABLE IF NOT EXISTS merchants (
                      position INTEGER PRIMARY KEY,
@@ -318,7 +389,12 @@ mod data {
                     )
                     .map_err(failed)?;
             }
-            Some(FORMAT) => {}
+            Some(FORMAT) => {
+                // A write, to take the lock now rather than at the first save.
+                connection
+                    .execute("UPDATE meta SET value = ?1 WHERE key = 'format'", [FORMAT])
+                    .map_err(failed)?;
+            }
             Some(other) => {
                 return Err(SimulatorError::Data(format!(
                     "{} is in format {other}, this simulator reads format {FORMAT}",
@@ -360,8 +436,9 @@ mod data {
                     })
                     .map_err(|e| {
                         SimulatorError::Data(format!(
-                            "{}: merchant {mchid}'s state does not read: {e}",
-                            path.display()
+                            "{}: merchant {mchid}'s state does not read: {}",
+                            path.display(),
+                            json_error(&e)
                         ))
                     })?;
                     let mut collections = Records::new();
@@ -381,7 +458,7 @@ mod data {
                 })
                 .collect::<Result<Vec<_>, SimulatorError>>()?;
             drop(records);
-            let (saved, _) = tokio::sync::watch::channel((0, 0, String::new()));
+            let (saved, _) = tokio::sync::watch::channel(Saved::default());
             let shared = Arc::new(Shared {
                 progress: Mutex::new(Progress::default()),
                 wake_writer: Condvar::new(),
@@ -389,7 +466,7 @@ mod data {
                 merchants: OnceLock::new(),
             });
             let writer = shared.clone();
-            std::thread::Builder::new()
+            let writer = std::thread::Builder::new()
                 .name("simulator-data".into())
                 .spawn(move || write_loop(&writer, connection))
                 .map_err(|e| SimulatorError::Data(format!("no writer thread: {e}")))?;
@@ -397,6 +474,7 @@ mod data {
                 Arc::new(Self {
                     shared,
                     path: path.to_owned(),
+                    writer: Mutex::new(Some(writer)),
                 }),
                 snapshots,
             ))
@@ -415,31 +493,55 @@ mod data {
             progress.requested
         }
 
-        /// Asks for a write and waits until it committed; an error if it failed.
+        /// Asks for a write and waits until it committed; an error if it failed, or if the
+        /// store is stopping.
         pub async fn save(&self) -> Result<(), SimulatorError> {
+            if lock(&self.shared.progress).stopping {
+                return Err(SimulatorError::Data("the simulator is stopping".into()));
+            }
             let wanted = self.request();
             let mut saved = self.shared.saved.subscribe();
-            let (saved, _, failure) = saved
-                .wait_for(|(saved, failed, _)| *saved >= wanted || *failed >= wanted)
+            let saved = saved
+                .wait_for(|s| s.saved >= wanted || s.failed >= wanted || s.ended)
                 .await
                 .map(|state| state.clone())
-                .map_err(|_| SimulatorError::Data("the writer stopped".into()))?;
-            if saved >= wanted {
+                .map_err(|_| SimulatorError::Data("the writer ended".into()))?;
+            if saved.saved >= wanted {
                 Ok(())
+            } else if saved.failed >= wanted {
+                Err(SimulatorError::Data(saved.failure))
             } else {
-                Err(SimulatorError::Data(failure))
+                Err(SimulatorError::Data("the writer ended".into()))
             }
         }
 
-        /// Stops the writer once it has written what was asked.
+        /// Stops the writer once it has written what was asked, and waits for it to end (the
+        /// file's lock is then released).
         pub fn stop(&self) {
             lock(&self.shared.progress).stopping = true;
             self.shared.wake_writer.notify_one();
+            let writer = lock(&self.writer).take();
+            if let Some(writer) = writer
+                && writer.thread().id() != std::thread::current().id()
+            {
+                let _ = writer.join();
+            }
         }
     }
 
-    /// The writer: waits for a change, then saves every merchant in one transaction.
+    /// Tells the waiters the writer ended, however it ends.
+    struct Ended<'a>(&'a Shared);
+
+    impl Drop for Ended<'_> {
+        fn drop(&mut self) {
+            self.0.saved.send_modify(|saved| saved.ended = true);
+        }
+    }
+
+    /// The writer: waits for a change, then saves the merchants that changed in one
+    /// transaction.
     fn write_loop(shared: &Shared, mut connection: rusqlite::Connection) {
+        let _ended = Ended(shared);
         loop {
             let wanted = {
                 let mut progress = lock(&shared.progress);
@@ -479,9 +581,10 @@ mod data {
                     failure
                 }
             };
-            shared
-                .saved
-                .send_replace((progress.saved, progress.failed, failure));
+            let (saved, failed) = (progress.saved, progress.failed);
+            shared.saved.send_modify(|s| {
+                (s.saved, s.failed, s.failure) = (saved, failed, failure);
+            });
         }
     }
 
@@ -489,12 +592,14 @@ mod data {
         connection: &mut rusqlite::Connection,
         merchants: &[Arc<State>],
     ) -> Result<(), String> {
-        let rows = merchants
-            .iter()
-            .map(|state| Ok((state.merchant.mchid.clone(), state.changes()?)))
+        // The merchants that changed (or must be written whole), each with its position.
+        let rows = (merchants.iter().enumerate())
+            .filter(|(_, state)| state.take_dirty())
+            .map(|(position, state)| Ok((position, state.merchant.mchid.clone(), state.changes()?)))
             .collect::<Result<Vec<_>, SimulatorError>>()
-            .map_err(|e| e.to_string())?;
-        let written = write_rows(connection, &rows).map_err(|e| e.to_string());
+            .map_err(|e| e.to_string());
+        let written =
+            rows.and_then(|rows| write_rows(connection, &rows).map_err(|e| e.to_string()));
         if written.is_err() {
             // What was taken is not on disk: the next save writes everything.
             for state in merchants {
@@ -506,7 +611,7 @@ mod data {
 
     fn write_rows(
         connection: &mut rusqlite::Connection,
-        merchants: &[(String, (String, Changes))],
+        merchants: &[(usize, String, (String, Changes))],
     ) -> rusqlite::Result<()> {
         let transaction = connection.transaction()?;
         {
@@ -526,8 +631,8 @@ mod data {
                 "INSERT INTO merchants (position, mchid, state) VALUES (?1, ?2, ?3)
                  ON CONFLICT (position) DO UPDATE SET mchid = ?2, state = ?3",
             )?;
-            for (position, (mchid, (state, changes))) in merchants.iter().enumerate() {
-                let position = i64::try_from(position).unwrap_or(i64::MAX);
+            for (position, mchid, (state, changes)) in merchants {
+                let position = i64::try_from(*position).unwrap_or(i64::MAX);
                 merchant.execute(rusqlite::params![position, mchid, state])?;
                 for row in &changes.rows {
                     match row {

@@ -7,8 +7,9 @@
 //!   notification deliveries);
 //! - [`TrackedMap`]: a map of any key (the journal's balances and totals).
 //!
-//! Each is written into the state's blob as its cap only (`Serialize`); its entries are rows of
-//! their own, which [`Changes`] collects and [`Records`] gives back when the file is read.
+//! Each is written into the merchant's row as what it needs besides its entries (a `Bounded` its
+//! cap, a `Log` its cap and numbering, a `TrackedMap` nothing); its entries are rows of their own,
+//! which `Changes` collects and `Records` gives back when the file is read.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -77,7 +78,8 @@ fn write<T: Serialize>(value: &T) -> Result<String, String> {
 
 #[cfg(feature = "simulator-data")]
 fn read<T: DeserializeOwned>(collection: &str, key: &str, json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| format!("{collection} {key}: {e}"))
+    serde_json::from_str(json)
+        .map_err(|e| format!("{collection} {key}: {}", super::store::json_error(&e)))
 }
 
 /// Entries kept in the order they came, the oldest dropped past the cap.
