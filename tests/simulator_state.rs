@@ -1282,3 +1282,28 @@ async fn an_added_merchant_has_its_own_books_and_keys_on_the_same_clock() {
         .await;
     assert!(matches!(again, Err(SimulatorError::MerchantExists(id)) if id == added.mchid));
 }
+
+#[tokio::test]
+async fn the_requests_seen_are_the_latest_max_kept_each_with_its_status() {
+    let simulator = Simulator::builder().max_kept(3).start().await.unwrap();
+    let client = client(&simulator);
+    for n in 0..5 {
+        let request = QueryOrderAmountsRequest::builder()
+            .transaction_id(format!("42000000000000000000000000{n:02}"))
+            .build()
+            .unwrap();
+        let _ = client.profit_sharing().query_order_amounts(&request).await;
+    }
+    let seen = simulator.requests();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    for (n, request) in (2..5).zip(&seen) {
+        assert!(
+            request
+                .path_and_query
+                .contains(&format!("42000000000000000000000000{n:02}")),
+            "{request:?}"
+        );
+        // Not a transaction the simulator holds: each answered 404, and recorded so.
+        assert_eq!(request.status, Some(404), "{request:?}");
+    }
+}

@@ -210,7 +210,7 @@ impl State {
                 fund: super::fund::Fund::new(max_kept),
                 bills: super::bills::Bills::new(max_kept),
                 faults: super::faults::FaultQueue::default(),
-                seen: Vec::new(),
+                seen: super::tracked::Log::new(max_kept),
                 nonces: checks::Nonces::default(),
                 no_certificates: false,
                 answer_signer: AnswerSigner::default(),

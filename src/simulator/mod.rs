@@ -227,7 +227,8 @@ pub(crate) struct Data {
     /// The bills family's state: the files download URLs serve.
     bills: bills::Bills,
     faults: faults::FaultQueue,
-    seen: Vec<SeenRequest>,
+    /// The latest requests received, numbered from the first.
+    seen: tracked::Log<SeenRequest>,
     /// Nonces seen in the last 300 s, with their timestamps.
     nonces: checks::Nonces,
     no_certificates: bool,
@@ -568,8 +569,9 @@ impl SimulatorBuilder {
     }
 
     /// How many transactions, receivers, orders and return orders it keeps, each (default
-    /// 10,000): past that the oldest is forgotten, so that a long-running simulator stays within
-    /// bounded memory. At least 1.
+    /// 10,000), and as many of every other record (refunds, notifications, the requests seen…):
+    /// past that the oldest is forgotten, so that a long-running simulator stays within bounded
+    /// memory. At least 1.
     pub fn max_kept(mut self, entries: usize) -> Self {
         self.max_kept = entries;
         self
@@ -883,9 +885,11 @@ impl Simulator {
         self.state.data().faults.clear();
     }
 
-    /// Every request received so far, in order.
+    /// The requests received, in order: every one, up to the latest
+    /// [`max_kept`](SimulatorBuilder::max_kept) (a sandbox that runs for days stays within bounded
+    /// memory).
     pub fn requests(&self) -> Vec<SeenRequest> {
-        self.state.data().seen.clone()
+        self.state.data().seen.iter().cloned().collect()
     }
 
     /// Acts as a merchant registered since late 2024: no platform certificates, so

@@ -138,9 +138,10 @@ async fn handle(
     // Recorded on arrival (a delayed or dropped request counts at once); the status follows.
     let (index, fault, accept_unsigned) = {
         let mut data = state.data();
+        let number = data.seen.end();
         data.seen.push(seen);
         let fault = in_band.or_else(|| data.faults.next(request.uri.path()));
-        (data.seen.len() - 1, fault, data.accept_unsigned)
+        (number, fault, data.accept_unsigned)
     };
     let record_status = |status: StatusCode| {
         if let Some(seen) = state.data().seen.get_mut(index) {

@@ -312,14 +312,20 @@ impl<T> Log<T> {
         self.entries.iter()
     }
 
+    /// The entry numbered `number`, if it is still kept.
+    pub(crate) fn get_mut(&mut self, number: u64) -> Option<&mut T> {
+        let index = usize::try_from(number.checked_sub(self.first)?).ok()?;
+        self.entries.get_mut(index)
+    }
+
     /// Forgets every entry (the numbering goes on).
     pub(crate) fn clear(&mut self) {
         self.first = self.first.saturating_add(self.entries.len() as u64);
         self.entries.clear();
     }
 
-    #[cfg(feature = "simulator-data")]
-    fn end(&self) -> u64 {
+    /// The number the next entry gets.
+    pub(crate) fn end(&self) -> u64 {
         self.first.saturating_add(self.entries.len() as u64)
     }
 }

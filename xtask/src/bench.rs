@@ -279,15 +279,21 @@ fn qps_rows(qps: Qps) -> String {
     let ratio = qps.sandbox / qps.before;
     let data_ratio = qps.sandbox_data / qps.sandbox;
     let n = qps.in_flight;
-    let mut rows = String::new();
+    let mut rows = format!(
+        "\nThe sandbox binary (`sandbox/benches/qps.rs`): a split and its query, over and over, \
+         {n} in flight, each signed and verified, against the sandbox started with its flags; \
+         the medians of three rounds of 5 s, the three servers taking turns.\n\n\
+         | benchmark | per request | per second | reference | ratio | target |\n\
+         |---|---|---|---|---|---|\n"
+    );
     rows.push_str(&row(
-        &format!("qps/before ({n} in flight)"),
+        "qps/before",
         per_request_ns(qps.before),
         1,
         "mock_server of the commit before the sandbox | | reference",
     ));
     rows.push_str(&row(
-        &format!("qps/sandbox ({n} in flight)"),
+        "qps/sandbox",
         per_request_ns(qps.sandbox),
         1,
         &format!(
@@ -297,7 +303,7 @@ fn qps_rows(qps: Qps) -> String {
         ),
     ));
     rows.push_str(&row(
-        &format!("qps/sandbox --data ({n} in flight)"),
+        "qps/sandbox_data",
         per_request_ns(qps.sandbox_data),
         1,
         &format!(
