@@ -74,6 +74,7 @@ struct Books {
     refunds: Vec<String>,
     journal: Vec<String>,
     balances: [i64; 2],
+    withdrawals: Vec<String>,
     platform: Vec<String>,
     now: chrono::DateTime<chrono::FixedOffset>,
 }
@@ -103,6 +104,11 @@ fn books(simulator: &Simulator) -> Books {
             simulator.available_balance(SUB),
             simulator.available_balance(SUPPLIER),
         ],
+        withdrawals: simulator
+            .withdrawals()
+            .iter()
+            .map(|w| format!("{} {} {:?}", w.out_request_no, w.withdraw_id, w.status))
+            .collect(),
         platform: simulator.platform_certificate_serials(),
         now: simulator.now(),
     }
@@ -215,6 +221,7 @@ async fn every_familys_books_come_back_after_a_restart_and_a_reset_stays_a_reset
     let before = books(&simulator);
     assert!(before.platform.contains(&rotated));
     assert_eq!(before.refunds.len(), 2, "{before:?}");
+    assert_eq!(before.withdrawals.len(), 1, "{before:?}");
     drop((simulator, client));
 
     // Started again on the file: the same keys, the same books, the same time.

@@ -258,6 +258,35 @@ async fn two_merchants_see_only_their_own_books_and_each_key_signs_for_its_merch
     };
     assert!(has(&listed_a), "{listed_a}");
     assert!(!has(&listed_b), "{listed_b}");
+    // The journal over the control plane: each merchant's payments, and A's share, in its own.
+    let (_, journal_b) = sandbox
+        .call(
+            reqwest::Method::GET,
+            &format!("/sandbox/journal?mchid={b}"),
+            None,
+        )
+        .await;
+    let movements = |journal: &Value, transaction_id: &str| -> Vec<String> {
+        journal["journal"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["transaction_id"] == transaction_id)
+            .map(|e| e["movement"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        movements(&journal_b, "4200000000000000000000000B01"),
+        ["Payment"]
+    );
+    assert!(movements(&journal_b, "4200000000000000000000000A01").is_empty());
+    let (_, journal_a) = sandbox
+        .call(reqwest::Method::GET, "/sandbox/journal", None)
+        .await;
+    assert_eq!(
+        movements(&journal_a, "4200000000000000000000000A01"),
+        ["Payment", "Share"]
+    );
 
     // One merchant's key signs for no other mchid, and its own key with the other's serial
     // neither.

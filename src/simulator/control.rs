@@ -15,6 +15,8 @@
 //! | `GET /sandbox/orders` | | `orders` |
 //! | `GET /sandbox/returns` | | `return_orders` |
 //! | `GET /sandbox/refunds` | | `refunds` |
+//! | `GET /sandbox/withdrawals` | | `withdrawals` |
+//! | `GET /sandbox/journal` | | `journal` (every family's money movements: payments, shares, refunds, subsidies, after-sales splits, withdrawals) |
 //! | `POST /sandbox/reset` | | `reset` |
 //! | `POST /sandbox/merchants` | `{"mchid": …, "serial_no": …, "public_key": PEM, "apiv3_key": …}`, each optional | `add_merchant` |
 //! | `GET /sandbox/merchants` | | `merchants` |
@@ -390,10 +392,9 @@ pub(crate) async fn handle(
         }
         ("GET", "orders") => Ok(json!({ "orders": to_value(&state.orders())? })),
         ("GET", "returns") => Ok(json!({ "return_orders": to_value(&state.return_orders())? })),
-        ("GET", "refunds") => {
-            let data = state.data();
-            Ok(json!({ "refunds": to_value(&data.refunds.all(&data.ledger))? }))
-        }
+        ("GET", "withdrawals") => Ok(json!({ "withdrawals": to_value(&state.withdrawals())? })),
+        ("GET", "journal") => Ok(json!({ "journal": to_value(&state.journal())? })),
+        ("GET", "refunds") => Ok(json!({ "refunds": to_value(&state.refunds())? })),
         ("POST", "reset") => {
             merchants.reset().map_err(|e| invalid(&e.to_string()))?;
             Ok(json!({}))

@@ -183,6 +183,16 @@ impl Fund {
         })
     }
 
+    /// Every withdrawal, as 查询二级商户提现状态 answers each now, by `withdraw_id`.
+    pub(crate) fn all(&self, ledger: &Ledger, sp_mchid: &str) -> Vec<Withdrawal> {
+        let now = ledger.now();
+        let mut all: Vec<Withdrawal> = (self.withdrawals.values())
+            .map(|record| record.view(now, sp_mchid))
+            .collect();
+        all.sort_by(|a, b| a.withdraw_id.cmp(&b.withdraw_id));
+        all
+    }
+
     /// Gives back the money of withdrawals that failed by now.
     pub(crate) fn settle(&mut self, ledger: &mut Ledger) {
         let now = ledger.now();

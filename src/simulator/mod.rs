@@ -356,6 +356,33 @@ impl State {
         returns
     }
 
+    /// Refunds that closed and withdrawals that failed by now give their money back, as before
+    /// any answer.
+    fn settled(&self) -> MutexGuard<'_, Data> {
+        let mut data = self.data();
+        let books = &mut *data;
+        books.refunds.settle(&mut books.ledger);
+        books.fund.settle(&mut books.ledger);
+        data
+    }
+
+    /// See [`Simulator::journal`].
+    fn journal(&self) -> Vec<JournalEntry> {
+        self.settled().ledger.journal.entries().cloned().collect()
+    }
+
+    /// See [`Simulator::refunds`].
+    fn refunds(&self) -> Vec<crate::refunds::Refund> {
+        let data = self.settled();
+        data.refunds.all(&data.ledger)
+    }
+
+    /// See [`Simulator::withdrawals`].
+    fn withdrawals(&self) -> Vec<crate::fund::Withdrawal> {
+        let data = self.settled();
+        data.fund.all(&data.ledger, &self.merchant.mchid)
+    }
+
     /// See [`Simulator::reset`].
     fn reset(&self) -> Result<(), SimulatorError> {
         let max_kept = self.max_kept;
@@ -1061,8 +1088,7 @@ impl Simulator {
 
     /// Every refund played, as 查询单笔退款 answers each now.
     pub fn refunds(&self) -> Vec<crate::refunds::Refund> {
-        let data = self.state.data();
-        data.refunds.all(&data.ledger)
+        self.state.refunds()
     }
 
     /// Puts every merchant's state back to the start (the merchants and their keys stay): the fixtures' transactions (and their orders and return
@@ -1219,9 +1245,7 @@ impl Simulator {
     /// advances, subsidies, paying an advance or a subsidy back). The platform's may be negative: the simulator does not hold the platform's own funds,
     /// so its advances and subsidies are never refused for want of them.
     pub fn available_balance(&self, mchid: &str) -> i64 {
-        let mut data = self.state.data();
-        let data = &mut *data;
-        data.refunds.settle(&mut data.ledger);
+        let data = self.state.settled();
         (data.ledger.journal).balance(&journal::Account::Available(mchid.to_owned()))
     }
 
@@ -1230,10 +1254,12 @@ impl Simulator {
     /// movement takes from one account what it gives another, so the balances of all accounts
     /// add up to zero.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        let mut data = self.state.data();
-        let data = &mut *data;
-        data.refunds.settle(&mut data.ledger);
-        data.ledger.journal.entries().cloned().collect()
+        self.state.journal()
+    }
+
+    /// Every withdrawal (二级商户余额提现) played, as 查询二级商户提现状态 answers each now.
+    pub fn withdrawals(&self) -> Vec<crate::fund::Withdrawal> {
+        self.state.withdrawals()
     }
 
     /// How many orders (splits and finishes) it keeps now; at most [`SimulatorBuilder::max_kept`].

@@ -278,13 +278,9 @@ fn answer(
             None,
         ));
     }
-    // Refunds that closed by now give their money back before anything reads it.
-    {
-        let mut data = state.data();
-        let data = &mut *data;
-        data.refunds.settle(&mut data.ledger);
-        data.fund.settle(&mut data.ledger);
-    }
+    // Refunds that closed and withdrawals that failed by now give their money back before
+    // anything reads it.
+    drop(state.settled());
     let query = Query::parse(request.uri.query().unwrap_or(""));
     let serial = header(request, "wechatpay-serial");
     let path = request.uri.path();
