@@ -220,6 +220,7 @@ impl State {
                 notify: notify::Outbox::new(max_kept),
                 resave: true,
                 fixtures_changed: true,
+                keys_changed: true,
             }),
             wake: tokio::sync::Notify::new(),
             // WeChat Pay does not follow redirects from a notify URL.

@@ -247,6 +247,9 @@ pub(crate) struct Data {
     /// large and seldom changed).
     #[cfg_attr(not(feature = "simulator-data"), allow(dead_code))]
     fixtures_changed: bool,
+    /// With `--data`: the keys changed since the last save (a platform certificate rotated).
+    #[cfg_attr(not(feature = "simulator-data"), allow(dead_code))]
+    keys_changed: bool,
 }
 
 /// How a refund ends when it does not succeed ([`Simulator::end_next_refund_as`]).
@@ -651,12 +654,10 @@ impl SimulatorBuilder {
         if !snapshots.is_empty() {
             // A data file that holds merchants serves them, with their keys and books.
             if let Some((mchid, _, _)) = &self.merchant
-                && snapshots
-                    .iter()
-                    .all(|(snapshot, _)| snapshot.keys.mchid != *mchid)
+                && snapshots.iter().all(|stored| stored.keys.mchid != *mchid)
             {
                 let served: Vec<&str> = (snapshots.iter())
-                    .map(|(snapshot, _)| snapshot.keys.mchid.as_str())
+                    .map(|stored| stored.keys.mchid.as_str())
                     .collect();
                 return Err(SimulatorError::Data(format!(
                     "the data file serves merchants {}, not {mchid}: start without the \
@@ -666,7 +667,7 @@ impl SimulatorBuilder {
             }
             // A merchant given is the one the file holds, with the same key.
             if let Some((mchid, serial_no, public_pem)) = &self.merchant
-                && let Some((held, _)) = snapshots.iter().find(|(s, _)| s.keys.mchid == *mchid)
+                && let Some(held) = snapshots.iter().find(|s| s.keys.mchid == *mchid)
                 && (held.keys.serial_no != *serial_no
                     || held.keys.public_key_pem.trim() != public_pem.trim())
             {
@@ -677,7 +678,7 @@ impl SimulatorBuilder {
             }
             let list = snapshots
                 .into_iter()
-                .map(|(snapshot, records)| State::restore(snapshot, records, settings.clone()))
+                .map(|stored| State::restore(stored, settings.clone()))
                 .collect::<Result<Vec<_>, _>>()?;
             return serve(list, settings, self.control_token, self.addr).await;
         }
@@ -996,7 +997,11 @@ impl Simulator {
                 .await
                 .map_err(|e| SimulatorError::Keys(e.to_string()))??;
         let serial = identity.serial.clone();
-        self.state.data().platform.push(Arc::new(identity));
+        {
+            let mut data = self.state.data();
+            data.platform.push(Arc::new(identity));
+            data.keys_changed = true;
+        }
         self.state.touch();
         Ok(serial)
     }

@@ -1,10 +1,11 @@
 //! The simulator's state on disk (`SimulatorBuilder::data`, the sandbox's `--data`): one SQLite
-//! file, written as the state changes. Each merchant has a row in `merchants` (its keys, the time
-//! its clock showed, and the small parts of its books: settings, what waits to be notified), and
-//! each entry of its growing collections (transactions, the journal's movements and balances,
-//! receivers, orders, returns, refunds, subsidies, after-sales splits, withdrawals, notification
-//! deliveries) a row in `records`. A save writes the merchant's row and the entries changed since
-//! the last save (`tracked.rs`): its cost follows the change, not the size of the books.
+//! file, written as the state changes. Each merchant has a row in `merchants` (the time its clock
+//! showed, and the small parts of its books: settings, what waits to be notified); its keys, its
+//! fixtures and each entry of its growing collections (transactions, the journal's movements and
+//! balances, receivers, orders, returns, refunds, subsidies, after-sales splits, withdrawals,
+//! notification deliveries) are rows of `records`. A save writes, for each merchant that changed,
+//! its row and the records changed since the last save (`tracked.rs`): its cost follows the
+//! change, not the size of the books.
 //!
 //! A change is saved before it is acknowledged: a request that changed the books (any request but
 //! a `GET`) and a control call are answered only once a write that includes them has committed,
@@ -70,16 +71,23 @@ mod data {
     const FIXTURES: &str = "fixtures";
 
     /// The format of the rows; a file of another is refused rather than misread.
-    const FORMAT: i64 = 3;
+    const FORMAT: i64 = 4;
 
-    /// A merchant as the file gave it: its row, and its collections' entries.
-    pub(crate) type Stored = (Snapshot, Records);
+    /// A merchant as the file gave it: its keys, its row, and its collections' entries.
+    pub(crate) struct Stored {
+        pub keys: MerchantKeys,
+        pub snapshot: Snapshot,
+        pub records: Records,
+    }
+
+    /// The keys' collection: one row, written when they change (a new merchant, a platform
+    /// certificate rotated).
+    const KEYS: &str = "keys";
 
     /// One merchant's row as the file keeps it (the entries of its collections are rows of
     /// `records`).
     #[derive(Serialize, Deserialize)]
     pub(crate) struct Snapshot {
-        pub keys: MerchantKeys,
         /// The time the clock showed, its speed, and when (wall-clock Unix milliseconds) it was
         /// saved: a restarted clock runs on from there, as if it had run meanwhile.
         pub now: DateTime<FixedOffset>,
@@ -97,7 +105,6 @@ mod data {
     /// The same, borrowed from a running merchant, to write it.
     #[derive(Serialize)]
     struct SnapshotRef<'a> {
-        keys: &'a MerchantKeys,
         now: DateTime<FixedOffset>,
         speed: f64,
         saved_at_ms: i64,
@@ -132,13 +139,14 @@ mod data {
     impl State {
         /// A merchant as the file kept it: its keys, its books, and its clock run on from when
         /// it was saved; notifications that were in flight wait for an attempt, due now.
-        pub(crate) fn restore(
-            snapshot: Snapshot,
-            mut records: Records,
-            settings: Settings,
-        ) -> Result<Self, SimulatorError> {
+        pub(crate) fn restore(stored: Stored, settings: Settings) -> Result<Self, SimulatorError> {
+            let Stored {
+                keys,
+                snapshot,
+                mut records,
+            } = stored;
             let clock = snapshot.clock();
-            let mchid = snapshot.keys.mchid.clone();
+            let mchid = keys.mchid.clone();
             let fixtures = match records.remove(FIXTURES).unwrap_or_default().first() {
                 Some((_, json)) => serde_json::from_str(json).map_err(|e| {
                     SimulatorError::Data(format!(
@@ -148,12 +156,7 @@ mod data {
                 })?,
                 None => Fixtures::default(),
             };
-            let state = State::new(
-                snapshot.keys,
-                settings,
-                fixtures,
-                (clock, std::time::Duration::ZERO),
-            )?;
+            let state = State::new(keys, settings, fixtures, (clock, std::time::Duration::ZERO))?;
             {
                 let mut data = state.data();
                 let data = &mut *data;
@@ -181,6 +184,7 @@ mod data {
                 // As the file holds it: the next save writes what changes from here.
                 data.resave = false;
                 data.fixtures_changed = false;
+                data.keys_changed = false;
             }
             Ok(state)
         }
@@ -198,12 +202,9 @@ mod data {
         fn changes(&self) -> Result<(String, Changes), SimulatorError> {
             let mut data = self.data();
             let data = &mut *data;
-            let mut keys = self.keys.clone();
-            keys.platform = data.platform.iter().map(|p| p.keys()).collect();
             let mut changes = Changes::new(std::mem::take(&mut data.resave));
             let written = crate::auth::encryption::with_plaintext(|| {
                 let row = serde_json::to_string(&SnapshotRef {
-                    keys: &keys,
                     now: data.ledger.now(),
                     speed: data.ledger.clock_speed(),
                     saved_at_ms: wall_ms(),
@@ -216,6 +217,15 @@ mod data {
                     notify: &data.notify,
                 })
                 .map_err(|e| e.to_string())?;
+                if changes.full || std::mem::take(&mut data.keys_changed) {
+                    let mut keys = self.keys.clone();
+                    keys.platform = data.platform.iter().map(|p| p.keys()).collect();
+                    changes.rows.push(Row::Put {
+                        collection: KEYS,
+                        key: KEYS.to_owned(),
+                        value: serde_json::to_string(&keys).map_err(|e| e.to_string())?,
+                    });
+                }
                 if changes.full || std::mem::take(&mut data.fixtures_changed) {
                     changes.rows.push(Row::Put {
                         collection: FIXTURES,
@@ -454,7 +464,26 @@ mod data {
                             .or_default()
                             .push((key, value));
                     }
-                    Ok((snapshot, collections))
+                    let keys = match collections.remove(KEYS).unwrap_or_default().first() {
+                        Some((_, json)) => serde_json::from_str(json).map_err(|e| {
+                            SimulatorError::Data(format!(
+                                "{}: merchant {mchid}'s keys do not read: {}",
+                                path.display(),
+                                json_error(&e)
+                            ))
+                        })?,
+                        None => {
+                            return Err(SimulatorError::Data(format!(
+                                "{}: merchant {mchid} has no keys",
+                                path.display()
+                            )));
+                        }
+                    };
+                    Ok(Stored {
+                        keys,
+                        snapshot,
+                        records: collections,
+                    })
                 })
                 .collect::<Result<Vec<_>, SimulatorError>>()?;
             drop(records);
