@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::refund;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -22,7 +24,6 @@ use wechatpay_ecommerce::profit_sharing::{
     CreateOrderRequest, FinishOrderRequest, QueryOrderRequest, ReceiverType,
 };
 use wechatpay_ecommerce::refunds::{
-    ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
     QueryRefundByOutRefundNoRequest, RefundAccount, ReturnAdvanceRequest,
 };
 use wechatpay_ecommerce::simulator::{Simulator, SimulatorError, VerificationMode};
@@ -47,24 +48,6 @@ async fn start(data: &Path) -> (Simulator, Client) {
         .build()
         .unwrap();
     (simulator, client)
-}
-
-fn refund(transaction: &str, out_refund_no: &str, fen: i64, total: i64) -> ApplyRefundRequest {
-    ApplyRefundRequest::builder()
-        .sub_mchid(SUB)
-        .sp_appid("wx8888888888888888")
-        .transaction_id_or_out_trade_no(ApplyRefundTransactionIdOrOutTradeNo::TransactionId(
-            transaction.into(),
-        ))
-        .out_refund_no(out_refund_no)
-        .amount(ApplyRefundAmount {
-            refund: fen,
-            from: None,
-            total,
-            currency: Some("CNY".into()),
-        })
-        .build()
-        .unwrap()
 }
 
 /// What the simulator's own views say of its books: enough to tell one state from another.

@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::refund;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,10 +24,9 @@ use wechatpay_ecommerce::profit_sharing::{
     ReturnResult,
 };
 use wechatpay_ecommerce::refunds::{
-    AbnormalRefundType, ApplyAbnormalRefundRequest, ApplyRefundAmount, ApplyRefundRequest,
-    ApplyRefundTransactionIdOrOutTradeNo, BankType, FundsFrom, QueryRefundByIdRequest,
-    QueryRefundByOutRefundNoRequest, QueryRefundReturnAdvanceRequest, RefundAccount, RefundChannel,
-    RefundNotification, RefundStatus, ReturnAdvanceRequest,
+    AbnormalRefundType, ApplyAbnormalRefundRequest, ApplyRefundRequest, BankType, FundsFrom,
+    QueryRefundByIdRequest, QueryRefundByOutRefundNoRequest, QueryRefundReturnAdvanceRequest,
+    RefundAccount, RefundChannel, RefundNotification, RefundStatus, ReturnAdvanceRequest,
 };
 use wechatpay_ecommerce::simulator::{
     Account, JournalEntry, RefundOutcome, Simulator, VerificationMode,
@@ -46,24 +47,6 @@ async fn start() -> (Simulator, Client) {
 /// Moves the simulator's clock past the processing delay.
 fn done(simulator: &Simulator) {
     simulator.advance(DELAY + Duration::from_secs(1));
-}
-
-fn refund(transaction: &str, out_refund_no: &str, fen: i64, total: i64) -> ApplyRefundRequest {
-    ApplyRefundRequest::builder()
-        .sub_mchid(SUB)
-        .sp_appid("wx8888888888888888")
-        .transaction_id_or_out_trade_no(ApplyRefundTransactionIdOrOutTradeNo::TransactionId(
-            transaction.into(),
-        ))
-        .out_refund_no(out_refund_no)
-        .amount(ApplyRefundAmount {
-            refund: fen,
-            from: None,
-            total,
-            currency: Some("CNY".into()),
-        })
-        .build()
-        .unwrap()
 }
 
 fn advanced(mut request: ApplyRefundRequest) -> ApplyRefundRequest {

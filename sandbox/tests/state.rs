@@ -138,6 +138,26 @@ fn client_mixed(mchid: &str, key_dir: &Path, verify_dir: &Path, base_url: &str) 
         .unwrap()
 }
 
+/// A client for the merchant `POST /sandbox/merchants` answered, from its answer.
+fn client_of(added: &Value, base_url: &str) -> Client {
+    Client::builder()
+        .merchant(
+            added["mchid"].as_str().unwrap(),
+            added["merchant_serial_no"].as_str().unwrap(),
+            MerchantKey::from_pem(added["merchant_private_key"].as_str().unwrap()).unwrap(),
+        )
+        .wechatpay_public_key(
+            WechatPayPublicKey::from_pem(
+                added["public_key_id"].as_str().unwrap(),
+                added["platform_public_key"].as_str().unwrap(),
+            )
+            .unwrap(),
+        )
+        .base_url(base_url)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn two_merchants_see_only_their_own_books_and_each_key_signs_for_its_merchant_only() {
     let sandbox = start("merchants", &["--merchants", "2", "--clock-speed", "0"]);
@@ -327,22 +347,7 @@ async fn two_merchants_see_only_their_own_books_and_each_key_signs_for_its_merch
     assert_eq!(status, 200, "{added}");
     assert_eq!(added["mchid"], "1900000777");
     assert_eq!(added["apiv3_key"], apiv3_key);
-    let client_c = Client::builder()
-        .merchant(
-            "1900000777",
-            added["merchant_serial_no"].as_str().unwrap(),
-            MerchantKey::from_pem(added["merchant_private_key"].as_str().unwrap()).unwrap(),
-        )
-        .wechatpay_public_key(
-            WechatPayPublicKey::from_pem(
-                added["public_key_id"].as_str().unwrap(),
-                added["platform_public_key"].as_str().unwrap(),
-            )
-            .unwrap(),
-        )
-        .base_url(&sandbox.base_url)
-        .build()
-        .unwrap();
+    let client_c = client_of(&added, &sandbox.base_url);
     add_transaction(
         &sandbox,
         Some("1900000777"),
@@ -705,22 +710,7 @@ async fn every_merchant_and_its_books_come_back_after_a_kill() {
         1200
     );
     // The merchant added over the control plane answers with the keys it was given then.
-    let third_client = Client::builder()
-        .merchant(
-            third.as_str(),
-            added["merchant_serial_no"].as_str().unwrap(),
-            MerchantKey::from_pem(added["merchant_private_key"].as_str().unwrap()).unwrap(),
-        )
-        .wechatpay_public_key(
-            WechatPayPublicKey::from_pem(
-                added["public_key_id"].as_str().unwrap(),
-                added["platform_public_key"].as_str().unwrap(),
-            )
-            .unwrap(),
-        )
-        .base_url(&sandbox.base_url)
-        .build()
-        .unwrap();
+    let third_client = client_of(&added, &sandbox.base_url);
     assert_eq!(
         third_client
             .profit_sharing()

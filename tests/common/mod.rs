@@ -156,6 +156,34 @@ pub async fn still_simulator_with_supplier(
     (simulator, client)
 }
 
+/// A refund (申请退款) of `fen` of `transaction` (paid `total`) by sub-merchant 1900000109,
+/// numbered `out_refund_no`.
+pub fn refund(
+    transaction: &str,
+    out_refund_no: &str,
+    fen: i64,
+    total: i64,
+) -> wechatpay_ecommerce::refunds::ApplyRefundRequest {
+    use wechatpay_ecommerce::refunds::{
+        ApplyRefundAmount, ApplyRefundRequest, ApplyRefundTransactionIdOrOutTradeNo,
+    };
+    ApplyRefundRequest::builder()
+        .sub_mchid("1900000109")
+        .sp_appid("wx8888888888888888")
+        .transaction_id_or_out_trade_no(ApplyRefundTransactionIdOrOutTradeNo::TransactionId(
+            transaction.into(),
+        ))
+        .out_refund_no(out_refund_no)
+        .amount(ApplyRefundAmount {
+            refund: fen,
+            from: None,
+            total,
+            currency: Some("CNY".into()),
+        })
+        .build()
+        .unwrap()
+}
+
 /// The code of WeChat Pay's error answer; fails the test on any other error.
 pub fn error_code(error: &wechatpay_ecommerce::Error) -> String {
     match error {
