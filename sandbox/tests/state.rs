@@ -699,11 +699,10 @@ async fn every_merchant_and_its_books_come_back_after_a_kill() {
     assert_eq!(again, listed, "the same merchants, in the same order");
     assert_eq!(read(&second_dir, "merchant_private_key.pem"), second_key);
     let second_client = client_from(&second_dir, &sandbox.base_url);
-    let amounts_of = |id: &str| amounts(id);
     assert_eq!(
         second_client
             .profit_sharing()
-            .query_order_amounts(&amounts_of("4200000000000000000000000F01"))
+            .query_order_amounts(&amounts("4200000000000000000000000F01"))
             .await
             .unwrap()
             .unsplit_amount,
@@ -714,7 +713,7 @@ async fn every_merchant_and_its_books_come_back_after_a_kill() {
     assert_eq!(
         third_client
             .profit_sharing()
-            .query_order_amounts(&amounts_of("4200000000000000000000000F02"))
+            .query_order_amounts(&amounts("4200000000000000000000000F02"))
             .await
             .unwrap()
             .unsplit_amount,
@@ -725,7 +724,7 @@ async fn every_merchant_and_its_books_come_back_after_a_kill() {
         api_error(
             second_client
                 .profit_sharing()
-                .query_order_amounts(&amounts_of("4200000000000000000000000F02"))
+                .query_order_amounts(&amounts("4200000000000000000000000F02"))
                 .await
         )
         .0,

@@ -313,6 +313,17 @@ impl Query {
     }
 }
 
+/// `500 SYSTEM_ERROR`: `what` (the request, a control call) was taken, but the data file did not
+/// take it: as WeChat Pay's 500 says, it may have acted.
+pub(crate) fn not_saved(what: &str, error: &super::SimulatorError) -> Rejection {
+    rejection(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "SYSTEM_ERROR",
+        &format!("系统错误 ({what} was taken, but not saved: {error})"),
+        None,
+    )
+}
+
 /// `400 INVALID_REQUEST`: a rule of the business broken (the code the pages give for one).
 pub(crate) fn invalid(message: &str) -> Rejection {
     rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)

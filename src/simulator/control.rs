@@ -41,7 +41,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::checks::{Query, Rejection, rejection};
+use super::checks::{Query, Rejection, invalid, not_saved, rejection};
 use super::merchants::{Merchants, NewMerchant};
 use super::{Fault, NotificationFault, State, Transaction};
 
@@ -322,13 +322,8 @@ pub(crate) async fn handle(
                 apiv3_key: request.apiv3_key,
             };
             let credentials = merchants.add(merchant).await.map_err(|e| match e {
-                // Taken, and not saved: the merchant serves, and the call may be retried.
-                super::SimulatorError::Data(_) => rejection(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "SYSTEM_ERROR",
-                    &format!("the merchant was added, but not saved: {e}"),
-                    None,
-                ),
+                // Taken, and not saved: the merchant serves.
+                super::SimulatorError::Data(_) => not_saved("the merchant", &e),
                 e => invalid(&e.to_string()),
             })?;
             Ok(json!({
@@ -448,8 +443,4 @@ fn clock(state: &State) -> Value {
 
 fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Rejection> {
     serde_json::from_str(body).map_err(|e| invalid(&format!("the body: {e}")))
-}
-
-fn invalid(message: &str) -> Rejection {
-    rejection(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message, None)
 }

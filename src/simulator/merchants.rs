@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::{
     AnswerSigner, Credentials, Data, Fixtures, InProgressAnswers, PlatformIdentity, SimulatorError,
-    State, checks, control, keys, ledger, notify,
+    State, checks, control, keys, ledger, lock, notify,
 };
 use crate::{ApiV3Key, MerchantKey};
 
@@ -84,15 +84,9 @@ impl MerchantKeys {
             Some((serial_no, public_pem)) => (serial_no, public_pem, None),
             None => {
                 let (private_pem, public_pem) = keys::rsa_key_pair()?;
-                // The serial ends with the merchant id's last eight digits, so that each differs.
-                let tail: String = mchid
-                    .chars()
-                    .rev()
-                    .take(8)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
+                // The serial ends with the merchant id's last eight digits, so that each differs
+                // (the id is digits: every byte is a character).
+                let tail = mchid.get(mchid.len().saturating_sub(8)..).unwrap_or(&mchid);
                 let serial_no = format!("3775B6A45ACD588826D15E583A95F5DD{tail:0>8}");
                 (serial_no, public_pem, Some(private_pem))
             }
@@ -129,25 +123,19 @@ impl MerchantKeys {
         })
     }
 
-    /// What a client needs, from these keys and the platform certificate that signs now.
-    fn credentials(&self) -> Result<Credentials, SimulatorError> {
-        let signing = self
-            .platform
-            .last()
-            .ok_or_else(|| SimulatorError::Keys("no platform certificate".into()))?;
-        let serial = crate::PlatformCertificate::from_pem(&signing.pem)?
-            .serial()
-            .to_owned();
-        Ok(Credentials {
+    /// What a client needs, from these keys and `signing`, the platform certificate that signs
+    /// now.
+    fn credentials(&self, signing: &PlatformIdentity) -> Credentials {
+        Credentials {
             mchid: self.mchid.clone(),
             merchant_serial_no: self.serial_no.clone(),
             merchant_private_key_pem: self.private_key_pem.clone(),
             wechatpay_public_key_id: self.wechatpay_public_key_id.clone(),
             wechatpay_public_key_pem: self.wechatpay_public_key_pem.clone(),
             platform_certificate_pem: signing.pem.clone(),
-            platform_certificate_serial: serial,
+            platform_certificate_serial: signing.serial.clone(),
             apiv3_key: self.apiv3_key.clone(),
-        })
+        }
     }
 }
 
@@ -179,6 +167,9 @@ impl State {
             .iter()
             .map(|p| PlatformIdentity::from_keys(p).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
+        let signing = (platform.last())
+            .ok_or_else(|| SimulatorError::Keys("no platform certificate".into()))?;
+        let credentials = keys.credentials(signing);
         let mut ledger = ledger::Ledger::new(clock.0, settings.max_kept);
         ledger.advance(clock.1);
         ledger.add_transactions(&fixtures)?;
@@ -193,7 +184,7 @@ impl State {
                 public_key: merchant_public_key,
                 encryption: merchant_encryption,
             },
-            credentials: keys.credentials()?,
+            credentials,
             public_key_key: MerchantKey::from_pem(&keys.wechatpay_private_key_pem)?,
             public_key_decrypt: keys::decrypting_key(&keys.wechatpay_private_key_pem)?,
             apiv3_key: ApiV3Key::new(&keys.apiv3_key)?,
@@ -345,39 +336,29 @@ impl Merchants {
             .map_err(|e| SimulatorError::Keys(e.to_string()))
             .and_then(|keys| keys);
         let added = match keys {
-            Ok(keys) => self.add_keys(keys, Fixtures::default()).await,
+            Ok(keys) => self.serve_new(keys).await,
             Err(e) => Err(e),
         };
         lock(&self.adding).retain(|id| *id != reserved);
         added
     }
 
-    /// Adds a merchant from its keys, on the default merchant's clock, and saves it; its
-    /// credentials.
-    pub(crate) async fn add_keys(
-        &self,
-        keys: MerchantKeys,
-        fixtures: Fixtures,
-    ) -> Result<Credentials, SimulatorError> {
+    /// Serves a merchant from its keys (its id reserved by [`add`](Self::add)), with no fixtures,
+    /// on the default merchant's clock, and saves it; its credentials.
+    async fn serve_new(&self, keys: MerchantKeys) -> Result<Credentials, SimulatorError> {
         let clock = self
             .first()
             .map(|first| first.data().ledger.clock())
             .unwrap_or_else(|| (ledger::Clock::new(1.0), Duration::ZERO));
-        let state = State::new(keys, self.settings.clone(), fixtures, clock)?;
+        let state = Arc::new(State::new(
+            keys,
+            self.settings.clone(),
+            Fixtures::default(),
+            clock,
+        )?);
         let credentials = state.credentials.clone();
-        {
-            // Checked again under the lock: two calls may have raced for one id.
-            let mut list = write(&self.list);
-            if list
-                .iter()
-                .any(|s| s.merchant.mchid == state.merchant.mchid)
-            {
-                return Err(SimulatorError::MerchantExists(state.merchant.mchid.clone()));
-            }
-            let state = Arc::new(state);
-            lock(&self.notifiers).push(tokio::spawn(notify::run(state.clone())));
-            list.push(state);
-        }
+        lock(&self.notifiers).push(tokio::spawn(notify::run(state.clone())));
+        write(&self.list).push(state);
         self.save().await?;
         Ok(credentials)
     }
@@ -431,7 +412,7 @@ impl Merchants {
     }
 }
 
-// A panic while holding one of these locks leaves a list that is still whole.
+// A panic while holding the list's lock leaves a list that is still whole.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -439,8 +420,4 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn lock<T>(lock: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -441,11 +441,16 @@ impl State {
     }
 
     fn data(&self) -> MutexGuard<'_, Data> {
-        // A panic in a handler while holding the lock leaves data that is still whole.
-        self.data
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.data)
     }
+}
+
+/// Locks `mutex`. A panic in a handler while holding one of the simulator's locks leaves what it
+/// guards still whole, so a poisoned lock is taken as it is.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How long a split, a finish or a return stays `PROCESSING` unless told otherwise.

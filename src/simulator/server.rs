@@ -93,14 +93,9 @@ async fn handle(
         .await;
         // A control call's change is on disk (with `--data`) before it is acknowledged.
         let answered = match answered {
-            Ok(body) if method != "GET" => merchants.save().await.map(|()| body).map_err(|error| {
-                rejection(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "SYSTEM_ERROR",
-                    &format!("the call was taken, but not saved: {error}"),
-                    None,
-                )
-            }),
+            Ok(body) if method != "GET" => (merchants.save().await)
+                .map(|()| body)
+                .map_err(|error| checks::not_saved("the call", &error)),
             answered => answered,
         };
         let (status, body) = match answered {
@@ -183,15 +178,9 @@ async fn handle(
     // What a request changed is on disk (with `--data`) before it is acknowledged; a write that
     // fails is an error that says the request may have acted, as WeChat Pay's 500 does.
     let answered = match answered {
-        Ok(answered) if method != "GET" => match state.changed().await {
-            Ok(()) => Ok(answered),
-            Err(error) => Err(rejection(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "SYSTEM_ERROR",
-                &format!("系统错误 (the request was taken, but not saved: {error})"),
-                None,
-            )),
-        },
+        Ok(answered) if method != "GET" => (state.changed().await)
+            .map(|()| answered)
+            .map_err(|error| checks::not_saved("the request", &error)),
         answered => answered,
     };
     let (status, body) = match answered {

@@ -63,7 +63,7 @@ mod data {
     use super::super::merchants::{MerchantKeys, Merchants, Settings};
     use super::super::tracked::{Changes, Records, Row};
     use super::super::{
-        Fixtures, SimulatorError, State, after_sales, fund, ledger, notify, profit_sharing,
+        Fixtures, SimulatorError, State, after_sales, fund, ledger, lock, notify, profit_sharing,
         refunds, subsidies,
     };
 
@@ -117,6 +117,29 @@ mod data {
         notify: &'a notify::Outbox,
     }
 
+    /// A collection of one row (the keys, the fixtures), as the file gave it: `None` without
+    /// one.
+    fn one_row<T: serde::de::DeserializeOwned>(
+        records: &mut Records,
+        collection: &str,
+    ) -> Result<Option<T>, String> {
+        match records.remove(collection).unwrap_or_default().first() {
+            Some((_, json)) => serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| json_error(&e)),
+            None => Ok(None),
+        }
+    }
+
+    /// The row of a collection of one row, to write.
+    fn put_one_row<T: Serialize>(collection: &'static str, value: &T) -> Result<Row, String> {
+        Ok(Row::Put {
+            collection,
+            key: collection.to_owned(),
+            value: serde_json::to_string(value).map_err(|e| e.to_string())?,
+        })
+    }
+
     fn wall_ms() -> i64 {
         let since_epoch = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -147,19 +170,22 @@ mod data {
             } = stored;
             let clock = snapshot.clock();
             let mchid = keys.mchid.clone();
-            let fixtures = match records.remove(FIXTURES).unwrap_or_default().first() {
-                Some((_, json)) => serde_json::from_str(json).map_err(|e| {
-                    SimulatorError::Data(format!(
-                        "merchant {mchid}'s fixtures do not read: {}",
-                        json_error(&e)
-                    ))
-                })?,
-                None => Fixtures::default(),
-            };
-            let state = State::new(keys, settings, fixtures, (clock, std::time::Duration::ZERO))?;
+            let fixtures: Fixtures = one_row(&mut records, FIXTURES)
+                .map_err(|e| {
+                    SimulatorError::Data(format!("merchant {mchid}'s fixtures do not read: {e}"))
+                })?
+                .unwrap_or_default();
+            // Built without the fixtures, whose transactions the ledger read below holds already.
+            let state = State::new(
+                keys,
+                settings,
+                Fixtures::default(),
+                (clock, std::time::Duration::ZERO),
+            )?;
             {
                 let mut data = state.data();
                 let data = &mut *data;
+                data.fixtures = fixtures;
                 data.ledger = snapshot.ledger;
                 data.ledger.restart_clock(clock);
                 data.profit_sharing = snapshot.profit_sharing;
@@ -220,18 +246,10 @@ mod data {
                 if changes.full || std::mem::take(&mut data.keys_changed) {
                     let mut keys = self.keys.clone();
                     keys.platform = data.platform.iter().map(|p| p.keys()).collect();
-                    changes.rows.push(Row::Put {
-                        collection: KEYS,
-                        key: KEYS.to_owned(),
-                        value: serde_json::to_string(&keys).map_err(|e| e.to_string())?,
-                    });
+                    changes.rows.push(put_one_row(KEYS, &keys)?);
                 }
                 if changes.full || std::mem::take(&mut data.fixtures_changed) {
-                    changes.rows.push(Row::Put {
-                        collection: FIXTURES,
-                        key: FIXTURES.to_owned(),
-                        value: serde_json::to_string(&data.fixtures).map_err(|e| e.to_string())?,
-                    });
+                    changes.rows.push(put_one_row(FIXTURES, &data.fixtures)?);
                 }
                 data.ledger.save(&mut changes)?;
                 data.profit_sharing.save(&mut changes)?;
@@ -304,12 +322,6 @@ mod data {
         fn drop(&mut self) {
             self.stop();
         }
-    }
-
-    fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A JSON error without the text it quotes (a key, a sensitive field's plaintext): its kind
@@ -464,21 +476,19 @@ mod data {
                             .or_default()
                             .push((key, value));
                     }
-                    let keys = match collections.remove(KEYS).unwrap_or_default().first() {
-                        Some((_, json)) => serde_json::from_str(json).map_err(|e| {
+                    let keys = one_row(&mut collections, KEYS)
+                        .map_err(|e| {
                             SimulatorError::Data(format!(
-                                "{}: merchant {mchid}'s keys do not read: {}",
-                                path.display(),
-                                json_error(&e)
+                                "{}: merchant {mchid}'s keys do not read: {e}",
+                                path.display()
                             ))
-                        })?,
-                        None => {
-                            return Err(SimulatorError::Data(format!(
+                        })?
+                        .ok_or_else(|| {
+                            SimulatorError::Data(format!(
                                 "{}: merchant {mchid} has no keys",
                                 path.display()
-                            )));
-                        }
-                    };
+                            ))
+                        })?;
                     Ok(Stored {
                         keys,
                         snapshot,

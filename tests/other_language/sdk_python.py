@@ -17,53 +17,26 @@ go through its signed request, `_core.request`; and it has no base-URL option, s
 """
 
 import json
-import os
 import sys
 import time
 from datetime import datetime
 import urllib.error
 import urllib.request
-from importlib.metadata import PackageNotFoundError, version
 
-SDK_VERSION = "2.0.4"
-try:
-    FOUND = version("wechatpayv3")
-except PackageNotFoundError:
-    FOUND = None
-if FOUND != SDK_VERSION:
-    sys.exit(f"wechatpayv3 {SDK_VERSION} is needed (found {FOUND}): "
-             f"python3 -m pip install wechatpayv3=={SDK_VERSION}")
-
-from wechatpayv3 import WeChatPay, WeChatPayType  # noqa: E402
+from sdk_python_sdk import APPID, client  # exits, saying how to install it, without the SDK
 from wechatpayv3.type import RequestType  # noqa: E402
 
 BASE, DIR, TOKEN = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 
 
-def read(name):
-    with open(os.path.join(DIR, name), encoding="utf-8") as f:
-        return f.read().strip()
-
-
 SUB_MCHID = "1900000109"
 TRANSACTION = "4200000000000000000000000301"
 SUPPLIER = "190001001"
-APPID = "wx8888888888888888"
 OUT_ORDER_NO = "P-SDK-PY-1"
 ORDERS = "/v3/ecommerce/profitsharing/orders"
 QUERY = f"{ORDERS}?sub_mchid={SUB_MCHID}&transaction_id={TRANSACTION}&out_order_no={OUT_ORDER_NO}"
 
-wxpay = WeChatPay(
-    wechatpay_type=WeChatPayType.NATIVE,
-    mchid=read("mchid"),
-    private_key=read("merchant_private_key.pem"),
-    cert_serial_no=read("merchant_serial_no"),
-    appid=APPID,
-    apiv3_key=read("apiv3_key"),
-    partner_mode=True,
-    public_key=read("platform_public_key.pem"),
-    public_key_id=read("public_key_id"),
-)
+wxpay = client(DIR)
 # No base-URL option: every request goes to `self._gate_way + path` (core.py).
 wxpay._core._gate_way = BASE
 

@@ -10,46 +10,20 @@ It prints the port it listens on (127.0.0.1), then one JSON line per notificatio
 """
 
 import json
-import os
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from importlib.metadata import PackageNotFoundError, version
 
-SDK_VERSION = "2.0.4"
-try:
-    FOUND = version("wechatpayv3")
-except PackageNotFoundError:
-    FOUND = None
-if FOUND != SDK_VERSION:
-    sys.exit(f"wechatpayv3 {SDK_VERSION} is needed (found {FOUND}): "
-             f"python3 -m pip install wechatpayv3=={SDK_VERSION}")
-
-from wechatpayv3 import WeChatPay, WeChatPayType  # noqa: E402
+from sdk_python_sdk import client  # exits, saying how to install it, without the SDK
 
 DIR = sys.argv[1]
 SDK = []
-
-
-def read(name):
-    with open(os.path.join(DIR, name), encoding="utf-8") as f:
-        return f.read().strip()
 
 
 def sdk():
     # Made at the first notification: the sandbox writes the files once it has started, after
     # this handler (its URL is one of the sandbox's flags).
     if not SDK:
-        SDK.append(WeChatPay(
-            wechatpay_type=WeChatPayType.NATIVE,
-            mchid=read("mchid"),
-            private_key=read("merchant_private_key.pem"),
-            cert_serial_no=read("merchant_serial_no"),
-            appid="wx8888888888888888",
-            apiv3_key=read("apiv3_key"),
-            partner_mode=True,
-            public_key=read("platform_public_key.pem"),
-            public_key_id=read("public_key_id"),
-        ))
+        SDK.append(client(DIR))
     return SDK[0]
 
 
