@@ -20,8 +20,7 @@ use std::time::Duration;
 use wechatpay_ecommerce::Client;
 use wechatpay_ecommerce::fund::{CreateWithdrawRequest, QueryWithdrawRequest, WithdrawStatus};
 use wechatpay_ecommerce::profit_sharing::{
-    AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, CreateOrderReceiver,
-    CreateOrderRequest, FinishOrderRequest, QueryOrderRequest, ReceiverType,
+    AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, QueryOrderRequest,
 };
 use wechatpay_ecommerce::refunds::{
     QueryRefundByOutRefundNoRequest, RefundAccount, ReturnAdvanceRequest,
@@ -124,29 +123,7 @@ async fn every_familys_books_come_back_after_a_restart_and_a_reset_stays_a_reset
         )
         .await
         .unwrap();
-    let split = CreateOrderRequest::builder()
-        .sub_mchid(SUB)
-        .transaction_id("T1")
-        .out_order_no("P1")
-        .receivers(vec![CreateOrderReceiver {
-            receiver_type: ReceiverType::MerchantId,
-            receiver_account: SUPPLIER.into(),
-            amount: 300,
-            description: "货款".into(),
-            receiver_name: None,
-        }])
-        .finish(false)
-        .build()
-        .unwrap();
-    client.profit_sharing().create_order(&split).await.unwrap();
-    let finish = FinishOrderRequest::builder()
-        .sub_mchid(SUB)
-        .transaction_id("T1")
-        .out_order_no("F1")
-        .description("分账完结")
-        .build()
-        .unwrap();
-    client.profit_sharing().finish_order(&finish).await.unwrap();
+    common::split_and_finish(&client, "T1", "P1", 300).await;
     simulator.advance(DELAY + Duration::from_secs(1));
     // A refund the platform advances, paid back by the sub-merchant.
     let mut advanced = refund("T1", "R1", 200, 1000);

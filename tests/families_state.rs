@@ -11,16 +11,15 @@
 
 mod common;
 
-use common::refund;
+use common::{refund, split, split_and_finish};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wechatpay_ecommerce::profit_sharing::{
-    AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, CreateOrderReceiver,
-    CreateOrderRequest, CreateReturnOrderRequest, FinishOrderRequest, OrderReference,
-    ProcessingResult, QueryAfterSalesOrderRequest, QueryOrderAmountsRequest, ReceiverType,
+    AfterSalesScene, AfterSalesType, CreateAfterSalesOrderRequest, CreateReturnOrderRequest,
+    OrderReference, ProcessingResult, QueryAfterSalesOrderRequest, QueryOrderAmountsRequest,
     ReturnResult,
 };
 use wechatpay_ecommerce::refunds::{
@@ -52,41 +51,6 @@ fn done(simulator: &Simulator) {
 fn advanced(mut request: ApplyRefundRequest) -> ApplyRefundRequest {
     request.refund_account = Some(RefundAccount::RefundSourcePartnerAdvance);
     request
-}
-
-/// A split of `fen` to the supplier.
-fn split(transaction: &str, out_order_no: &str, fen: i64, finish: bool) -> CreateOrderRequest {
-    CreateOrderRequest::builder()
-        .sub_mchid(SUB)
-        .transaction_id(transaction)
-        .out_order_no(out_order_no)
-        .receivers(vec![CreateOrderReceiver {
-            receiver_type: ReceiverType::MerchantId,
-            receiver_account: SUPPLIER.into(),
-            amount: fen,
-            description: "货款".into(),
-            receiver_name: None,
-        }])
-        .finish(finish)
-        .build()
-        .unwrap()
-}
-
-/// A split of `fen` to the supplier, then a finish that gives the rest to the sub-merchant.
-async fn split_and_finish(client: &Client, transaction: &str, out_order_no: &str, fen: i64) {
-    client
-        .profit_sharing()
-        .create_order(&split(transaction, out_order_no, fen, false))
-        .await
-        .unwrap();
-    let finish = FinishOrderRequest::builder()
-        .sub_mchid(SUB)
-        .transaction_id(transaction)
-        .out_order_no(format!("F{out_order_no}"))
-        .description("分账完结")
-        .build()
-        .unwrap();
-    client.profit_sharing().finish_order(&finish).await.unwrap();
 }
 
 async fn unsplit(client: &Client, transaction: &str) -> i64 {

@@ -184,6 +184,56 @@ pub fn refund(
         .unwrap()
 }
 
+/// A split of `fen` of `transaction` by sub-merchant 1900000109 to the supplier (190001001),
+/// numbered `out_order_no`; `finish` unfreezes the rest too.
+pub fn split(
+    transaction: &str,
+    out_order_no: &str,
+    fen: i64,
+    finish: bool,
+) -> wechatpay_ecommerce::profit_sharing::CreateOrderRequest {
+    use wechatpay_ecommerce::profit_sharing::{
+        CreateOrderReceiver, CreateOrderRequest, ReceiverType,
+    };
+    CreateOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id(transaction)
+        .out_order_no(out_order_no)
+        .receivers(vec![CreateOrderReceiver {
+            receiver_type: ReceiverType::MerchantId,
+            receiver_account: "190001001".into(),
+            amount: fen,
+            description: "货款".into(),
+            receiver_name: None,
+        }])
+        .finish(finish)
+        .build()
+        .unwrap()
+}
+
+/// A split of `fen` to the supplier ([`split`]), then a finish (`F` and the split's number)
+/// that gives the rest to the sub-merchant.
+pub async fn split_and_finish(
+    client: &wechatpay_ecommerce::Client,
+    transaction: &str,
+    out_order_no: &str,
+    fen: i64,
+) {
+    client
+        .profit_sharing()
+        .create_order(&split(transaction, out_order_no, fen, false))
+        .await
+        .unwrap();
+    let finish = wechatpay_ecommerce::profit_sharing::FinishOrderRequest::builder()
+        .sub_mchid("1900000109")
+        .transaction_id(transaction)
+        .out_order_no(format!("F{out_order_no}"))
+        .description("分账完结")
+        .build()
+        .unwrap();
+    client.profit_sharing().finish_order(&finish).await.unwrap();
+}
+
 /// The code of WeChat Pay's error answer; fails the test on any other error.
 pub fn error_code(error: &wechatpay_ecommerce::Error) -> String {
     match error {
