@@ -669,7 +669,8 @@ async fn a_data_file_for_another_merchant_or_not_sqlite_is_refused_with_its_reas
 async fn every_merchant_and_its_books_come_back_after_a_kill() {
     let scratch = Scratch::new("data-merchants");
     let dir = scratch.0.join("credentials");
-    let data = scratch.0.join("sandbox.sqlite");
+    // In a folder that does not exist yet: it is made.
+    let data = scratch.0.join("state").join("sandbox.sqlite");
     let data_flag = data.to_str().unwrap();
     let sandbox = start_in(&dir, &["--data", data_flag, "--merchants", "2"]);
     let (_, added) = sandbox

@@ -541,19 +541,19 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Keeps the state in the SQLite file at `path` (created if missing), written as it changes:
-    /// the merchants and their keys, paid transactions, receivers, splits, returns, refunds,
-    /// subsidies, after-sales splits, withdrawals, notifications (delivered, waiting, and their
-    /// schedule) and the clock. A file that holds merchants is served as it is: its merchants,
-    /// keys and books, its clock run on from when it was saved at its speed; the builder's
-    /// merchant (which must then be one the file holds, with the same key), APIv3 key, clock
-    /// speed and fixtures only seed a new file. A change is on disk before its answer over HTTP
-    /// (the API's or the control plane's): killed, a simulator loses nothing it answered. The
-    /// in-process methods ask for a save without waiting; [`Simulator::flush`] waits. Not kept:
-    /// the files bill download URLs serve, queued faults (a next return, refund or withdrawal
-    /// told to fail too) and the test switches. One file, one simulator: another started on it
-    /// is refused while this one runs. The file holds test keys and the requests' data,
-    /// sensitive fields in plain text: for test data only.
+    /// Keeps the state in the SQLite file at `path` (created, with its folder, if missing), written
+    /// as it changes: the merchants and their keys, paid transactions, receivers, splits, returns,
+    /// refunds, subsidies, after-sales splits, withdrawals, notifications (delivered, waiting, and
+    /// their schedule) and the clock. A file that holds merchants is served as it is: its
+    /// merchants, keys and books, its clock run on from when it was saved at its speed; the
+    /// builder's merchant (which must then be one the file holds, with the same key), APIv3 key,
+    /// clock speed and fixtures only seed a new file. A change is on disk before its answer over
+    /// HTTP (the API's or the control plane's): killed, a simulator loses nothing it answered. The
+    /// in-process methods ask for a save without waiting; [`Simulator::flush`] waits. Not kept: the
+    /// files bill download URLs serve, queued faults (a next return, refund or withdrawal told to
+    /// fail too) and the test switches. One file, one simulator: another started on it is refused
+    /// while this one runs. The file holds test keys and the requests' data, sensitive fields in
+    /// plain text: for test data only.
     #[cfg(feature = "simulator-data")]
     pub fn data(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.data = Some(path.into());

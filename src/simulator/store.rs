@@ -348,6 +348,12 @@ mod data {
             };
             SimulatorError::Data(format!("cannot open {}: {e}{why}", path.display()))
         };
+        // Its folder too, as the credentials' folder is made.
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|e| {
+                SimulatorError::Data(format!("cannot make the folder of {}: {e}", path.display()))
+            })?;
+        }
         let connection = rusqlite::Connection::open(path).map_err(failed)?;
         // Another program's database is not taken over.
         let foreign: Option<String> = connection
